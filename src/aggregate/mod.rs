@@ -1,0 +1,1 @@
+//! Anonymized aggregates from order exports (SPEC section 8).

@@ -1,0 +1,27 @@
+//! One module per subcommand. Each is thin: it turns arguments into a call to the library
+//! and a [`Failure`] into an exit status.
+
+pub mod aggregate;
+pub mod build;
+pub mod consent;
+pub mod init;
+
+/// A subcommand that did not succeed: what to print on stderr and the exit status.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub code: u8,
+}
+
+impl Failure {
+    /// A problem in the shop's files, a failed check or a runtime error: exit status 1.
+    pub fn new(message: impl Into<String>) -> Self {
+        Failure { message: message.into(), code: 1 }
+    }
+    /// Wrong usage that clap could not catch: exit status 2.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Failure { message: message.into(), code: 2 }
+    }
+}
+
+pub type CmdResult = Result<(), Failure>;

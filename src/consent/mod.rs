@@ -1,0 +1,1 @@
+//! The consent endpoint (SPEC section 7).

@@ -1,0 +1,44 @@
+//! The `cohort` command: parses the command line and hands each subcommand to its
+//! function in `cohort::cmd`. Usage errors exit 2 (clap), shop problems exit 1.
+
+use clap::{Parser, Subcommand};
+use cohort::cmd;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "cohort", version, about = "A static shop generator that personalizes without tracking anyone")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new shop from the built-in default theme
+    Init(cmd::init::InitArgs),
+    /// Build the shop into a static site
+    Build(cmd::build::BuildArgs),
+    /// Run the consent endpoint (receipts with no identifier in them)
+    ConsentServer(cmd::consent::ConsentArgs),
+    /// Turn an order export into anonymized counts for recommendations
+    Aggregate(cmd::aggregate::AggregateArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Init(args) => cmd::init::run(args),
+        Command::Build(args) => cmd::build::run(args),
+        Command::ConsentServer(args) => cmd::consent::run(args),
+        Command::Aggregate(args) => cmd::aggregate::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            if !failure.message.is_empty() {
+                eprintln!("{}", failure.message);
+            }
+            ExitCode::from(failure.code)
+        }
+    }
+}
