@@ -4,5 +4,14 @@
 //! See `ARCHITECTURE.md` at the repository root for the module map.
 
 pub mod aggregate;
+pub mod build;
 pub mod cmd;
+pub mod cohorts;
+pub mod config;
 pub mod consent;
+pub mod content;
+pub mod diagnostics;
+pub mod output;
+pub mod plan;
+pub mod render;
+pub mod theme;

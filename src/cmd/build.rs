@@ -1,9 +1,54 @@
-//! `cohort build` (placeholder until the generator issue lands).
+//! `cohort build`: builds the shop into a static site.
+
 use super::{CmdResult, Failure};
+use crate::build::{BuildOptions, build};
+use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
-pub struct BuildArgs {}
+pub struct BuildArgs {
+    /// The shop folder (with shop.toml)
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
+    /// Where to write the site [default: ROOT/public]
+    #[arg(short = 'o', long)]
+    pub output_dir: Option<PathBuf>,
+    /// Override base_url from shop.toml (e.g. for a preview deploy)
+    #[arg(short = 'u', long)]
+    pub base_url: Option<String>,
+    /// Include products and pages marked draft = true
+    #[arg(long)]
+    pub drafts: bool,
+    /// Worker threads [default: one per core]
+    #[arg(long, default_value_t = 0)]
+    pub jobs: usize,
+}
 
-pub fn run(_args: BuildArgs) -> CmdResult {
-    Err(Failure::new("build: not built yet"))
+pub fn run(args: BuildArgs) -> CmdResult {
+    let options = BuildOptions {
+        root: args.root,
+        output: args.output_dir,
+        base_url: args.base_url,
+        drafts: args.drafts,
+        jobs: args.jobs,
+        progress: true,
+    };
+    match build(&options) {
+        Ok(report) => {
+            for w in &report.warnings {
+                eprintln!("warning: {w}");
+            }
+            eprintln!(
+                "Built {} products into {}: {} pages, {} cohort variants, {} fragments, {} static files in {} ms",
+                report.products,
+                report.output.display(),
+                report.pages,
+                report.variants,
+                report.fragments,
+                report.static_files,
+                report.elapsed.as_millis()
+            );
+            Ok(())
+        }
+        Err(e) => Err(Failure::new(e.to_string())),
+    }
 }

@@ -1,9 +1,45 @@
-//! `cohort init` (placeholder until the generator issue lands).
+//! `cohort init DIR`: a new shop from the built-in default theme's starter files, so a
+//! merchant has something that builds before writing a single product.
+
 use super::{CmdResult, Failure};
+use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
-pub struct InitArgs {}
+pub struct InitArgs {
+    /// The folder to create (must not exist, or be empty)
+    pub dir: PathBuf,
+}
 
-pub fn run(_args: InitArgs) -> CmdResult {
-    Err(Failure::new("init: not built yet"))
+pub fn run(args: InitArgs) -> CmdResult {
+    let dir = &args.dir;
+    if dir.exists() && std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        return Err(Failure::new(format!(
+            "error: {} already exists and is not empty\n  = help: choose a new folder name, e.g. `cohort init my-shop`",
+            dir.display()
+        )));
+    }
+    let files = crate::theme::builtin::files("default");
+    let mut written = 0;
+    for (path, source) in &files {
+        let Some(rel) = path.strip_prefix("starter/") else {
+            continue;
+        };
+        let target = dir.join(rel);
+        let bytes =
+            source.bytes().map_err(|e| Failure::new(format!("error: cannot read the starter file {rel}: {e}")))?;
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Failure::new(format!("error: cannot create {}: {e}", parent.display())))?;
+        }
+        std::fs::write(&target, &bytes)
+            .map_err(|e| Failure::new(format!("error: cannot write {}: {e}", target.display())))?;
+        written += 1;
+    }
+    for extra in ["static", "templates"] {
+        std::fs::create_dir_all(dir.join(extra))
+            .map_err(|e| Failure::new(format!("error: cannot create {extra}/: {e}")))?;
+    }
+    println!("Created a new shop in {} ({written} files).", dir.display());
+    println!("Next: edit {}/shop.toml, then run `cohort build --root {}`.", dir.display(), dir.display());
+    Ok(())
 }

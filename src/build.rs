@@ -1,0 +1,278 @@
+//! `cohort build`: load → validate → plan → render (in parallel) → write (atomically).
+
+use crate::content::{LoadOptions, Shop, slugify};
+use crate::diagnostics::Diagnostics;
+use crate::output::{hosting, sitemap, writer::Staging};
+use crate::plan::{Job, PageKind, Plan};
+use crate::render::{Recs, RenderedPage, Renderer, context};
+use crate::theme::Theme;
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    pub root: PathBuf,
+    /// Default `ROOT/public`.
+    pub output: Option<PathBuf>,
+    pub base_url: Option<String>,
+    pub drafts: bool,
+    /// Worker threads; 0 = one per core.
+    pub jobs: usize,
+    /// Show a progress bar when stderr is a terminal.
+    pub progress: bool,
+}
+
+#[derive(Debug)]
+pub struct BuildReport {
+    pub output: PathBuf,
+    pub pages: usize,
+    pub variants: usize,
+    pub fragments: usize,
+    pub static_files: usize,
+    pub products: usize,
+    pub warnings: Vec<String>,
+    pub elapsed: Duration,
+}
+
+#[derive(Debug)]
+pub enum BuildError {
+    /// Problems in the shop's files, each with its place.
+    Invalid(Diagnostics),
+    /// A template or guard failure while rendering.
+    Render(Vec<String>),
+    /// The output could not be written.
+    Io(String),
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildError::Invalid(d) => write!(f, "{d}"),
+            BuildError::Render(errors) => {
+                for e in errors.iter().take(20) {
+                    writeln!(f, "error: {e}\n")?;
+                }
+                if errors.len() > 20 {
+                    writeln!(f, "... and {} more", errors.len() - 20)?;
+                }
+                write!(f, "the build failed; the previous output was left untouched.")
+            }
+            BuildError::Io(e) => write!(f, "error: {e}\nthe previous output was left untouched."),
+        }
+    }
+}
+
+/// Everything loaded and computed before rendering: the input to [`render_site`].
+pub struct Prepared {
+    pub shop: Shop,
+    pub theme: Theme,
+    pub plan: Plan,
+}
+
+pub fn load(options: &BuildOptions) -> Result<Prepared, BuildError> {
+    let load = LoadOptions { drafts: options.drafts, base_url: options.base_url.as_deref() };
+    let shop = Shop::load(&options.root, &load).map_err(BuildError::Invalid)?;
+    let mut theme = Theme::load(&options.root, &shop.site.config.theme).map_err(BuildError::Invalid)?;
+    theme.engine.add_global("site", &context::site(&shop, &theme.name));
+    let plan = Plan::new(&shop, |t| theme.templates.contains_key(t));
+    Ok(Prepared { shop, theme, plan })
+}
+
+pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
+    let run = || -> Result<BuildReport, BuildError> {
+        let start = Instant::now();
+        let prepared = load(options)?;
+        let output = options.output.clone().unwrap_or_else(|| options.root.join("public"));
+        let mut report = write_site(&prepared, &output, options.progress)?;
+        report.elapsed = start.elapsed();
+        Ok(report)
+    };
+    if options.jobs > 0 {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(options.jobs)
+            .build()
+            .map_err(|e| BuildError::Io(e.to_string()))?;
+        pool.install(run)
+    } else {
+        run()
+    }
+}
+
+/// Featured products (everyone's default picks) and each cohort's picks.
+pub fn picks(shop: &Shop) -> (Vec<usize>, Vec<Vec<(usize, String)>>) {
+    let n = shop.site.config.recommendations.picks;
+    let featured: Vec<usize> = (0..shop.products.len()).take(n).collect();
+    let cohort_picks = shop
+        .site
+        .config
+        .cohorts
+        .iter()
+        .map(|c| {
+            let interests: Vec<String> = c.interests.iter().map(|i| slugify(i)).collect();
+            let reason = format!("Because you chose {}", c.label);
+            shop.products
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| {
+                    interests.contains(&slugify(&p.category)) || p.tags.iter().any(|t| interests.contains(&slugify(t)))
+                })
+                .take(n)
+                .map(|(i, _)| (i, reason.clone()))
+                .collect()
+        })
+        .collect();
+    (featured, cohort_picks)
+}
+
+/// Related and bought-together lists per product.
+pub fn recommendations(shop: &Shop) -> (Recs, Recs) {
+    let _ = shop;
+    (Vec::new(), Vec::new())
+}
+
+/// Renders every planned page into a staging folder and swaps it in as `output`.
+pub fn write_site(prepared: &Prepared, output: &Path, progress: bool) -> Result<BuildReport, BuildError> {
+    let Prepared { shop, theme, plan } = prepared;
+    let (featured, cohort_picks) = picks(shop);
+    let (related, together) = recommendations(shop);
+    let renderer = Renderer::new(shop, theme, &featured, &cohort_picks, related, together)
+        .map_err(|e| BuildError::Render(vec![e]))?;
+    let staging = Staging::new(output)
+        .map_err(|e| BuildError::Io(format!("cannot create a folder beside {}: {e}", output.display())))?;
+    let result = render_into(shop, theme, plan, &renderer, &staging, progress);
+    match result {
+        Ok(mut report) => {
+            staging.commit().map_err(|e| BuildError::Io(format!("cannot replace {}: {e}", output.display())))?;
+            report.output = output.to_path_buf();
+            Ok(report)
+        }
+        Err(e) => {
+            staging.abandon();
+            Err(e)
+        }
+    }
+}
+
+fn render_into(
+    shop: &Shop,
+    theme: &Theme,
+    plan: &Plan,
+    renderer: &Renderer,
+    staging: &Staging,
+    progress: bool,
+) -> Result<BuildReport, BuildError> {
+    let bar = (progress && std::io::stderr().is_terminal() && plan.jobs.len() > 500).then(|| {
+        let bar = indicatif::ProgressBar::new(plan.jobs.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} rendering {pos}/{len} pages {wide_bar} {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let results: Vec<Result<(RenderedPage, &Job), String>> = plan
+        .jobs
+        .par_iter()
+        .map(|job| {
+            let page = renderer.render(job)?;
+            staging.write(&page.file, page.html.as_bytes()).map_err(|e| format!("cannot write {}: {e}", page.file))?;
+            for (file, html) in &page.variants {
+                staging.write(file, html.as_bytes()).map_err(|e| format!("cannot write {file}: {e}"))?;
+            }
+            if let Some(bar) = &bar {
+                bar.inc(1);
+            }
+            Ok((RenderedPage { html: String::new(), ..page }, job))
+        })
+        .collect();
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let mut errors = Vec::new();
+    let mut fragments: BTreeMap<String, String> = BTreeMap::new();
+    let mut variant_routes = Vec::new();
+    let mut sitemap_entries = Vec::new();
+    let mut pages = 0;
+    let mut variants = 0;
+    for r in results {
+        match r {
+            Err(e) => errors.push(e),
+            Ok((page, job)) => {
+                pages += 1;
+                variants += page.variants.len();
+                for (file, _) in &page.variants {
+                    if let Some(rest) = file.strip_prefix("c/")
+                        && let Some((id, _)) = rest.split_once('/')
+                    {
+                        variant_routes.push((id.to_string(), job.path.clone()));
+                    }
+                }
+                fragments.extend(page.fragments);
+                if job.in_sitemap {
+                    let lastmod = match job.kind {
+                        PageKind::Product(i) => shop.products[i].date.clone(),
+                        _ => None,
+                    };
+                    sitemap_entries.push((job.path.clone(), lastmod));
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        errors.sort();
+        errors.dedup();
+        return Err(BuildError::Render(errors));
+    }
+    let io = |e: std::io::Error| BuildError::Io(e.to_string());
+    fragments
+        .par_iter()
+        .map(|(hash, html)| staging.write(&format!("_cohort/f/{hash}.html"), html.as_bytes()))
+        .collect::<Result<Vec<()>, _>>()
+        .map_err(io)?;
+
+    let mut static_files = 0;
+    for (path, source) in &theme.static_files {
+        let bytes = source.bytes().map_err(|e| BuildError::Io(format!("cannot read static file {path}: {e}")))?;
+        staging.write(path, &bytes).map_err(io)?;
+        static_files += 1;
+    }
+    for p in &shop.products {
+        if let Some(dir) = &p.bundle {
+            for entry in
+                walkdir::WalkDir::new(shop.root.join(dir)).sort_by_file_name().into_iter().filter_map(Result::ok)
+            {
+                let rel = entry
+                    .path()
+                    .strip_prefix(shop.root.join(dir))
+                    .map(|r| r.to_string_lossy().replace('\\', "/"))
+                    .unwrap_or_default();
+                if entry.file_type().is_file() && !rel.ends_with(".md") && !rel.starts_with('.') {
+                    staging.copy(&format!("products/{}/{rel}", p.slug), entry.path()).map_err(io)?;
+                    static_files += 1;
+                }
+            }
+        }
+    }
+    variant_routes.sort();
+    sitemap_entries.sort();
+    let site = &shop.site;
+    staging.write("sitemap.xml", sitemap::sitemap(site, &sitemap_entries).as_bytes()).map_err(io)?;
+    staging.write("robots.txt", sitemap::robots(site).as_bytes()).map_err(io)?;
+    if site.config.privacy.honor_gpc {
+        staging.write(".well-known/gpc.json", sitemap::gpc(site).as_bytes()).map_err(io)?;
+    }
+    staging.write("_headers", hosting::headers(site).as_bytes()).map_err(io)?;
+    staging.write("_redirects", hosting::redirects(site, &variant_routes).as_bytes()).map_err(io)?;
+    Ok(BuildReport {
+        output: PathBuf::new(),
+        pages,
+        variants,
+        fragments: fragments.len(),
+        static_files,
+        products: shop.products.len(),
+        warnings: shop.warnings.clone(),
+        elapsed: Duration::ZERO,
+    })
+}

@@ -1,0 +1,155 @@
+//! The price invariance guard (privacy invariant 8): every cohort sees the same price,
+//! availability and SKU for every product. After rendering, each fragment and variant is
+//! scanned: every product it mentions (an element with `data-sku`) must carry its own
+//! `data-price` and `data-availability` if it states them, and every amount of money in it
+//! must be the price or compare-at price of a product it mentions.
+
+use crate::content::Shop;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What the guard knows of each product: its price, compare-at price and availability.
+pub struct Reference {
+    by_sku: BTreeMap<String, (i64, Option<i64>, &'static str)>,
+    symbol_or_code: Vec<String>,
+    digits: u32,
+}
+
+impl Reference {
+    pub fn new(shop: &Shop) -> Reference {
+        let by_sku = shop
+            .products
+            .iter()
+            .map(|p| (p.sku.clone(), (p.price.minor, p.compare_at.map(|m| m.minor), p.availability.name())))
+            .collect();
+        let sample = shop.site.currency.parse("1").map(|m| m.display()).unwrap_or_default();
+        let marker = sample.trim_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ',' || c == ' ').to_string();
+        Reference { by_sku, symbol_or_code: vec![marker], digits: shop.site.currency.digits }
+    }
+
+    /// Checks one rendered fragment or page; the error says what differs.
+    pub fn check(&self, html: &str) -> Result<(), String> {
+        let skus = attribute_values(html, "data-sku");
+        let mut allowed = BTreeSet::new();
+        for sku in &skus {
+            let Some((price, compare, _)) = self.by_sku.get(sku) else {
+                return Err(format!("it mentions SKU `{sku}`, which no product has"));
+            };
+            allowed.insert(*price);
+            if let Some(c) = compare {
+                allowed.insert(*c);
+            }
+        }
+        for (sku, price) in paired(html, "data-price") {
+            if let Some((expected, _, _)) = self.by_sku.get(&sku)
+                && parse_minor(&price, self.digits) != Some(*expected)
+            {
+                return Err(format!("product `{sku}` shows data-price=\"{price}\" instead of its price"));
+            }
+        }
+        for (sku, availability) in paired(html, "data-availability") {
+            if let Some((_, _, expected)) = self.by_sku.get(&sku)
+                && availability != *expected
+            {
+                return Err(format!("product `{sku}` shows availability `{availability}` instead of `{expected}`"));
+            }
+        }
+        for amount in self.amounts(html) {
+            if !allowed.contains(&amount.1) {
+                return Err(format!(
+                    "it shows the amount `{}`, which is not the price of any product it mentions",
+                    amount.0
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every amount of money written in the text: the currency marker followed (or preceded)
+    /// by a number.
+    fn amounts(&self, html: &str) -> Vec<(String, i64)> {
+        let mut found = Vec::new();
+        for marker in &self.symbol_or_code {
+            if marker.is_empty() {
+                continue;
+            }
+            for (at, _) in html.match_indices(marker.as_str()) {
+                let after = &html[at + marker.len()..];
+                let number: String =
+                    after.trim_start().chars().take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ',').collect();
+                let number = number.trim_end_matches(['.', ',']).to_string();
+                let number = if number.is_empty() {
+                    let before = html[..at].trim_end();
+                    let rev: String =
+                        before.chars().rev().take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ',').collect();
+                    rev.chars().rev().collect::<String>().trim_start_matches(['.', ',']).to_string()
+                } else {
+                    number
+                };
+                if number.is_empty() {
+                    continue;
+                }
+                if let Some(minor) = parse_minor(&number.replace(',', ""), self.digits) {
+                    found.push((format!("{marker}{number}"), minor));
+                }
+            }
+        }
+        found
+    }
+}
+
+/// "89.00" / "89" / "89.0" → minor units with `digits` decimals.
+fn parse_minor(s: &str, digits: u32) -> Option<i64> {
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut v: i64 = whole.parse().ok()?;
+    let mut f = frac.to_string();
+    while f.len() < digits as usize {
+        f.push('0');
+    }
+    for _ in 0..digits {
+        v = v.checked_mul(10)?;
+    }
+    let frac_value: i64 = if f.is_empty() { 0 } else { f[..digits as usize].parse().ok()? };
+    if f.len() > digits as usize && f[digits as usize..].bytes().any(|b| b != b'0') {
+        return Some(-1);
+    }
+    v.checked_add(frac_value)
+}
+
+fn attribute_values(html: &str, attr: &str) -> Vec<String> {
+    let needle = format!("{attr}=\"");
+    html.match_indices(&needle)
+        .filter_map(|(i, _)| html[i + needle.len()..].split('"').next().map(str::to_string))
+        .collect()
+}
+
+/// For each element carrying `attr`, its value and the `data-sku` of the same tag.
+fn paired(html: &str, attr: &str) -> Vec<(String, String)> {
+    let needle = format!("{attr}=\"");
+    let mut out = Vec::new();
+    for (i, _) in html.match_indices(&needle) {
+        let tag_start = html[..i].rfind('<').unwrap_or(0);
+        let tag_end = html[i..].find('>').map_or(html.len(), |e| i + e);
+        let tag = &html[tag_start..tag_end];
+        let value = html[i + needle.len()..].split('"').next().unwrap_or("").to_string();
+        if let Some(sku) = attribute_values(tag, "data-sku").into_iter().next() {
+            out.push((sku, value));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_minor;
+
+    #[test]
+    fn amounts_parse_to_minor_units() {
+        assert_eq!(parse_minor("89.00", 2), Some(8900));
+        assert_eq!(parse_minor("89", 2), Some(8900));
+        assert_eq!(parse_minor("84.5", 2), Some(8450));
+        assert_eq!(parse_minor("1200", 0), Some(1200));
+    }
+}

@@ -1,0 +1,17 @@
+//! Cohorts: personalization decided at build time for a few named segments.
+//!
+//! A page marks its cohort-dependent regions as *slots* ([`slots`]); each cohort's version of
+//! a slot is rendered on its own and written once, by content hash, as a fragment; pages of
+//! the kinds in `page_variants` also get a full-page variant under `/c/COHORT/`
+//! ([`variants`]). [`invariance`] checks that no cohort ever sees another price.
+
+pub mod invariance;
+pub mod slots;
+
+use sha2::{Digest, Sha256};
+
+/// The content address of a fragment: the first 16 hex digits (64 bits) of its sha256.
+pub fn fragment_hash(html: &str) -> String {
+    let digest = Sha256::digest(html.as_bytes());
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,366 @@
+//! `shop.toml`: the site configuration, its defaults and its validation.
+//!
+//! Deserialization refuses unknown keys (with a "did you mean" hint); [`Config::load`] then
+//! checks what serde cannot (currency codes, URLs, cohort ids) and reports every problem.
+
+use crate::content::money::Currency;
+use crate::diagnostics::{Diagnostic, Diagnostics, suggest};
+use serde::Deserialize;
+use std::collections::BTreeSet;
+use std::path::Path;
+use toml::Spanned;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub title: String,
+    pub base_url: Spanned<String>,
+    #[serde(default = "default_language")]
+    pub language: String,
+    pub currency: Spanned<String>,
+    #[serde(default = "default_theme")]
+    pub theme: String,
+    /// Shown on the home page and in its meta description.
+    #[serde(default)]
+    pub description: String,
+    /// Products per listing page.
+    #[serde(default = "default_paginate_by")]
+    pub paginate_by: Spanned<usize>,
+    /// The home page hero everyone sees before a cohort is chosen.
+    #[serde(default)]
+    pub hero: Option<Hero>,
+    #[serde(default)]
+    pub privacy: Privacy,
+    #[serde(default)]
+    pub recommendations: Recommendations,
+    #[serde(default)]
+    pub personalization: Personalization,
+    #[serde(default)]
+    pub cohorts: Vec<CohortConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Hero {
+    pub title: String,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub image: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Privacy {
+    #[serde(default = "default_policy_version")]
+    pub policy_version: String,
+    #[serde(default)]
+    pub controller: String,
+    #[serde(default)]
+    pub contact: String,
+    #[serde(default = "default_consent_endpoint")]
+    pub consent_endpoint: String,
+    #[serde(default = "default_max_age")]
+    pub consent_max_age_days: u32,
+    #[serde(default = "yes")]
+    pub honor_gpc: bool,
+    #[serde(default)]
+    pub third_parties: Vec<ThirdParty>,
+}
+
+impl Default for Privacy {
+    fn default() -> Self {
+        Privacy {
+            policy_version: default_policy_version(),
+            controller: String::new(),
+            contact: String::new(),
+            consent_endpoint: default_consent_endpoint(),
+            consent_max_age_days: default_max_age(),
+            honor_gpc: true,
+            third_parties: Vec::new(),
+        }
+    }
+}
+
+/// Another origin a page may load from, declared and explained (SPEC section 2).
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThirdParty {
+    pub origin: String,
+    pub purpose: String,
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recommendations {
+    #[serde(default = "four")]
+    pub related: usize,
+    #[serde(default = "four")]
+    pub bought_together: usize,
+    #[serde(default = "eight")]
+    pub picks: usize,
+}
+
+impl Default for Recommendations {
+    fn default() -> Self {
+        Recommendations { related: 4, bought_together: 4, picks: 8 }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Personalization {
+    /// Page kinds that also get full-page variants under `/c/COHORT/`.
+    #[serde(default = "default_page_variants")]
+    pub page_variants: Vec<Spanned<String>>,
+}
+
+impl Default for Personalization {
+    fn default() -> Self {
+        Personalization { page_variants: default_page_variants() }
+    }
+}
+
+/// The page kinds a full-page variant can be made of.
+pub const VARIANT_KINDS: [&str; 2] = ["home", "category"];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CohortConfig {
+    pub id: Spanned<String>,
+    pub label: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub interests: Vec<String>,
+    #[serde(default)]
+    pub campaigns: Vec<String>,
+    #[serde(default)]
+    pub hero: Option<Hero>,
+}
+
+fn default_language() -> String {
+    "en".into()
+}
+fn default_theme() -> String {
+    "default".into()
+}
+fn default_paginate_by() -> Spanned<usize> {
+    Spanned::new(0..0, 24)
+}
+fn default_policy_version() -> String {
+    "1".into()
+}
+fn default_consent_endpoint() -> String {
+    "/v1".into()
+}
+fn default_max_age() -> u32 {
+    180
+}
+fn yes() -> bool {
+    true
+}
+fn four() -> usize {
+    4
+}
+fn eight() -> usize {
+    8
+}
+fn default_page_variants() -> Vec<Spanned<String>> {
+    VARIANT_KINDS.iter().map(|k| Spanned::new(0..0, k.to_string())).collect()
+}
+
+/// The configuration after validation, with derived values.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub config: Config,
+    pub currency: Currency,
+    /// `base_url` without a trailing slash ("https://shop.example.com").
+    pub base_url: String,
+    /// The path part of `base_url`, always ending in `/` ("/" or "/shop/").
+    pub base_path: String,
+}
+
+impl Site {
+    /// An absolute URL for a site path such as "products/x/" (no leading slash).
+    pub fn permalink(&self, path: &str) -> String {
+        let origin_end = self.base_url.len() - (self.base_path.len() - 1);
+        format!("{}{}{}", &self.base_url[..origin_end], self.base_path, path)
+    }
+    /// A root-relative URL for a site path ("products/x/" → "/products/x/").
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_path, path)
+    }
+    pub fn page_variant_kinds(&self) -> impl Iterator<Item = &str> {
+        self.config.personalization.page_variants.iter().map(|s| s.get_ref().as_str())
+    }
+}
+
+/// Turns a TOML error into a diagnostic, adding a "did you mean" hint for unknown keys.
+/// `first_line` is the file line where `source` starts.
+pub fn toml_diagnostic(file: &Path, source: &str, first_line: usize, err: &toml::de::Error) -> Diagnostic {
+    let message = err.message().trim().to_string();
+    let mut d = Diagnostic::new(file, first_message_line(&message));
+    if let Some(span) = err.span() {
+        d = d.at_offset(source, span.start, first_line);
+    } else {
+        d.line = first_line;
+    }
+    if let Some(hint) = unknown_field_hint(&message) {
+        d = d.hint(hint);
+    } else if message.contains("invalid type") && message.contains("expected a string") {
+        d = d.hint("put the value in double quotes, e.g. price = \"89.00\"");
+    } else if message.contains("missing field") {
+        d = d.hint("add the field, e.g. `title = \"...\"`");
+    }
+    d
+}
+
+fn first_message_line(message: &str) -> String {
+    message.lines().next().unwrap_or("invalid TOML").to_string()
+}
+
+/// serde says "unknown field `titel`, expected one of `title`, `sku`"; suggest the nearest.
+fn unknown_field_hint(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (field, expected) = rest.split_once('`')?;
+    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    match suggest(field, candidates.iter().copied()) {
+        Some(best) => Some(format!("did you mean `{best}`?")),
+        None => Some(format!("remove it; the known keys are: {}", candidates.join(", "))),
+    }
+}
+
+impl Config {
+    /// Reads and validates `ROOT/shop.toml`.
+    pub fn load(root: &Path, base_url_override: Option<&str>) -> Result<Site, Diagnostics> {
+        let path = root.join("shop.toml");
+        let file = Path::new("shop.toml");
+        let mut diags = Diagnostics::default();
+        let source = match crate::content::read_text(&path, file) {
+            Ok(s) => s,
+            Err(d) => {
+                diags.push(d);
+                return Err(diags);
+            }
+        };
+        let mut config: Config = match toml::from_str(&source) {
+            Ok(c) => c,
+            Err(e) => {
+                diags.push(toml_diagnostic(file, &source, 1, &e));
+                return Err(diags);
+            }
+        };
+        let at =
+            |span: std::ops::Range<usize>, msg: String| Diagnostic::new(file, msg).at_offset(&source, span.start, 1);
+
+        let currency = match Currency::from_code(config.currency.get_ref()) {
+            Some(c) => c,
+            None => {
+                let upper = config.currency.get_ref().to_ascii_uppercase();
+                let hint = match Currency::from_code(&upper) {
+                    Some(c) => format!("write it in capitals: currency = \"{}\"", c.code),
+                    None => "use a three-letter ISO 4217 code such as \"EUR\", \"USD\" or \"JPY\"".into(),
+                };
+                diags.push(
+                    at(config.currency.span(), format!("unknown currency `{}`", config.currency.get_ref())).hint(hint),
+                );
+                Currency { code: "EUR", digits: 2 }
+            }
+        };
+        if let Some(url) = base_url_override {
+            config.base_url = Spanned::new(config.base_url.span(), url.to_string());
+        }
+        let raw_url = config.base_url.get_ref().trim().to_string();
+        let (base_url, base_path) = match split_base_url(&raw_url) {
+            Some(parts) => parts,
+            None => {
+                diags.push(
+                    at(config.base_url.span(), format!("`{raw_url}` is not an absolute http(s) URL"))
+                        .hint("write the address the shop will live at, e.g. base_url = \"https://shop.example.com\""),
+                );
+                ("http://localhost".into(), "/".into())
+            }
+        };
+        if *config.paginate_by.get_ref() == 0 {
+            diags.push(
+                at(config.paginate_by.span(), "paginate_by must be at least 1".into()).hint("e.g. paginate_by = 24"),
+            );
+        }
+        for kind in &config.personalization.page_variants {
+            if !VARIANT_KINDS.contains(&kind.get_ref().as_str()) {
+                let mut d = at(kind.span(), format!("`{}` is not a page kind that can have variants", kind.get_ref()));
+                d = d.hint(match suggest(kind.get_ref(), VARIANT_KINDS) {
+                    Some(s) => format!("did you mean \"{s}\"? The kinds are: {}", VARIANT_KINDS.join(", ")),
+                    None => format!("the kinds are: {}", VARIANT_KINDS.join(", ")),
+                });
+                diags.push(d);
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for cohort in &config.cohorts {
+            let id = cohort.id.get_ref();
+            if !valid_cohort_id(id) {
+                diags.push(
+                    at(cohort.id.span(), format!("cohort id `{id}` may only use a-z, 0-9 and -"))
+                        .hint(format!("e.g. id = \"{}\"", crate::content::slugify(id))),
+                );
+            }
+            if !seen.insert(id.clone()) {
+                diags.push(
+                    at(cohort.id.span(), format!("cohort id `{id}` is defined twice"))
+                        .hint("give each cohort its own id"),
+                );
+            }
+        }
+        for tp in &config.privacy.third_parties {
+            if split_base_url(&tp.origin).is_none_or(|(_, p)| p != "/") {
+                diags.push(
+                    Diagnostic::new(file, format!("third-party origin `{}` is not an origin", tp.origin))
+                        .hint("write scheme and host only, e.g. origin = \"https://www.youtube-nocookie.com\""),
+                );
+            }
+        }
+        if diags.is_empty() { Ok(Site { config, currency, base_url, base_path }) } else { Err(diags) }
+    }
+}
+
+pub fn valid_cohort_id(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// "https://x.com/shop/" → ("https://x.com/shop", "/shop/"); None if not http(s).
+fn split_base_url(url: &str) -> Option<(String, String)> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+    let (host, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    if host.is_empty() || host.contains(|c: char| c.is_whitespace() || c == '?' || c == '#' || c == '"' || c == '<') {
+        return None;
+    }
+    if path.contains(['?', '#', '"', '<', '>', ' ']) {
+        return None;
+    }
+    let path = format!("/{}/", path.trim_matches('/')).replace("//", "/");
+    let base = url.trim_end_matches('/').to_string();
+    Some((base, path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_split_into_origin_and_path() {
+        assert_eq!(split_base_url("https://a.com"), Some(("https://a.com".into(), "/".into())));
+        assert_eq!(split_base_url("https://a.com/shop/"), Some(("https://a.com/shop".into(), "/shop/".into())));
+        assert_eq!(split_base_url("ftp://a.com"), None);
+    }
+
+    #[test]
+    fn unknown_field_hints_suggest() {
+        let hint = unknown_field_hint("unknown field `titel`, expected one of `title`, `sku`");
+        assert_eq!(hint.as_deref(), Some("did you mean `title`?"));
+    }
+}

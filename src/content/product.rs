@@ -1,0 +1,440 @@
+//! A product file: its front matter fields, their validation, and the typed [`Product`].
+
+use super::markdown;
+use super::money::Money;
+use crate::config::{Site, toml_diagnostic};
+use crate::diagnostics::{Diagnostic, suggest};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Availability {
+    InStock,
+    OutOfStock,
+    Preorder,
+}
+
+impl Availability {
+    pub const NAMES: [&'static str; 3] = ["in_stock", "out_of_stock", "preorder"];
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "in_stock" => Some(Availability::InStock),
+            "out_of_stock" => Some(Availability::OutOfStock),
+            "preorder" => Some(Availability::Preorder),
+            _ => None,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Availability::InStock => "In stock",
+            Availability::OutOfStock => "Out of stock",
+            Availability::Preorder => "Available to pre-order",
+        }
+    }
+    /// The schema.org ItemAvailability URL.
+    pub fn schema(self) -> &'static str {
+        match self {
+            Availability::InStock => "https://schema.org/InStock",
+            Availability::OutOfStock => "https://schema.org/OutOfStock",
+            Availability::Preorder => "https://schema.org/PreOrder",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Image {
+    /// Site path of the image, e.g. "images/boot.png" or "products/boot/photo.png".
+    pub path: String,
+    pub alt: String,
+    /// Whether the merchant wrote the alt text (otherwise it is the product title).
+    pub alt_given: bool,
+    /// The file under the shop root.
+    pub source: PathBuf,
+}
+
+/// Copy a cohort sees instead of the default (only these keys; never price or stock).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CohortCopy {
+    pub summary: Option<String>,
+    pub badge: Option<String>,
+    pub hero_image: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Product {
+    pub slug: String,
+    /// The Markdown file, relative to the shop root.
+    pub source: PathBuf,
+    /// For a bundle (`products/NAME/index.md`), its folder relative to the root.
+    pub bundle: Option<PathBuf>,
+    pub title: String,
+    pub sku: String,
+    pub price: Money,
+    pub compare_at: Option<Money>,
+    pub category: String,
+    pub tags: Vec<String>,
+    pub images: Vec<Image>,
+    pub availability: Availability,
+    pub date: Option<String>,
+    pub summary: String,
+    pub summary_given: bool,
+    pub buy_url: Option<String>,
+    pub draft: bool,
+    pub weight: i64,
+    pub options: Vec<(String, Vec<String>)>,
+    pub cohort_copy: BTreeMap<String, CohortCopy>,
+    pub body_html: String,
+    pub body_text: String,
+    /// Line in the source of each front matter key, for later checks that point at it.
+    pub key_lines: BTreeMap<String, usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProduct {
+    title: String,
+    sku: Spanned<String>,
+    price: Spanned<toml::Value>,
+    #[serde(default)]
+    compare_at_price: Option<Spanned<toml::Value>>,
+    category: Spanned<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    images: Vec<Spanned<ImageSpec>>,
+    #[serde(default)]
+    availability: Option<Spanned<String>>,
+    #[serde(default)]
+    date: Option<Spanned<toml::value::Datetime>>,
+    #[serde(default)]
+    summary: Option<String>,
+    #[serde(default)]
+    buy_url: Option<Spanned<String>>,
+    #[serde(default)]
+    draft: bool,
+    #[serde(default)]
+    weight: i64,
+    #[serde(default)]
+    slug: Option<Spanned<String>>,
+    #[serde(default)]
+    options: toml::Table,
+    #[serde(default)]
+    cohort: BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ImageSpec {
+    Path(String),
+    Full { src: String, alt: Option<String> },
+}
+
+const COHORT_KEYS: [&str; 3] = ["summary", "badge", "hero_image"];
+const INVARIANT_KEYS: [&str; 5] = ["price", "compare_at_price", "sku", "availability", "category"];
+
+/// Parses one product file. `rel` is the path relative to the shop root, `bundle` the
+/// bundle folder if the file is `products/NAME/index.md`.
+pub fn parse(
+    site: &Site,
+    root: &Path,
+    rel: &Path,
+    bundle: Option<&Path>,
+    text: &str,
+) -> Result<Product, Vec<Diagnostic>> {
+    let split = super::front_matter::split(rel, text).map_err(|d| vec![d])?;
+    let fm = split.front_matter;
+    let line0 = split.front_matter_line;
+    let raw: RawProduct = toml::from_str(fm).map_err(|e| vec![toml_diagnostic(rel, fm, line0, &e)])?;
+    let at = |span: std::ops::Range<usize>, msg: String| Diagnostic::new(rel, msg).at_offset(fm, span.start, line0);
+    let mut errors = Vec::new();
+
+    let price = parse_price(site, &raw.price, "price").map_err(|(msg, hint)| at(raw.price.span(), msg).hint(hint));
+    let compare_at = match &raw.compare_at_price {
+        Some(v) => match parse_price(site, v, "compare_at_price") {
+            Ok(m) => Some(m),
+            Err((msg, hint)) => {
+                errors.push(at(v.span(), msg).hint(hint));
+                None
+            }
+        },
+        None => None,
+    };
+    let price = match price {
+        Ok(p) => Some(p),
+        Err(d) => {
+            errors.push(d);
+            None
+        }
+    };
+    if raw.sku.get_ref().trim().is_empty() {
+        errors.push(
+            at(raw.sku.span(), "the SKU is empty".into())
+                .hint("give every product a unique stock-keeping unit, e.g. sku = \"TR2-001\""),
+        );
+    }
+    if raw.title.trim().is_empty() {
+        errors.push(
+            Diagnostic::new(rel, "the title is empty").at_line(line0, 1, None).hint("e.g. title = \"Trail Runner 2\""),
+        );
+    }
+    if raw.category.get_ref().trim().is_empty() || super::slugify(raw.category.get_ref()).is_empty() {
+        errors.push(
+            at(raw.category.span(), "the category has no letters or digits".into()).hint("e.g. category = \"shoes\""),
+        );
+    }
+    let availability = match &raw.availability {
+        None => Some(Availability::InStock),
+        Some(a) => match Availability::parse(a.get_ref()) {
+            Some(av) => Some(av),
+            None => {
+                let hint = match suggest(a.get_ref(), Availability::NAMES) {
+                    Some(s) => format!("did you mean \"{s}\"? Use one of: {}", Availability::NAMES.join(", ")),
+                    None => format!("use one of: {}", Availability::NAMES.join(", ")),
+                };
+                errors.push(at(a.span(), format!("unknown availability `{}`", a.get_ref())).hint(hint));
+                None
+            }
+        },
+    };
+    let date = raw.date.as_ref().and_then(|d| match d.get_ref().date {
+        Some(date) => Some(date.to_string()),
+        None => {
+            errors.push(at(d.span(), "the date has no day".into()).hint("write a date such as date = 2026-10-01"));
+            None
+        }
+    });
+    let slug = match &raw.slug {
+        Some(s) => {
+            if s.get_ref().is_empty() || super::slugify(s.get_ref()) != *s.get_ref() {
+                errors.push(at(s.span(), format!("`{}` is not a valid slug", s.get_ref())).hint(format!(
+                    "use lowercase letters, digits and dashes, e.g. slug = \"{}\"",
+                    super::slugify(s.get_ref())
+                )));
+            }
+            s.get_ref().clone()
+        }
+        None => {
+            let stem = match bundle {
+                Some(dir) => dir.file_name(),
+                None => rel.file_stem(),
+            };
+            super::slugify(&stem.map(|s| s.to_string_lossy().into_owned()).unwrap_or_default())
+        }
+    };
+    if slug.is_empty() {
+        errors.push(
+            Diagnostic::new(rel, "the file name gives an empty slug")
+                .hint("rename the file, or set slug = \"my-product\""),
+        );
+    }
+    let buy_url = raw.buy_url.as_ref().map(|u| {
+        let v = u.get_ref().trim();
+        if !(v.starts_with("https://") || v.starts_with("http://")) || v.contains(['"', '<', '>', ' ']) {
+            errors.push(
+                at(u.span(), format!("`{v}` is not a web address"))
+                    .hint("buy_url is a plain link to a hosted checkout, e.g. \"https://buy.stripe.com/...\""),
+            );
+        }
+        v.to_string()
+    });
+
+    let mut images = Vec::new();
+    for spec in &raw.images {
+        let (src, alt) = match spec.get_ref() {
+            ImageSpec::Path(p) => (p.as_str(), None),
+            ImageSpec::Full { src, alt } => (src.as_str(), alt.clone()),
+        };
+        match resolve_image(root, bundle, &slug, src) {
+            Ok((path, source)) => images.push(Image {
+                path,
+                alt_given: alt.as_deref().is_some_and(|a| !a.trim().is_empty()),
+                alt: alt.filter(|a| !a.trim().is_empty()).unwrap_or_else(|| raw.title.clone()),
+                source,
+            }),
+            Err((msg, hint)) => errors.push(at(spec.span(), msg).hint(hint)),
+        }
+    }
+
+    let mut options = Vec::new();
+    for (name, values) in &raw.options {
+        match values.as_array().map(|a| a.iter().map(|v| v.as_str().map(str::to_string)).collect::<Option<Vec<_>>>()) {
+            Some(Some(list)) if !list.is_empty() => options.push((name.clone(), list)),
+            _ => errors.push(
+                Diagnostic::new(rel, format!("option `{name}` must be a list of strings"))
+                    .at_line(line_of_key(fm, name).map_or(line0, |l| l + line0 - 1), 1, None)
+                    .hint(format!("e.g. {name} = [\"S\", \"M\", \"L\"]")),
+            ),
+        }
+    }
+
+    let cohort_ids: Vec<&str> = site.config.cohorts.iter().map(|c| c.id.get_ref().as_str()).collect();
+    let mut cohort_copy = BTreeMap::new();
+    for (id, table) in &raw.cohort {
+        if !cohort_ids.contains(&id.get_ref().as_str()) {
+            let hint = match suggest(id.get_ref(), cohort_ids.iter().copied()) {
+                Some(s) => format!("did you mean [cohort.{s}]? Cohorts are defined by [[cohorts]] in shop.toml"),
+                None if cohort_ids.is_empty() => {
+                    "shop.toml defines no cohorts; add a [[cohorts]] table there first".into()
+                }
+                None => format!("the cohorts in shop.toml are: {}", cohort_ids.join(", ")),
+            };
+            errors.push(at(id.span(), format!("there is no cohort `{}`", id.get_ref())).hint(hint));
+            continue;
+        }
+        let mut copy = CohortCopy::default();
+        for (key, value) in table {
+            let k = key.get_ref().as_str();
+            if INVARIANT_KEYS.contains(&k) {
+                errors.push(
+                    at(key.span(), format!("cohort `{}` cannot change `{k}`", id.get_ref())).hint(
+                        "every cohort sees the same price, SKU, availability and category: checkout providers and shoppers must \
+                         get one price whatever page they saw. A cohort may only set summary, badge and hero_image",
+                    ),
+                );
+                continue;
+            }
+            let Some(text) = value.get_ref().as_str() else {
+                if COHORT_KEYS.contains(&k) {
+                    errors
+                        .push(at(value.span(), format!("`{k}` must be a string")).hint(format!("e.g. {k} = \"...\"")));
+                } else {
+                    errors.push(unknown_cohort_key(&at, key));
+                }
+                continue;
+            };
+            match k {
+                "summary" => copy.summary = Some(text.to_string()),
+                "badge" => copy.badge = Some(text.to_string()),
+                "hero_image" => match resolve_image(root, bundle, &slug, text) {
+                    Ok((path, _)) => copy.hero_image = Some(path),
+                    Err((msg, hint)) => errors.push(at(value.span(), msg).hint(hint)),
+                },
+                _ => errors.push(unknown_cohort_key(&at, key)),
+            }
+        }
+        cohort_copy.insert(id.get_ref().clone(), copy);
+    }
+
+    let rendered = markdown::render(split.body);
+    let summary_given = raw.summary.as_deref().is_some_and(|s| !s.trim().is_empty());
+    let summary =
+        if summary_given { raw.summary.clone().unwrap_or_default() } else { rendered.first_paragraph.clone() };
+
+    let key_lines = fm
+        .lines()
+        .enumerate()
+        .filter_map(|(i, l)| l.split_once('=').map(|(k, _)| (k.trim().to_string(), i + line0)))
+        .filter(|(k, _)| !k.starts_with('#') && !k.contains(' '))
+        .collect();
+
+    match (price, availability, errors.is_empty()) {
+        (Some(price), Some(availability), true) => Ok(Product {
+            slug,
+            source: rel.to_path_buf(),
+            bundle: bundle.map(Path::to_path_buf),
+            title: raw.title,
+            sku: raw.sku.into_inner().trim().to_string(),
+            price,
+            compare_at,
+            category: raw.category.into_inner().trim().to_string(),
+            tags: raw
+                .tags
+                .into_iter()
+                .map(|t| t.trim().to_string())
+                .filter(|t| !super::slugify(t).is_empty())
+                .collect(),
+            images,
+            availability,
+            date,
+            summary,
+            summary_given,
+            buy_url,
+            draft: raw.draft,
+            weight: raw.weight,
+            options,
+            cohort_copy,
+            body_html: rendered.html,
+            body_text: rendered.text,
+            key_lines,
+        }),
+        _ => Err(errors),
+    }
+}
+
+fn unknown_cohort_key(at: &impl Fn(std::ops::Range<usize>, String) -> Diagnostic, key: &Spanned<String>) -> Diagnostic {
+    let hint = match suggest(key.get_ref(), COHORT_KEYS) {
+        Some(s) => {
+            format!("did you mean `{s}`? A cohort may set only summary, badge and hero_image")
+        }
+        None => "a cohort may set only summary, badge and hero_image".into(),
+    };
+    at(key.span(), format!("unknown key `{}` in a cohort table", key.get_ref())).hint(hint)
+}
+
+fn parse_price(site: &Site, value: &Spanned<toml::Value>, key: &str) -> Result<Money, (String, String)> {
+    match value.get_ref() {
+        toml::Value::String(s) => {
+            site.currency.parse(s).map_err(|e| (format!("bad {key} \"{s}\": {}", e.message()), e.hint()))
+        }
+        other => {
+            let shown = other.to_string();
+            Err((
+                format!("{key} must be a string, not {}", other.type_str()),
+                format!("write it in quotes so no rounding can creep in: {key} = \"{shown}\""),
+            ))
+        }
+    }
+}
+
+/// Finds an image: beside the bundle's index.md, or under `static/images/` for a flat
+/// product, or (starting with `/`) under `static/`. Returns its site path and source file.
+fn resolve_image(
+    root: &Path,
+    bundle: Option<&Path>,
+    slug: &str,
+    src: &str,
+) -> Result<(String, PathBuf), (String, String)> {
+    if src.contains("://") || src.starts_with("//") {
+        return Err((
+            format!("image `{src}` is on another site"),
+            "copy the image into the shop (static/images/ or the product's folder): pages load nothing from other origins".into(),
+        ));
+    }
+    if src.is_empty() || src.split(['/', '\\']).any(|part| part == "..") || src.contains('\0') {
+        return Err((
+            format!("`{src}` is not an image path inside the shop"),
+            "use a file name such as \"boot.png\"".into(),
+        ));
+    }
+    let (path, source) = if let Some(abs) = src.strip_prefix('/') {
+        (abs.to_string(), root.join("static").join(abs))
+    } else if let Some(dir) = bundle {
+        (format!("products/{slug}/{src}"), root.join(dir).join(src))
+    } else {
+        (format!("images/{src}"), root.join("static/images").join(src))
+    };
+    if !source.is_file() {
+        let looked = crate::diagnostics::relative(root, &source);
+        return Err((
+            format!("image `{src}` does not exist (looked for {})", looked.display()),
+            if bundle.is_some() {
+                "put the image beside index.md in the product's folder, or fix the name".into()
+            } else {
+                "put the image in static/images/, or fix the name".into()
+            },
+        ));
+    }
+    Ok((path, source))
+}
+
+/// The 1-based line (within `source`) where `key = ` is written.
+fn line_of_key(source: &str, key: &str) -> Option<usize> {
+    source.lines().position(|l| l.split_once('=').is_some_and(|(k, _)| k.trim() == key)).map(|i| i + 1)
+}

@@ -1,0 +1,176 @@
+//! Problems a merchant can act on: every diagnostic names a file, a line and a column, says
+//! what is wrong and how to fix it, and is printed with the offending line underneath.
+//!
+//! Loading and validation collect diagnostics instead of stopping at the first one, so a
+//! single run of `cohort build` reports everything that needs fixing.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// One problem in a shop's files.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Diagnostic {
+    /// The file, relative to the shop root where possible.
+    pub file: PathBuf,
+    /// 1-based line, 0 when the problem concerns the whole file.
+    pub line: usize,
+    /// 1-based column, 0 when unknown.
+    pub column: usize,
+    pub message: String,
+    pub hint: Option<String>,
+    /// The text of the offending line, shown under the message.
+    pub snippet: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Diagnostic { file: file.into(), line: 0, column: 0, message: message.into(), hint: None, snippet: None }
+    }
+
+    /// Places the diagnostic at a byte offset of `source`, whose first line is line
+    /// `first_line` of the file (front matter starts on line 2 of a product file).
+    pub fn at_offset(mut self, source: &str, offset: usize, first_line: usize) -> Self {
+        let (line, column) = line_col(source, offset);
+        self.line = line + first_line - 1;
+        self.column = column;
+        self.snippet = source.lines().nth(line - 1).map(str::to_string);
+        self
+    }
+
+    pub fn at_line(mut self, line: usize, column: usize, line_text: Option<&str>) -> Self {
+        self.line = line;
+        self.column = column;
+        self.snippet = line_text.map(str::to_string);
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error: {}", self.file.display())?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+            if self.column > 0 {
+                write!(f, ":{}", self.column)?;
+            }
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(snippet) = &self.snippet {
+            let number = self.line.to_string();
+            write!(f, "\n {number} | {snippet}")?;
+            if self.column > 0 {
+                let pad: String = snippet
+                    .chars()
+                    .take(self.column.saturating_sub(1))
+                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .collect();
+                write!(f, "\n {} | {pad}^", " ".repeat(number.len()))?;
+            }
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  = help: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(source.len());
+    while !source.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = source[line_start..offset].chars().count() + 1;
+    (line, column)
+}
+
+/// Every diagnostic from one run, sorted by file and position for stable output.
+#[derive(Debug, Default)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.0.push(d);
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.0.extend(other.0);
+    }
+    pub fn sorted(mut self) -> Self {
+        self.0.sort();
+        self.0.dedup();
+        self
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in &self.0 {
+            writeln!(f, "{d}\n")?;
+        }
+        let n = self.0.len();
+        write!(f, "{n} problem{} found; nothing was written.", if n == 1 { "" } else { "s" })
+    }
+}
+
+/// The closest candidate to `word`, for "did you mean" hints (Levenshtein distance).
+pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(2))
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Shows `path` relative to `root` when it lies inside it.
+pub fn relative(root: &Path, path: &Path) -> PathBuf {
+    path.strip_prefix(root).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_of_offsets() {
+        let s = "ab\ncdé\nf";
+        assert_eq!(line_col(s, 0), (1, 1));
+        assert_eq!(line_col(s, 3), (2, 1));
+        assert_eq!(line_col(s, 7), (2, 4));
+        assert_eq!(line_col(s, 8), (3, 1));
+    }
+
+    #[test]
+    fn suggestions_pick_the_nearest_key() {
+        assert_eq!(suggest("titel", ["title", "tags", "sku"]), Some("title"));
+        assert_eq!(suggest("colour", ["title", "tags", "sku"]), None);
+    }
+}

@@ -1,0 +1,142 @@
+//! The plan: every page the build will write, as data, each with the template it uses and
+//! the source files it depends on. Rendering walks the plan; watch mode asks it which
+//! outputs a changed file touches; `cohort check` audits what it lists.
+
+use crate::content::Shop;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PageKind {
+    Home,
+    Product(usize),
+    /// A category listing: taxon index and 1-based page number.
+    Category(usize, usize),
+    Tag(usize, usize),
+    Page(usize),
+    Privacy,
+    Preferences,
+    NotFound,
+}
+
+impl PageKind {
+    /// The kind's name as templates and `page_variants` know it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PageKind::Home => "home",
+            PageKind::Product(_) => "product",
+            PageKind::Category(..) => "category",
+            PageKind::Tag(..) => "tag",
+            PageKind::Page(_) => "page",
+            PageKind::Privacy => "privacy",
+            PageKind::Preferences => "preferences",
+            PageKind::NotFound => "404",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub kind: PageKind,
+    /// Site path of the page ("" for home, "products/x/", "404.html").
+    pub path: String,
+    pub template: &'static str,
+    /// Source files (relative to the root) whose change can change this page; the theme
+    /// and shop.toml touch every page and are not listed.
+    pub inputs: Vec<PathBuf>,
+    /// Whether the page belongs in the sitemap.
+    pub in_sitemap: bool,
+}
+
+impl Job {
+    /// The file the page is written to, relative to the output folder.
+    pub fn output_file(&self) -> String {
+        if self.path.ends_with(".html") { self.path.clone() } else { format!("{}index.html", self.path) }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub jobs: Vec<Job>,
+}
+
+/// Number of listing pages for `n` products.
+pub fn page_count(n: usize, per_page: usize) -> usize {
+    n.div_ceil(per_page.max(1)).max(1)
+}
+
+/// Site path of page `page` (1-based) of a listing at `base` ("categories/shoes/").
+pub fn listing_path(base: &str, page: usize) -> String {
+    if page <= 1 { base.to_string() } else { format!("{base}page/{page}/") }
+}
+
+impl Plan {
+    pub fn new(shop: &Shop, has_template: impl Fn(&str) -> bool) -> Plan {
+        let per_page = *shop.site.config.paginate_by.get_ref();
+        let all_sources = || shop.products.iter().map(|p| p.source.clone()).collect::<Vec<_>>();
+        let mut jobs = vec![Job {
+            kind: PageKind::Home,
+            path: String::new(),
+            template: "index.html",
+            inputs: all_sources(),
+            in_sitemap: true,
+        }];
+        for (i, p) in shop.products.iter().enumerate() {
+            jobs.push(Job {
+                kind: PageKind::Product(i),
+                path: format!("products/{}/", p.slug),
+                template: "product.html",
+                inputs: vec![p.source.clone()],
+                in_sitemap: true,
+            });
+        }
+        for (kind, taxa, prefix) in [(0, &shop.categories, "categories"), (1, &shop.tags, "tags")] {
+            for (t, taxon) in taxa.iter().enumerate() {
+                let inputs: Vec<PathBuf> = taxon.products.iter().map(|&i| shop.products[i].source.clone()).collect();
+                for page in 1..=page_count(taxon.products.len(), per_page) {
+                    jobs.push(Job {
+                        kind: if kind == 0 { PageKind::Category(t, page) } else { PageKind::Tag(t, page) },
+                        path: listing_path(&format!("{prefix}/{}/", taxon.slug), page),
+                        template: "list.html",
+                        inputs: inputs.clone(),
+                        in_sitemap: true,
+                    });
+                }
+            }
+        }
+        for (i, p) in shop.pages.iter().enumerate() {
+            jobs.push(Job {
+                kind: PageKind::Page(i),
+                path: format!("pages/{}/", p.slug),
+                template: "page.html",
+                inputs: vec![p.source.clone()],
+                in_sitemap: true,
+            });
+        }
+        if has_template("privacy.html") {
+            jobs.push(Job {
+                kind: PageKind::Privacy,
+                path: "privacy/".into(),
+                template: "privacy.html",
+                inputs: vec![],
+                in_sitemap: true,
+            });
+        }
+        if has_template("preferences.html") {
+            jobs.push(Job {
+                kind: PageKind::Preferences,
+                path: "preferences/".into(),
+                template: "preferences.html",
+                inputs: vec![],
+                in_sitemap: false,
+            });
+        }
+        jobs.push(Job {
+            kind: PageKind::NotFound,
+            path: "404.html".into(),
+            template: "404.html",
+            inputs: vec![],
+            in_sitemap: false,
+        });
+        Plan { jobs }
+    }
+}

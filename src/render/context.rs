@@ -1,0 +1,146 @@
+//! What templates see: the `site` global, product cards, JSON-LD and per-page variables.
+//! Every value is computed here, in Rust, so both engines render the same data and no
+//! template has to do arithmetic on money.
+
+use crate::content::Shop;
+use crate::content::product::Product;
+use serde_json::{Value, json};
+
+/// The `site` variable: configuration and navigation, the same on every page.
+pub fn site(shop: &Shop, theme_name: &str) -> Value {
+    let site = &shop.site;
+    let c = &site.config;
+    let taxa = |list: &[crate::content::Taxon], prefix: &str| -> Vec<Value> {
+        list.iter()
+            .map(|t| json!({"name": t.name, "slug": t.slug, "url": site.url(&format!("{prefix}/{}/", t.slug)), "count": t.products.len()}))
+            .collect()
+    };
+    let hero = default_hero(shop);
+    json!({
+        "title": c.title,
+        "description": c.description,
+        "language": c.language,
+        "currency": site.currency.code,
+        "base_url": site.base_url,
+        "url": site.url(""),
+        "theme": theme_name,
+        "categories": taxa(&shop.categories, "categories"),
+        "tags": taxa(&shop.tags, "tags"),
+        "menu": shop.pages.iter().filter(|p| p.in_menu).map(|p| json!({"title": p.title, "url": site.url(&format!("pages/{}/", p.slug))})).collect::<Vec<_>>(),
+        "privacy_url": site.url("privacy/"),
+        "preferences_url": site.url("preferences/"),
+        "hero": hero,
+        "cohorts": c.cohorts.iter().map(|k| json!({"id": k.id.get_ref(), "label": k.label, "description": k.description})).collect::<Vec<_>>(),
+        "privacy": {
+            "policy_version": c.privacy.policy_version,
+            "controller": c.privacy.controller,
+            "contact": c.privacy.contact,
+            "consent_endpoint": c.privacy.consent_endpoint,
+            "consent_max_age_days": c.privacy.consent_max_age_days,
+            "honor_gpc": c.privacy.honor_gpc,
+            "third_parties": c.privacy.third_parties,
+        },
+        "product_count": shop.products.len(),
+    })
+}
+
+/// The home hero everyone sees before choosing a cohort.
+pub fn default_hero(shop: &Shop) -> Value {
+    let c = &shop.site.config;
+    match &c.hero {
+        Some(h) => hero_value(shop, &h.title, &h.text, h.image.as_deref()),
+        None => hero_value(shop, &c.title, &c.description, None),
+    }
+}
+
+pub fn hero_value(shop: &Shop, title: &str, text: &str, image: Option<&str>) -> Value {
+    let image =
+        image.map(|i| if i.starts_with('/') { shop.site.url(i.trim_start_matches('/')) } else { shop.site.url(i) });
+    json!({"title": title, "text": text, "image": image})
+}
+
+/// A product as listings, recommendation blocks and the product page show it.
+pub fn card(shop: &Shop, p: &Product) -> Value {
+    let site = &shop.site;
+    let images: Vec<Value> = p.images.iter().map(|i| json!({"url": site.url(&i.path), "alt": i.alt})).collect();
+    json!({
+        "slug": p.slug,
+        "url": site.url(&format!("products/{}/", p.slug)),
+        "permalink": site.permalink(&format!("products/{}/", p.slug)),
+        "title": p.title,
+        "sku": p.sku,
+        "price": p.price.display(),
+        "price_decimal": p.price.decimal(),
+        "price_minor": p.price.minor,
+        "compare_at": p.compare_at.map(|m| m.display()),
+        "on_sale": p.compare_at.is_some_and(|c| c.minor > p.price.minor),
+        "currency": site.currency.code,
+        "category": {"name": p.category, "url": site.url(&format!("categories/{}/", crate::content::slugify(&p.category)))},
+        "tags": p.tags.iter().map(|t| json!({"name": t, "url": site.url(&format!("tags/{}/", crate::content::slugify(t)))})).collect::<Vec<_>>(),
+        "image": images.first().cloned(),
+        "images": images,
+        "availability": p.availability.name(),
+        "availability_label": p.availability.label(),
+        "summary": p.summary,
+        "badge": Value::Null,
+        "buy_url": p.buy_url,
+        "date": p.date,
+        "options": p.options.iter().map(|(n, v)| json!({"name": n, "values": v})).collect::<Vec<_>>(),
+    })
+}
+
+/// schema.org Product JSON-LD, escaped so it can sit inside `<script>` whatever the
+/// product's text holds.
+pub fn product_jsonld(shop: &Shop, p: &Product) -> String {
+    let site = &shop.site;
+    let url = site.permalink(&format!("products/{}/", p.slug));
+    let mut offer = json!({
+        "@type": "Offer",
+        "url": url,
+        "price": p.price.decimal(),
+        "priceCurrency": site.currency.code,
+        "availability": p.availability.schema(),
+        "itemCondition": "https://schema.org/NewCondition",
+    });
+    if let Some(seller) = Some(&site.config.title).filter(|t| !t.is_empty()) {
+        offer["seller"] = json!({"@type": "Organization", "name": seller});
+    }
+    let value = json!({
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": p.title,
+        "sku": p.sku,
+        "description": p.summary,
+        "category": p.category,
+        "image": p.images.iter().map(|i| site.permalink(&i.path)).collect::<Vec<_>>(),
+        "url": url,
+        "offers": offer,
+    });
+    script_safe_json(&value)
+}
+
+/// JSON text that cannot close a `<script>` element or open a comment in it.
+pub fn script_safe_json(value: &Value) -> String {
+    let text = serde_json::to_string(value).unwrap_or_else(|_| "null".into());
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Open Graph availability words.
+pub fn og_availability(p: &Product) -> &'static str {
+    match p.availability {
+        crate::content::product::Availability::InStock => "in stock",
+        crate::content::product::Availability::OutOfStock => "out of stock",
+        crate::content::product::Availability::Preorder => "preorder",
+    }
+}

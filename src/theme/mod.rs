@@ -1,0 +1,185 @@
+//! Themes: templates, static files and the engine that renders them.
+//!
+//! A theme is a folder with `theme.toml` (naming its engine), `templates/` and `static/`.
+//! Built-in themes are embedded in the binary ([`builtin`]); a shop can bring its own in
+//! `themes/NAME/`, and override any template by name in its own `templates/`.
+
+pub mod builtin;
+pub mod engine;
+pub mod minijinja;
+pub mod tera;
+
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use engine::Engine;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Where a theme file comes from: inside the binary, or a file on disk.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Embedded(&'static [u8]),
+    File(PathBuf),
+}
+
+impl Source {
+    pub fn bytes(&self) -> std::io::Result<std::borrow::Cow<'static, [u8]>> {
+        match self {
+            Source::Embedded(b) => Ok(std::borrow::Cow::Borrowed(b)),
+            Source::File(p) => std::fs::read(p).map(std::borrow::Cow::Owned),
+        }
+    }
+    /// The file on disk, for watch mode and messages; None when embedded.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Source::File(p) => Some(p),
+            Source::Embedded(_) => None,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThemeToml {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// "minijinja" (default) or "tera".
+    #[serde(default = "default_engine")]
+    pub engine: String,
+    /// Cohort slots per page kind, e.g. `home = ["hero", "picks"]` (see `cohorts::slots`).
+    #[serde(default)]
+    pub slots: BTreeMap<String, Vec<String>>,
+}
+
+fn default_engine() -> String {
+    "minijinja".into()
+}
+
+pub struct Theme {
+    pub name: String,
+    /// Cohort slots per page kind, from theme.toml.
+    pub slots: BTreeMap<String, Vec<String>>,
+    pub engine: Box<dyn Engine>,
+    /// Template name → where it came from (theme or shop override).
+    pub templates: BTreeMap<String, Source>,
+    /// Site path → file, theme static files first, then the shop's `static/` over them.
+    pub static_files: BTreeMap<String, Source>,
+}
+
+/// The template names the build renders; a theme must provide each.
+pub const REQUIRED_TEMPLATES: [&str; 5] = ["index.html", "product.html", "list.html", "page.html", "404.html"];
+
+impl Theme {
+    /// Loads the theme named in shop.toml: `ROOT/themes/NAME/` if present, else built-in.
+    pub fn load(root: &Path, name: &str) -> Result<Theme, Diagnostics> {
+        let local = root.join("themes").join(name);
+        let mut files: BTreeMap<String, Source> =
+            if local.join("theme.toml").is_file() { walk(&local) } else { builtin::files(name) };
+        if files.is_empty() {
+            let mut available: Vec<String> = builtin::names();
+            if let Ok(entries) = std::fs::read_dir(root.join("themes")) {
+                available.extend(entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()));
+            }
+            let d = Diagnostic::new("shop.toml", format!("there is no theme `{name}`"))
+                .hint(format!("available themes: {}; or create themes/{name}/theme.toml", available.join(", ")));
+            return Err(Diagnostics(vec![d]));
+        }
+        let theme_file = format!("themes/{name}/theme.toml");
+        let meta: ThemeToml = match files.remove("theme.toml").map(|s| s.bytes()) {
+            Some(Ok(bytes)) => {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                toml::from_str(&text).map_err(|e| {
+                    Diagnostics(vec![crate::config::toml_diagnostic(Path::new(&theme_file), &text, 1, &e)])
+                })?
+            }
+            _ => {
+                return Err(Diagnostics(vec![
+                    Diagnostic::new(&theme_file, "the theme has no readable theme.toml")
+                        .hint("add theme.toml with name = \"...\" and engine = \"minijinja\" or \"tera\""),
+                ]));
+            }
+        };
+        let mut templates = BTreeMap::new();
+        let mut static_files = BTreeMap::new();
+        for (path, source) in files {
+            if let Some(t) = path.strip_prefix("templates/") {
+                templates.insert(t.to_string(), source);
+            } else if let Some(s) = path.strip_prefix("static/") {
+                static_files.insert(s.to_string(), source);
+            }
+        }
+        for (path, source) in walk(&root.join("templates")) {
+            templates.insert(path, source);
+        }
+        for (path, source) in walk(&root.join("static")) {
+            static_files.insert(path, source);
+        }
+        let mut sources = Vec::new();
+        let mut diags = Diagnostics::default();
+        for (name, source) in &templates {
+            let shown = source.path().map_or_else(
+                || format!("themes/{}/templates/{name}", meta.name),
+                |p| crate::diagnostics::relative(root, p).display().to_string(),
+            );
+            match source.bytes().map(|b| String::from_utf8(b.into_owned())) {
+                Ok(Ok(text)) => sources.push((name.clone(), text)),
+                Ok(Err(_)) => {
+                    diags.push(Diagnostic::new(shown, "the template is not valid UTF-8").hint("save it as UTF-8"))
+                }
+                Err(e) => diags.push(Diagnostic::new(shown, format!("cannot read the template: {e}"))),
+            }
+        }
+        for required in REQUIRED_TEMPLATES {
+            if !templates.contains_key(required) {
+                diags.push(
+                    Diagnostic::new(format!("themes/{name}"), format!("the theme has no template `{required}`"))
+                        .hint(format!("add templates/{required} to the theme or to the shop")),
+                );
+            }
+        }
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+        let origin = |n: &str| -> String {
+            templates.get(n).and_then(Source::path).map_or_else(
+                || format!("themes/{}/templates/{n}", meta.name),
+                |p| crate::diagnostics::relative(root, p).display().to_string(),
+            )
+        };
+        let engine: Box<dyn Engine> = match meta.engine.as_str() {
+            "minijinja" => Box::new(
+                self::minijinja::MiniJinja::new(sources).map_err(|e| Diagnostics(vec![e.into_diagnostic(&origin)]))?,
+            ),
+            "tera" => Box::new(
+                self::tera::TeraEngine::new(sources).map_err(|e| Diagnostics(vec![e.into_diagnostic(&origin)]))?,
+            ),
+            other => {
+                return Err(Diagnostics(vec![
+                    Diagnostic::new(&theme_file, format!("unknown template engine `{other}`"))
+                        .hint("use engine = \"minijinja\" or engine = \"tera\""),
+                ]));
+            }
+        };
+        if let Err(d) = crate::cohorts::slots::validate(&meta.slots, &theme_file, |n| templates.contains_key(n)) {
+            return Err(Diagnostics(vec![d]));
+        }
+        Ok(Theme { name: meta.name, slots: meta.slots, engine, templates, static_files })
+    }
+}
+
+/// Every file below `dir`, keyed by its path relative to `dir` with `/` separators.
+/// Hidden files (editor swap files, .DS_Store) are left out.
+fn walk(dir: &Path) -> BTreeMap<String, Source> {
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| {
+            let rel = e.path().strip_prefix(dir).ok()?.to_string_lossy().replace('\\', "/");
+            Some((rel, Source::File(e.path().to_path_buf())))
+        })
+        .collect()
+}

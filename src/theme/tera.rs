@@ -1,0 +1,44 @@
+//! The tera backend, for themes that say `engine = "tera"` in theme.toml. HTML templates
+//! escape by default.
+
+use super::engine::{Engine, TemplateError};
+use tera::{Context, Tera};
+
+pub struct TeraEngine {
+    tera: Tera,
+}
+
+fn convert(e: &tera::Error) -> TemplateError {
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        message = format!("{message} ({inner})");
+        source = inner.source();
+    }
+    TemplateError { template: None, line: None, message }
+}
+
+impl TeraEngine {
+    pub fn new(templates: Vec<(String, String)>) -> Result<Self, TemplateError> {
+        let mut tera = Tera::new();
+        tera.add_raw_templates(templates).map_err(|e| convert(&e))?;
+        Ok(TeraEngine { tera })
+    }
+}
+
+impl Engine for TeraEngine {
+    fn render(&self, name: &str, context: &serde_json::Value) -> Result<String, TemplateError> {
+        let ctx = Context::from_serialize(context).map_err(|e| convert(&e))?;
+        self.tera.render(name, &ctx).map_err(|e| {
+            let mut t = convert(&e);
+            t.template = Some(name.to_string());
+            t
+        })
+    }
+    fn add_global(&mut self, name: &str, value: &serde_json::Value) {
+        self.tera.global_context().insert(name.to_string(), value);
+    }
+    fn has(&self, name: &str) -> bool {
+        self.tera.contains_template(name)
+    }
+}
