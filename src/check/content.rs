@@ -22,8 +22,13 @@ pub fn sources(shop: &Shop) -> Vec<Finding> {
         let line_of = |key: &str| p.key_lines.get(key).copied().unwrap_or(0);
         if p.images.is_empty() {
             out.push(
-                Finding::warning("content/no-image", &file, line_of("title"), format!("product `{}` has no image", p.title))
-                    .fix("add one, e.g. images = [{ src = \"photo.jpg\", alt = \"What the photo shows\" }]"),
+                Finding::warning(
+                    "content/no-image",
+                    &file,
+                    line_of("title"),
+                    format!("product `{}` has no image", p.title),
+                )
+                .fix("add one, e.g. images = [{ src = \"photo.jpg\", alt = \"What the photo shows\" }]"),
             );
         }
         for img in p.images.iter().filter(|i| !i.alt_given) {
@@ -32,7 +37,10 @@ pub fn sources(shop: &Shop) -> Vec<Finding> {
                     "content/missing-alt",
                     &file,
                     line_of("images"),
-                    format!("image `{}` has no alt text (the title is used, which tells a screen reader nothing new)", img.path),
+                    format!(
+                        "image `{}` has no alt text (the title is used, which tells a screen reader nothing new)",
+                        img.path
+                    ),
                 )
                 .fix("write what the image shows: images = [{ src = \"...\", alt = \"...\" }]"),
             );

@@ -61,6 +61,9 @@ fn matches(entry: &str, text_words: &[String]) -> bool {
     })
 }
 
+/// A category's matches in one cohort: (field, entry) pairs.
+type Hits<'a> = (&'a Category, Vec<(&'a str, String)>);
+
 /// Cohort rules on shop.toml: sensitive targeting and cohorts that match no product.
 pub fn cohorts(shop: &Shop, locator: &Locator) -> Vec<Finding> {
     let config = &shop.site.config;
@@ -75,8 +78,11 @@ pub fn cohorts(shop: &Shop, locator: &Locator) -> Vec<Finding> {
     }
     let toml = locator.shop_toml();
     let mut out = Vec::new();
-    let product_terms: BTreeSet<String> =
-        shop.products.iter().flat_map(|p| std::iter::once(slugify(&p.category)).chain(p.tags.iter().map(|t| slugify(t)))).collect();
+    let product_terms: BTreeSet<String> = shop
+        .products
+        .iter()
+        .flat_map(|p| std::iter::once(slugify(&p.category)).chain(p.tags.iter().map(|t| slugify(t))))
+        .collect();
     for cohort in &config.cohorts {
         let id = cohort.id.get_ref();
         let start = cohort.id.span().start.min(toml.len());
@@ -85,20 +91,16 @@ pub fn cohorts(shop: &Shop, locator: &Locator) -> Vec<Finding> {
             let at = lower.find(&needle.to_lowercase()).unwrap_or(0);
             super::scan::line_of(toml, start + at)
         };
-        let mut fields: Vec<(&str, String)> = vec![
-            ("id", id.clone()),
-            ("label", cohort.label.clone()),
-            ("description", cohort.description.clone()),
-        ];
+        let mut fields: Vec<(&str, String)> =
+            vec![("id", id.clone()), ("label", cohort.label.clone()), ("description", cohort.description.clone())];
         fields.extend(cohort.interests.iter().map(|i| ("interests", i.clone())));
         fields.extend(cohort.campaigns.iter().map(|c| ("campaigns", c.clone())));
-        let mut hits: BTreeMap<&str, (&Category, Vec<(&str, String)>)> = BTreeMap::new();
+        let mut hits: BTreeMap<&str, Hits> = BTreeMap::new();
         for (field, value) in &fields {
             let text_words = words(value);
             for cat in &cats {
                 if let Some(entry) = cat.words.iter().find(|e| matches(e, &text_words)) {
                     hits.entry(cat.id.as_str()).or_insert((cat, Vec::new())).1.push((field, entry.clone()));
-                    let _ = value;
                 }
             }
         }
@@ -106,7 +108,8 @@ pub fn cohorts(shop: &Shop, locator: &Locator) -> Vec<Finding> {
             let (field, entry) = &found[0];
             let rule: &'static str =
                 if cat.rule == "ethics/minors" { "ethics/minors" } else { "ethics/special-category" };
-            let shown: Vec<String> = found.iter().map(|(f, e)| format!("{f} (\"{}\")", e.trim_end_matches('*'))).collect();
+            let shown: Vec<String> =
+                found.iter().map(|(f, e)| format!("{f} (\"{}\")", e.trim_end_matches('*'))).collect();
             let line = line_of(entry.trim_end_matches('*').split('-').next().unwrap_or(""));
             let what = if rule == "ethics/minors" { "minors" } else { "a special category of personal data" };
             out.push(
@@ -196,7 +199,16 @@ mod tests {
     #[test]
     fn the_word_list_parses_and_has_every_category() {
         let ids: Vec<String> = categories().into_iter().map(|c| c.id).collect();
-        for id in ["health", "religion", "ethnic-origin", "political-opinion", "trade-union", "sex-life", "genetic-biometric", "minors"] {
+        for id in [
+            "health",
+            "religion",
+            "ethnic-origin",
+            "political-opinion",
+            "trade-union",
+            "sex-life",
+            "genetic-biometric",
+            "minors",
+        ] {
             assert!(ids.iter().any(|i| i == id), "{id} missing from {ids:?}");
         }
     }

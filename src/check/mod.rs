@@ -144,7 +144,13 @@ impl Report {
                     "acknowledged[{}] {place}: {} — acknowledged in shop.toml: {reason}\n",
                     f.rule, f.message
                 )),
-                None => out.push_str(&format!("{}[{}] {place}: {} — fix: {}\n", f.severity.name(), f.rule, f.message, f.fix)),
+                None => out.push_str(&format!(
+                    "{}[{}] {place}: {} — fix: {}\n",
+                    f.severity.name(),
+                    f.rule,
+                    f.message,
+                    f.fix
+                )),
             }
         }
         let (e, w, a) = (self.errors(), self.warnings(), self.acknowledged());
@@ -301,11 +307,17 @@ fn build_error_findings(e: &BuildError, locator: Option<&Locator>) -> Vec<Findin
                         .nth(1)
                         .and_then(|r| r.split(".html").next())
                         .map(|n| format!("slots/{n}.html"));
-                    let file = match (slot, locator) {
-                        (Some(t), Some(l)) => l.template_display(&t),
-                        _ => "templates/slots".to_string(),
+                    let (file, line) = match (slot, locator) {
+                        (Some(t), Some(l)) => {
+                            let line = ["data-price", "data-availability", "data-sku"]
+                                .iter()
+                                .find_map(|n| l.template_line(&t, n))
+                                .unwrap_or(0);
+                            (l.template_display(&t), line)
+                        }
+                        _ => ("templates/slots".to_string(), 0),
                     };
-                    Finding::error("ethics/cohort-price-difference", file, 0, first).fix(
+                    Finding::error("ethics/cohort-price-difference", file, line, first).fix(
                         "show every cohort the same price, availability and SKU: take them from the product, never from the cohort",
                     )
                 } else {
@@ -374,6 +386,12 @@ impl Locator {
             .iter()
             .find(|(_, n, _)| n == name)
             .map_or_else(|| format!("templates/{name}"), |(d, _, _)| d.clone())
+    }
+
+    /// The line of template `name` that contains `needle`.
+    pub fn template_line(&self, name: &str, needle: &str) -> Option<usize> {
+        let (_, _, text) = self.templates.iter().find(|(_, n, _)| n == name)?;
+        text.find(needle).map(|at| scan::line_of(text, at))
     }
 
     pub fn shop_toml(&self) -> &str {
@@ -801,7 +819,8 @@ impl<'a> Ctx<'a> {
         };
         let path = path.split('?').next().unwrap_or("").to_string();
         let base = &self.shop.site.base_path;
-        let Some(rel) = path.strip_prefix(base.as_str()).or_else(|| (path.clone() + "/").strip_prefix(base.as_str()).map(|_| ""))
+        let Some(rel) =
+            path.strip_prefix(base.as_str()).or_else(|| (path.clone() + "/").strip_prefix(base.as_str()).map(|_| ""))
         else {
             return Target::Internal { file: path.trim_start_matches('/').to_string(), fragment };
         };

@@ -155,7 +155,10 @@ fn storage(ctx: &Ctx) -> Vec<Finding> {
                     "privacy/notice-stale",
                     notice_template.clone(),
                     0,
-                    format!("the privacy notice does not mention the current policy_version `{}`", privacy.policy_version),
+                    format!(
+                        "the privacy notice does not mention the current policy_version `{}`",
+                        privacy.policy_version
+                    ),
                 )
                 .fix("show {{ site.privacy.policy_version }} in templates/privacy.html"),
             );
@@ -169,7 +172,9 @@ fn storage(ctx: &Ctx) -> Vec<Finding> {
                         0,
                         format!("the privacy notice does not list the declared third party {}", tp.origin),
                     )
-                    .fix("list every entry of site.privacy.third_parties (origin and purpose) in templates/privacy.html"),
+                    .fix(
+                        "list every entry of site.privacy.third_parties (origin and purpose) in templates/privacy.html",
+                    ),
                 );
             }
         }

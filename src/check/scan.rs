@@ -54,9 +54,7 @@ pub fn html(html: &str, mut f: impl FnMut(Item)) {
             i = rest.find('>').map_or(html.len(), |e| start + e + 1);
             continue;
         }
-        let name_end = rest[1..]
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
-            .map_or(rest.len(), |e| e + 1);
+        let name_end = rest[1..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).map_or(rest.len(), |e| e + 1);
         if name_end == 1 {
             i = start + 1;
             continue;
