@@ -15,3 +15,4 @@ pub mod output;
 pub mod plan;
 pub mod render;
 pub mod theme;
+pub mod hosting;
