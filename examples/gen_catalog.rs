@@ -65,6 +65,7 @@ const CATEGORIES: [(&str, &str); 40] = [
 ];
 
 /// 40 × 5 = 200 tags, `ADJ-NOUN`.
+#[rustfmt::skip]
 const TAG_ADJ: [&str; 40] = [
     "alpine", "urban", "coastal", "forest", "desert", "winter", "summer", "rainy", "light",
     "heavy", "quiet", "quick", "slow", "classic", "modern", "rustic", "compact", "modular",
@@ -74,16 +75,19 @@ const TAG_ADJ: [&str; 40] = [
 ];
 const TAG_NOUN: [&str; 5] = ["gear", "kit", "craft", "life", "days"];
 
+#[rustfmt::skip]
 const TITLE_ADJ: [&str; 24] = [
     "Trail", "Summit", "Harbour", "Meadow", "Ridge", "Cedar", "Granite", "Willow", "Ember",
     "Tidal", "Fjord", "Heather", "Copper", "Slate", "Birch", "Juniper", "Basalt", "Moss",
     "Falcon", "Lark", "Otter", "Quarry", "Beacon", "Hollow",
 ];
+#[rustfmt::skip]
 const TITLE_MATERIAL: [&str; 12] = [
     "Waxed", "Merino", "Canvas", "Steel", "Oak", "Ash", "Cork", "Linen", "Leather", "Titanium",
     "Enamel", "Ripstop",
 ];
 
+#[rustfmt::skip]
 const COHORT_NAMES: [&str; 12] = [
     "outdoor", "kitchen", "workshop", "garden", "travel", "family", "cycling", "climbing",
     "water", "coffee", "reading", "studio",
@@ -110,6 +114,7 @@ const BADGES: [&str; 6] = [
 ];
 
 /// Vocabulary for the body text.
+#[rustfmt::skip]
 const WORDS: [&str; 162] = [
     "the", "a", "this", "every", "our", "your", "each", "with", "and", "or", "for", "from", "on",
     "in", "over", "under", "through", "after", "before", "while", "is", "keeps", "holds", "brings",
@@ -256,7 +261,7 @@ fn run(args: &Args) -> io::Result<()> {
     let width = args.products.to_string().len().max(5);
     for i in 0..args.products {
         let p = product(i, &tags, &cohorts);
-        let name = format!("p{i:0width$}.md");
+        let name = format!("p{:0width$}.md", i + 1);
         write_file(&products_dir.join(&name), &p.cohort_file())?;
         if let Some(dir) = &hugo_products {
             write_file(&dir.join(&name), &p.hugo_file())?;
