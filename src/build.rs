@@ -263,7 +263,7 @@ fn render_into(
     if site.config.privacy.honor_gpc {
         staging.write(".well-known/gpc.json", sitemap::gpc(site).as_bytes()).map_err(io)?;
     }
-    staging.write("_headers", hosting::headers(site).as_bytes()).map_err(io)?;
+    staging.write("_headers", hosting::headers(site, &variant_routes).as_bytes()).map_err(io)?;
     staging.write("_redirects", hosting::redirects(site, &variant_routes).as_bytes()).map_err(io)?;
     Ok(BuildReport {
         output: PathBuf::new(),
