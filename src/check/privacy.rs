@@ -106,12 +106,12 @@ fn inline_scripts(ctx: &Ctx) -> Vec<Finding> {
             }
             let (file, line) = ctx.locator.locate(&scan.file, s.line, &s.first_line);
             let why = if hashes.is_none() {
-                "and _headers sets no Content-Security-Policy".to_string()
+                "_headers sets no Content-Security-Policy".to_string()
             } else {
-                format!("whose hash {} is not in the Content-Security-Policy of _headers", s.hash)
+                format!("its hash {} is not in the Content-Security-Policy of _headers", s.hash)
             };
             out.push(
-                Finding::error("privacy/inline-script-csp", file, line, format!("an inline script {why}, so browsers block it or the policy is missing"))
+                Finding::error("privacy/inline-script-csp", file, line, format!("an inline script is not allowed: {why}"))
                     .fix("move the code into a file under static/ and load it with <script src=\"...\">; pages built by `cohort build` get the hash of each of their inline scripts in the CSP, static HTML files do not")
                     .on_page(&scan.file),
             );
