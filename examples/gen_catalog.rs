@@ -93,25 +93,10 @@ const COHORT_NAMES: [&str; 12] = [
     "water", "coffee", "reading", "studio",
 ];
 
-const AVAILABILITY: [&str; 8] = [
-    "in_stock",
-    "in_stock",
-    "in_stock",
-    "in_stock",
-    "in_stock",
-    "in_stock",
-    "out_of_stock",
-    "preorder",
-];
+const AVAILABILITY: [&str; 8] =
+    ["in_stock", "in_stock", "in_stock", "in_stock", "in_stock", "in_stock", "out_of_stock", "preorder"];
 
-const BADGES: [&str; 6] = [
-    "Staff pick",
-    "New this season",
-    "Bestseller",
-    "Made to last",
-    "Repairable",
-    "Limited run",
-];
+const BADGES: [&str; 6] = ["Staff pick", "New this season", "Bestseller", "Made to last", "Repairable", "Limited run"];
 
 /// Vocabulary for the body text.
 #[rustfmt::skip]
@@ -185,16 +170,11 @@ fn parse_args() -> Result<Args, String> {
         match arg.as_str() {
             "--products" => {
                 let v = value("--products")?;
-                products = Some(
-                    v.parse::<usize>()
-                        .map_err(|_| format!("--products: not a number: {v}"))?,
-                );
+                products = Some(v.parse::<usize>().map_err(|_| format!("--products: not a number: {v}"))?);
             }
             "--cohorts" => {
                 let v = value("--cohorts")?;
-                cohorts = v
-                    .parse::<usize>()
-                    .map_err(|_| format!("--cohorts: not a number: {v}"))?;
+                cohorts = v.parse::<usize>().map_err(|_| format!("--cohorts: not a number: {v}"))?;
             }
             "--out" => out = Some(PathBuf::from(value("--out")?)),
             "--hugo" => hugo = Some(PathBuf::from(value("--hugo")?)),
@@ -397,9 +377,7 @@ fn shop_toml(cohorts: &[String], tags: &[String]) -> String {
              campaigns = {}\n",
             toml_str(id),
             toml_str(&label),
-            toml_str(&format!(
-                "Shown when you choose {label} on the preferences page."
-            )),
+            toml_str(&format!("Shown when you choose {label} on the preferences page.")),
             toml_list(&interests),
             toml_list(&[campaign.as_str()]),
         );
@@ -453,23 +431,13 @@ fn paragraph(rng: &mut Rng) -> String {
 fn product(i: usize, tags: &[String], cohorts: &[String]) -> Product {
     let mut rng = Rng::new(i as u64);
     let (category, noun) = CATEGORIES[rng.below(CATEGORIES.len())];
-    let title = format!(
-        "{} {} {} {}",
-        rng.pick(&TITLE_ADJ),
-        rng.pick(&TITLE_MATERIAL),
-        noun,
-        i + 1
-    );
+    let title = format!("{} {} {} {}", rng.pick(&TITLE_ADJ), rng.pick(&TITLE_MATERIAL), noun, i + 1);
     let sku = format!("BN-{:06}", i + 1);
     let price_minor = 300 + rng.below(49_700) as u64;
     // Round to .00, .50, .90 or .95 like a real price list.
     let cents = [0u64, 50, 90, 95][rng.below(4)];
     let price_minor = price_minor / 100 * 100 + cents;
-    let compare_at = if rng.below(6) == 0 {
-        Some(money(price_minor / 100 * 120 + 100))
-    } else {
-        None
-    };
+    let compare_at = if rng.below(6) == 0 { Some(money(price_minor / 100 * 120 + 100)) } else { None };
     let ntags = 2 + rng.below(4);
     let mut ptags: Vec<String> = Vec::with_capacity(ntags);
     while ptags.len() < ntags {
@@ -480,11 +448,7 @@ fn product(i: usize, tags: &[String], cohorts: &[String]) -> Product {
     }
     let availability = AVAILABILITY[rng.below(AVAILABILITY.len())];
     let year = 2025 + rng.below(2);
-    let month = if year == 2026 {
-        1 + rng.below(11)
-    } else {
-        1 + rng.below(12)
-    };
+    let month = if year == 2026 { 1 + rng.below(11) } else { 1 + rng.below(12) };
     let date = format!("{year}-{month:02}-{:02}", 1 + rng.below(28));
     let summary = sentence(&mut rng);
     let weight = rng.below(100) as u32;
@@ -496,10 +460,7 @@ fn product(i: usize, tags: &[String], cohorts: &[String]) -> Product {
     } else {
         None
     };
-    let body = (0..3)
-        .map(|_| paragraph(&mut rng))
-        .collect::<Vec<_>>()
-        .join("\n\n");
+    let body = (0..3).map(|_| paragraph(&mut rng)).collect::<Vec<_>>().join("\n\n");
     Product {
         title,
         sku,
@@ -538,12 +499,7 @@ impl Product {
         let _ = writeln!(s, "summary = {}", toml_str(&self.summary));
         let _ = writeln!(s, "weight = {}", self.weight);
         if let Some((id, summary, badge)) = &self.cohort {
-            let _ = write!(
-                s,
-                "\n[cohort.{id}]\nsummary = {}\nbadge = {}\n",
-                toml_str(summary),
-                toml_str(badge)
-            );
+            let _ = write!(s, "\n[cohort.{id}]\nsummary = {}\nbadge = {}\n", toml_str(summary), toml_str(badge));
         }
         s.push_str("+++\n");
         s
@@ -561,29 +517,11 @@ impl Product {
 const HUGO_CONFIG: &str = include_str!("../bench/hugo-layouts/hugo.toml");
 
 const HUGO_LAYOUTS: [(&str, &str); 7] = [
-    (
-        "_default/baseof.html",
-        include_str!("../bench/hugo-layouts/_default/baseof.html"),
-    ),
-    (
-        "index.html",
-        include_str!("../bench/hugo-layouts/index.html"),
-    ),
-    (
-        "_default/single.html",
-        include_str!("../bench/hugo-layouts/_default/single.html"),
-    ),
-    (
-        "_default/term.html",
-        include_str!("../bench/hugo-layouts/_default/term.html"),
-    ),
-    (
-        "_default/list.html",
-        include_str!("../bench/hugo-layouts/_default/list.html"),
-    ),
+    ("_default/baseof.html", include_str!("../bench/hugo-layouts/_default/baseof.html")),
+    ("index.html", include_str!("../bench/hugo-layouts/index.html")),
+    ("_default/single.html", include_str!("../bench/hugo-layouts/_default/single.html")),
+    ("_default/term.html", include_str!("../bench/hugo-layouts/_default/term.html")),
+    ("_default/list.html", include_str!("../bench/hugo-layouts/_default/list.html")),
     ("404.html", include_str!("../bench/hugo-layouts/404.html")),
-    (
-        "partials/card.html",
-        include_str!("../bench/hugo-layouts/partials/card.html"),
-    ),
+    ("partials/card.html", include_str!("../bench/hugo-layouts/partials/card.html")),
 ];

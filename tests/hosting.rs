@@ -13,7 +13,16 @@ use std::time::{Duration, Instant};
 
 struct Server(Child);
 impl Drop for Server {
+    /// A graceful stop first (nginx's workers exit with their master on SIGTERM), then a kill.
     fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -28,7 +37,7 @@ fn get(port: u16, path: &str, cookie: Option<&str>) -> (u16, String, Vec<u8>) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     stream.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
     let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n{cookie}\r\n").expect("write");
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n{cookie}\r\n").expect("write");
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).expect("read");
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("headers end");
@@ -62,7 +71,8 @@ fn built_site() -> (tempfile::TempDir, PathBuf, PathBuf) {
 }
 
 fn hosting(target: &str, root: &Path, out: &Path) -> String {
-    let (code, stdout, stderr) = run(&["hosting", "--target", target, "--root", root.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let (code, stdout, stderr) =
+        run(&["hosting", "--target", target, "--root", root.to_str().unwrap(), "-o", out.to_str().unwrap()]);
     assert_eq!(code, 0, "{stderr}");
     stdout
 }
@@ -95,7 +105,11 @@ fn check_routing(port: u16, out: &Path) {
     for (url, cookie, expected) in expectations(out) {
         let (status, head, body) = get(port, &url, cookie.as_deref());
         assert_eq!(status, 200, "{url} {cookie:?}: {head}");
-        assert!(body == std::fs::read(&expected).unwrap(), "{url} with {cookie:?} did not serve {}", expected.display());
+        assert!(
+            body == std::fs::read(&expected).unwrap(),
+            "{url} with {cookie:?} did not serve {}",
+            expected.display()
+        );
         assert!(head.to_ascii_lowercase().contains("x-content-type-options: nosniff"), "{url}: {head}");
     }
     let (status, _, body) = get(port, "/no/such/page/", Some("cohort_outdoor=1"));
@@ -121,7 +135,11 @@ fn nginx_routes_cookies_to_variants() {
     );
     std::fs::write(work.join("nginx.conf"), conf).unwrap();
     let nginx = which("nginx");
-    let child = Command::new(nginx).args(["-c", work.join("nginx.conf").to_str().unwrap(), "-p", work.to_str().unwrap()]).stderr(Stdio::piped()).spawn().expect("start nginx");
+    let child = Command::new(nginx)
+        .args(["-c", work.join("nginx.conf").to_str().unwrap(), "-p", work.to_str().unwrap()])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start nginx");
     let _server = Server(child);
     wait_for(port);
     check_routing(port, &out);
@@ -133,7 +151,14 @@ fn caddy_routes_cookies_to_variants() {
     let port = free_port();
     let config = hosting("caddy", &root, &out).replace(":80 {", &format!("http://127.0.0.1:{port} {{"));
     let file = tmp.path().join("Caddyfile");
-    std::fs::write(&file, format!("{{\n  admin off\n  auto_https off\n  storage file_system {}\n}}\n{config}", tmp.path().join("caddy-data").display())).unwrap();
+    std::fs::write(
+        &file,
+        format!(
+            "{{\n  admin off\n  auto_https off\n  storage file_system {}\n}}\n{config}",
+            tmp.path().join("caddy-data").display()
+        ),
+    )
+    .unwrap();
     let child = Command::new(which("caddy"))
         .args(["run", "--config", file.to_str().unwrap(), "--adapter", "caddyfile"])
         .env("HOME", tmp.path())

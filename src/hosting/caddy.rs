@@ -4,7 +4,9 @@
 use super::HostConfig;
 
 pub fn render(c: &HostConfig) -> String {
-    let mut out = String::from("# cohort hosting --target caddy\n# A Caddyfile site block; replace the address with your domain (Caddy adds TLS).\n");
+    let mut out = String::from(
+        "# cohort hosting --target caddy\n# A Caddyfile site block; replace the address with your domain (Caddy adds TLS).\n",
+    );
     if c.base_path != "/" {
         out.push_str(&format!(
             "# This block serves the site at the domain root; for base path {} put it behind\n# `handle_path {}*` in your own site block.\n",

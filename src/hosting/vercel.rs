@@ -24,7 +24,8 @@ pub fn render(c: &HostConfig) -> String {
                 "headers": {"Vary": "Cookie"},
             }));
         }
-        routes.push(json!({"src": format!("^{}$", regex_escape(from)), "headers": {"Vary": "Cookie"}, "continue": true}));
+        routes
+            .push(json!({"src": format!("^{}$", regex_escape(from)), "headers": {"Vary": "Cookie"}, "continue": true}));
     }
     routes.push(json!({"handle": "filesystem"}));
     let config = json!({
