@@ -259,6 +259,8 @@ pub fn run(root: &Path) -> Report {
     match crate::build::write_site(&prepared, &out, false) {
         Err(e) => findings.extend(build_error_findings(&e, Some(&locator))),
         Ok(_) => {
+            let mut locator = locator;
+            locator.keep_copied_statics(&out);
             let built = Built::scan(&out);
             let ctx = Ctx::new(shop, &locator, &built);
             findings.extend(content::links(&ctx));
@@ -396,6 +398,22 @@ impl Locator {
 
     pub fn shop_toml(&self) -> &str {
         &self.shop_toml
+    }
+
+    /// Forgets static files the build replaced with its own (the runtime writes `cohort.js`
+    /// over a shop's file of that name), so findings there do not blame the shop's file.
+    fn keep_copied_statics(&mut self, out: &Path) {
+        let root = self.root.clone();
+        self.statics.retain(|path, shown| {
+            if !(path.ends_with(".js") || path.ends_with(".css") || path.ends_with(".html")) {
+                return true;
+            }
+            // An embedded theme file has no path under the root; reading it fails and it stays.
+            match (std::fs::read(root.join(shown.as_str())), std::fs::read(out.join(path))) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => true,
+            }
+        });
     }
 
     /// The source of a static file copied to `file` in the build, if it is one.
