@@ -125,7 +125,7 @@ pub fn run(config: ServerConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), S
     });
 
     ready(local);
-    log_line(&format!("listening on {local}"));
+    log_line("listening (address on stdout)");
 
     for stream in listener.incoming() {
         if shared.stopping.load(Ordering::SeqCst) {
