@@ -6,3 +6,4 @@
 pub mod aggregate;
 pub mod cmd;
 pub mod consent;
+pub mod recommend;

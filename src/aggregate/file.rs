@@ -110,13 +110,15 @@ pub fn load(path: &Path) -> Result<Option<Aggregates>, String> {
         );
         format!("{}:{line}:{col}: not valid UTF-8", path.display())
     })?;
-    parse(&text).map(Some).map_err(|(offset, msg)| match offset {
-        Some(offset) => {
-            let (line, col) = line_col(&text, offset);
-            format!("{}:{line}:{col}: {msg}", path.display())
-        }
-        None => format!("{}: {msg}", path.display()),
-    })
+    parse(&text)
+        .map(Some)
+        .map_err(|(offset, msg)| match offset {
+            Some(offset) => {
+                let (line, col) = line_col(&text, offset);
+                format!("{}:{line}:{col}: {msg}", path.display())
+            }
+            None => format!("{}: {msg}", path.display()),
+        })
 }
 
 /// Parses the text of an aggregates file. The error carries a byte offset when known.
@@ -124,7 +126,10 @@ pub fn parse(text: &str) -> Result<Aggregates, (Option<usize>, String)> {
     let raw: RawFile = toml::from_str(text).map_err(|e| {
         (
             e.span().map(|s| s.start),
-            format!("{} (this file is written by `cohort aggregate`; run it again to regenerate it)", e.message().trim()),
+            format!(
+                "{} (this file is written by `cohort aggregate`; run it again to regenerate it)",
+                e.message().trim()
+            ),
         )
     })?;
     if raw.meta.format != FORMAT_VERSION {
@@ -142,7 +147,11 @@ pub fn parse(text: &str) -> Result<Aggregates, (Option<usize>, String)> {
             return Err((None, format!("pairs[{i}]: a and b are the same SKU")));
         }
         let (a, b) = if p.a < p.b { (p.a, p.b) } else { (p.b, p.a) };
-        pairs.push(Pair { a, b, orders: p.orders });
+        pairs.push(Pair {
+            a,
+            b,
+            orders: p.orders,
+        });
     }
     pairs.sort();
     Ok(Aggregates {
@@ -185,7 +194,9 @@ impl Aggregates {
     /// The file's text. Deterministic: purchases sorted by SKU, pairs by `(a, b)`.
     pub fn to_toml(&self) -> String {
         let mut out = String::new();
-        out.push_str("# Anonymized order aggregates written by `cohort aggregate` (SPEC section 8).\n");
+        out.push_str(
+            "# Anonymized order aggregates written by `cohort aggregate` (SPEC section 8).\n",
+        );
         out.push_str("# Counts only: no order numbers, names, emails or addresses.\n");
         out.push_str("# Counts from fewer than k distinct orders are left out.\n\n");
         out.push_str("[meta]\n");
@@ -254,7 +265,11 @@ mod tests {
             max_skus_per_order: Some(5),
             orders: 1200,
             purchases,
-            pairs: vec![Pair { a: "A \"quoted\" \\ sku".into(), b: "B".into(), orders: 11 }],
+            pairs: vec![Pair {
+                a: "A \"quoted\" \\ sku".into(),
+                b: "B".into(),
+                orders: 11,
+            }],
         };
         let text = agg.to_toml();
         assert_eq!(parse(&text).unwrap(), agg);

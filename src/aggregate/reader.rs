@@ -136,7 +136,10 @@ pub fn read_row<'a>(record: &'a ByteRecord, cols: &Columns) -> Row<'a> {
     if let Some(q) = cols.quantity {
         let q = record.get(q).unwrap_or_default().trim_ascii();
         if !q.is_empty() {
-            match std::str::from_utf8(q).ok().and_then(|q| q.parse::<u64>().ok()) {
+            match std::str::from_utf8(q)
+                .ok()
+                .and_then(|q| q.parse::<u64>().ok())
+            {
                 Some(0) => return Row::Nothing,
                 Some(_) => {}
                 None => return Row::Skip("the quantity is not a whole number"),
@@ -175,7 +178,13 @@ mod tests {
     fn rows() {
         let c = columns(&rec(&["order_id", "sku", "quantity"]), Format::Generic).unwrap();
         let r = rec(&["1", " A ", "2"]);
-        assert_eq!(read_row(&r, &c), Row::Line { order: b"1", sku: "A" });
+        assert_eq!(
+            read_row(&r, &c),
+            Row::Line {
+                order: b"1",
+                sku: "A"
+            }
+        );
         assert_eq!(read_row(&rec(&["1", "A", "0"]), &c), Row::Nothing);
         assert!(matches!(read_row(&rec(&["1", "A", "x"]), &c), Row::Skip(_)));
         assert!(matches!(read_row(&rec(&["1", "A"]), &c), Row::Skip(_)));
