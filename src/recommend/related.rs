@@ -36,9 +36,11 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 
 /// Words found in more products than this are ignored (stop words of the catalog).
-pub const MAX_TERM_DF: usize = 1000;
+pub const MAX_TERM_DF: usize = 500;
+/// Each product's text is represented by its this many highest-weighted words.
+pub const MAX_WORDS_PER_ITEM: usize = 32;
 /// Candidates proposed by one tag's or one category's posting list.
-pub const CANDIDATES_PER_LIST: usize = 500;
+pub const CANDIDATES_PER_LIST: usize = 100;
 
 const W_TEXT: f32 = 0.5;
 const W_TAGS: f32 = 0.35;
@@ -87,23 +89,8 @@ fn normalize(v: &mut [(u32, f32)]) {
     }
 }
 
-fn dot(a: &[(u32, f32)], b: &[(u32, f32)]) -> f32 {
-    let (mut i, mut j, mut s) = (0, 0, 0.0);
-    while i < a.len() && j < b.len() {
-        match a[i].0.cmp(&b[j].0) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                s += a[i].1 * b[j].1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    s
-}
-
 const NO_CATEGORY: u32 = u32::MAX;
+const NOT_BIG: u32 = u32::MAX;
 
 /// The inverted index over a catalog.
 struct Index {
@@ -115,11 +102,23 @@ struct Index {
     tag_names: Vec<String>,
     /// Per item: normalized tag vector, sorted by tag id.
     tags: Vec<Vec<(u32, f32)>>,
-    /// Per tag: the first CANDIDATES_PER_LIST items in tie-break order.
+    /// Per big tag: the first CANDIDATES_PER_LIST items in tie-break order.
     tag_candidates: Vec<Vec<u32>>,
+    /// Per small tag (at most CANDIDATES_PER_LIST items): (item, weight), in item order.
+    tag_postings: Vec<Vec<(u32, f32)>>,
+    tag_idf: Vec<f32>,
+    /// Per item: 1 / norm of its tag vector (a tag's weight is idf · this).
+    tag_inv_norm: Vec<f32>,
+    /// Per tag: its bitset number if it is big, else NOT_BIG.
+    big_tag: Vec<u32>,
+    big_tag_bits: Vec<Vec<u64>>,
+    /// Per item: bit (b % 64) set for each of its big tags b; a zero AND proves no big tag
+    /// is shared without touching the bitsets.
+    big_mask: Vec<u64>,
     category_names: Vec<String>,
     category: Vec<u32>,
     category_candidates: Vec<Vec<u32>>,
+    in_stock: Vec<bool>,
 }
 
 fn intern(map: &mut HashMap<String, u32>, names: &mut Vec<String>, s: String) -> u32 {
@@ -178,6 +177,11 @@ impl Index {
                     .filter(|&(w, _)| df[w as usize] <= MAX_TERM_DF)
                     .map(|(w, tf)| (w, (1.0 + (tf as f32).ln()) * word_idf[w as usize]))
                     .collect();
+                if out.len() > MAX_WORDS_PER_ITEM {
+                    out.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                    out.truncate(MAX_WORDS_PER_ITEM);
+                    out.sort_unstable_by_key(|&(w, _)| w);
+                }
                 normalize(&mut out);
                 out
             })
@@ -225,20 +229,53 @@ impl Index {
                 tag_df[t as usize] += 1;
             }
         }
+        let tag_idf: Vec<f32> = tag_df.iter().map(|&d| idf(n, d)).collect();
+        let mut tag_inv_norm = Vec::with_capacity(n);
         let tags: Vec<Vec<(u32, f32)>> = raw_tags
             .iter()
             .map(|v| {
-                let mut out: Vec<(u32, f32)> =
-                    v.iter().map(|&t| (t, idf(n, tag_df[t as usize]))).collect();
-                normalize(&mut out);
-                out
+                let norm = v
+                    .iter()
+                    .map(|&t| tag_idf[t as usize].powi(2))
+                    .sum::<f32>()
+                    .sqrt();
+                let inv = if norm > 0.0 { 1.0 / norm } else { 0.0 };
+                tag_inv_norm.push(inv);
+                v.iter().map(|&t| (t, tag_idf[t as usize] * inv)).collect()
             })
             .collect();
+        // Small tags: full posting lists with weights. Big tags: a membership bitset for
+        // exact scoring plus the first CANDIDATES_PER_LIST items (tie-break order) as proposals.
+        let mut tag_postings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); tag_names.len()];
+        let mut big_tag: Vec<u32> = vec![NOT_BIG; tag_names.len()];
+        let mut big_tag_bits: Vec<Vec<u64>> = Vec::new();
+        for (t, &d) in tag_df.iter().enumerate() {
+            if d > CANDIDATES_PER_LIST {
+                big_tag[t] = big_tag_bits.len() as u32;
+                big_tag_bits.push(vec![0u64; n.div_ceil(64)]);
+            }
+        }
         let mut tag_candidates: Vec<Vec<u32>> = vec![Vec::new(); tag_names.len()];
+        for (i, v) in tags.iter().enumerate() {
+            for &(t, w) in v {
+                match big_tag[t as usize] {
+                    NOT_BIG => tag_postings[t as usize].push((i as u32, w)),
+                    b => big_tag_bits[b as usize][i / 64] |= 1 << (i % 64),
+                }
+            }
+        }
+        let big_mask: Vec<u64> = raw_tags
+            .iter()
+            .map(|v| {
+                v.iter()
+                    .filter(|&&t| big_tag[t as usize] != NOT_BIG)
+                    .fold(0u64, |m, &t| m | 1 << (big_tag[t as usize] % 64))
+            })
+            .collect();
         for &i in &order {
             for &t in &raw_tags[i] {
                 let list = &mut tag_candidates[t as usize];
-                if list.len() < CANDIDATES_PER_LIST {
+                if big_tag[t as usize] != NOT_BIG && list.len() < CANDIDATES_PER_LIST {
                     list.push(i as u32);
                 }
             }
@@ -273,9 +310,16 @@ impl Index {
             tag_names,
             tags,
             tag_candidates,
+            tag_postings,
+            tag_idf,
+            tag_inv_norm,
+            big_tag,
+            big_tag_bits,
+            big_mask,
             category_names,
             category,
             category_candidates,
+            in_stock: items.iter().map(|i| i.in_stock).collect(),
         }
     }
 
@@ -325,7 +369,9 @@ struct Scratch {
     acc: Vec<f32>,
     marked: Vec<bool>,
     touched: Vec<u32>,
-    candidates: Vec<(f32, usize)>,
+    candidates: Vec<(bool, f32, usize)>,
+    /// The big tags of the current item: (bitset, W_TAGS · its weight · idf).
+    big: Vec<(u32, f32)>,
 }
 
 fn related_one(items: &[Item], index: &Index, i: usize, n: usize, s: &mut Scratch) -> Vec<Rec> {
@@ -336,52 +382,84 @@ fn related_one(items: &[Item], index: &Index, i: usize, n: usize, s: &mut Scratc
                 s.marked[j] = true;
                 s.touched.push(j as u32);
             }
-            s.acc[j] += wi * wj;
+            s.acc[j] += W_TEXT * wi * wj;
         }
     }
-    let tag_lists = index.tags[i]
-        .iter()
-        .map(|&(t, _)| &index.tag_candidates[t as usize]);
-    let cat_list = (index.category[i] != NO_CATEGORY)
-        .then(|| &index.category_candidates[index.category[i] as usize]);
-    for list in tag_lists.chain(cat_list) {
-        for &j in list {
+    s.big.clear();
+    for &(t, wi) in &index.tags[i] {
+        let t = t as usize;
+        if index.big_tag[t] == NOT_BIG {
+            for &(j, wj) in &index.tag_postings[t] {
+                let j = j as usize;
+                if !s.marked[j] {
+                    s.marked[j] = true;
+                    s.touched.push(j as u32);
+                }
+                s.acc[j] += W_TAGS * wi * wj;
+            }
+        } else {
+            s.big
+                .push((index.big_tag[t], W_TAGS * wi * index.tag_idf[t]));
+            for &j in &index.tag_candidates[t] {
+                if !s.marked[j as usize] {
+                    s.marked[j as usize] = true;
+                    s.touched.push(j);
+                }
+            }
+        }
+    }
+    if index.category[i] != NO_CATEGORY {
+        for &j in &index.category_candidates[index.category[i] as usize] {
             if !s.marked[j as usize] {
                 s.marked[j as usize] = true;
                 s.touched.push(j);
             }
         }
     }
+    // In stock first, then score, then SKU (the same order as `stock_then`, with the two
+    // first keys copied into the candidate so the selection does not touch `items`).
+    let cmp = |a: &(bool, f32, usize), b: &(bool, f32, usize)| {
+        b.0.cmp(&a.0)
+            .then_with(|| b.1.total_cmp(&a.1))
+            .then_with(|| stock_then(items, a.2, b.2, || std::cmp::Ordering::Equal))
+    };
+    // The best `n` so far, best first: one comparison per candidate in the common case.
     s.candidates.clear();
     for &j in &s.touched {
         let j = j as usize;
-        let text = std::mem::take(&mut s.acc[j]);
+        let mut score = std::mem::take(&mut s.acc[j]);
         s.marked[j] = false;
         if j == i {
             continue;
         }
-        let mut score = W_TEXT * text + W_TAGS * dot(&index.tags[i], &index.tags[j]);
+        let shares_big = index.big_mask[i] & index.big_mask[j] != 0;
+        for &(b, coef) in s.big.iter().filter(|_| shares_big) {
+            if index.big_tag_bits[b as usize][j / 64] & (1 << (j % 64)) != 0 {
+                score += coef * index.tag_inv_norm[j];
+            }
+        }
         if index.same_category(i, j) {
             score += W_CATEGORY;
         }
-        if score > 1e-6 {
-            s.candidates.push((score, j));
+        if score > 1e-6 && n > 0 {
+            let c = (index.in_stock[j], score, j);
+            let full = s.candidates.len() == n;
+            if full && cmp(&c, &s.candidates[n - 1]) != std::cmp::Ordering::Less {
+                continue;
+            }
+            if full {
+                s.candidates.pop();
+            }
+            let at = s
+                .candidates
+                .partition_point(|x| cmp(x, &c) == std::cmp::Ordering::Less);
+            s.candidates.insert(at, c);
         }
     }
     s.touched.clear();
-    let cmp =
-        |a: &(f32, usize), b: &(f32, usize)| stock_then(items, a.1, b.1, || b.0.total_cmp(&a.0));
-    if n == 0 {
-        return Vec::new();
-    }
-    if s.candidates.len() > n {
-        s.candidates.select_nth_unstable_by(n - 1, cmp);
-        s.candidates.truncate(n);
-    }
-    s.candidates.sort_by(cmp);
     s.candidates
         .iter()
-        .map(|&(_, j)| Rec {
+        .map(|&(_, _, j)| Rec {
             index: j,
             reason: Reason::SimilarTo {
                 to: i,
@@ -412,6 +490,7 @@ pub fn related(items: &[Item], n: usize) -> Vec<Vec<Rec>> {
                 marked: vec![false; len],
                 touched: Vec::new(),
                 candidates: Vec::new(),
+                big: Vec::new(),
             };
             (start..(start + chunk).min(len))
                 .map(|i| related_one(items, &index, i, n, &mut scratch))
