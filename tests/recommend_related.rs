@@ -5,13 +5,55 @@ use cohort::recommend::{self, Item, Reason};
 
 fn catalog() -> Vec<Item> {
     let mut items = vec![
-        Item::new("TR2", "Trail Runner 2", "shoes", &["outdoor", "running"], "Light grippy waterproof trail shoe"),
-        Item::new("HK1", "Hiking Boot", "shoes", &["outdoor", "hiking"], "Waterproof leather boot for mountain trails"),
-        Item::new("SOCK", "Merino Socks", "socks", &["outdoor", "running"], "Merino wool socks for trail running"),
-        Item::new("PAN", "Cast Iron Pan", "kitchen", &["cooking"], "Heavy cast iron skillet"),
-        Item::new("KNIFE", "Chef Knife", "kitchen", &["cooking"], "Sharp steel chef knife"),
-        Item::new("JKT", "Rain Jacket", "apparel", &["outdoor", "hiking"], "Waterproof breathable jacket for mountain hikes"),
-        Item::new("MUG", "Enamel Mug", "kitchen", &["camping"], "Enamel mug for camping trips"),
+        Item::new(
+            "TR2",
+            "Trail Runner 2",
+            "shoes",
+            &["outdoor", "running"],
+            "Light grippy waterproof trail shoe",
+        ),
+        Item::new(
+            "HK1",
+            "Hiking Boot",
+            "shoes",
+            &["outdoor", "hiking"],
+            "Waterproof leather boot for mountain trails",
+        ),
+        Item::new(
+            "SOCK",
+            "Merino Socks",
+            "socks",
+            &["outdoor", "running"],
+            "Merino wool socks for trail running",
+        ),
+        Item::new(
+            "PAN",
+            "Cast Iron Pan",
+            "kitchen",
+            &["cooking"],
+            "Heavy cast iron skillet",
+        ),
+        Item::new(
+            "KNIFE",
+            "Chef Knife",
+            "kitchen",
+            &["cooking"],
+            "Sharp steel chef knife",
+        ),
+        Item::new(
+            "JKT",
+            "Rain Jacket",
+            "apparel",
+            &["outdoor", "hiking"],
+            "Waterproof breathable jacket for mountain hikes",
+        ),
+        Item::new(
+            "MUG",
+            "Enamel Mug",
+            "kitchen",
+            &["camping"],
+            "Enamel mug for camping trips",
+        ),
         Item::new("LAMP", "Desk Lamp", "home", &[], "LED lamp"),
     ];
     items[5].in_stock = false; // the rain jacket is sold out
@@ -27,14 +69,21 @@ fn expected_lists_for_a_small_catalog() {
     let items = catalog();
     let related = recommend::related(&items, 4);
     assert_eq!(related.len(), items.len());
-    let got: Vec<(String, Vec<String>)> =
-        items.iter().zip(&related).map(|(it, r)| (it.sku.clone(), skus(&items, r))).collect();
+    let got: Vec<(String, Vec<String>)> = items
+        .iter()
+        .zip(&related)
+        .map(|(it, r)| (it.sku.clone(), skus(&items, r)))
+        .collect();
     for (sku, list) in &got {
         println!("{sku}: {list:?}");
     }
     let expect = |sku: &str, list: &[&str]| {
         let found = &got.iter().find(|(s, _)| s == sku).unwrap().1;
-        assert_eq!(found, &list.iter().map(|s| s.to_string()).collect::<Vec<_>>(), "related for {sku}");
+        assert_eq!(
+            found,
+            &list.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            "related for {sku}"
+        );
     };
     // Same tags and words "trail", "running": the socks first; then the boot (outdoor,
     // shoes, waterproof); the sold-out jacket last although it shares outdoor and waterproof.
@@ -68,12 +117,27 @@ fn reasons_name_what_is_shared() {
     let related = recommend::related(&items, 4);
     let pan = 3;
     let knife = &related[pan][0];
-    assert_eq!(knife.reason, Reason::SimilarTo { to: pan, shared: vec!["cooking".into(), "kitchen".into()] });
-    assert_eq!(knife.reason.text(&items, None), "Similar to Cast Iron Pan: shares cooking, kitchen");
+    assert_eq!(
+        knife.reason,
+        Reason::SimilarTo {
+            to: pan,
+            shared: vec!["cooking".into(), "kitchen".into()]
+        }
+    );
+    assert_eq!(
+        knife.reason.text(&items, None),
+        "Similar to Cast Iron Pan: shares cooking, kitchen"
+    );
     let mug = &related[pan][1];
-    assert_eq!(mug.reason.text(&items, None), "Similar to Cast Iron Pan: shares kitchen");
+    assert_eq!(
+        mug.reason.text(&items, None),
+        "Similar to Cast Iron Pan: shares kitchen"
+    );
     // Rarest tag first: "running" (2 products) before "outdoor" (4), then a shared word.
-    assert_eq!(related[0][0].reason.text(&items, None), "Similar to Trail Runner 2: shares running, outdoor, trail");
+    assert_eq!(
+        related[0][0].reason.text(&items, None),
+        "Similar to Trail Runner 2: shares running, outdoor, trail"
+    );
 }
 
 #[test]
@@ -85,7 +149,12 @@ fn result_does_not_depend_on_input_order() {
     let backward = recommend::related(&reversed, 4);
     for (i, item) in items.iter().enumerate() {
         let j = reversed.iter().position(|r| r.sku == item.sku).unwrap();
-        assert_eq!(skus(&items, &forward[i]), skus(&reversed, &backward[j]), "{}", item.sku);
+        assert_eq!(
+            skus(&items, &forward[i]),
+            skus(&reversed, &backward[j]),
+            "{}",
+            item.sku
+        );
     }
 }
 

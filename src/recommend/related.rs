@@ -34,11 +34,37 @@
 use super::{Item, Reason, Rec, stock_then};
 use rayon::prelude::*;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a with a final mix: interning millions of short words with SipHash is the slowest
+/// part of building the index, and the keys come from the merchant's own catalog.
+#[derive(Default)]
+struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn finish(&self) -> u64 {
+        let x = self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        x ^ (x >> 32)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type WordMap = HashMap<String, u32, BuildHasherDefault<WordHasher>>;
 
 /// Words found in more products than this are ignored (stop words of the catalog).
-pub const MAX_TERM_DF: usize = 500;
+pub const MAX_TERM_DF: usize = 300;
 /// Each product's text is represented by its this many highest-weighted words.
-pub const MAX_WORDS_PER_ITEM: usize = 32;
+pub const MAX_WORDS_PER_ITEM: usize = 24;
 /// Candidates proposed by one tag's or one category's posting list.
 pub const CANDIDATES_PER_LIST: usize = 100;
 
@@ -107,21 +133,17 @@ struct Index {
     /// Per small tag (at most CANDIDATES_PER_LIST items): (item, weight), in item order.
     tag_postings: Vec<Vec<(u32, f32)>>,
     tag_idf: Vec<f32>,
-    /// Per item: 1 / norm of its tag vector (a tag's weight is idf · this).
-    tag_inv_norm: Vec<f32>,
     /// Per tag: its bitset number if it is big, else NOT_BIG.
     big_tag: Vec<u32>,
     big_tag_bits: Vec<Vec<u64>>,
-    /// Per item: bit (b % 64) set for each of its big tags b; a zero AND proves no big tag
-    /// is shared without touching the bitsets.
-    big_mask: Vec<u64>,
     category_names: Vec<String>,
     category: Vec<u32>,
     category_candidates: Vec<Vec<u32>>,
-    in_stock: Vec<bool>,
+    /// Per item: what scoring a candidate needs (see [`Meta`]).
+    meta: Vec<Meta>,
 }
 
-fn intern(map: &mut HashMap<String, u32>, names: &mut Vec<String>, s: String) -> u32 {
+fn intern(map: &mut WordMap, names: &mut Vec<String>, s: String) -> u32 {
     if let Some(&id) = map.get(&s) {
         return id;
     }
@@ -150,7 +172,7 @@ impl Index {
                 counts
             })
             .collect();
-        let mut word_ids = HashMap::new();
+        let mut word_ids = WordMap::default();
         let mut words = Vec::new();
         let mut raw_text: Vec<Vec<(u32, u32)>> = Vec::with_capacity(n);
         for counts in counted {
@@ -208,7 +230,7 @@ impl Index {
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by(|&a, &b| stock_then(items, a, b, || std::cmp::Ordering::Equal));
 
-        let mut tag_ids = HashMap::new();
+        let mut tag_ids = WordMap::default();
         let mut tag_names = Vec::new();
         let mut raw_tags: Vec<Vec<u32>> = Vec::with_capacity(n);
         for item in items {
@@ -281,7 +303,7 @@ impl Index {
             }
         }
 
-        let mut cat_ids = HashMap::new();
+        let mut cat_ids = WordMap::default();
         let mut category_names = Vec::new();
         let category: Vec<u32> = items
             .iter()
@@ -312,14 +334,19 @@ impl Index {
             tag_candidates,
             tag_postings,
             tag_idf,
-            tag_inv_norm,
             big_tag,
             big_tag_bits,
-            big_mask,
             category_names,
+            meta: (0..n)
+                .map(|i| Meta {
+                    big_mask: big_mask[i],
+                    tag_inv_norm: tag_inv_norm[i],
+                    category: category[i],
+                    in_stock: items[i].in_stock,
+                })
+                .collect(),
             category,
             category_candidates,
-            in_stock: items.iter().map(|i| i.in_stock).collect(),
         }
     }
 
@@ -364,25 +391,50 @@ impl Index {
     }
 }
 
+/// What scoring a candidate reads, packed together so that one cache line serves it.
+#[derive(Clone, Copy)]
+struct Meta {
+    /// Bit (b % 64) set for each of the item's big tags b: a zero AND proves that no big
+    /// tag is shared without touching the bitsets.
+    big_mask: u64,
+    /// 1 / norm of the item's tag vector (a tag's weight is idf · this).
+    tag_inv_norm: f32,
+    category: u32,
+    in_stock: bool,
+}
+
 /// Per-worker scratch space, reused across the items of a chunk.
 struct Scratch {
-    acc: Vec<f32>,
-    marked: Vec<bool>,
+    /// Per item: (accumulated score, stamp); a slot whose stamp is not the current item's
+    /// counts as zero, so nothing needs resetting between items.
+    slots: Vec<(f32, u32)>,
+    stamp: u32,
     touched: Vec<u32>,
     candidates: Vec<(bool, f32, usize)>,
     /// The big tags of the current item: (bitset, W_TAGS · its weight · idf).
     big: Vec<(u32, f32)>,
 }
 
+impl Scratch {
+    /// The accumulator of item `j`, recording it as a candidate on first touch.
+    #[inline]
+    fn touch(&mut self, j: usize) -> &mut f32 {
+        let slot = &mut self.slots[j];
+        if slot.1 != self.stamp {
+            *slot = (0.0, self.stamp);
+            self.touched.push(j as u32);
+        }
+        &mut slot.0
+    }
+}
+
 fn related_one(items: &[Item], index: &Index, i: usize, n: usize, s: &mut Scratch) -> Vec<Rec> {
+    s.stamp = i as u32;
+    s.touched.clear();
     for &(w, wi) in &index.text[i] {
         for &(j, wj) in &index.text_postings[w as usize] {
             let j = j as usize;
-            if !s.marked[j] {
-                s.marked[j] = true;
-                s.touched.push(j as u32);
-            }
-            s.acc[j] += W_TEXT * wi * wj;
+            *s.touch(j) += W_TEXT * wi * wj;
         }
     }
     s.big.clear();
@@ -391,29 +443,19 @@ fn related_one(items: &[Item], index: &Index, i: usize, n: usize, s: &mut Scratc
         if index.big_tag[t] == NOT_BIG {
             for &(j, wj) in &index.tag_postings[t] {
                 let j = j as usize;
-                if !s.marked[j] {
-                    s.marked[j] = true;
-                    s.touched.push(j as u32);
-                }
-                s.acc[j] += W_TAGS * wi * wj;
+                *s.touch(j) += W_TAGS * wi * wj;
             }
         } else {
             s.big
                 .push((index.big_tag[t], W_TAGS * wi * index.tag_idf[t]));
             for &j in &index.tag_candidates[t] {
-                if !s.marked[j as usize] {
-                    s.marked[j as usize] = true;
-                    s.touched.push(j);
-                }
+                s.touch(j as usize);
             }
         }
     }
     if index.category[i] != NO_CATEGORY {
         for &j in &index.category_candidates[index.category[i] as usize] {
-            if !s.marked[j as usize] {
-                s.marked[j as usize] = true;
-                s.touched.push(j);
-            }
+            s.touch(j as usize);
         }
     }
     // In stock first, then score, then SKU (the same order as `stock_then`, with the two
@@ -427,22 +469,22 @@ fn related_one(items: &[Item], index: &Index, i: usize, n: usize, s: &mut Scratc
     s.candidates.clear();
     for &j in &s.touched {
         let j = j as usize;
-        let mut score = std::mem::take(&mut s.acc[j]);
-        s.marked[j] = false;
+        let mut score = s.slots[j].0;
         if j == i {
             continue;
         }
-        let shares_big = index.big_mask[i] & index.big_mask[j] != 0;
+        let mj = index.meta[j];
+        let shares_big = index.meta[i].big_mask & mj.big_mask != 0;
         for &(b, coef) in s.big.iter().filter(|_| shares_big) {
             if index.big_tag_bits[b as usize][j / 64] & (1 << (j % 64)) != 0 {
-                score += coef * index.tag_inv_norm[j];
+                score += coef * mj.tag_inv_norm;
             }
         }
-        if index.same_category(i, j) {
+        if mj.category != NO_CATEGORY && mj.category == index.meta[i].category {
             score += W_CATEGORY;
         }
         if score > 1e-6 && n > 0 {
-            let c = (index.in_stock[j], score, j);
+            let c = (mj.in_stock, score, j);
             let full = s.candidates.len() == n;
             if full && cmp(&c, &s.candidates[n - 1]) != std::cmp::Ordering::Less {
                 continue;
@@ -486,8 +528,8 @@ pub fn related(items: &[Item], n: usize) -> Vec<Vec<Rec>> {
         .into_par_iter()
         .map(|start| {
             let mut scratch = Scratch {
-                acc: vec![0.0; len],
-                marked: vec![false; len],
+                slots: vec![(0.0, u32::MAX); len],
+                stamp: 0,
                 touched: Vec::new(),
                 candidates: Vec::new(),
                 big: Vec::new(),
