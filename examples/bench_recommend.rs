@@ -50,7 +50,7 @@ fn catalog(n: usize) -> Vec<Item> {
                     .map(|_| format!("tag{}", rng.zipf(&tags)))
                     .collect(),
                 text: text.join(" "),
-                in_stock: rng.next() % 10 != 0,
+                in_stock: !rng.next().is_multiple_of(10),
                 weight: (rng.next() % 5) as i64,
                 date: Some(format!(
                     "2026-{:02}-{:02}",

@@ -423,8 +423,7 @@ fn malformed_input_gives_clear_errors_never_a_panic() {
         2
     );
     assert_eq!(run(&dir, &["--orders", "ragged.csv", "--k", "1"]).code, 2);
-    for r in [&r] {
-        assert!(!r.stderr.contains("panicked"));
-    }
+    // A panic would have exited with 101; every status above is 1 or 2.
+    assert!(!r.stderr.contains("panicked"));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -28,11 +28,11 @@ fn generate() -> Vec<(String, String)> {
         for _ in 0..size {
             let s = (rng.next() % 30).min(rng.next() % 30); // skewed to low numbers
             lines.push(format!("P{s:02}"));
-            if s % 5 == 0 && rng.next() % 2 == 0 {
+            if s.is_multiple_of(5) && rng.next().is_multiple_of(2) {
                 lines.push(format!("P{:02}", s + 1)); // planted companion
             }
         }
-        if rng.next() % 10 == 0 {
+        if rng.next().is_multiple_of(10) {
             lines.push(lines[0].clone()); // same SKU twice in one order
         }
         let id = format!("#{}", 1000 + o);
