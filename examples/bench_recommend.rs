@@ -95,12 +95,16 @@ fn main() {
         let related_time = t.elapsed();
         let related_cpu = cpu_seconds() - cpu;
         let filled = related.iter().filter(|r| r.len() == 4).count();
+        // A checksum of every list, to compare engine versions on the same catalog.
+        let checksum = related.iter().flatten().fold(0u64, |h, r| {
+            (h ^ r.index as u64).wrapping_mul(0x0100_0000_01b3)
+        });
         let t = Instant::now();
         let together = recommend::bought_together(&items, None, 4, &related);
         let picks = recommend::picks(&items, &["tag1".to_string(), "cat3".to_string()], None, 8);
         let rest = t.elapsed();
         println!(
-            "{n} products: related {:.3} s wall, {related_cpu:.2} s CPU ({filled} with 4 results); bought_together + picks {:.3} s ({} / {})",
+            "{n} products: related {:.3} s wall, {related_cpu:.2} s CPU ({filled} with 4 results, checksum {checksum:016x}); bought_together + picks {:.3} s ({} / {})",
             related_time.as_secs_f64(),
             rest.as_secs_f64(),
             together.len(),
