@@ -197,3 +197,116 @@ fn larger_generated_catalog_is_deterministic() {
         assert!(stock.windows(2).all(|w| w[0] >= w[1]), "{stock:?}");
     }
 }
+
+/// Below the caps (≤ 100 products per tag and category, ≤ 24 distinct words per product,
+/// no word in more than 300 products) the inverted index must return exactly the top n of
+/// the documented score, computed here by brute force over all pairs.
+#[test]
+fn matches_brute_force_below_the_caps() {
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+    }
+    let mut rng = Rng(3);
+    let n_items = 250;
+    let items: Vec<Item> = (0..n_items)
+        .map(|i| {
+            let words: Vec<String> = (0..12).map(|_| format!("w{}", rng.next() % 60)).collect();
+            let tags: Vec<String> = (0..1 + rng.next() % 3)
+                .map(|_| format!("t{}", rng.next() % 12))
+                .collect();
+            Item {
+                sku: format!("S{:03}", (i * 7919) % 1000),
+                title: String::new(),
+                category: format!("c{}", rng.next() % 5),
+                tags,
+                text: words.join(" "),
+                in_stock: rng.next() % 4 != 0,
+                weight: 0,
+                date: None,
+            }
+        })
+        .collect();
+    use std::collections::{BTreeMap, BTreeSet};
+    let n = n_items as f64;
+    let idf = |df: usize| (1.0 + n / df as f64).ln();
+    let norm = |v: &mut BTreeMap<String, f64>| {
+        let s = v.values().map(|w| w * w).sum::<f64>().sqrt();
+        v.values_mut().for_each(|w| *w /= s);
+    };
+    let mut word_df: BTreeMap<String, usize> = BTreeMap::new();
+    let mut tag_df: BTreeMap<String, usize> = BTreeMap::new();
+    for it in &items {
+        for w in it.text.split(' ').collect::<BTreeSet<_>>() {
+            *word_df.entry(w.to_string()).or_default() += 1;
+        }
+        for t in it.tags.iter().collect::<BTreeSet<_>>() {
+            *tag_df.entry(t.clone()).or_default() += 1;
+        }
+    }
+    assert!(tag_df.values().all(|&d| d <= 100));
+    let vectors: Vec<(BTreeMap<String, f64>, BTreeMap<String, f64>)> = items
+        .iter()
+        .map(|it| {
+            let mut tf: BTreeMap<String, f64> = BTreeMap::new();
+            for w in it.text.split(' ') {
+                *tf.entry(w.to_string()).or_default() += 1.0;
+            }
+            let mut text: BTreeMap<String, f64> = tf
+                .into_iter()
+                .map(|(w, c)| (w.clone(), (1.0 + c.ln()) * idf(word_df[&w])))
+                .collect();
+            norm(&mut text);
+            let mut tags: BTreeMap<String, f64> = it
+                .tags
+                .iter()
+                .map(|t| (t.clone(), idf(tag_df[t])))
+                .collect();
+            norm(&mut tags);
+            (text, tags)
+        })
+        .collect();
+    let dot = |a: &BTreeMap<String, f64>, b: &BTreeMap<String, f64>| {
+        a.iter()
+            .filter_map(|(k, x)| b.get(k).map(|y| x * y))
+            .sum::<f64>()
+    };
+    let score = |i: usize, j: usize| {
+        0.5 * dot(&vectors[i].0, &vectors[j].0)
+            + 0.35 * dot(&vectors[i].1, &vectors[j].1)
+            + if items[i].category == items[j].category {
+                0.15
+            } else {
+                0.0
+            }
+    };
+    let k = 4;
+    let related = recommend::related(&items, k);
+    for i in 0..items.len() {
+        let mut all: Vec<(bool, f64, usize)> = (0..items.len())
+            .filter(|&j| j != i)
+            .map(|j| (items[j].in_stock, score(i, j), j))
+            .collect();
+        all.sort_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then(b.1.total_cmp(&a.1))
+                .then(items[a.2].sku.cmp(&items[b.2].sku))
+        });
+        assert_eq!(related[i].len(), k);
+        for (pos, rec) in related[i].iter().enumerate() {
+            let (stock, best, _) = all[pos];
+            assert_eq!(items[rec.index].in_stock, stock, "item {i} position {pos}");
+            // Equal up to float rounding (f32 in the engine, f64 here).
+            assert!(
+                (score(i, rec.index) - best).abs() < 1e-4,
+                "item {i} position {pos}"
+            );
+        }
+    }
+}
