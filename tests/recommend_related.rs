@@ -227,7 +227,7 @@ fn matches_brute_force_below_the_caps() {
                 category: format!("c{}", rng.next() % 5),
                 tags,
                 text: words.join(" "),
-                in_stock: rng.next() % 4 != 0,
+                in_stock: !rng.next().is_multiple_of(4),
                 weight: 0,
                 date: None,
             }
@@ -288,7 +288,7 @@ fn matches_brute_force_below_the_caps() {
     };
     let k = 4;
     let related = recommend::related(&items, k);
-    for i in 0..items.len() {
+    for (i, recs) in related.iter().enumerate() {
         let mut all: Vec<(bool, f64, usize)> = (0..items.len())
             .filter(|&j| j != i)
             .map(|j| (items[j].in_stock, score(i, j), j))
@@ -298,8 +298,8 @@ fn matches_brute_force_below_the_caps() {
                 .then(b.1.total_cmp(&a.1))
                 .then(items[a.2].sku.cmp(&items[b.2].sku))
         });
-        assert_eq!(related[i].len(), k);
-        for (pos, rec) in related[i].iter().enumerate() {
+        assert_eq!(recs.len(), k);
+        for (pos, rec) in recs.iter().enumerate() {
             let (stock, best, _) = all[pos];
             assert_eq!(items[rec.index].in_stock, stock, "item {i} position {pos}");
             // Equal up to float rounding (f32 in the engine, f64 here).
