@@ -14,5 +14,6 @@ pub mod diagnostics;
 pub mod hosting;
 pub mod output;
 pub mod plan;
+pub mod recommend;
 pub mod render;
 pub mod theme;
