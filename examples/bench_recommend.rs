@@ -46,17 +46,11 @@ fn catalog(n: usize) -> Vec<Item> {
                 sku: format!("SKU-{i:06}"),
                 title: format!("Product {i}"),
                 category: format!("cat{}", rng.next() % 60),
-                tags: (0..ntags)
-                    .map(|_| format!("tag{}", rng.zipf(&tags)))
-                    .collect(),
+                tags: (0..ntags).map(|_| format!("tag{}", rng.zipf(&tags))).collect(),
                 text: text.join(" "),
                 in_stock: !rng.next().is_multiple_of(10),
                 weight: (rng.next() % 5) as i64,
-                date: Some(format!(
-                    "2026-{:02}-{:02}",
-                    1 + rng.next() % 12,
-                    1 + rng.next() % 28
-                )),
+                date: Some(format!("2026-{:02}-{:02}", 1 + rng.next() % 12, 1 + rng.next() % 28)),
             }
         })
         .collect()
@@ -68,25 +62,13 @@ fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit(')').next().unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
     (ticks(11) + ticks(12)) / 100.0
 }
 
 fn main() {
-    let sizes: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    let sizes = if sizes.is_empty() {
-        vec![10_000, 100_000]
-    } else {
-        sizes
-    };
+    let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let sizes = if sizes.is_empty() { vec![10_000, 100_000] } else { sizes };
     println!("rayon threads: {}", rayon::current_num_threads());
     for n in sizes {
         let items = catalog(n);
@@ -96,9 +78,7 @@ fn main() {
         let related_cpu = cpu_seconds() - cpu;
         let filled = related.iter().filter(|r| r.len() == 4).count();
         // A checksum of every list, to compare engine versions on the same catalog.
-        let checksum = related.iter().flatten().fold(0u64, |h, r| {
-            (h ^ r.index as u64).wrapping_mul(0x0100_0000_01b3)
-        });
+        let checksum = related.iter().flatten().fold(0u64, |h, r| (h ^ r.index as u64).wrapping_mul(0x0100_0000_01b3));
         let t = Instant::now();
         let together = recommend::bought_together(&items, None, 4, &related);
         let picks = recommend::picks(&items, &["tag1".to_string(), "cat3".to_string()], None, 8);

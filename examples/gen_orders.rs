@@ -43,9 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Name,Email,Financial Status,Lineitem quantity,Lineitem name,Lineitem sku,Billing Name,Billing Street,Billing City,Billing Zip,Phone"
     )?;
     let first = ["Jane", "Omar", "Li", "Ana", "Kofi", "Ingrid", "Raj", "Mia"];
-    let last = [
-        "Doe", "Haddad", "Wei", "Souza", "Mensah", "Berg", "Patel", "Rossi",
-    ];
+    let last = ["Doe", "Haddad", "Wei", "Souza", "Mensah", "Berg", "Patel", "Rossi"];
     let mut written = 0u64;
     let mut order = 1000u64;
     while written < lines {

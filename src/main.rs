@@ -6,11 +6,7 @@ use cohort::cmd;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "cohort",
-    version,
-    about = "A static shop generator that personalizes without tracking anyone"
-)]
+#[command(name = "cohort", version, about = "A static shop generator that personalizes without tracking anyone")]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -20,12 +20,7 @@ struct Run {
 }
 
 fn run(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(BIN)
-        .arg("aggregate")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
+    let out = Command::new(BIN).arg("aggregate").args(args).current_dir(dir).output().unwrap();
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -34,34 +29,10 @@ fn run(dir: &Path, args: &[&str]) -> Run {
 }
 
 const PEOPLE: &[(&str, &str, &str, &str, &str)] = &[
-    (
-        "Jane Doe",
-        "jane.doe@example.com",
-        "12 Rosemary Lane",
-        "Springfield",
-        "+44 7700 900123",
-    ),
-    (
-        "Omar Haddad",
-        "omar.h@example.org",
-        "4 Harbour Road",
-        "Portwell",
-        "+33 6 12 34 56 78",
-    ),
-    (
-        "Li Wei",
-        "li.wei@example.net",
-        "88 Cedar Avenue",
-        "Northby",
-        "+1 555 0199",
-    ),
-    (
-        "Ana Souza",
-        "ana.souza@example.com",
-        "7 Praça Nova",
-        "Riobranco",
-        "+55 11 91234 5678",
-    ),
+    ("Jane Doe", "jane.doe@example.com", "12 Rosemary Lane", "Springfield", "+44 7700 900123"),
+    ("Omar Haddad", "omar.h@example.org", "4 Harbour Road", "Portwell", "+33 6 12 34 56 78"),
+    ("Li Wei", "li.wei@example.net", "88 Cedar Avenue", "Northby", "+1 555 0199"),
+    ("Ana Souza", "ana.souza@example.com", "7 Praça Nova", "Riobranco", "+55 11 91234 5678"),
 ];
 
 /// A Shopify export: 40 orders; SKU-A in every order, SKU-B in 30, SKU-C in 9 (below k = 10),
@@ -97,11 +68,7 @@ fn shopify_export() -> (String, Vec<String>) {
         }
     }
     for (name, email, street, city, phone) in PEOPLE {
-        secrets.extend(
-            [name, email, street, city, phone]
-                .iter()
-                .map(|s| s.to_string()),
-        );
+        secrets.extend([name, email, street, city, phone].iter().map(|s| s.to_string()));
     }
     secrets.push("Jane".into());
     secrets.push("example.com".into());
@@ -111,17 +78,11 @@ fn shopify_export() -> (String, Vec<String>) {
 
 fn assert_clean(haystack: &str, secrets: &[String], what: &str) {
     for s in secrets {
-        assert!(
-            !haystack.contains(s.as_str()),
-            "{what} contains {s:?}:\n{haystack}"
-        );
+        assert!(!haystack.contains(s.as_str()), "{what} contains {s:?}:\n{haystack}");
     }
     // No order number of the form #5001..#5040 in any spelling.
     for o in 5001..5041 {
-        assert!(
-            !haystack.contains(&o.to_string()),
-            "{what} contains order number {o}:\n{haystack}"
-        );
+        assert!(!haystack.contains(&o.to_string()), "{what} contains order number {o}:\n{haystack}");
     }
 }
 
@@ -141,47 +102,22 @@ fn no_personal_data_in_output_or_messages_and_k_threshold() {
     assert_clean(&r.stdout, &secrets, "stdout");
     assert_clean(&r.stderr, &secrets, "stderr");
     // Bad rows are reported by line number only.
-    assert!(
-        r.stderr
-            .contains("line 91: skipped: its number of fields differs"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains("line 92: skipped: the SKU is empty"),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.contains("line 91: skipped: its number of fields differs"), "{}", r.stderr);
+    assert!(r.stderr.contains("line 92: skipped: the SKU is empty"), "{}", r.stderr);
     assert!(r.stderr.contains("shopify export"), "{}", r.stderr);
 
-    let agg = cohort::aggregate::load(&dir.join("data/aggregates.toml"))
-        .unwrap()
-        .unwrap();
+    let agg = cohort::aggregate::load(&dir.join("data/aggregates.toml")).unwrap().unwrap();
     assert_eq!(agg.k, 10);
     assert_eq!(agg.epsilon, None);
     assert_eq!(agg.orders, 40);
-    let purchases: Vec<(&str, u64)> = agg
-        .purchases
-        .iter()
-        .map(|(s, n)| (s.as_str(), *n))
-        .collect();
+    let purchases: Vec<(&str, u64)> = agg.purchases.iter().map(|(s, n)| (s.as_str(), *n)).collect();
     // SKU-C (9 orders) is below k and absent; SKU-D (exactly 10) is present.
     assert_eq!(purchases, [("SKU-A", 40), ("SKU-B", 30), ("SKU-D", 10)]);
-    let pairs: Vec<(&str, &str, u64)> = agg
-        .pairs
-        .iter()
-        .map(|p| (p.a.as_str(), p.b.as_str(), p.orders))
-        .collect();
+    let pairs: Vec<(&str, &str, u64)> = agg.pairs.iter().map(|p| (p.a.as_str(), p.b.as_str(), p.orders)).collect();
     assert_eq!(pairs, [("SKU-A", "SKU-B", 30), ("SKU-A", "SKU-D", 10)]);
     assert!(!out.contains("SKU-C"));
-    for line in out
-        .lines()
-        .filter(|l| l.contains(" = ") && !l.starts_with("k ="))
-    {
-        if let Some(n) = line
-            .rsplit(" = ")
-            .next()
-            .and_then(|v| v.parse::<u64>().ok())
+    for line in out.lines().filter(|l| l.contains(" = ") && !l.starts_with("k =")) {
+        if let Some(n) = line.rsplit(" = ").next().and_then(|v| v.parse::<u64>().ok())
             && !line.starts_with("format")
         {
             assert!(n >= 10, "count below k: {line}");
@@ -195,31 +131,8 @@ fn same_input_gives_byte_identical_output() {
     let dir = temp_dir("determinism");
     let (csv, _) = shopify_export();
     std::fs::write(dir.join("orders.csv"), csv).unwrap();
-    assert_eq!(
-        run(
-            &dir,
-            &["--orders", "orders.csv", "-o", "one.toml", "--k", "5"]
-        )
-        .code,
-        0
-    );
-    assert_eq!(
-        run(
-            &dir,
-            &[
-                "--orders",
-                "orders.csv",
-                "-o",
-                "two.toml",
-                "--k",
-                "5",
-                "--format",
-                "shopify"
-            ]
-        )
-        .code,
-        0
-    );
+    assert_eq!(run(&dir, &["--orders", "orders.csv", "-o", "one.toml", "--k", "5"]).code, 0);
+    assert_eq!(run(&dir, &["--orders", "orders.csv", "-o", "two.toml", "--k", "5", "--format", "shopify"]).code, 0);
     let one = std::fs::read(dir.join("one.toml")).unwrap();
     let two = std::fs::read(dir.join("two.toml")).unwrap();
     assert_eq!(one, two);
@@ -244,19 +157,12 @@ fn epsilon_noise_through_the_binary_is_centred_with_laplace_variance() {
     let mut errors = Vec::new();
     for run_no in 0..30 {
         let out = format!("run{run_no}.toml");
-        let r = run(
-            &dir,
-            &["--orders", "orders.csv", "--epsilon", "1", "-o", &out],
-        );
+        let r = run(&dir, &["--orders", "orders.csv", "--epsilon", "1", "-o", &out]);
         assert_eq!(r.code, 0, "{}", r.stderr);
         let agg = cohort::aggregate::load(&dir.join(&out)).unwrap().unwrap();
         assert_eq!(agg.epsilon, Some(1.0));
         assert_eq!(agg.max_skus_per_order, Some(5));
-        assert_eq!(
-            agg.purchases.len(),
-            20,
-            "a count of 200 never falls below k = 10"
-        );
+        assert_eq!(agg.purchases.len(), 20, "a count of 200 never falls below k = 10");
         assert_eq!(agg.orders % 100, 0, "the order total is rounded");
         errors.extend(agg.purchases.values().map(|&v| v as f64 - 200.0));
     }
@@ -266,18 +172,10 @@ fn epsilon_noise_through_the_binary_is_centred_with_laplace_variance() {
     // Laplace(b): variance 2b²; rounding adds about 1/12.
     let expected_var = 2.0 * scale * scale + 1.0 / 12.0;
     let se_mean = expected_var.sqrt() / n.sqrt(); // ≈ 0.92 for 600 samples
-    assert!(
-        mean.abs() < 6.0 * se_mean,
-        "mean {mean}, bound {}",
-        6.0 * se_mean
-    );
+    assert!(mean.abs() < 6.0 * se_mean, "mean {mean}, bound {}", 6.0 * se_mean);
     // SE of the sample variance for Laplace ≈ σ²·√(5/n) (kurtosis 6): ≈ 9 % here.
     let se_var = expected_var * (5.0 / n).sqrt();
-    assert!(
-        (var - expected_var).abs() < 6.0 * se_var,
-        "variance {var}, expected {expected_var} ± {}",
-        6.0 * se_var
-    );
+    assert!((var - expected_var).abs() < 6.0 * se_var, "variance {var}, expected {expected_var} ± {}", 6.0 * se_var);
     // Two runs with noise differ (the noise comes from the OS random source).
     let a = std::fs::read(dir.join("run0.toml")).unwrap();
     let b = std::fs::read(dir.join("run1.toml")).unwrap();
@@ -296,23 +194,9 @@ fn epsilon_bounds_each_orders_contribution() {
         }
     }
     std::fs::write(dir.join("orders.csv"), csv).unwrap();
-    let r = run(
-        &dir,
-        &[
-            "--orders",
-            "orders.csv",
-            "--epsilon",
-            "1000",
-            "--max-skus-per-order",
-            "3",
-            "--k",
-            "2",
-        ],
-    );
+    let r = run(&dir, &["--orders", "orders.csv", "--epsilon", "1000", "--max-skus-per-order", "3", "--k", "2"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let agg = cohort::aggregate::load(&dir.join("data/aggregates.toml"))
-        .unwrap()
-        .unwrap();
+    let agg = cohort::aggregate::load(&dir.join("data/aggregates.toml")).unwrap().unwrap();
     let skus: Vec<&str> = agg.purchases.keys().map(String::as_str).collect();
     assert_eq!(skus, ["S1", "S2", "S3"]);
     assert_eq!(agg.pairs.len(), 3);
@@ -328,30 +212,18 @@ fn malformed_input_gives_clear_errors_never_a_panic() {
     write("empty.csv", b"");
     let r = run(&dir, &["--orders", "empty.csv"]);
     assert_eq!(r.code, 1);
-    assert!(
-        r.stderr.contains("empty.csv: the file is empty"),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.contains("empty.csv: the file is empty"), "{}", r.stderr);
 
     // Missing columns, named; the header's other fields are not echoed.
     write("nocols.csv", b"order,jane@example.com\n1,A\n");
     let r = run(&dir, &["--orders", "nocols.csv"]);
     assert_eq!(r.code, 1);
-    assert!(
-        r.stderr.contains("missing column `order_id` and `sku`"),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.contains("missing column `order_id` and `sku`"), "{}", r.stderr);
     assert!(!r.stderr.contains("jane"), "{}", r.stderr);
     write("shop.csv", b"Name,Email,Lineitem quantity\n#1,a@b.c,1\n");
     let r = run(&dir, &["--orders", "shop.csv", "--format", "shopify"]);
     assert_eq!(r.code, 1);
-    assert!(
-        r.stderr.contains("missing column `Lineitem sku`"),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.contains("missing column `Lineitem sku`"), "{}", r.stderr);
 
     // Ragged rows, bad quantity, non-UTF-8 SKU: skipped with their line numbers; a
     // non-UTF-8 name column (Latin-1 export) is fine because it is never read.
@@ -366,10 +238,7 @@ fn malformed_input_gives_clear_errors_never_a_panic() {
     bytes.extend_from_slice(b"23,\xff\xfe,1,x\n"); // line 17: SKU not UTF-8
     bytes.extend_from_slice(b"24,\"multi\nline\",1,x\n"); // lines 18-19: quoted newline, fine
     write("ragged.csv", &bytes);
-    let r = run(
-        &dir,
-        &["--orders", "ragged.csv", "--k", "2", "-o", "r.toml"],
-    );
+    let r = run(&dir, &["--orders", "ragged.csv", "--k", "2", "-o", "r.toml"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     for (line, why) in [
         (14, "number of fields"),
@@ -383,11 +252,7 @@ fn malformed_input_gives_clear_errors_never_a_panic() {
             r.stderr
         );
     }
-    assert!(
-        !r.stderr.contains("lots") && !r.stderr.contains("extra"),
-        "{}",
-        r.stderr
-    );
+    assert!(!r.stderr.contains("lots") && !r.stderr.contains("extra"), "{}", r.stderr);
     let out = std::fs::read_to_string(dir.join("r.toml")).unwrap();
     assert!(out.contains("\"A\" = 12"), "{out}");
 
@@ -396,11 +261,7 @@ fn malformed_input_gives_clear_errors_never_a_panic() {
     let r = run(&dir, &["--orders", "allbad.csv", "-o", "none.toml"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("no usable row"), "{}", r.stderr);
-    assert!(
-        r.stderr.contains("line 2: skipped") && r.stderr.contains("line 4: skipped"),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.contains("line 2: skipped") && r.stderr.contains("line 4: skipped"), "{}", r.stderr);
     assert!(!dir.join("none.toml").exists());
 
     // Header only.
@@ -414,14 +275,8 @@ fn malformed_input_gives_clear_errors_never_a_panic() {
     let r = run(&dir, &["--orders", "nope.csv"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("nope.csv: cannot open"), "{}", r.stderr);
-    assert_eq!(
-        run(&dir, &["--orders", "ragged.csv", "--epsilon", "0"]).code,
-        2
-    );
-    assert_eq!(
-        run(&dir, &["--orders", "ragged.csv", "--epsilon", "NaN"]).code,
-        2
-    );
+    assert_eq!(run(&dir, &["--orders", "ragged.csv", "--epsilon", "0"]).code, 2);
+    assert_eq!(run(&dir, &["--orders", "ragged.csv", "--epsilon", "NaN"]).code, 2);
     assert_eq!(run(&dir, &["--orders", "ragged.csv", "--k", "1"]).code, 2);
     // A panic would have exited with 101; every status above is 1 or 2.
     assert!(!r.stderr.contains("panicked"));

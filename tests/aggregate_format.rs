@@ -24,18 +24,10 @@ fn malformed_file_names_line_and_column() {
     std::fs::write(&path, "[meta]\nformat = 1\nk = 10\norders = \"many\"\n").unwrap();
     let err = recommend::load(&path).unwrap_err();
     assert!(err.starts_with(&format!("{}:4:", path.display())), "{err}");
-    std::fs::write(
-        &path,
-        "[meta]\nformat = 1\nk = 10\norders = 5\n\n[purchases]\n\"A\" = 1\n\"B\" 2\n",
-    )
-    .unwrap();
+    std::fs::write(&path, "[meta]\nformat = 1\nk = 10\norders = 5\n\n[purchases]\n\"A\" = 1\n\"B\" 2\n").unwrap();
     let err = recommend::load(&path).unwrap_err();
     assert!(err.starts_with(&format!("{}:8:", path.display())), "{err}");
-    std::fs::write(
-        &path,
-        "[meta]\nformat = 1\nk = 10\norders = 5\nsecret = 1\n",
-    )
-    .unwrap();
+    std::fs::write(&path, "[meta]\nformat = 1\nk = 10\norders = 5\nsecret = 1\n").unwrap();
     let err = recommend::load(&path).unwrap_err();
     assert!(err.contains(":5:") && err.contains("secret"), "{err}");
     std::fs::write(&path, "[meta]\nformat = 2\nk = 10\norders = 5\n").unwrap();
@@ -58,16 +50,8 @@ fn round_trip_and_byte_identical_writes() {
         orders: 1200,
         purchases,
         pairs: vec![
-            Pair {
-                a: "Z-1".into(),
-                b: "Ünïcode".into(),
-                orders: 10,
-            },
-            Pair {
-                a: "A \"x\"".into(),
-                b: "Z-1".into(),
-                orders: 11,
-            },
+            Pair { a: "Z-1".into(), b: "Ünïcode".into(), orders: 10 },
+            Pair { a: "A \"x\"".into(), b: "Z-1".into(), orders: 11 },
         ],
     };
     let one = dir.join("one.toml");
@@ -80,10 +64,7 @@ fn round_trip_and_byte_identical_writes() {
     sorted.pairs.sort();
     assert_eq!(back, sorted);
     let text = std::fs::read_to_string(&one).unwrap();
-    assert!(
-        text.contains("[meta]\nformat = 1\nk = 10\norders = 1200\n"),
-        "{text}"
-    );
+    assert!(text.contains("[meta]\nformat = 1\nk = 10\norders = 1200\n"), "{text}");
     assert!(!text.contains("epsilon"), "no epsilon line without noise");
     // Pairs sorted by (a, b).
     assert!(text.find("a = \"A \\\"x\\\"\"").unwrap() < text.find("a = \"Z-1\"").unwrap());

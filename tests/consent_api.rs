@@ -27,22 +27,14 @@ fn full_flow_post_get_delete_stats() {
         let v = r.json();
         let receipt = v["receipt"].as_str().expect("receipt").to_string();
         assert_eq!(receipt.len(), 32);
-        assert!(
-            receipt
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-        );
+        assert!(receipt.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
         assert_eq!(v["policy_version"], policy);
         assert_eq!(v["purposes"]["personalization"], p);
         assert_eq!(v["purposes"]["analytics"], a);
         assert_eq!(v["ui"], UI);
         let recorded = Day::parse(v["recorded"].as_str().unwrap_or("")).expect("recorded day");
         assert!(recorded == before || recorded == Day::today());
-        assert_eq!(
-            v["expires"],
-            recorded.plus(395).to_string(),
-            "default retention is 395 days"
-        );
+        assert_eq!(v["expires"], recorded.plus(395).to_string(), "default retention is 395 days");
         let keys: Vec<&String> = v.as_object().expect("object").keys().collect();
         assert_eq!(keys.len(), 6, "exactly the SPEC fields: {keys:?}");
         receipts.push((receipt, v));
@@ -67,10 +59,7 @@ fn full_flow_post_get_delete_stats() {
     assert_eq!(versions[1]["policy_version"], "2026-11-01");
     assert_eq!(versions[1]["records"], 3);
     assert_eq!(versions[1]["purposes"]["personalization"], 2);
-    assert!(
-        versions[1]["purposes"]["analytics"].is_null(),
-        "1 analytics < k"
-    );
+    assert!(versions[1]["purposes"]["analytics"].is_null(), "1 analytics < k");
 
     let (receipt, _) = &receipts[0];
     let path = format!("/v1/consent/{receipt}");
@@ -100,65 +89,28 @@ fn every_error_status_from_real_requests() {
     assert_eq!((r.status, r.error_code().as_str()), (400, "malformed_json"));
     let r = server.post_consent(&consent_body("v1", true, false).replace("true", "\"yes\""));
     assert_eq!(r.status, 400);
-    assert!(
-        r.json()["message"]
-            .as_str()
-            .unwrap_or("")
-            .contains("purposes.personalization"),
-        "{r:?}"
-    );
-    let r = server
-        .post_consent(&consent_body("v1", true, false).replace("\"ui\"", "\"extra\":1,\"ui\""));
+    assert!(r.json()["message"].as_str().unwrap_or("").contains("purposes.personalization"), "{r:?}");
+    let r = server.post_consent(&consent_body("v1", true, false).replace("\"ui\"", "\"extra\":1,\"ui\""));
     assert_eq!((r.status, r.error_code().as_str()), (400, "unknown_field"));
-    assert!(
-        r.json()["message"]
-            .as_str()
-            .unwrap_or("")
-            .contains("`extra`")
-    );
+    assert!(r.json()["message"].as_str().unwrap_or("").contains("`extra`"));
 
     // 403: a state-changing request from an origin not in the list.
-    for (method, path) in [
-        ("POST", "/v1/consent"),
-        ("DELETE", "/v1/consent/0123456789abcdef0123456789abcdef"),
-    ] {
+    for (method, path) in [("POST", "/v1/consent"), ("DELETE", "/v1/consent/0123456789abcdef0123456789abcdef")] {
         let body = consent_body("v1", true, true);
-        let r = http(
-            a,
-            method,
-            path,
-            &[("Origin", "https://evil.example"), json[0]],
-            Some(body.as_bytes()),
-        );
-        assert_eq!(
-            (r.status, r.error_code().as_str()),
-            (403, "origin_not_allowed"),
-            "{method}"
-        );
+        let r = http(a, method, path, &[("Origin", "https://evil.example"), json[0]], Some(body.as_bytes()));
+        assert_eq!((r.status, r.error_code().as_str()), (403, "origin_not_allowed"), "{method}");
         assert!(r.header("Access-Control-Allow-Origin").is_none());
     }
 
     // 404: unknown endpoint, unknown or malformed receipt.
-    for path in [
-        "/v2/consent",
-        "/v1/consent/0123456789abcdef0123456789abcdef",
-        "/v1/consent/nope",
-        "/",
-    ] {
+    for path in ["/v2/consent", "/v1/consent/0123456789abcdef0123456789abcdef", "/v1/consent/nope", "/"] {
         let r = server.get(path);
-        assert_eq!(
-            (r.status, r.error_code().as_str()),
-            (404, "not_found"),
-            "{path}"
-        );
+        assert_eq!((r.status, r.error_code().as_str()), (404, "not_found"), "{path}");
     }
 
     // 405 with Allow.
     let r = http(a, "PUT", "/v1/consent", &json, Some(b"{}"));
-    assert_eq!(
-        (r.status, r.error_code().as_str()),
-        (405, "method_not_allowed")
-    );
+    assert_eq!((r.status, r.error_code().as_str()), (405, "method_not_allowed"));
     assert_eq!(r.header("Allow"), Some("POST, OPTIONS"));
     let r = http(a, "POST", "/v1/stats", &json, Some(b"{}"));
     assert_eq!(r.status, 405);
@@ -177,26 +129,12 @@ fn every_error_status_from_real_requests() {
 
     // 415: not JSON.
     let body = consent_body("v1", true, false);
-    let r = http(
-        a,
-        "POST",
-        "/v1/consent",
-        &[("Content-Type", "text/plain")],
-        Some(body.as_bytes()),
-    );
-    assert_eq!(
-        (r.status, r.error_code().as_str()),
-        (415, "unsupported_media_type")
-    );
+    let r = http(a, "POST", "/v1/consent", &[("Content-Type", "text/plain")], Some(body.as_bytes()));
+    assert_eq!((r.status, r.error_code().as_str()), (415, "unsupported_media_type"));
     let r = http(a, "POST", "/v1/consent", &[], Some(body.as_bytes()));
     assert_eq!(r.status, 415, "no content type");
-    let r = http(
-        a,
-        "POST",
-        "/v1/consent",
-        &[("Content-Type", "Application/JSON; charset=utf-8")],
-        Some(body.as_bytes()),
-    );
+    let r =
+        http(a, "POST", "/v1/consent", &[("Content-Type", "Application/JSON; charset=utf-8")], Some(body.as_bytes()));
     assert_eq!(r.status, 201, "parameters and case are fine");
 
     // Every error is JSON with exactly error and message.
@@ -231,34 +169,18 @@ fn cors_admits_only_listed_origins() {
         assert_eq!(r.status, 204, "{origin}");
         assert_eq!(r.header("Access-Control-Allow-Origin"), Some(origin));
         assert!(r.header("Vary").is_some_and(|v| v.contains("Origin")));
+        assert!(r.header("Access-Control-Allow-Methods").is_some_and(|m| m.contains("POST")));
         assert!(
-            r.header("Access-Control-Allow-Methods")
-                .is_some_and(|m| m.contains("POST"))
-        );
-        assert!(
-            r.header("Access-Control-Allow-Headers")
-                .is_some_and(|h| h.to_ascii_lowercase().contains("content-type"))
+            r.header("Access-Control-Allow-Headers").is_some_and(|h| h.to_ascii_lowercase().contains("content-type"))
         );
     }
     let r = preflight(ORIGIN, "/v1/consent/0123456789abcdef0123456789abcdef");
-    assert!(
-        r.header("Access-Control-Allow-Methods")
-            .is_some_and(|m| m.contains("DELETE"))
-    );
+    assert!(r.header("Access-Control-Allow-Methods").is_some_and(|m| m.contains("DELETE")));
 
-    for origin in [
-        "https://evil.example",
-        "https://shop.example.evil",
-        "http://shop.example",
-        "null",
-        "*",
-    ] {
+    for origin in ["https://evil.example", "https://shop.example.evil", "http://shop.example", "null", "*"] {
         let r = preflight(origin, "/v1/consent");
         assert_eq!(r.status, 403, "{origin}");
-        assert!(
-            r.header("Access-Control-Allow-Origin").is_none(),
-            "{origin}"
-        );
+        assert!(r.header("Access-Control-Allow-Origin").is_none(), "{origin}");
     }
 
     let body = consent_body("v1", true, false);
@@ -274,13 +196,7 @@ fn cors_admits_only_listed_origins() {
     let receipt = r.json()["receipt"].as_str().unwrap_or("").to_string();
 
     // A read from another origin is answered without CORS headers (the browser hides it).
-    let r = http(
-        a,
-        "GET",
-        &format!("/v1/consent/{receipt}"),
-        &[("Origin", "https://evil.example")],
-        None,
-    );
+    let r = http(a, "GET", &format!("/v1/consent/{receipt}"), &[("Origin", "https://evil.example")], None);
     assert_eq!(r.status, 200);
     assert!(r.header("Access-Control-Allow-Origin").is_none());
 
@@ -289,13 +205,7 @@ fn cors_admits_only_listed_origins() {
     assert_eq!(r.status, 201);
     assert!(r.header("Access-Control-Allow-Origin").is_none());
 
-    let r = http(
-        a,
-        "DELETE",
-        &format!("/v1/consent/{receipt}"),
-        &[("Origin", ORIGIN)],
-        None,
-    );
+    let r = http(a, "DELETE", &format!("/v1/consent/{receipt}"), &[("Origin", ORIGIN)], None);
     assert_eq!(r.status, 204);
     assert_eq!(r.header("Access-Control-Allow-Origin"), Some(ORIGIN));
 }
@@ -317,40 +227,20 @@ fn cli_refuses_wildcard_origin() {
 #[test]
 fn rate_limit_reached_and_recovered() {
     let dir = TempDir::new("consent-rate");
-    let server = Server::start(
-        dir.path(),
-        &["--rate-limit", "3", "--rate-window-secs", "2"],
-    );
+    let server = Server::start(dir.path(), &["--rate-limit", "3", "--rate-window-secs", "2"]);
     for _ in 0..3 {
         assert_eq!(server.get("/v1/stats").status, 200);
     }
     let limited_at = Instant::now();
     let r = server.get("/v1/stats");
-    assert_eq!(
-        (r.status, r.error_code().as_str()),
-        (429, "too_many_requests")
-    );
-    let retry: u64 = r
-        .header("Retry-After")
-        .and_then(|v| v.parse().ok())
-        .expect("Retry-After");
+    assert_eq!((r.status, r.error_code().as_str()), (429, "too_many_requests"));
+    let retry: u64 = r.header("Retry-After").and_then(|v| v.parse().ok()).expect("Retry-After");
     assert!((1..=2).contains(&retry), "{retry}");
     let body = consent_body("v1", true, false);
-    assert_eq!(
-        server.post_consent(&body).status,
-        429,
-        "writes are limited too"
-    );
-    assert_eq!(
-        server.get("/healthz").status,
-        200,
-        "health checks are not limited"
-    );
+    assert_eq!(server.post_consent(&body).status, 429, "writes are limited too");
+    assert_eq!(server.get("/healthz").status, 200, "health checks are not limited");
 
-    std::thread::sleep(
-        Duration::from_secs(retry).saturating_sub(limited_at.elapsed())
-            + Duration::from_millis(100),
-    );
+    std::thread::sleep(Duration::from_secs(retry).saturating_sub(limited_at.elapsed()) + Duration::from_millis(100));
     let mut recovered = false;
     for _ in 0..20 {
         let r = server.get("/v1/stats");
@@ -376,19 +266,9 @@ fn store_unavailable_gives_503_then_recovers() {
     let locker = rusqlite::Connection::open(&server.db).expect("open db");
     locker.execute_batch("BEGIN EXCLUSIVE").expect("lock");
     let r = server.post_consent(&body);
-    assert_eq!(
-        (r.status, r.error_code().as_str()),
-        (503, "store_unavailable"),
-        "{r:?}"
-    );
+    assert_eq!((r.status, r.error_code().as_str()), (503, "store_unavailable"), "{r:?}");
     assert!(r.header("Retry-After").is_some());
-    let del = http(
-        server.addr,
-        "DELETE",
-        "/v1/consent/0123456789abcdef0123456789abcdef",
-        &[],
-        None,
-    );
+    let del = http(server.addr, "DELETE", "/v1/consent/0123456789abcdef0123456789abcdef", &[], None);
     assert_eq!(del.status, 503);
     server.assert_healthy();
     locker.execute_batch("ROLLBACK").expect("unlock");
@@ -412,31 +292,17 @@ fn sigterm_finishes_and_checkpoints() {
     let status = server.signal_and_wait("TERM").expect("exited");
     assert!(status.success(), "{status:?}");
     let wal = dir.path().join("consent.db-wal");
-    assert!(
-        std::fs::metadata(&wal)
-            .map(|m| m.len() == 0)
-            .unwrap_or(true),
-        "WAL checkpointed"
-    );
+    assert!(std::fs::metadata(&wal).map(|m| m.len() == 0).unwrap_or(true), "WAL checkpointed");
     let log = server.log_text();
     assert!(log.contains("stopped: store closed"), "{log}");
 
     let conn = rusqlite::Connection::open(dir.path().join("consent.db")).expect("open");
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .expect("version");
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).expect("version");
     assert_eq!(version, 1);
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .expect("mode");
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("mode");
     assert_eq!(mode, "wal");
-    let found: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM consent WHERE receipt = ?1",
-            [&receipt],
-            |r| r.get(0),
-        )
-        .expect("query");
+    let found: i64 =
+        conn.query_row("SELECT count(*) FROM consent WHERE receipt = ?1", [&receipt], |r| r.get(0)).expect("query");
     assert_eq!(found, 1);
 }
 
@@ -453,11 +319,8 @@ fn expired_receipts_are_deleted_at_start_and_periodically() {
 
     let insert_expired = |receipt: &str| {
         let conn = rusqlite::Connection::open(dir.path().join("consent.db")).expect("open");
-        conn.execute(
-            "INSERT INTO consent VALUES (?1, 'v0', 1, 0, ?2, '2020-01-01', '2020-12-31')",
-            [receipt, UI],
-        )
-        .expect("insert");
+        conn.execute("INSERT INTO consent VALUES (?1, 'v0', 1, 0, ?2, '2020-01-01', '2020-12-31')", [receipt, UI])
+            .expect("insert");
     };
     let old1 = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     insert_expired(old1);
@@ -465,29 +328,16 @@ fn expired_receipts_are_deleted_at_start_and_periodically() {
     let server = Server::start(dir.path(), &["--purge-every-secs", "1"]);
     let count = |receipt: &str| -> i64 {
         rusqlite::Connection::open(dir.path().join("consent.db"))
-            .and_then(|c| {
-                c.query_row(
-                    "SELECT count(*) FROM consent WHERE receipt = ?1",
-                    [receipt],
-                    |r| r.get(0),
-                )
-            })
+            .and_then(|c| c.query_row("SELECT count(*) FROM consent WHERE receipt = ?1", [receipt], |r| r.get(0)))
             .expect("count")
     };
     assert_eq!(count(old1), 0, "deleted at start");
     let live_receipt = live["receipt"].as_str().unwrap_or("");
-    assert_eq!(
-        server.get(&format!("/v1/consent/{live_receipt}")).status,
-        200
-    );
+    assert_eq!(server.get(&format!("/v1/consent/{live_receipt}")).status, 200);
 
     let old2 = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
     insert_expired(old2);
-    assert_eq!(
-        server.get(&format!("/v1/consent/{old2}")).status,
-        404,
-        "expired is never served"
-    );
+    assert_eq!(server.get(&format!("/v1/consent/{old2}")).status, 404, "expired is never served");
     let deadline = Instant::now() + Duration::from_secs(10);
     while count(old2) > 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));

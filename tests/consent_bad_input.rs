@@ -30,15 +30,8 @@ fn get(target: &[u8]) -> Vec<u8> {
     raw
 }
 
-fn valid_with(
-    policy: serde_json::Value,
-    purposes: serde_json::Value,
-    ui: serde_json::Value,
-) -> Vec<u8> {
-    json(
-        &serde_json::json!({ "policy_version": policy, "purposes": purposes, "ui": ui })
-            .to_string(),
-    )
+fn valid_with(policy: serde_json::Value, purposes: serde_json::Value, ui: serde_json::Value) -> Vec<u8> {
+    json(&serde_json::json!({ "policy_version": policy, "purposes": purposes, "ui": ui }).to_string())
 }
 
 #[test]
@@ -61,13 +54,9 @@ fn malformed_requests_get_documented_statuses() {
     nul_body.extend_from_slice(b"\0\0\0");
     let mut bad_utf8 = br#"{"policy_version":""#.to_vec();
     bad_utf8.extend_from_slice(&[0xff, 0xfe, 0xc3]);
-    bad_utf8
-        .extend_from_slice(br#"","purposes":{"personalization":true,"analytics":true},"ui":"x"}"#);
+    bad_utf8.extend_from_slice(br#"","purposes":{"personalization":true,"analytics":true},"ui":"x"}"#);
     let long_receipt = format!("/v1/consent/{}", "a".repeat(3000));
-    let big_head = format!(
-        "GET /v1/stats HTTP/1.1\r\nHost: x\r\nX-Pad: {}\r\n\r\n",
-        "p".repeat(9000)
-    );
+    let big_head = format!("GET /v1/stats HTTP/1.1\r\nHost: x\r\nX-Pad: {}\r\n\r\n", "p".repeat(9000));
 
     let cases: Vec<(&str, Vec<u8>, u16)> = vec![
         ("broken JSON", json("{"), 400),
@@ -125,30 +114,15 @@ fn malformed_requests_get_documented_statuses() {
     for (name, raw, expected) in &cases {
         let started = Instant::now();
         let r = raw_request(a, raw).unwrap_or_else(|| panic!("{name}: no response"));
-        assert_eq!(
-            r.status,
-            *expected,
-            "{name}: {:?}",
-            String::from_utf8_lossy(&r.body)
-        );
+        assert_eq!(r.status, *expected, "{name}: {:?}", String::from_utf8_lossy(&r.body));
         let v = r.json();
-        assert!(
-            v["error"].is_string() && v["message"].is_string(),
-            "{name}: {v}"
-        );
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "{name} took {:?}",
-            started.elapsed()
-        );
+        assert!(v["error"].is_string() && v["message"].is_string(), "{name}: {v}");
+        assert!(started.elapsed() < Duration::from_secs(5), "{name} took {:?}", started.elapsed());
         server.assert_healthy();
     }
 
     // A valid request still works, with the slow clients still connected.
-    assert_eq!(
-        server.post_consent(&consent_body("v1", true, false)).status,
-        201
-    );
+    assert_eq!(server.post_consent(&consent_body("v1", true, false)).status, 201);
     let log = server.log_text();
     assert!(!log.contains("panicked"), "{log}");
     // The stalled clients were cut off by the read deadline, with a 408.

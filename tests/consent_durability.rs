@@ -55,33 +55,16 @@ fn every_201_survives_sigkill() {
     for w in workers {
         w.join().expect("worker");
     }
-    assert!(
-        failed_after_kill.load(Ordering::SeqCst),
-        "the kill interrupted the stream"
-    );
+    assert!(failed_after_kill.load(Ordering::SeqCst), "the kill interrupted the stream");
     let acknowledged = acknowledged.lock().map(|a| a.clone()).unwrap_or_default();
-    assert!(
-        acknowledged.len() >= 300,
-        "got {} acknowledgements",
-        acknowledged.len()
-    );
+    assert!(acknowledged.len() >= 300, "got {} acknowledgements", acknowledged.len());
 
-    let restarted = Server::start_db(
-        &server.db,
-        &dir.path().join("server2.log"),
-        &["--rate-limit", "0"],
-    );
+    let restarted = Server::start_db(&server.db, &dir.path().join("server2.log"), &["--rate-limit", "0"]);
     for record in &acknowledged {
         let receipt = record["receipt"].as_str().expect("receipt");
         let got = restarted.get(&format!("/v1/consent/{receipt}"));
-        assert_eq!(
-            got.status, 200,
-            "receipt {receipt} acknowledged with 201 was lost"
-        );
+        assert_eq!(got.status, 200, "receipt {receipt} acknowledged with 201 was lost");
         assert_eq!(&got.json(), record);
     }
-    eprintln!(
-        "{} acknowledged receipts all survived SIGKILL",
-        acknowledged.len()
-    );
+    eprintln!("{} acknowledged receipts all survived SIGKILL", acknowledged.len());
 }

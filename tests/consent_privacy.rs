@@ -18,10 +18,7 @@ fn identifying_headers() -> Vec<(&'static str, String)> {
         ("X-Real-IP", REAL_IP.to_string()),
         ("Forwarded", format!("for={XFF};proto=https")),
         ("User-Agent", AGENT.to_string()),
-        (
-            "Cookie",
-            format!("session={COOKIE_VALUE}; cohort_outdoor=1"),
-        ),
+        ("Cookie", format!("session={COOKIE_VALUE}; cohort_outdoor=1")),
         ("Origin", ORIGIN.to_string()),
         ("Content-Type", "application/json".to_string()),
     ]
@@ -38,13 +35,7 @@ fn no_identifier_in_store_or_logs() {
     let mut receipts = Vec::new();
     for i in 0..12 {
         let body = consent_body(policy, i % 2 == 0, i % 3 == 0);
-        let r = http(
-            server.addr,
-            "POST",
-            "/v1/consent",
-            &hdrs,
-            Some(body.as_bytes()),
-        );
+        let r = http(server.addr, "POST", "/v1/consent", &hdrs, Some(body.as_bytes()));
         assert_eq!(r.status, 201, "{r:?}");
         receipts.push(r.json()["receipt"].as_str().unwrap_or("").to_string());
     }
@@ -54,14 +45,8 @@ fn no_identifier_in_store_or_logs() {
     }
     let path = format!("/v1/consent/{}", receipts[0]);
     assert_eq!(http(server.addr, "DELETE", &path, &hdrs, None).status, 204);
-    assert_eq!(
-        http(server.addr, "GET", "/v1/stats", &hdrs, None).status,
-        200
-    );
-    assert_eq!(
-        http(server.addr, "POST", "/v1/consent", &hdrs, Some(b"{bad")).status,
-        400
-    );
+    assert_eq!(http(server.addr, "GET", "/v1/stats", &hdrs, None).status, 200);
+    assert_eq!(http(server.addr, "POST", "/v1/consent", &hdrs, Some(b"{bad")).status, 400);
     // Reach the rate limit, so the limiter has held the address.
     let mut limited = false;
     for _ in 0..40 {
@@ -76,24 +61,9 @@ fn no_identifier_in_store_or_logs() {
     let check_store = |when: &str| {
         let bytes = db_bytes(&db);
         assert!(!bytes.is_empty());
-        assert!(
-            contains(&bytes, receipts[1].as_bytes()),
-            "sanity: the scan sees stored receipts"
-        );
-        for needle in [
-            XFF,
-            REAL_IP,
-            "10.9.8.7",
-            AGENT,
-            "ZebraUmbrella",
-            COOKIE_VALUE,
-            "127.0.0.1",
-            "session=",
-        ] {
-            assert!(
-                !contains(&bytes, needle.as_bytes()),
-                "{when}: store holds {needle:?}"
-            );
+        assert!(contains(&bytes, receipts[1].as_bytes()), "sanity: the scan sees stored receipts");
+        for needle in [XFF, REAL_IP, "10.9.8.7", AGENT, "ZebraUmbrella", COOKIE_VALUE, "127.0.0.1", "session="] {
+            assert!(!contains(&bytes, needle.as_bytes()), "{when}: store holds {needle:?}");
         }
     };
     check_store("while running");
@@ -102,25 +72,9 @@ fn no_identifier_in_store_or_logs() {
     check_store("after shutdown");
 
     let log = server.log_text();
-    assert!(
-        log.contains("POST /v1/consent 201"),
-        "sanity: requests are logged: {log}"
-    );
-    assert!(
-        log.contains("GET /v1/consent/:receipt 200"),
-        "path template, not receipt"
-    );
-    for needle in [
-        XFF,
-        REAL_IP,
-        "10.9.8.7",
-        AGENT,
-        "ZebraUmbrella",
-        COOKIE_VALUE,
-        "127.0.0.1",
-        policy,
-        UI,
-    ] {
+    assert!(log.contains("POST /v1/consent 201"), "sanity: requests are logged: {log}");
+    assert!(log.contains("GET /v1/consent/:receipt 200"), "path template, not receipt");
+    for needle in [XFF, REAL_IP, "10.9.8.7", AGENT, "ZebraUmbrella", COOKIE_VALUE, "127.0.0.1", policy, UI] {
         assert!(!log.contains(needle), "log holds {needle:?}:\n{log}");
     }
     for receipt in &receipts {
@@ -129,31 +83,10 @@ fn no_identifier_in_store_or_logs() {
 
     // The table has exactly the SPEC columns.
     let conn = rusqlite::Connection::open(&server.db).expect("open");
-    let mut stmt = conn
-        .prepare("SELECT name FROM pragma_table_info('consent') ORDER BY cid")
-        .expect("prepare");
-    let cols: Vec<String> = stmt
-        .query_map([], |r| r.get(0))
-        .and_then(|rows| rows.collect())
-        .expect("columns");
-    assert_eq!(
-        cols,
-        [
-            "receipt",
-            "policy_version",
-            "personalization",
-            "analytics",
-            "ui",
-            "recorded",
-            "expires"
-        ]
-    );
-    let tables: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("tables");
+    let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('consent') ORDER BY cid").expect("prepare");
+    let cols: Vec<String> = stmt.query_map([], |r| r.get(0)).and_then(|rows| rows.collect()).expect("columns");
+    assert_eq!(cols, ["receipt", "policy_version", "personalization", "analytics", "ui", "recorded", "expires"]);
+    let tables: i64 =
+        conn.query_row("SELECT count(*) FROM sqlite_schema WHERE type = 'table'", [], |r| r.get(0)).expect("tables");
     assert_eq!(tables, 1, "no other table");
 }

@@ -37,20 +37,9 @@ fn honours_interests_and_merchant_order_without_data() {
     // Matches by tag (case-insensitive) or category; B and D do not match.
     // In stock first; weight ascending; newest first (F and G tie on date → SKU); no date last.
     assert_eq!(skus(&items, &p), ["A", "F", "G", "E", "C", "H"]);
-    assert_eq!(
-        p[4].reason,
-        Reason::CohortInterest {
-            interest: "hiking".into()
-        }
-    );
-    assert_eq!(
-        p[0].reason.text(&items, Some("Outdoor & trail")),
-        "Because you chose Outdoor & trail"
-    );
-    assert_eq!(
-        p[0].reason.text(&items, None),
-        "Matches your interest in outdoor"
-    );
+    assert_eq!(p[4].reason, Reason::CohortInterest { interest: "hiking".into() });
+    assert_eq!(p[0].reason.text(&items, Some("Outdoor & trail")), "Because you chose Outdoor & trail");
+    assert_eq!(p[0].reason.text(&items, None), "Matches your interest in outdoor");
     assert_eq!(recommend::picks(&items, &interests, None, 2).len(), 2);
     assert!(recommend::picks(&items, &["nothing".to_string()], None, 8).is_empty());
 }
@@ -63,13 +52,7 @@ fn popularity_comes_before_weight() {
         epsilon: None,
         max_skus_per_order: None,
         orders: 900,
-        purchases: [
-            ("E".to_string(), 50),
-            ("C".to_string(), 20),
-            ("B".to_string(), 99),
-        ]
-        .into_iter()
-        .collect(),
+        purchases: [("E".to_string(), 50), ("C".to_string(), 20), ("B".to_string(), 99)].into_iter().collect(),
         pairs: vec![],
     };
     let interests = vec!["outdoor".to_string(), "hiking".to_string()];
@@ -80,9 +63,6 @@ fn popularity_comes_before_weight() {
     let all = recommend::picks(&items, &[], Some(&agg), 4);
     // A and D share weight 0; A has a date, D has none.
     assert_eq!(skus(&items, &all), ["B", "E", "C", "A"]);
-    assert_eq!(
-        all[0].reason.text(&items, None),
-        "Popular: bought in 99 orders"
-    );
+    assert_eq!(all[0].reason.text(&items, None), "Popular: bought in 99 orders");
     assert_eq!(all[3].reason, Reason::Featured);
 }

@@ -5,41 +5,11 @@ use cohort::recommend::{self, Item, Reason};
 
 fn catalog() -> Vec<Item> {
     let mut items = vec![
-        Item::new(
-            "TR2",
-            "Trail Runner 2",
-            "shoes",
-            &["outdoor", "running"],
-            "Light grippy waterproof trail shoe",
-        ),
-        Item::new(
-            "HK1",
-            "Hiking Boot",
-            "shoes",
-            &["outdoor", "hiking"],
-            "Waterproof leather boot for mountain trails",
-        ),
-        Item::new(
-            "SOCK",
-            "Merino Socks",
-            "socks",
-            &["outdoor", "running"],
-            "Merino wool socks for trail running",
-        ),
-        Item::new(
-            "PAN",
-            "Cast Iron Pan",
-            "kitchen",
-            &["cooking"],
-            "Heavy cast iron skillet",
-        ),
-        Item::new(
-            "KNIFE",
-            "Chef Knife",
-            "kitchen",
-            &["cooking"],
-            "Sharp steel chef knife",
-        ),
+        Item::new("TR2", "Trail Runner 2", "shoes", &["outdoor", "running"], "Light grippy waterproof trail shoe"),
+        Item::new("HK1", "Hiking Boot", "shoes", &["outdoor", "hiking"], "Waterproof leather boot for mountain trails"),
+        Item::new("SOCK", "Merino Socks", "socks", &["outdoor", "running"], "Merino wool socks for trail running"),
+        Item::new("PAN", "Cast Iron Pan", "kitchen", &["cooking"], "Heavy cast iron skillet"),
+        Item::new("KNIFE", "Chef Knife", "kitchen", &["cooking"], "Sharp steel chef knife"),
         Item::new(
             "JKT",
             "Rain Jacket",
@@ -47,13 +17,7 @@ fn catalog() -> Vec<Item> {
             &["outdoor", "hiking"],
             "Waterproof breathable jacket for mountain hikes",
         ),
-        Item::new(
-            "MUG",
-            "Enamel Mug",
-            "kitchen",
-            &["camping"],
-            "Enamel mug for camping trips",
-        ),
+        Item::new("MUG", "Enamel Mug", "kitchen", &["camping"], "Enamel mug for camping trips"),
         Item::new("LAMP", "Desk Lamp", "home", &[], "LED lamp"),
     ];
     items[5].in_stock = false; // the rain jacket is sold out
@@ -69,21 +33,14 @@ fn expected_lists_for_a_small_catalog() {
     let items = catalog();
     let related = recommend::related(&items, 4);
     assert_eq!(related.len(), items.len());
-    let got: Vec<(String, Vec<String>)> = items
-        .iter()
-        .zip(&related)
-        .map(|(it, r)| (it.sku.clone(), skus(&items, r)))
-        .collect();
+    let got: Vec<(String, Vec<String>)> =
+        items.iter().zip(&related).map(|(it, r)| (it.sku.clone(), skus(&items, r))).collect();
     for (sku, list) in &got {
         println!("{sku}: {list:?}");
     }
     let expect = |sku: &str, list: &[&str]| {
         let found = &got.iter().find(|(s, _)| s == sku).unwrap().1;
-        assert_eq!(
-            found,
-            &list.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-            "related for {sku}"
-        );
+        assert_eq!(found, &list.iter().map(|s| s.to_string()).collect::<Vec<_>>(), "related for {sku}");
     };
     // Same tags and words "trail", "running": the socks first; then the boot (outdoor,
     // shoes, waterproof); the sold-out jacket last although it shares outdoor and waterproof.
@@ -117,27 +74,12 @@ fn reasons_name_what_is_shared() {
     let related = recommend::related(&items, 4);
     let pan = 3;
     let knife = &related[pan][0];
-    assert_eq!(
-        knife.reason,
-        Reason::SimilarTo {
-            to: pan,
-            shared: vec!["cooking".into(), "kitchen".into()]
-        }
-    );
-    assert_eq!(
-        knife.reason.text(&items, None),
-        "Similar to Cast Iron Pan: shares cooking, kitchen"
-    );
+    assert_eq!(knife.reason, Reason::SimilarTo { to: pan, shared: vec!["cooking".into(), "kitchen".into()] });
+    assert_eq!(knife.reason.text(&items, None), "Similar to Cast Iron Pan: shares cooking, kitchen");
     let mug = &related[pan][1];
-    assert_eq!(
-        mug.reason.text(&items, None),
-        "Similar to Cast Iron Pan: shares kitchen"
-    );
+    assert_eq!(mug.reason.text(&items, None), "Similar to Cast Iron Pan: shares kitchen");
     // Rarest tag first: "running" (2 products) before "outdoor" (4), then a shared word.
-    assert_eq!(
-        related[0][0].reason.text(&items, None),
-        "Similar to Trail Runner 2: shares running, outdoor, trail"
-    );
+    assert_eq!(related[0][0].reason.text(&items, None), "Similar to Trail Runner 2: shares running, outdoor, trail");
 }
 
 #[test]
@@ -149,12 +91,7 @@ fn result_does_not_depend_on_input_order() {
     let backward = recommend::related(&reversed, 4);
     for (i, item) in items.iter().enumerate() {
         let j = reversed.iter().position(|r| r.sku == item.sku).unwrap();
-        assert_eq!(
-            skus(&items, &forward[i]),
-            skus(&reversed, &backward[j]),
-            "{}",
-            item.sku
-        );
+        assert_eq!(skus(&items, &forward[i]), skus(&reversed, &backward[j]), "{}", item.sku);
     }
 }
 
@@ -162,10 +99,8 @@ fn result_does_not_depend_on_input_order() {
 fn ties_break_on_sku_and_empty_catalog_is_fine() {
     assert!(recommend::related(&[], 4).is_empty());
     // Four identical products: each gets the other three in SKU order.
-    let items: Vec<Item> = ["D", "B", "A", "C"]
-        .iter()
-        .map(|s| Item::new(s, "Same", "cat", &["tag"], "same words here"))
-        .collect();
+    let items: Vec<Item> =
+        ["D", "B", "A", "C"].iter().map(|s| Item::new(s, "Same", "cat", &["tag"], "same words here")).collect();
     let related = recommend::related(&items, 4);
     assert_eq!(skus(&items, &related[0]), ["A", "B", "C"]);
     assert_eq!(skus(&items, &related[2]), ["B", "C", "D"]);
@@ -218,9 +153,7 @@ fn matches_brute_force_below_the_caps() {
     let items: Vec<Item> = (0..n_items)
         .map(|i| {
             let words: Vec<String> = (0..12).map(|_| format!("w{}", rng.next() % 60)).collect();
-            let tags: Vec<String> = (0..1 + rng.next() % 3)
-                .map(|_| format!("t{}", rng.next() % 12))
-                .collect();
+            let tags: Vec<String> = (0..1 + rng.next() % 3).map(|_| format!("t{}", rng.next() % 12)).collect();
             Item {
                 sku: format!("S{:03}", (i * 7919) % 1000),
                 title: String::new(),
@@ -258,55 +191,34 @@ fn matches_brute_force_below_the_caps() {
             for w in it.text.split(' ') {
                 *tf.entry(w.to_string()).or_default() += 1.0;
             }
-            let mut text: BTreeMap<String, f64> = tf
-                .into_iter()
-                .map(|(w, c)| (w.clone(), (1.0 + c.ln()) * idf(word_df[&w])))
-                .collect();
+            let mut text: BTreeMap<String, f64> =
+                tf.into_iter().map(|(w, c)| (w.clone(), (1.0 + c.ln()) * idf(word_df[&w]))).collect();
             norm(&mut text);
-            let mut tags: BTreeMap<String, f64> = it
-                .tags
-                .iter()
-                .map(|t| (t.clone(), idf(tag_df[t])))
-                .collect();
+            let mut tags: BTreeMap<String, f64> = it.tags.iter().map(|t| (t.clone(), idf(tag_df[t]))).collect();
             norm(&mut tags);
             (text, tags)
         })
         .collect();
     let dot = |a: &BTreeMap<String, f64>, b: &BTreeMap<String, f64>| {
-        a.iter()
-            .filter_map(|(k, x)| b.get(k).map(|y| x * y))
-            .sum::<f64>()
+        a.iter().filter_map(|(k, x)| b.get(k).map(|y| x * y)).sum::<f64>()
     };
     let score = |i: usize, j: usize| {
         0.5 * dot(&vectors[i].0, &vectors[j].0)
             + 0.35 * dot(&vectors[i].1, &vectors[j].1)
-            + if items[i].category == items[j].category {
-                0.15
-            } else {
-                0.0
-            }
+            + if items[i].category == items[j].category { 0.15 } else { 0.0 }
     };
     let k = 4;
     let related = recommend::related(&items, k);
     for (i, recs) in related.iter().enumerate() {
-        let mut all: Vec<(bool, f64, usize)> = (0..items.len())
-            .filter(|&j| j != i)
-            .map(|j| (items[j].in_stock, score(i, j), j))
-            .collect();
-        all.sort_by(|a, b| {
-            b.0.cmp(&a.0)
-                .then(b.1.total_cmp(&a.1))
-                .then(items[a.2].sku.cmp(&items[b.2].sku))
-        });
+        let mut all: Vec<(bool, f64, usize)> =
+            (0..items.len()).filter(|&j| j != i).map(|j| (items[j].in_stock, score(i, j), j)).collect();
+        all.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.total_cmp(&a.1)).then(items[a.2].sku.cmp(&items[b.2].sku)));
         assert_eq!(recs.len(), k);
         for (pos, rec) in recs.iter().enumerate() {
             let (stock, best, _) = all[pos];
             assert_eq!(items[rec.index].in_stock, stock, "item {i} position {pos}");
             // Equal up to float rounding (f32 in the engine, f64 here).
-            assert!(
-                (score(i, rec.index) - best).abs() < 1e-4,
-                "item {i} position {pos}"
-            );
+            assert!((score(i, rec.index) - best).abs() < 1e-4, "item {i} position {pos}");
         }
     }
 }

@@ -66,12 +66,8 @@ fn aggregates_match_brute_force_and_ranks_follow_lift() {
     std::fs::write(&csv, text).unwrap();
 
     let k = 5;
-    let opts = Options {
-        k,
-        ..Options::default()
-    };
-    let (agg, summary) =
-        aggregate::aggregate_file(&csv, &opts, &mut |_| panic!("no row is bad")).unwrap();
+    let opts = Options { k, ..Options::default() };
+    let (agg, summary) = aggregate::aggregate_file(&csv, &opts, &mut |_| panic!("no row is bad")).unwrap();
 
     // Brute force: the set of SKUs of every order.
     let mut orders: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
@@ -79,10 +75,7 @@ fn aggregates_match_brute_force_and_ranks_follow_lift() {
         orders.entry(o).or_default().insert(s);
     }
     assert_eq!(summary.orders, orders.len() as u64);
-    assert!(
-        summary.merged_orders > 0,
-        "the file has non-contiguous orders"
-    );
+    assert!(summary.merged_orders > 0, "the file has non-contiguous orders");
     let mut purchases: BTreeMap<String, u64> = BTreeMap::new();
     let mut pairs: BTreeMap<(String, String), u64> = BTreeMap::new();
     for skus in orders.values() {
@@ -97,22 +90,13 @@ fn aggregates_match_brute_force_and_ranks_follow_lift() {
     purchases.retain(|_, n| *n >= k);
     pairs.retain(|_, n| *n >= k);
     assert_eq!(agg.purchases, purchases);
-    let got: BTreeMap<(String, String), u64> = agg
-        .pairs
-        .iter()
-        .map(|p| ((p.a.clone(), p.b.clone()), p.orders))
-        .collect();
+    let got: BTreeMap<(String, String), u64> =
+        agg.pairs.iter().map(|p| ((p.a.clone(), p.b.clone()), p.orders)).collect();
     assert_eq!(got, pairs);
-    assert!(
-        pairs.len() > 50,
-        "a meaningful number of pairs: {}",
-        pairs.len()
-    );
+    assert!(pairs.len() > 50, "a meaningful number of pairs: {}", pairs.len());
 
     // Ranking: brute-force lift for every product.
-    let items: Vec<Item> = (0..30)
-        .map(|i| Item::new(&format!("P{i:02}"), "x", "c", &[], ""))
-        .collect();
+    let items: Vec<Item> = (0..30).map(|i| Item::new(&format!("P{i:02}"), "x", "c", &[], "")).collect();
     let related = vec![Vec::new(); items.len()];
     let n = 5;
     let together = recommend::bought_together(&items, Some(&agg), n, &related);
@@ -128,8 +112,7 @@ fn aggregates_match_brute_force_and_ranks_follow_lift() {
                 } else {
                     return None;
                 };
-                let lift =
-                    c as f64 * total / (purchases[&item.sku] as f64 * purchases[other] as f64);
+                let lift = c as f64 * total / (purchases[&item.sku] as f64 * purchases[other] as f64);
                 Some((lift, c, other.clone()))
             })
             .collect();
@@ -160,10 +143,7 @@ fn falls_back_to_related_and_fills_up_to_n() {
     ];
     let related = recommend::related(&items, 3);
     // No order data: exactly related.
-    assert_eq!(
-        recommend::bought_together(&items, None, 3, &related),
-        related
-    );
+    assert_eq!(recommend::bought_together(&items, None, 3, &related), related);
 
     // One pair with data: it comes first with its count, the rest is filled from related.
     let agg = cohort::recommend::Aggregates {
@@ -171,42 +151,21 @@ fn falls_back_to_related_and_fills_up_to_n() {
         epsilon: None,
         max_skus_per_order: None,
         orders: 500,
-        purchases: [("A".to_string(), 40), ("D".to_string(), 30)]
-            .into_iter()
-            .collect(),
-        pairs: vec![cohort::recommend::Pair {
-            a: "A".into(),
-            b: "D".into(),
-            orders: 12,
-        }],
+        purchases: [("A".to_string(), 40), ("D".to_string(), 30)].into_iter().collect(),
+        pairs: vec![cohort::recommend::Pair { a: "A".into(), b: "D".into(), orders: 12 }],
     };
     let t = recommend::bought_together(&items, Some(&agg), 3, &related);
     assert_eq!(t[0][0].index, 3);
-    assert_eq!(
-        t[0][0].reason.text(&items, None),
-        "Bought together in 12 orders"
-    );
+    assert_eq!(t[0][0].reason.text(&items, None), "Bought together in 12 orders");
     assert_eq!(t[0].len(), 3);
     let idx: Vec<usize> = t[0].iter().map(|r| r.index).collect();
     assert!(!idx.contains(&0), "never the item itself");
-    assert_eq!(
-        idx.iter().collect::<BTreeSet<_>>().len(),
-        3,
-        "no duplicates: {idx:?}"
-    );
+    assert_eq!(idx.iter().collect::<BTreeSet<_>>().len(), 3, "no duplicates: {idx:?}");
     // Items unknown to the catalog and pairs below k are ignored.
     let mut agg2 = agg.clone();
     agg2.pairs = vec![
-        cohort::recommend::Pair {
-            a: "A".into(),
-            b: "ZZZ".into(),
-            orders: 50,
-        },
-        cohort::recommend::Pair {
-            a: "A".into(),
-            b: "B".into(),
-            orders: 3,
-        },
+        cohort::recommend::Pair { a: "A".into(), b: "ZZZ".into(), orders: 50 },
+        cohort::recommend::Pair { a: "A".into(), b: "B".into(), orders: 3 },
     ];
     let t2 = recommend::bought_together(&items, Some(&agg2), 3, &related);
     assert_eq!(t2, related);

@@ -104,21 +104,16 @@ pub fn load(path: &Path) -> Result<Option<Aggregates>, String> {
         Err(e) => return Err(format!("{}: cannot read: {e}", path.display())),
     };
     let text = String::from_utf8(text).map_err(|e| {
-        let (line, col) = line_col(
-            &String::from_utf8_lossy(e.as_bytes()),
-            e.utf8_error().valid_up_to(),
-        );
+        let (line, col) = line_col(&String::from_utf8_lossy(e.as_bytes()), e.utf8_error().valid_up_to());
         format!("{}:{line}:{col}: not valid UTF-8", path.display())
     })?;
-    parse(&text)
-        .map(Some)
-        .map_err(|(offset, msg)| match offset {
-            Some(offset) => {
-                let (line, col) = line_col(&text, offset);
-                format!("{}:{line}:{col}: {msg}", path.display())
-            }
-            None => format!("{}: {msg}", path.display()),
-        })
+    parse(&text).map(Some).map_err(|(offset, msg)| match offset {
+        Some(offset) => {
+            let (line, col) = line_col(&text, offset);
+            format!("{}:{line}:{col}: {msg}", path.display())
+        }
+        None => format!("{}: {msg}", path.display()),
+    })
 }
 
 /// Parses the text of an aggregates file. The error carries a byte offset when known.
@@ -147,11 +142,7 @@ pub fn parse(text: &str) -> Result<Aggregates, (Option<usize>, String)> {
             return Err((None, format!("pairs[{i}]: a and b are the same SKU")));
         }
         let (a, b) = if p.a < p.b { (p.a, p.b) } else { (p.b, p.a) };
-        pairs.push(Pair {
-            a,
-            b,
-            orders: p.orders,
-        });
+        pairs.push(Pair { a, b, orders: p.orders });
     }
     pairs.sort();
     Ok(Aggregates {
@@ -194,9 +185,7 @@ impl Aggregates {
     /// The file's text. Deterministic: purchases sorted by SKU, pairs by `(a, b)`.
     pub fn to_toml(&self) -> String {
         let mut out = String::new();
-        out.push_str(
-            "# Anonymized order aggregates written by `cohort aggregate` (SPEC section 8).\n",
-        );
+        out.push_str("# Anonymized order aggregates written by `cohort aggregate` (SPEC section 8).\n");
         out.push_str("# Counts only: no order numbers, names, emails or addresses.\n");
         out.push_str("# Counts from fewer than k distinct orders are left out.\n\n");
         out.push_str("[meta]\n");
@@ -216,13 +205,7 @@ impl Aggregates {
         let mut pairs: Vec<&Pair> = self.pairs.iter().collect();
         pairs.sort();
         for p in pairs {
-            let _ = write!(
-                out,
-                "\n[[pairs]]\na = {}\nb = {}\norders = {}\n",
-                quote(&p.a),
-                quote(&p.b),
-                p.orders
-            );
+            let _ = write!(out, "\n[[pairs]]\na = {}\nb = {}\norders = {}\n", quote(&p.a), quote(&p.b), p.orders);
         }
         out
     }
@@ -234,15 +217,11 @@ impl Aggregates {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => std::path::PathBuf::from("."),
         };
-        std::fs::create_dir_all(&parent)
-            .map_err(|e| format!("{}: cannot create folder: {e}", parent.display()))?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "aggregates.toml".into());
+        std::fs::create_dir_all(&parent).map_err(|e| format!("{}: cannot create folder: {e}", parent.display()))?;
+        let name =
+            path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "aggregates.toml".into());
         let tmp = parent.join(format!(".{name}.tmp{}", std::process::id()));
-        std::fs::write(&tmp, self.to_toml())
-            .map_err(|e| format!("{}: cannot write: {e}", tmp.display()))?;
+        std::fs::write(&tmp, self.to_toml()).map_err(|e| format!("{}: cannot write: {e}", tmp.display()))?;
         std::fs::rename(&tmp, path).map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
             format!("{}: cannot write: {e}", path.display())
@@ -265,11 +244,7 @@ mod tests {
             max_skus_per_order: Some(5),
             orders: 1200,
             purchases,
-            pairs: vec![Pair {
-                a: "A \"quoted\" \\ sku".into(),
-                b: "B".into(),
-                orders: 11,
-            }],
+            pairs: vec![Pair { a: "A \"quoted\" \\ sku".into(), b: "B".into(), orders: 11 }],
         };
         let text = agg.to_toml();
         assert_eq!(parse(&text).unwrap(), agg);

@@ -53,12 +53,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options {
-            format: None,
-            k: 10,
-            epsilon: None,
-            max_skus_per_order: privacy::DEFAULT_MAX_SKUS_PER_ORDER,
-        }
+        Options { format: None, k: 10, epsilon: None, max_skus_per_order: privacy::DEFAULT_MAX_SKUS_PER_ORDER }
     }
 }
 
@@ -94,8 +89,7 @@ impl Hasher for U64Hasher {
     }
     fn write(&mut self, bytes: &[u8]) {
         for b in bytes {
-            self.0 =
-                (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
         }
     }
     fn write_u64(&mut self, n: u64) {
@@ -178,30 +172,18 @@ impl Counter {
         self.sorted.sort_unstable();
         for (i, &a) in self.sorted.iter().enumerate() {
             for &b in &self.sorted[i + 1..] {
-                *self
-                    .pairs
-                    .entry((u64::from(a) << 32) | u64::from(b))
-                    .or_insert(0) += 1;
+                *self.pairs.entry((u64::from(a) << 32) | u64::from(b)).or_insert(0) += 1;
             }
         }
     }
 }
 
 fn open(path: &Path) -> Result<csv::Reader<std::fs::File>, String> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
-    Ok(csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(1 << 16)
-        .from_reader(file))
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
+    Ok(csv::ReaderBuilder::new().has_headers(false).flexible(true).buffer_capacity(1 << 16).from_reader(file))
 }
 
-fn next(
-    reader: &mut csv::Reader<std::fs::File>,
-    rec: &mut ByteRecord,
-    path: &Path,
-) -> Result<bool, String> {
+fn next(reader: &mut csv::Reader<std::fs::File>, rec: &mut ByteRecord, path: &Path) -> Result<bool, String> {
     reader.read_byte_record(rec).map_err(|e| {
         let line = e.position().map(|p| p.line()).unwrap_or(0);
         let what = match e.kind() {
@@ -224,10 +206,7 @@ fn header(
 ) -> Result<(Format, Columns), String> {
     let mut head = ByteRecord::new();
     if !next(reader, &mut head, path)? || head.iter().all(|f| f.trim_ascii().is_empty()) {
-        return Err(format!(
-            "{}: the file is empty; expected a CSV order export with a header row",
-            path.display()
-        ));
+        return Err(format!("{}: the file is empty; expected a CSV order export with a header row", path.display()));
     }
     let format = format.unwrap_or_else(|| reader::detect(&head));
     let cols = reader::columns(&head, format).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -290,14 +269,7 @@ pub fn aggregate_file(
     let split = find_split_orders(path, &cols, &keyed)?;
 
     let mut counter = Counter::new(opts);
-    let mut summary = Summary {
-        format,
-        rows: 0,
-        used_rows: 0,
-        skipped_rows: 0,
-        orders: 0,
-        merged_orders: 0,
-    };
+    let mut summary = Summary { format, rows: 0, used_rows: 0, skipped_rows: 0, orders: 0, merged_orders: 0 };
     let mut rec = ByteRecord::new();
     let mut current_order: Vec<u8> = Vec::new();
     let mut current: Vec<u32> = Vec::new();
@@ -307,10 +279,7 @@ pub fn aggregate_file(
         match reader::read_row(&rec, &cols) {
             Row::Skip(reason) => {
                 summary.skipped_rows += 1;
-                on_skip(&Skipped {
-                    line: line_of(&rec),
-                    reason,
-                });
+                on_skip(&Skipped { line: line_of(&rec), reason });
             }
             Row::Nothing => {}
             Row::Line { order, sku } => {
@@ -356,9 +325,7 @@ pub fn aggregate_file(
 fn publish(counter: Counter, opts: &Options) -> Result<Aggregates, String> {
     let k = opts.k;
     let mut noise = privacy::Noise::new();
-    let scale = opts
-        .epsilon
-        .map(|e| privacy::laplace_scale(e, opts.max_skus_per_order));
+    let scale = opts.epsilon.map(|e| privacy::laplace_scale(e, opts.max_skus_per_order));
     let mut release = |count: u64| -> Result<Option<u64>, String> {
         if count < k {
             return Ok(None);
@@ -381,11 +348,7 @@ fn publish(counter: Counter, opts: &Options) -> Result<Aggregates, String> {
             let a = &counter.names[(key >> 32) as usize];
             let b = &counter.names[(key & 0xFFFF_FFFF) as usize];
             let (a, b) = if a < b { (a, b) } else { (b, a) };
-            pairs.push(Pair {
-                a: a.to_string(),
-                b: b.to_string(),
-                orders: v,
-            });
+            pairs.push(Pair { a: a.to_string(), b: b.to_string(), orders: v });
         }
     }
     pairs.sort();

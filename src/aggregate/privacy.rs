@@ -69,10 +69,7 @@ impl Default for Noise {
 
 impl Noise {
     pub fn new() -> Self {
-        Noise {
-            buf: [0; 4096],
-            pos: 4096,
-        }
+        Noise { buf: [0; 4096], pos: 4096 }
     }
 
     fn next_u64(&mut self) -> Result<u64, String> {

@@ -45,19 +45,12 @@ pub struct Columns {
 }
 
 fn header_name(field: &[u8], first: bool) -> &[u8] {
-    let field = if first {
-        field.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(field)
-    } else {
-        field
-    };
+    let field = if first { field.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(field) } else { field };
     field.trim_ascii()
 }
 
 fn find(header: &ByteRecord, name: &str) -> Option<usize> {
-    header
-        .iter()
-        .enumerate()
-        .position(|(i, f)| header_name(f, i == 0).eq_ignore_ascii_case(name.as_bytes()))
+    header.iter().enumerate().position(|(i, f)| header_name(f, i == 0).eq_ignore_ascii_case(name.as_bytes()))
 }
 
 /// Shopify when the header has both `Name` and `Lineitem sku`, generic otherwise.
@@ -77,12 +70,7 @@ pub fn columns(header: &ByteRecord, format: Format) -> Result<Columns, String> {
     let order = find(header, order_name);
     let sku = find(header, sku_name);
     match (order, sku) {
-        (Some(order), Some(sku)) => Ok(Columns {
-            order,
-            sku,
-            quantity: find(header, qty_name),
-            width: header.len(),
-        }),
+        (Some(order), Some(sku)) => Ok(Columns { order, sku, quantity: find(header, qty_name), width: header.len() }),
         _ => {
             let missing: Vec<String> = [(order, order_name), (sku, sku_name)]
                 .iter()
@@ -136,10 +124,7 @@ pub fn read_row<'a>(record: &'a ByteRecord, cols: &Columns) -> Row<'a> {
     if let Some(q) = cols.quantity {
         let q = record.get(q).unwrap_or_default().trim_ascii();
         if !q.is_empty() {
-            match std::str::from_utf8(q)
-                .ok()
-                .and_then(|q| q.parse::<u64>().ok())
-            {
+            match std::str::from_utf8(q).ok().and_then(|q| q.parse::<u64>().ok()) {
                 Some(0) => return Row::Nothing,
                 Some(_) => {}
                 None => return Row::Skip("the quantity is not a whole number"),
@@ -178,13 +163,7 @@ mod tests {
     fn rows() {
         let c = columns(&rec(&["order_id", "sku", "quantity"]), Format::Generic).unwrap();
         let r = rec(&["1", " A ", "2"]);
-        assert_eq!(
-            read_row(&r, &c),
-            Row::Line {
-                order: b"1",
-                sku: "A"
-            }
-        );
+        assert_eq!(read_row(&r, &c), Row::Line { order: b"1", sku: "A" });
         assert_eq!(read_row(&rec(&["1", "A", "0"]), &c), Row::Nothing);
         assert!(matches!(read_row(&rec(&["1", "A", "x"]), &c), Row::Skip(_)));
         assert!(matches!(read_row(&rec(&["1", "A"]), &c), Row::Skip(_)));

@@ -34,12 +34,7 @@ pub struct AggregateArgs {
           value_parser = clap::value_parser!(u64).range(1..=50))]
     pub max_skus_per_order: u64,
     /// Output file
-    #[arg(
-        short = 'o',
-        long = "output",
-        value_name = "FILE",
-        default_value = "data/aggregates.toml"
-    )]
+    #[arg(short = 'o', long = "output", value_name = "FILE", default_value = "data/aggregates.toml")]
     pub output: PathBuf,
 }
 
@@ -47,9 +42,7 @@ pub fn run(args: AggregateArgs) -> CmdResult {
     if let Some(e) = args.epsilon
         && !(e.is_finite() && e > 0.0)
     {
-        return Err(Failure::usage(
-            "--epsilon must be a positive number, such as 1 or 0.5",
-        ));
+        return Err(Failure::usage("--epsilon must be a positive number, such as 1 or 0.5"));
     }
     let opts = Options {
         format: args.format.map(|f| match f {
@@ -68,8 +61,7 @@ pub fn run(args: AggregateArgs) -> CmdResult {
             eprintln!("{name}: line {}: skipped: {}", s.line, s.reason);
         }
     };
-    let (agg, summary) =
-        aggregate::aggregate_file(&args.orders, &opts, &mut on_skip).map_err(Failure::new)?;
+    let (agg, summary) = aggregate::aggregate_file(&args.orders, &opts, &mut on_skip).map_err(Failure::new)?;
     if summary.skipped_rows > LISTED_SKIPS {
         eprintln!(
             "{name}: {} more rows skipped (only the first {LISTED_SKIPS} are listed)",
@@ -78,10 +70,7 @@ pub fn run(args: AggregateArgs) -> CmdResult {
     }
     agg.write(&args.output).map_err(Failure::new)?;
     let noise = match agg.epsilon {
-        Some(e) => format!(
-            ", Laplace noise with epsilon {e} (at most {} SKUs per order)",
-            args.max_skus_per_order
-        ),
+        Some(e) => format!(", Laplace noise with epsilon {e} (at most {} SKUs per order)", args.max_skus_per_order),
         None => String::new(),
     };
     eprintln!(

@@ -17,17 +17,11 @@ pub struct Failure {
 impl Failure {
     /// A problem in the shop's files, a failed check or a runtime error: exit status 1.
     pub fn new(message: impl Into<String>) -> Self {
-        Failure {
-            message: message.into(),
-            code: 1,
-        }
+        Failure { message: message.into(), code: 1 }
     }
     /// Wrong usage that clap could not catch: exit status 2.
     pub fn usage(message: impl Into<String>) -> Self {
-        Failure {
-            message: message.into(),
-            code: 2,
-        }
+        Failure { message: message.into(), code: 2 }
     }
 }
 

@@ -71,11 +71,7 @@ impl ApiResponse {
     }
 
     fn empty(status: u16) -> ApiResponse {
-        ApiResponse {
-            status,
-            headers: Vec::new(),
-            body: Vec::new(),
-        }
+        ApiResponse { status, headers: Vec::new(), body: Vec::new() }
     }
 
     /// A JSON error `{"error": code, "message": message}`.
@@ -90,17 +86,13 @@ impl ApiResponse {
             "too_many_requests",
             "Too many requests from this address; try again after the Retry-After delay.",
         );
-        r.headers
-            .push(("Retry-After", retry_after_secs.max(1).to_string()));
+        r.headers.push(("Retry-After", retry_after_secs.max(1).to_string()));
         r
     }
 
     /// The value of a header this response carries.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -168,9 +160,7 @@ impl Api {
             "/consent" => Route::Consent,
             "/stats" => Route::Stats,
             _ => match rest.strip_prefix("/consent/") {
-                Some(receipt) if !receipt.is_empty() && !receipt.contains('/') => {
-                    Route::ConsentItem(receipt)
-                }
+                Some(receipt) if !receipt.is_empty() && !receipt.contains('/') => Route::ConsentItem(receipt),
                 _ => Route::Unknown,
             },
         }
@@ -188,19 +178,13 @@ impl Api {
         if let Some(origin) = allowed_origin
             && response.header("Access-Control-Allow-Origin").is_none()
         {
-            response
-                .headers
-                .push(("Access-Control-Allow-Origin", origin.to_string()));
+            response.headers.push(("Access-Control-Allow-Origin", origin.to_string()));
         }
         if route != Route::Healthz {
             response.headers.push(("Vary", "Origin".to_string()));
-            response
-                .headers
-                .push(("Cache-Control", "no-store".to_string()));
+            response.headers.push(("Cache-Control", "no-store".to_string()));
         }
-        response
-            .headers
-            .push(("X-Content-Type-Options", "nosniff".to_string()));
+        response.headers.push(("X-Content-Type-Options", "nosniff".to_string()));
         response
     }
 
@@ -219,22 +203,14 @@ impl Api {
             return match allowed_origin {
                 Some(origin) => {
                     let mut r = ApiResponse::empty(204);
-                    r.headers
-                        .push(("Access-Control-Allow-Origin", origin.to_string()));
-                    r.headers
-                        .push(("Access-Control-Allow-Methods", route.methods().to_string()));
-                    r.headers
-                        .push(("Access-Control-Allow-Headers", "Content-Type".to_string()));
-                    r.headers
-                        .push(("Access-Control-Max-Age", "600".to_string()));
+                    r.headers.push(("Access-Control-Allow-Origin", origin.to_string()));
+                    r.headers.push(("Access-Control-Allow-Methods", route.methods().to_string()));
+                    r.headers.push(("Access-Control-Allow-Headers", "Content-Type".to_string()));
+                    r.headers.push(("Access-Control-Max-Age", "600".to_string()));
                     r.headers.push(("Allow", route.methods().to_string()));
                     r
                 }
-                None => ApiResponse::error(
-                    403,
-                    "origin_not_allowed",
-                    "This origin may not call the consent API.",
-                ),
+                None => ApiResponse::error(403, "origin_not_allowed", "This origin may not call the consent API."),
             };
         }
         let method_ok = match route {
@@ -244,21 +220,14 @@ impl Api {
             Route::Unknown => false,
         };
         if !method_ok {
-            let mut r = ApiResponse::error(
-                405,
-                "method_not_allowed",
-                &format!("Allowed methods here: {}.", route.methods()),
-            );
+            let mut r =
+                ApiResponse::error(405, "method_not_allowed", &format!("Allowed methods here: {}.", route.methods()));
             r.headers.push(("Allow", route.methods().to_string()));
             return r;
         }
         let state_changing = req.method == "POST" || req.method == "DELETE";
         if state_changing && req.origin.is_some() && allowed_origin.is_none() {
-            return ApiResponse::error(
-                403,
-                "origin_not_allowed",
-                "This origin may not call the consent API.",
-            );
+            return ApiResponse::error(403, "origin_not_allowed", "This origin may not call the consent API.");
         }
         match route {
             Route::Healthz => ApiResponse::json(200, &json!({ "status": "ok" })),
@@ -292,11 +261,7 @@ impl Api {
     fn create(&self, req: &ApiRequest<'_>, store: &dyn Store, today: Day) -> ApiResponse {
         let body = match req.body {
             Body::TooLarge => {
-                return ApiResponse::error(
-                    413,
-                    "body_too_large",
-                    &format!("The body is over {MAX_BODY} bytes."),
-                );
+                return ApiResponse::error(413, "body_too_large", &format!("The body is over {MAX_BODY} bytes."));
             }
             Body::Complete(body) => body,
         };
@@ -415,26 +380,16 @@ type Invalid = (&'static str, String);
 
 /// Validates a POST body; the error names the offending field.
 pub fn parse_consent(body: &[u8]) -> Result<Consent, Invalid> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        (
-            "malformed_json",
-            format!("The body is not valid JSON: {e}."),
-        )
-    })?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| ("malformed_json", format!("The body is not valid JSON: {e}.")))?;
     let Value::Object(top) = value else {
-        return Err((
-            "invalid_body",
-            "The body must be a JSON object.".to_string(),
-        ));
+        return Err(("invalid_body", "The body must be a JSON object.".to_string()));
     };
     for key in top.keys() {
         if !["policy_version", "purposes", "ui"].contains(&key.as_str()) {
             return Err((
                 "unknown_field",
-                format!(
-                    "Unknown field {}; expected policy_version, purposes and ui.",
-                    field_name(key)
-                ),
+                format!("Unknown field {}; expected policy_version, purposes and ui.", field_name(key)),
             ));
         }
     }
@@ -447,10 +402,7 @@ pub fn parse_consent(body: &[u8]) -> Result<Consent, Invalid> {
         || policy_version.chars().count() > MAX_POLICY_VERSION
         || policy_version.chars().any(char::is_control)
     {
-        return Err(invalid(
-            "policy_version",
-            "must be 1 to 64 printable characters with no control characters",
-        ));
+        return Err(invalid("policy_version", "must be 1 to 64 printable characters with no control characters"));
     }
     let purposes = match top.get("purposes") {
         None => return Err(missing("purposes")),
@@ -466,12 +418,7 @@ pub fn parse_consent(body: &[u8]) -> Result<Consent, Invalid> {
     if ui.len() != 64 || !ui.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(invalid("ui", "must be a sha256 as 64 hex digits"));
     }
-    Ok(Consent {
-        policy_version,
-        personalization: flags[0],
-        analytics: flags[1],
-        ui: ui.to_ascii_lowercase(),
-    })
+    Ok(Consent { policy_version, personalization: flags[0], analytics: flags[1], ui: ui.to_ascii_lowercase() })
 }
 
 fn parse_purposes(purposes: &Map<String, Value>) -> Result<[bool; 2], Invalid> {
@@ -479,10 +426,7 @@ fn parse_purposes(purposes: &Map<String, Value>) -> Result<[bool; 2], Invalid> {
         if !PURPOSES.contains(&key.as_str()) {
             return Err((
                 "unknown_purpose",
-                format!(
-                    "Unknown purpose {} in `purposes`; known: personalization, analytics.",
-                    field_name(key)
-                ),
+                format!("Unknown purpose {} in `purposes`; known: personalization, analytics.", field_name(key)),
             ));
         }
     }
@@ -522,13 +466,7 @@ mod tests {
             Ok(())
         }
         fn get(&self, receipt: &str, today: Day) -> Result<Option<Record>, StoreError> {
-            Ok(self
-                .0
-                .lock()
-                .unwrap()
-                .get(receipt)
-                .filter(|r| r.expires >= today)
-                .cloned())
+            Ok(self.0.lock().unwrap().get(receipt).filter(|r| r.expires >= today).cloned())
         }
         fn delete(&self, receipt: &str) -> Result<bool, StoreError> {
             Ok(self.0.lock().unwrap().remove(receipt).is_some())
@@ -537,12 +475,7 @@ mod tests {
             let map = self.0.lock().unwrap();
             let n = map.len() as u64;
             let p = map.values().filter(|r| r.personalization).count() as u64;
-            Ok(vec![PolicyCounts {
-                policy_version: "v1".into(),
-                records: n,
-                personalization: p,
-                analytics: 0,
-            }])
+            Ok(vec![PolicyCounts { policy_version: "v1".into(), records: n, personalization: p, analytics: 0 }])
         }
     }
 
@@ -572,9 +505,8 @@ mod tests {
         let api = api();
         let store = MemStore::default();
         let today = Day(20_786);
-        let body = format!(
-            r#"{{"policy_version":"v1","purposes":{{"personalization":true,"analytics":false}},"ui":"{UI}"}}"#
-        );
+        let body =
+            format!(r#"{{"policy_version":"v1","purposes":{{"personalization":true,"analytics":false}},"ui":"{UI}"}}"#);
         let r = api.handle(&req("POST", "/v1/consent", body.as_bytes()), &store, today);
         assert_eq!(r.status, 201);
         let v: Value = serde_json::from_slice(&r.body).unwrap();
@@ -585,22 +517,12 @@ mod tests {
         let got = api.handle(&req("GET", &path, b""), &store, today);
         assert_eq!(got.status, 200);
         assert_eq!(serde_json::from_slice::<Value>(&got.body).unwrap(), v);
-        assert_eq!(
-            api.handle(&req("GET", &path, b""), &store, today.plus(11))
-                .status,
-            404
-        );
+        assert_eq!(api.handle(&req("GET", &path, b""), &store, today.plus(11)).status, 404);
         let stats = api.handle(&req("GET", "/v1/stats?x", b""), &store, today);
         let s: Value = serde_json::from_slice(&stats.body).unwrap();
         assert_eq!(s["policy_versions"][0]["records"], Value::Null, "1 < k = 2");
-        assert_eq!(
-            api.handle(&req("DELETE", &path, b""), &store, today).status,
-            204
-        );
-        assert_eq!(
-            api.handle(&req("DELETE", &path, b""), &store, today).status,
-            404
-        );
+        assert_eq!(api.handle(&req("DELETE", &path, b""), &store, today).status, 204);
+        assert_eq!(api.handle(&req("DELETE", &path, b""), &store, today).status, 404);
     }
 
     #[test]
@@ -610,29 +532,17 @@ mod tests {
             ("[]", "invalid_body"),
             (r#"{"x":1}"#, "`x`"),
             (r#"{"purposes":{},"ui":"a"}"#, "policy_version"),
-            (
-                r#"{"policy_version":"","purposes":{},"ui":"a"}"#,
-                "policy_version",
-            ),
-            (
-                r#"{"policy_version":"v","purposes":{"tracking":true},"ui":"a"}"#,
-                "tracking",
-            ),
+            (r#"{"policy_version":"","purposes":{},"ui":"a"}"#, "policy_version"),
+            (r#"{"policy_version":"v","purposes":{"tracking":true},"ui":"a"}"#, "tracking"),
             (
                 r#"{"policy_version":"v","purposes":{"personalization":1,"analytics":true},"ui":"a"}"#,
                 "purposes.personalization",
             ),
-            (
-                r#"{"policy_version":"v","purposes":{"personalization":true,"analytics":true},"ui":"a"}"#,
-                "`ui`",
-            ),
+            (r#"{"policy_version":"v","purposes":{"personalization":true,"analytics":true},"ui":"a"}"#, "`ui`"),
         ];
         for (body, needle) in cases {
             let err = parse_consent(body.as_bytes()).unwrap_err();
-            assert!(
-                err.0.contains(needle) || err.1.contains(needle),
-                "{body}: {err:?}"
-            );
+            assert!(err.0.contains(needle) || err.1.contains(needle), "{body}: {err:?}");
         }
     }
 }

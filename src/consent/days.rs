@@ -14,10 +14,7 @@ pub struct Day(pub i64);
 impl Day {
     /// Today in UTC, from the system clock (a clock before 1970 counts as 1970-01-01).
     pub fn today() -> Day {
-        let secs = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         Day((secs / 86_400) as i64)
     }
 
@@ -61,13 +58,8 @@ impl Day {
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
             return None;
         }
-        let digits = |s: &str| -> Option<i64> {
-            if s.bytes().all(|c| c.is_ascii_digit()) {
-                s.parse().ok()
-            } else {
-                None
-            }
-        };
+        let digits =
+            |s: &str| -> Option<i64> { if s.bytes().all(|c| c.is_ascii_digit()) { s.parse().ok() } else { None } };
         let y = digits(text.get(0..4)?)?;
         let m = digits(text.get(5..7)?)?;
         let d = digits(text.get(8..10)?)?;
@@ -98,10 +90,7 @@ mod tests {
     #[test]
     fn known_days() {
         assert_eq!(Day(0).to_string(), "1970-01-01");
-        assert_eq!(
-            Day::from_ymd(2000, 2, 29).map(|d| d.to_string()).as_deref(),
-            Some("2000-02-29")
-        );
+        assert_eq!(Day::from_ymd(2000, 2, 29).map(|d| d.to_string()).as_deref(), Some("2000-02-29"));
         assert_eq!(Day::from_ymd(2026, 11, 29), Some(Day(20_786)));
         assert_eq!(Day(20_786).plus(395).to_string(), "2027-12-29");
         assert_eq!(Day::from_ymd(2100, 2, 29), None);

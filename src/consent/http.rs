@@ -43,20 +43,13 @@ pub struct Head {
 impl Head {
     /// The first value of a header (names compare case-insensitively).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     fn wants_close(&self) -> bool {
         let conn = self.header("connection").unwrap_or("").to_ascii_lowercase();
         let tokens: Vec<&str> = conn.split(',').map(str::trim).collect();
-        if self.http10 {
-            !tokens.contains(&"keep-alive")
-        } else {
-            tokens.contains(&"close")
-        }
+        if self.http10 { !tokens.contains(&"keep-alive") } else { tokens.contains(&"close") }
     }
 }
 
@@ -64,11 +57,7 @@ impl Head {
 #[derive(Debug)]
 pub enum Incoming {
     /// A request; `body` is `None` when the declared body is over [`MAX_BODY`] (left unread).
-    Request {
-        head: Head,
-        body: Option<Vec<u8>>,
-        keep_alive: bool,
-    },
+    Request { head: Head, body: Option<Vec<u8>>, keep_alive: bool },
     /// The client closed the connection or stayed idle too long between requests.
     Closed,
     /// The request cannot be served; answer this and close the connection.
@@ -96,11 +85,7 @@ impl Connection {
     pub fn new(stream: TcpStream, timeouts: Timeouts) -> Connection {
         let _ = stream.set_nodelay(true);
         let _ = stream.set_write_timeout(Some(timeouts.write));
-        Connection {
-            stream,
-            buf: Vec::with_capacity(1024),
-            timeouts,
-        }
+        Connection { stream, buf: Vec::with_capacity(1024), timeouts }
     }
 
     pub fn stream(&self) -> &TcpStream {
@@ -122,14 +107,7 @@ impl Connection {
                     Ok(Fill::Data)
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    Ok(Fill::TimedOut)
-                }
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => Ok(Fill::TimedOut),
                 Err(e) => Err(e),
             };
         }
@@ -176,11 +154,8 @@ impl Connection {
                 "Transfer-Encoding is not accepted; send the body with a Content-Length.",
             );
         }
-        let mut lengths = head
-            .headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-            .map(|(_, v)| v.trim());
+        let mut lengths =
+            head.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("content-length")).map(|(_, v)| v.trim());
         let length = match lengths.next() {
             None => 0,
             Some(v) => {
@@ -198,17 +173,11 @@ impl Connection {
         if length > MAX_BODY as u64 {
             // Refused unread: the connection cannot be reused.
             keep_alive = false;
-            return Incoming::Request {
-                head,
-                body: None,
-                keep_alive,
-            };
+            return Incoming::Request { head, body: None, keep_alive };
         }
         let length = length as usize;
         if length > self.buf.len()
-            && head
-                .header("expect")
-                .is_some_and(|e| e.trim().eq_ignore_ascii_case("100-continue"))
+            && head.header("expect").is_some_and(|e| e.trim().eq_ignore_ascii_case("100-continue"))
         {
             let _ = self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
         }
@@ -222,11 +191,7 @@ impl Connection {
             }
         }
         let body: Vec<u8> = self.buf.drain(..length).collect();
-        Incoming::Request {
-            head,
-            body: Some(body),
-            keep_alive,
-        }
+        Incoming::Request { head, body: Some(body), keep_alive }
     }
 
     /// Before closing a connection whose request was not read to the end: stop writing, then
@@ -251,21 +216,9 @@ impl Connection {
     }
 
     /// Writes a complete response; `close` adds `Connection: close`.
-    pub fn respond(
-        &mut self,
-        response: &ApiResponse,
-        close: bool,
-        head_only: bool,
-    ) -> io::Result<()> {
+    pub fn respond(&mut self, response: &ApiResponse, close: bool, head_only: bool) -> io::Result<()> {
         let mut out = Vec::with_capacity(256 + response.body.len());
-        out.extend_from_slice(
-            format!(
-                "HTTP/1.1 {} {}\r\n",
-                response.status,
-                reason(response.status)
-            )
-            .as_bytes(),
-        );
+        out.extend_from_slice(format!("HTTP/1.1 {} {}\r\n", response.status, reason(response.status)).as_bytes());
         for (name, value) in &response.headers {
             out.extend_from_slice(name.as_bytes());
             out.extend_from_slice(b": ");
@@ -273,9 +226,7 @@ impl Connection {
             out.extend_from_slice(b"\r\n");
         }
         if response.status != 204 {
-            out.extend_from_slice(
-                format!("Content-Length: {}\r\n", response.body.len()).as_bytes(),
-            );
+            out.extend_from_slice(format!("Content-Length: {}\r\n", response.body.len()).as_bytes());
         }
         if close {
             out.extend_from_slice(b"Connection: close\r\n");
@@ -294,9 +245,7 @@ fn find_head_end(buf: &[u8]) -> Option<usize> {
 }
 
 fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// Parses a head (request line and headers, ending with an empty line).
@@ -312,11 +261,9 @@ pub fn parse_head(bytes: &[u8]) -> Result<Head, &'static str> {
     let mut lines = text.split(|&b| b == b'\n');
     let request_line = lines.next().ok_or("Empty request.")?;
     let request_line = request_line.strip_suffix(b"\r").unwrap_or(request_line);
-    let request_line =
-        std::str::from_utf8(request_line).map_err(|_| "Request line is not ASCII.")?;
+    let request_line = std::str::from_utf8(request_line).map_err(|_| "Request line is not ASCII.")?;
     let mut parts = request_line.split(' ');
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(method), Some(target), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err("Malformed request line.");
     };
@@ -333,23 +280,16 @@ pub fn parse_head(bytes: &[u8]) -> Result<Head, &'static str> {
     };
     let mut headers = Vec::new();
     for line in lines {
-        let line = line
-            .strip_suffix(b"\r")
-            .ok_or("Header lines must end with CRLF.")?;
+        let line = line.strip_suffix(b"\r").ok_or("Header lines must end with CRLF.")?;
         if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
             return Err("Folded header lines are not accepted.");
         }
-        let colon = line
-            .iter()
-            .position(|&b| b == b':')
-            .ok_or("Malformed header line.")?;
+        let colon = line.iter().position(|&b| b == b':').ok_or("Malformed header line.")?;
         let name = std::str::from_utf8(&line[..colon]).map_err(|_| "Malformed header name.")?;
         if !is_token(name) {
             return Err("Malformed header name.");
         }
-        let value = String::from_utf8_lossy(&line[colon + 1..])
-            .trim()
-            .to_string();
+        let value = String::from_utf8_lossy(&line[colon + 1..]).trim().to_string();
         if value.chars().any(|c| c.is_control() && c != '\t') {
             return Err("Control character in a header value.");
         }
@@ -358,12 +298,7 @@ pub fn parse_head(bytes: &[u8]) -> Result<Head, &'static str> {
         }
         headers.push((name.to_string(), value));
     }
-    Ok(Head {
-        method: method.to_string(),
-        target: target.to_string(),
-        http10,
-        headers,
-    })
+    Ok(Head { method: method.to_string(), target: target.to_string(), http10, headers })
 }
 
 fn reason(status: u16) -> &'static str {
@@ -392,9 +327,7 @@ mod tests {
 
     #[test]
     fn heads() {
-        let h =
-            parse_head(b"GET /v1/stats HTTP/1.1\r\nHost: x\r\nOrigin:  https://a.example \r\n\r\n")
-                .unwrap();
+        let h = parse_head(b"GET /v1/stats HTTP/1.1\r\nHost: x\r\nOrigin:  https://a.example \r\n\r\n").unwrap();
         assert_eq!(h.method, "GET");
         assert_eq!(h.header("origin"), Some("https://a.example"));
         for bad in [
@@ -405,11 +338,7 @@ mod tests {
             b"GET  /x HTTP/1.1\r\n\r\n",
             b"GET /x HTTP/1.1\r\n folded\r\n\r\n",
         ] {
-            assert!(
-                parse_head(bad).is_err(),
-                "{:?}",
-                String::from_utf8_lossy(bad)
-            );
+            assert!(parse_head(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
         }
     }
 }

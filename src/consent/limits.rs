@@ -30,10 +30,7 @@ impl RateLimiter {
         RateLimiter {
             limit,
             window: window.max(Duration::from_millis(1)),
-            clients: Mutex::new(Clients {
-                seen: HashMap::new(),
-                last_sweep: Instant::now(),
-            }),
+            clients: Mutex::new(Clients { seen: HashMap::new(), last_sweep: Instant::now() }),
         }
     }
 
@@ -48,9 +45,7 @@ impl RateLimiter {
         };
         if now.saturating_duration_since(clients.last_sweep) >= self.window {
             let window = self.window;
-            clients
-                .seen
-                .retain(|_, (start, _)| now.saturating_duration_since(*start) < window);
+            clients.seen.retain(|_, (start, _)| now.saturating_duration_since(*start) < window);
             clients.last_sweep = now;
         }
         let entry = clients.seen.entry(key).or_insert((now, 0));
@@ -97,10 +92,7 @@ mod tests {
         let b: IpAddr = "192.0.2.2".parse().unwrap();
         assert!(rl.check(a, t0).is_ok());
         assert!(rl.check(a, t0).is_ok());
-        assert_eq!(
-            rl.check(a, t0 + Duration::from_secs(10)),
-            Err(RetryAfter(Duration::from_secs(50)))
-        );
+        assert_eq!(rl.check(a, t0 + Duration::from_secs(10)), Err(RetryAfter(Duration::from_secs(50))));
         assert!(rl.check(b, t0).is_ok());
         assert!(rl.check(a, t0 + Duration::from_secs(60)).is_ok());
         assert!(rl.check(a, t0 + Duration::from_secs(200)).is_ok());

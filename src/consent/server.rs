@@ -48,9 +48,7 @@ pub struct ServerConfig {
 impl ServerConfig {
     /// The connection cap for this machine.
     pub fn default_max_connections() -> usize {
-        let cores = thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
+        let cores = thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         (64 * cores).max(128)
     }
 }
@@ -69,22 +67,12 @@ struct Shared {
 
 /// Runs until SIGTERM or SIGINT. `ready` receives the bound address once listening.
 pub fn run(config: ServerConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), String> {
-    let store = SqliteStore::open(&config.db, Day::today()).map_err(|e| {
-        format!(
-            "cannot open the consent database {}: {e}",
-            config.db.display()
-        )
-    })?;
-    let addrs: Vec<SocketAddr> = config
-        .bind
-        .to_socket_addrs()
-        .map_err(|e| format!("--bind {}: {e}", config.bind))?
-        .collect();
-    let listener =
-        TcpListener::bind(&addrs[..]).map_err(|e| format!("--bind {}: {e}", config.bind))?;
-    let local = listener
-        .local_addr()
-        .map_err(|e| format!("--bind {}: {e}", config.bind))?;
+    let store = SqliteStore::open(&config.db, Day::today())
+        .map_err(|e| format!("cannot open the consent database {}: {e}", config.db.display()))?;
+    let addrs: Vec<SocketAddr> =
+        config.bind.to_socket_addrs().map_err(|e| format!("--bind {}: {e}", config.bind))?.collect();
+    let listener = TcpListener::bind(&addrs[..]).map_err(|e| format!("--bind {}: {e}", config.bind))?;
+    let local = listener.local_addr().map_err(|e| format!("--bind {}: {e}", config.bind))?;
 
     let shared = Arc::new(Shared {
         api: Api::new(config.api.clone()),
@@ -97,11 +85,8 @@ pub fn run(config: ServerConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), S
         timeouts: config.timeouts,
     });
 
-    let mut signals = signal_hook::iterator::Signals::new([
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGINT,
-    ])
-    .map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT])
+        .map_err(|e| format!("cannot install signal handlers: {e}"))?;
     let signal_handle = signals.handle();
     let waker = wake_address(local);
     let signal_shared = Arc::clone(&shared);
@@ -147,15 +132,13 @@ pub fn run(config: ServerConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), S
             continue;
         }
         let conn_shared = Arc::clone(&shared);
-        let spawned = thread::Builder::new()
-            .stack_size(256 * 1024)
-            .spawn(move || {
-                serve_connection(&conn_shared, stream);
-                if let Ok(mut open) = conn_shared.open.lock() {
-                    open.remove(&id);
-                }
-                conn_shared.closed.notify_all();
-            });
+        let spawned = thread::Builder::new().stack_size(256 * 1024).spawn(move || {
+            serve_connection(&conn_shared, stream);
+            if let Ok(mut open) = conn_shared.open.lock() {
+                open.remove(&id);
+            }
+            conn_shared.closed.notify_all();
+        });
         if spawned.is_err()
             && let Ok(mut open) = shared.open.lock()
         {
@@ -219,20 +202,14 @@ fn serve_connection(shared: &Shared, stream: TcpStream) {
                 conn.linger();
                 return;
             }
-            Incoming::Request {
-                head,
-                body,
-                keep_alive,
-            } => {
+            Incoming::Request { head, body, keep_alive } => {
                 let route = shared.api.route(&head.target);
                 let limited = match (route, peer) {
                     (Route::Healthz, _) | (_, None) => Ok(()),
                     (_, Some(ip)) => shared.limiter.check(ip, Instant::now()),
                 };
                 let response = match limited {
-                    Err(retry) => {
-                        ApiResponse::too_many_requests(retry.0.as_secs_f64().ceil() as u64)
-                    }
+                    Err(retry) => ApiResponse::too_many_requests(retry.0.as_secs_f64().ceil() as u64),
                     Ok(()) => {
                         let request = ApiRequest {
                             method: &head.method,

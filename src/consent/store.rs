@@ -108,9 +108,7 @@ pub struct SqliteStore {
 fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "synchronous", "FULL")?;
@@ -158,18 +156,12 @@ impl SqliteStore {
     /// starts the writer thread.
     pub fn open(path: &Path, today: Day) -> Result<SqliteStore, StoreError> {
         let mut conn = open_connection(path)?;
-        let mode: String =
-            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError(format!(
-                "could not switch the database to WAL (got {mode})"
-            )));
+            return Err(StoreError(format!("could not switch the database to WAL (got {mode})")));
         }
         migrate(&mut conn)?;
-        conn.execute(
-            "DELETE FROM consent WHERE expires < ?1",
-            params![today.to_string()],
-        )?;
+        conn.execute("DELETE FROM consent WHERE expires < ?1", params![today.to_string()])?;
         let (tx, rx) = mpsc::sync_channel::<Op>(4 * MAX_BATCH);
         let handle = thread::Builder::new()
             .name("consent-writer".into())
@@ -205,9 +197,7 @@ impl SqliteStore {
                 }
             }
         }
-        reply_rx
-            .recv()
-            .map_err(|_| StoreError("the writer thread has stopped".into()))?
+        reply_rx.recv().map_err(|_| StoreError("the writer thread has stopped".into()))?
     }
 
     /// Deletes records whose expiry day is before `today`; returns how many.
@@ -215,10 +205,7 @@ impl SqliteStore {
         self.send(|reply| Op::Purge(today, reply))
     }
 
-    fn with_reader<T>(
-        &self,
-        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+    fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let pooled = self.readers.lock().ok().and_then(|mut pool| pool.pop());
         let conn = match pooled {
             Some(conn) => conn,
@@ -356,17 +343,14 @@ impl Store for SqliteStore {
                 "SELECT receipt, policy_version, personalization, analytics, ui, recorded, \
                  expires FROM consent WHERE receipt = ?1 AND expires >= ?2",
             )?;
-            Ok(stmt
-                .query_row(params![receipt, today.to_string()], row_to_record)
-                .optional()?)
+            Ok(stmt.query_row(params![receipt, today.to_string()], row_to_record).optional()?)
         })?;
         match found {
             None => Ok(None),
             Some((mut record, recorded, expires)) => {
-                record.recorded = Day::parse(&recorded)
-                    .ok_or_else(|| StoreError("a stored day is malformed".into()))?;
-                record.expires = Day::parse(&expires)
-                    .ok_or_else(|| StoreError("a stored day is malformed".into()))?;
+                record.recorded =
+                    Day::parse(&recorded).ok_or_else(|| StoreError("a stored day is malformed".into()))?;
+                record.expires = Day::parse(&expires).ok_or_else(|| StoreError("a stored day is malformed".into()))?;
                 Ok(Some(record))
             }
         }

@@ -106,13 +106,7 @@ impl Reason {
             Reason::SimilarTo { to, shared } => {
                 let name = items
                     .get(*to)
-                    .map(|i| {
-                        if i.title.is_empty() {
-                            i.sku.as_str()
-                        } else {
-                            i.title.as_str()
-                        }
-                    })
+                    .map(|i| if i.title.is_empty() { i.sku.as_str() } else { i.title.as_str() })
                     .unwrap_or("this product");
                 if shared.is_empty() {
                     format!("Similar to {name}")
@@ -121,20 +115,14 @@ impl Reason {
                 }
             }
             Reason::BoughtTogether { orders } => {
-                format!(
-                    "Bought together in {orders} {}",
-                    plural(*orders, "order", "orders")
-                )
+                format!("Bought together in {orders} {}", plural(*orders, "order", "orders"))
             }
             Reason::CohortInterest { interest } => match cohort_label {
                 Some(label) => format!("Because you chose {label}"),
                 None => format!("Matches your interest in {interest}"),
             },
             Reason::Popular { orders } => {
-                format!(
-                    "Popular: bought in {orders} {}",
-                    plural(*orders, "order", "orders")
-                )
+                format!("Popular: bought in {orders} {}", plural(*orders, "order", "orders"))
             }
             Reason::Featured => "Featured".to_string(),
         }

@@ -56,11 +56,7 @@ impl Hasher for WordHasher {
         x ^ (x >> 32)
     }
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
         for &b in bytes {
             h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
@@ -84,11 +80,10 @@ const W_CATEGORY: f32 = 0.15;
 const SHARED_IN_REASON: usize = 3;
 
 const STOP_WORDS: &[&str] = &[
-    "about", "all", "also", "an", "and", "any", "are", "as", "at", "be", "but", "by", "can", "do",
-    "each", "for", "from", "has", "have", "if", "in", "into", "is", "it", "its", "just", "more",
-    "most", "no", "not", "of", "on", "one", "or", "our", "so", "than", "that", "the", "their",
-    "them", "then", "there", "these", "they", "this", "to", "too", "up", "was", "we", "were",
-    "what", "when", "which", "while", "who", "will", "with", "you", "your",
+    "about", "all", "also", "an", "and", "any", "are", "as", "at", "be", "but", "by", "can", "do", "each", "for",
+    "from", "has", "have", "if", "in", "into", "is", "it", "its", "just", "more", "most", "no", "not", "of", "on",
+    "one", "or", "our", "so", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "to",
+    "too", "up", "was", "we", "were", "what", "when", "which", "while", "who", "will", "with", "you", "your",
 ];
 
 /// Lowercased words of at least two characters, without stop words and pure numbers.
@@ -189,10 +184,8 @@ impl Index {
                 })
                 .collect();
             for counts in counted {
-                let mut v: Vec<(u32, u32)> = counts
-                    .into_iter()
-                    .map(|(w, c)| (intern(&mut word_ids, &mut words, w), c))
-                    .collect();
+                let mut v: Vec<(u32, u32)> =
+                    counts.into_iter().map(|(w, c)| (intern(&mut word_ids, &mut words, w), c)).collect();
                 v.sort_unstable();
                 raw_text.push(v);
             }
@@ -224,13 +217,7 @@ impl Index {
             .collect();
         let mut text_postings: Vec<Vec<(u32, f32)>> = df
             .iter()
-            .map(|&d| {
-                if (2..=MAX_TERM_DF).contains(&d) {
-                    Vec::with_capacity(d)
-                } else {
-                    Vec::new()
-                }
-            })
+            .map(|&d| if (2..=MAX_TERM_DF).contains(&d) { Vec::with_capacity(d) } else { Vec::new() })
             .collect();
         for (i, v) in text.iter().enumerate() {
             for &(w, wt) in v {
@@ -270,11 +257,7 @@ impl Index {
         let tags: Vec<Vec<(u32, f32)>> = raw_tags
             .iter()
             .map(|v| {
-                let norm = v
-                    .iter()
-                    .map(|&t| tag_idf[t as usize].powi(2))
-                    .sum::<f32>()
-                    .sqrt();
+                let norm = v.iter().map(|&t| tag_idf[t as usize].powi(2)).sum::<f32>().sqrt();
                 let inv = if norm > 0.0 { 1.0 / norm } else { 0.0 };
                 tag_inv_norm.push(inv);
                 v.iter().map(|&t| (t, tag_idf[t as usize] * inv)).collect()
@@ -323,11 +306,7 @@ impl Index {
             .iter()
             .map(|item| {
                 let c = norm_label(&item.category);
-                if c.is_empty() {
-                    NO_CATEGORY
-                } else {
-                    intern(&mut cat_ids, &mut category_names, c)
-                }
+                if c.is_empty() { NO_CATEGORY } else { intern(&mut cat_ids, &mut category_names, c) }
             })
             .collect();
         let mut category_candidates: Vec<Vec<u32>> = vec![Vec::new(); category_names.len()];
@@ -460,8 +439,7 @@ fn related_one(items: &[Item], index: &Index, i: usize, n: usize, s: &mut Scratc
                 *s.touch(j) += W_TAGS * wi * wj;
             }
         } else {
-            s.big
-                .push((index.big_tag[t], W_TAGS * wi * index.tag_idf[t], wi));
+            s.big.push((index.big_tag[t], W_TAGS * wi * index.tag_idf[t], wi));
             for &j in &index.tag_candidates[t] {
                 s.touch(j as usize);
             }
@@ -482,11 +460,7 @@ fn related_one(items: &[Item], index: &Index, i: usize, n: usize, s: &mut Scratc
     // What big tags and the category can add to a candidate's accumulated score at most
     // (a tag weight is at most 1 in a normalized vector).
     let extra = s.big.iter().map(|&(_, _, wi)| W_TAGS * wi).sum::<f32>()
-        + if index.category[i] != NO_CATEGORY {
-            W_CATEGORY
-        } else {
-            0.0
-        };
+        + if index.category[i] != NO_CATEGORY { W_CATEGORY } else { 0.0 };
     // The best `n` so far, best first: one comparison per candidate in the common case.
     s.candidates.clear();
     for &j in &s.touched {
@@ -497,11 +471,7 @@ fn related_one(items: &[Item], index: &Index, i: usize, n: usize, s: &mut Scratc
         }
         // Cannot beat the current n-th (in stock) result even with every possible extra:
         // skip it without reading its metadata (a cache miss at 100,000 products).
-        if s.candidates.len() == n
-            && n > 0
-            && s.candidates[n - 1].0
-            && score + extra + 1e-5 < s.candidates[n - 1].1
-        {
+        if s.candidates.len() == n && n > 0 && s.candidates[n - 1].0 && score + extra + 1e-5 < s.candidates[n - 1].1 {
             continue;
         }
         let mj = index.meta[j];
@@ -523,22 +493,14 @@ fn related_one(items: &[Item], index: &Index, i: usize, n: usize, s: &mut Scratc
             if full {
                 s.candidates.pop();
             }
-            let at = s
-                .candidates
-                .partition_point(|x| cmp(x, &c) == std::cmp::Ordering::Less);
+            let at = s.candidates.partition_point(|x| cmp(x, &c) == std::cmp::Ordering::Less);
             s.candidates.insert(at, c);
         }
     }
     s.touched.clear();
     s.candidates
         .iter()
-        .map(|&(_, _, j)| Rec {
-            index: j,
-            reason: Reason::SimilarTo {
-                to: i,
-                shared: index.shared(i, j),
-            },
-        })
+        .map(|&(_, _, j)| Rec { index: j, reason: Reason::SimilarTo { to: i, shared: index.shared(i, j) } })
         .collect()
 }
 
@@ -551,9 +513,7 @@ pub fn related(items: &[Item], n: usize) -> Vec<Vec<Rec>> {
     }
     let index = Index::build(items);
     let len = items.len();
-    let chunk = len
-        .div_ceil(rayon::current_num_threads().max(1) * 8)
-        .max(16);
+    let chunk = len.div_ceil(rayon::current_num_threads().max(1) * 8).max(16);
     let starts: Vec<usize> = (0..len).step_by(chunk).collect();
     let chunks: Vec<Vec<Vec<Rec>>> = starts
         .into_par_iter()
@@ -565,9 +525,7 @@ pub fn related(items: &[Item], n: usize) -> Vec<Vec<Rec>> {
                 candidates: Vec::new(),
                 big: Vec::new(),
             };
-            (start..(start + chunk).min(len))
-                .map(|i| related_one(items, &index, i, n, &mut scratch))
-                .collect()
+            (start..(start + chunk).min(len)).map(|i| related_one(items, &index, i, n, &mut scratch)).collect()
         })
         .collect();
     chunks.into_iter().flatten().collect()

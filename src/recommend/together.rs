@@ -18,12 +18,7 @@ use std::collections::HashMap;
 /// For each item, up to `n` items bought together with it (see the module docs), filled up
 /// from `related[i]` (the output of [`super::related`]; may be empty or shorter than
 /// `items`). With `agg = None`, this is `related` truncated to `n`.
-pub fn bought_together(
-    items: &[Item],
-    agg: Option<&Aggregates>,
-    n: usize,
-    related: &[Vec<Rec>],
-) -> Vec<Vec<Rec>> {
+pub fn bought_together(items: &[Item], agg: Option<&Aggregates>, n: usize, related: &[Vec<Rec>]) -> Vec<Vec<Rec>> {
     let mut partners: Vec<Vec<(usize, u64, f64)>> = vec![Vec::new(); items.len()];
     if let Some(agg) = agg {
         let mut by_sku: HashMap<&str, usize> = HashMap::with_capacity(items.len());
@@ -34,22 +29,15 @@ pub fn bought_together(
             if pair.orders < agg.k.max(1) {
                 continue;
             }
-            let (Some(&a), Some(&b)) = (by_sku.get(pair.a.as_str()), by_sku.get(pair.b.as_str()))
-            else {
+            let (Some(&a), Some(&b)) = (by_sku.get(pair.a.as_str()), by_sku.get(pair.b.as_str())) else {
                 continue;
             };
             if a == b {
                 continue;
             }
             let together = pair.orders as f64;
-            let pa = agg
-                .purchases_of(&pair.a)
-                .unwrap_or(pair.orders)
-                .max(pair.orders) as f64;
-            let pb = agg
-                .purchases_of(&pair.b)
-                .unwrap_or(pair.orders)
-                .max(pair.orders) as f64;
+            let pa = agg.purchases_of(&pair.a).unwrap_or(pair.orders).max(pair.orders) as f64;
+            let pb = agg.purchases_of(&pair.b).unwrap_or(pair.orders).max(pair.orders) as f64;
             let total = (agg.orders as f64).max(pa.max(pb));
             let lift = together * total / (pa * pb);
             partners[a].push((b, pair.orders, lift));
@@ -60,18 +48,11 @@ pub fn bought_together(
         .into_iter()
         .enumerate()
         .map(|(i, mut list)| {
-            list.sort_by(|x, y| {
-                stock_then(items, x.0, y.0, || {
-                    y.2.total_cmp(&x.2).then_with(|| y.1.cmp(&x.1))
-                })
-            });
+            list.sort_by(|x, y| stock_then(items, x.0, y.0, || y.2.total_cmp(&x.2).then_with(|| y.1.cmp(&x.1))));
             let mut out: Vec<Rec> = list
                 .into_iter()
                 .take(n)
-                .map(|(j, orders, _)| Rec {
-                    index: j,
-                    reason: Reason::BoughtTogether { orders },
-                })
+                .map(|(j, orders, _)| Rec { index: j, reason: Reason::BoughtTogether { orders } })
                 .collect();
             if let Some(fill) = related.get(i) {
                 for rec in fill {

@@ -50,16 +50,11 @@ pub struct Renderer<'a> {
 }
 
 impl<'a> Renderer<'a> {
-    /// Prepares everything pages share. `picks` holds each cohort's pick list, in the order
-    /// of `shop.site.config.cohorts`; `featured` is what everyone sees by default.
-    pub fn new(
-        shop: &'a Shop,
-        theme: &'a Theme,
-        featured: &[usize],
-        picks: &[Vec<(usize, String)>],
-        related: Recs,
-        together: Recs,
-    ) -> Result<Self, String> {
+    /// Prepares everything pages share: product cards, each cohort's picks (in the order of
+    /// `[[cohorts]]`) and the featured list everyone sees by default.
+    pub fn new(shop: &'a Shop, theme: &'a Theme, recs: &crate::build::Recommendations) -> Result<Self, String> {
+        let featured: Vec<usize> = recs.featured.iter().map(|(i, _)| *i).collect();
+        let picks = &recs.cohort_picks;
         let cards: Vec<Value> = shop.products.iter().map(|p| context::card(shop, p)).collect();
         let items = |list: &[(usize, String)]| -> Vec<Value> {
             list.iter()
@@ -70,12 +65,11 @@ impl<'a> Renderer<'a> {
                 })
                 .collect()
         };
-        let default_list: Vec<(usize, String)> =
-            featured.iter().map(|&i| (i, "One of our most popular products".to_string())).collect();
+        let default_list = &recs.featured;
         let default_picks = json!({
             "title": "Popular right now",
             "reason": "Everyone sees these until they choose a preference; nothing about you is used.",
-            "products": items(&default_list),
+            "products": items(default_list),
         });
         let default_hero = context::default_hero(shop);
         let mut cohorts = Vec::new();
@@ -111,8 +105,8 @@ impl<'a> Renderer<'a> {
             cohorts,
             default_picks,
             default_product_picks: None,
-            related,
-            together,
+            related: recs.related.clone(),
+            together: recs.together.clone(),
             guard: invariance::Reference::new(shop),
             variant_kinds: shop.site.page_variant_kinds().map(str::to_string).collect(),
         };

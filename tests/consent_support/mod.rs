@@ -55,11 +55,7 @@ impl Server {
     }
 
     pub fn start_db(db: &Path, log: &Path, extra: &[&str]) -> Server {
-        let log_file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .expect("open log file");
+        let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log).expect("open log file");
         let mut child = Command::new(env!("CARGO_BIN_EXE_cohort"))
             .arg("consent-server")
             .arg("--db")
@@ -85,21 +81,12 @@ impl Server {
                 panic!("server did not print its address");
             }
         };
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| {
-                let _ = child.kill();
-                let log = std::fs::read_to_string(log).unwrap_or_default();
-                panic!("unexpected first line {line:?}; log: {log}")
-            });
-        Server {
-            child,
-            addr,
-            db: db.to_path_buf(),
-            log: log.to_path_buf(),
-        }
+        let addr = line.trim().strip_prefix("listening on http://").and_then(|a| a.parse().ok()).unwrap_or_else(|| {
+            let _ = child.kill();
+            let log = std::fs::read_to_string(log).unwrap_or_default();
+            panic!("unexpected first line {line:?}; log: {log}")
+        });
+        Server { child, addr, db: db.to_path_buf(), log: log.to_path_buf() }
     }
 
     pub fn get(&self, path: &str) -> Resp {
@@ -107,20 +94,12 @@ impl Server {
     }
 
     pub fn post_consent(&self, body: &str) -> Resp {
-        http(
-            self.addr,
-            "POST",
-            "/v1/consent",
-            &[("Content-Type", "application/json")],
-            Some(body.as_bytes()),
-        )
+        http(self.addr, "POST", "/v1/consent", &[("Content-Type", "application/json")], Some(body.as_bytes()))
     }
 
     /// Sends a signal with kill(1) and waits (bounded) for the process to exit.
     pub fn signal_and_wait(&mut self, signal: &str) -> Option<std::process::ExitStatus> {
-        let _ = Command::new("kill")
-            .args([&format!("-{signal}"), &self.child.id().to_string()])
-            .status();
+        let _ = Command::new("kill").args([&format!("-{signal}"), &self.child.id().to_string()]).status();
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -158,10 +137,7 @@ pub struct Resp {
 
 impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body)
@@ -173,13 +149,7 @@ impl Resp {
 }
 
 /// One request on a fresh connection (`Connection: close`).
-pub fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<&[u8]>,
-) -> Resp {
+pub fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Resp {
     let mut raw = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (n, v) in headers {
         raw.push_str(&format!("{n}: {v}\r\n"));
@@ -198,12 +168,8 @@ pub fn http(
 /// Sends raw bytes and reads one response (until the server closes or the length is read).
 pub fn raw_request(addr: SocketAddr, bytes: &[u8]) -> Option<Resp> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .ok()?;
-    stream
-        .set_write_timeout(Some(Duration::from_secs(20)))
-        .ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
+    stream.set_write_timeout(Some(Duration::from_secs(20))).ok()?;
     // A refused body may make the server stop reading; what was written is enough.
     let _ = stream.write_all(bytes);
     read_response(&mut stream)
@@ -225,10 +191,8 @@ pub fn read_response(stream: &mut TcpStream) -> Option<Resp> {
     let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
     let mut lines = head.split("\r\n");
     let status: u16 = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        .collect();
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_string(), v.trim().to_string())).collect();
     let len: usize = headers
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
@@ -242,11 +206,7 @@ pub fn read_response(stream: &mut TcpStream) -> Option<Resp> {
         }
     }
     body.truncate(len);
-    Some(Resp {
-        status,
-        headers,
-        body,
-    })
+    Some(Resp { status, headers, body })
 }
 
 pub fn consent_body(policy: &str, personalization: bool, analytics: bool) -> String {
