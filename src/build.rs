@@ -2,12 +2,12 @@
 
 use crate::content::{LoadOptions, Shop, slugify};
 use crate::diagnostics::Diagnostics;
-use crate::output::{hosting, sitemap, writer::Staging};
+use crate::output::{csp, hosting, sitemap, writer::Staging};
 use crate::plan::{Job, PageKind, Plan};
 use crate::render::{Recs, RenderedPage, Renderer, context};
 use crate::theme::Theme;
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -172,11 +172,15 @@ fn render_into(
         );
         bar
     });
-    let results: Vec<Result<(RenderedPage, &Job), String>> = plan
+    let results: Vec<Result<(RenderedPage, &Job, Vec<String>), String>> = plan
         .jobs
         .par_iter()
         .map(|job| {
             let page = renderer.render(job)?;
+            let mut scripts = csp::inline_script_hashes(&page.html);
+            for (_, html) in &page.variants {
+                scripts.extend(csp::inline_script_hashes(html));
+            }
             staging.write(&page.file, page.html.as_bytes()).map_err(|e| format!("cannot write {}: {e}", page.file))?;
             for (file, html) in &page.variants {
                 staging.write(file, html.as_bytes()).map_err(|e| format!("cannot write {file}: {e}"))?;
@@ -184,7 +188,7 @@ fn render_into(
             if let Some(bar) = &bar {
                 bar.inc(1);
             }
-            Ok((RenderedPage { html: String::new(), ..page }, job))
+            Ok((RenderedPage { html: String::new(), ..page }, job, scripts))
         })
         .collect();
     if let Some(bar) = bar {
@@ -194,13 +198,15 @@ fn render_into(
     let mut fragments: BTreeMap<String, String> = BTreeMap::new();
     let mut variant_routes = Vec::new();
     let mut sitemap_entries = Vec::new();
+    let mut script_hashes = BTreeSet::new();
     let mut pages = 0;
     let mut variants = 0;
     for r in results {
         match r {
             Err(e) => errors.push(e),
-            Ok((page, job)) => {
+            Ok((page, job, scripts)) => {
                 pages += 1;
+                script_hashes.extend(scripts);
                 variants += page.variants.len();
                 for (file, _) in &page.variants {
                     if let Some(rest) = file.strip_prefix("c/")
@@ -238,6 +244,8 @@ fn render_into(
         staging.write(path, &bytes).map_err(io)?;
         static_files += 1;
     }
+    // The runtime is written last so a static file cannot replace what the consent-UI hash covers.
+    staging.write("cohort.js", crate::runtime::script().as_bytes()).map_err(io)?;
     for p in &shop.products {
         if let Some(dir) = &p.bundle {
             for entry in
@@ -263,7 +271,14 @@ fn render_into(
     if site.config.privacy.honor_gpc {
         staging.write(".well-known/gpc.json", sitemap::gpc(site).as_bytes()).map_err(io)?;
     }
-    staging.write("_headers", hosting::headers(site).as_bytes()).map_err(io)?;
+    let policy = csp::policy(site, &script_hashes);
+    staging.write("_headers", hosting::headers(site, &policy).as_bytes()).map_err(io)?;
+    renderer.consent_ui.save_record(&shop.root).map_err(|e| {
+        BuildError::Io(format!(
+            "cannot write the consent UI record in {}: {e}",
+            shop.root.join("consent-records/ui").display()
+        ))
+    })?;
     staging.write("_redirects", hosting::redirects(site, &variant_routes).as_bytes()).map_err(io)?;
     Ok(BuildReport {
         output: PathBuf::new(),

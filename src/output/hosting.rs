@@ -6,10 +6,10 @@ use crate::config::Site;
 /// Cohort variant paths: (cohort id, site path of the default page).
 pub type Variants = Vec<(String, String)>;
 
-pub fn headers(site: &Site) -> String {
+pub fn headers(site: &Site, csp: &str) -> String {
     let bp = &site.base_path;
     format!(
-        "{bp}*\n  X-Content-Type-Options: nosniff\n  Referrer-Policy: strict-origin-when-cross-origin\n  Permissions-Policy: interest-cohort=(), browsing-topics=()\n\n{bp}_cohort/f/*\n  Cache-Control: public, max-age=31536000, immutable\n"
+        "{bp}*\n  Content-Security-Policy: {csp}\n  X-Content-Type-Options: nosniff\n  Referrer-Policy: strict-origin-when-cross-origin\n  Permissions-Policy: interest-cohort=(), browsing-topics=()\n\n{bp}_cohort/f/*\n  Cache-Control: public, max-age=31536000, immutable\n"
     )
 }
 
