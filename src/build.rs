@@ -156,6 +156,9 @@ pub fn write_site(prepared: &Prepared, output: &Path, progress: bool) -> Result<
     }
 }
 
+/// A rendered page (its HTML already written), its job, and its inline scripts' CSP hashes.
+type PageResult<'a> = Result<(RenderedPage, &'a Job, Vec<String>), String>;
+
 fn render_into(
     shop: &Shop,
     theme: &Theme,
@@ -172,7 +175,7 @@ fn render_into(
         );
         bar
     });
-    let results: Vec<Result<(RenderedPage, &Job, Vec<String>), String>> = plan
+    let results: Vec<PageResult> = plan
         .jobs
         .par_iter()
         .map(|job| {

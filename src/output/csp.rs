@@ -27,7 +27,7 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
         let body_start = tag_end + 1;
         let body_end = lower[body_start..].find("</script").map_or(html.len(), |i| body_start + i);
         if is_executable(attrs) {
-            let digest = Sha256::digest(html[body_start..body_end].as_bytes());
+            let digest = Sha256::digest(&html.as_bytes()[body_start..body_end]);
             out.push(format!("'sha256-{}'", base64(&digest)));
         }
         at = body_end;
