@@ -53,6 +53,8 @@ async function fresh({ gpc = false } = {}) {
   await context.addInitScript(() => {
     window.__csp = [];
     document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`), true);
+    window.__changes = [];
+    document.addEventListener('cohort:change', (e) => window.__changes.push(e.detail.cohort));
     window.__cls = 0;
     window.__shifts = [];
     new PerformanceObserver((list) => {
@@ -298,6 +300,25 @@ describe('consent and cohorts', () => {
     await waitFor(async () => (await slotsShown(page, id)).every((x) => x.shown === id), 'slots swapped after Accept');
     s = await storage(page, context);
     assert.deepEqual(s.cookies, [`cohort_${id}`]);
+    assert.deepEqual(await page.evaluate(() => window.__changes), [id], 'one cohort:change event');
+    await context.close();
+  });
+
+  it('keeps the default content when a fragment fails and keeps browsing when the consent API fails', async () => {
+    const { id, campaign } = await cohortWithCampaign();
+    const { context, page } = await fresh();
+    await context.route('**/_cohort/f/**', (r) => r.abort());
+    await context.route('**/v1/**', (r) => r.abort());
+    await open(page, '/?utm_campaign=' + encodeURIComponent(campaign));
+    const defaults = await slotsShown(page, id);
+    await page.click('[data-cohort-consent=accept]');
+    await waitFor(async () => (await context.cookies()).some((c) => c.name === `cohort_${id}`), 'the cookie');
+    await page.waitForTimeout(500);
+    assert.deepEqual(await slotsShown(page, id), defaults, 'slots keep their default content');
+    const c = JSON.parse((await storage(page, context)).local['cohort.consent']);
+    assert.equal(c.p.personalization, true);
+    assert.equal(c.r, null, 'no receipt, and nothing blocked');
+    assert.equal(await page.isVisible('#cohort-banner'), false);
     await context.close();
   });
 
