@@ -50,14 +50,13 @@ k=k||o;
 if(!k)each(cs,function(c){var s=0;each(c.interests,function(i){s+=q[i]|0});if(s>=C.t&&s>b){b=s;k=c.id}})}}
 else if(get(I))put(I,null);
 k=ok(k);setCohort(k);swap(k);if(k!=o)ev(k)}
+// A choice that keeps the purposes keeps the record (and its receipt); a new one is posted.
 function choose(p,c){
-var o=st,same=fresh(o)&&o.p.personalization===p.personalization,s;
-s=st={v:C.v,p:p,r:same?o.r:null,d:same?o.d:new Date().toISOString().slice(0,10)};
-if(c!=null)s.c=c;else if(same&&'c' in o)s.c=o.c;
-put(K,s);
-if(!same){o&&o.r&&del(o.r);
+var o=st,s=fresh(o)&&o.p.personalization===p.personalization&&o;
+if(!s){o&&o.r&&del(o.r);s={v:C.v,p:p,r:null,d:new Date().toISOString().slice(0,10)};
 send('POST','',JSON.stringify({policy_version:C.v,purposes:p,ui:C.u}),function(j){if(j.receipt)st===s?(s.r=j.receipt,put(K,s),show()):del(j.receipt)})}
-banner(0);apply();show()}
+if(c!=null)s.c=c;
+put(K,st=s);banner(0);apply();show()}
 function wipe(){put(K,null);put(I,null);setCohort(null)}
 // Withdrawal: the cookie, both keys and the receipt go.
 function withdraw(){var o=cur();st&&st.r&&del(st.r);st=null;wipe();show();banner(1);if(o)ev(null)}
