@@ -85,6 +85,17 @@ pub const STORAGE: [StorageItem; 3] = [
     },
 ];
 
+/// The declaration a cookie or storage key name falls under (`cohort_outdoor` → `cohort_ID`),
+/// for checks that audit what a page stores.
+pub fn declared(name: &str) -> Option<&'static StorageItem> {
+    STORAGE.iter().find(|item| match item.name.strip_suffix("ID") {
+        Some(prefix) => name.strip_prefix(prefix).is_some_and(|id| {
+            !id.is_empty() && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        }),
+        None => item.name == name,
+    })
+}
+
 impl StorageItem {
     pub fn lifetime_text(&self, privacy: &Privacy) -> String {
         let days = privacy.consent_max_age_days;
@@ -279,6 +290,15 @@ mod tests {
         }
         // The only HTML it inserts is a fragment fetched from the site's own origin.
         assert_eq!(s.matches("innerHTML").count(), 1);
+    }
+
+    #[test]
+    fn declared_names() {
+        assert_eq!(declared("cohort.consent").map(|i| i.store), Some(Store::LocalStorage));
+        assert_eq!(declared("cohort_outdoor-2").map(|i| i.name), Some("cohort_ID"));
+        assert!(declared("cohort_").is_none());
+        assert!(declared("cohort_Outdoor").is_none());
+        assert!(declared("_ga").is_none());
     }
 
     #[test]
