@@ -275,7 +275,7 @@ fn render_into(
         staging.write(".well-known/gpc.json", sitemap::gpc(site).as_bytes()).map_err(io)?;
     }
     let policy = csp::policy(site, &script_hashes);
-    staging.write("_headers", hosting::headers(site, &policy).as_bytes()).map_err(io)?;
+    staging.write("_headers", hosting::headers(site, &variant_routes, &policy).as_bytes()).map_err(io)?;
     renderer.consent_ui.save_record(&shop.root).map_err(|e| {
         BuildError::Io(format!(
             "cannot write the consent UI record in {}: {e}",

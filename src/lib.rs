@@ -11,6 +11,7 @@ pub mod config;
 pub mod consent;
 pub mod content;
 pub mod diagnostics;
+pub mod hosting;
 pub mod output;
 pub mod plan;
 pub mod render;

@@ -20,6 +20,8 @@ enum Command {
     Build(cmd::build::BuildArgs),
     /// Run the consent endpoint (receipts with no identifier in them)
     ConsentServer(cmd::consent::ConsentArgs),
+    /// Print the routing and header configuration for a host
+    Hosting(cmd::hosting::HostingArgs),
     /// Turn an order export into anonymized counts for recommendations
     Aggregate(cmd::aggregate::AggregateArgs),
 }
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
         Command::Build(args) => cmd::build::run(args),
         Command::ConsentServer(args) => cmd::consent::run(args),
         Command::Aggregate(args) => cmd::aggregate::run(args),
+        Command::Hosting(args) => cmd::hosting::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

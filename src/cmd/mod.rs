@@ -4,6 +4,7 @@
 pub mod aggregate;
 pub mod build;
 pub mod consent;
+pub mod hosting;
 pub mod init;
 
 /// A subcommand that did not succeed: what to print on stderr and the exit status.
