@@ -3,13 +3,13 @@
 use crate::content::product::Availability;
 use crate::content::{LoadOptions, Shop};
 use crate::diagnostics::Diagnostics;
-use crate::output::{hosting, sitemap, writer::Staging};
+use crate::output::{csp, hosting, sitemap, writer::Staging};
 use crate::plan::{Job, PageKind, Plan};
 use crate::recommend;
 use crate::render::{Recs, RenderedPage, Renderer, context};
 use crate::theme::Theme;
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -179,6 +179,9 @@ pub fn write_site(prepared: &Prepared, output: &Path, progress: bool) -> Result<
     }
 }
 
+/// A rendered page (its HTML already written), its job, and its inline scripts' CSP hashes.
+type PageResult<'a> = Result<(RenderedPage, &'a Job, Vec<String>), String>;
+
 fn render_into(
     shop: &Shop,
     theme: &Theme,
@@ -195,11 +198,15 @@ fn render_into(
         );
         bar
     });
-    let results: Vec<Result<(RenderedPage, &Job), String>> = plan
+    let results: Vec<PageResult> = plan
         .jobs
         .par_iter()
         .map(|job| {
             let page = renderer.render(job)?;
+            let mut scripts = csp::inline_script_hashes(&page.html);
+            for (_, html) in &page.variants {
+                scripts.extend(csp::inline_script_hashes(html));
+            }
             staging.write(&page.file, page.html.as_bytes()).map_err(|e| format!("cannot write {}: {e}", page.file))?;
             for (file, html) in &page.variants {
                 staging.write(file, html.as_bytes()).map_err(|e| format!("cannot write {file}: {e}"))?;
@@ -207,7 +214,7 @@ fn render_into(
             if let Some(bar) = &bar {
                 bar.inc(1);
             }
-            Ok((RenderedPage { html: String::new(), ..page }, job))
+            Ok((RenderedPage { html: String::new(), ..page }, job, scripts))
         })
         .collect();
     if let Some(bar) = bar {
@@ -217,13 +224,15 @@ fn render_into(
     let mut fragments: BTreeMap<String, String> = BTreeMap::new();
     let mut variant_routes = Vec::new();
     let mut sitemap_entries = Vec::new();
+    let mut script_hashes = BTreeSet::new();
     let mut pages = 0;
     let mut variants = 0;
     for r in results {
         match r {
             Err(e) => errors.push(e),
-            Ok((page, job)) => {
+            Ok((page, job, scripts)) => {
                 pages += 1;
+                script_hashes.extend(scripts);
                 variants += page.variants.len();
                 for (file, _) in &page.variants {
                     if let Some(rest) = file.strip_prefix("c/")
@@ -261,6 +270,8 @@ fn render_into(
         staging.write(path, &bytes).map_err(io)?;
         static_files += 1;
     }
+    // The runtime is written last so a static file cannot replace what the consent-UI hash covers.
+    staging.write("cohort.js", crate::runtime::script().as_bytes()).map_err(io)?;
     for p in &shop.products {
         if let Some(dir) = &p.bundle {
             for entry in
@@ -286,7 +297,14 @@ fn render_into(
     if site.config.privacy.honor_gpc {
         staging.write(".well-known/gpc.json", sitemap::gpc(site).as_bytes()).map_err(io)?;
     }
-    staging.write("_headers", hosting::headers(site, &variant_routes).as_bytes()).map_err(io)?;
+    let policy = csp::policy(site, &script_hashes);
+    staging.write("_headers", hosting::headers(site, &variant_routes, &policy).as_bytes()).map_err(io)?;
+    renderer.consent_ui.save_record(&shop.root).map_err(|e| {
+        BuildError::Io(format!(
+            "cannot write the consent UI record in {}: {e}",
+            shop.root.join("consent-records/ui").display()
+        ))
+    })?;
     staging.write("_redirects", hosting::redirects(site, &variant_routes).as_bytes()).map_err(io)?;
     Ok(BuildReport {
         output: PathBuf::new(),

@@ -16,4 +16,5 @@ pub mod output;
 pub mod plan;
 pub mod recommend;
 pub mod render;
+pub mod runtime;
 pub mod theme;

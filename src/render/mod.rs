@@ -7,6 +7,7 @@ pub mod context;
 use crate::cohorts::{fragment_hash, invariance, slots};
 use crate::content::{Shop, slugify};
 use crate::plan::{Job, PageKind, listing_path, page_count};
+use crate::runtime;
 use crate::theme::Theme;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,6 +48,8 @@ pub struct Renderer<'a> {
     together: Recs,
     guard: invariance::Reference,
     variant_kinds: BTreeSet<String>,
+    /// The banner and preferences wording every page shows, and their hash.
+    pub consent_ui: runtime::ConsentUi,
 }
 
 impl<'a> Renderer<'a> {
@@ -109,7 +112,21 @@ impl<'a> Renderer<'a> {
             together: recs.together.clone(),
             guard: invariance::Reference::new(shop),
             variant_kinds: shop.site.page_variant_kinds().map(str::to_string).collect(),
+            consent_ui: runtime::ConsentUi::default(),
         };
+        // The consent UI is rendered once, with only the `site` global, so every page shows
+        // the same bytes and the hash proves what was shown.
+        let partial = |name: &str| -> Result<String, String> {
+            if theme.engine.has(name) {
+                theme.engine.render(name, &json!({})).map_err(|e| format!("while rendering {name}: {e}"))
+            } else {
+                Ok(String::new())
+            }
+        };
+        r.consent_ui = runtime::ConsentUi::new(
+            partial("partials/consent-banner.html")?,
+            partial("partials/consent-choices.html")?,
+        );
         // The product-page picks block does not depend on the product: render it once.
         if r.theme.slots.get("product").is_some_and(|s| s.iter().any(|n| n == "picks")) {
             let base = json!({"page": {"kind": "product"}});
@@ -357,6 +374,17 @@ impl<'a> Renderer<'a> {
         });
         let mut ctx = json!({});
         let mut source = String::new();
+        let interests: Vec<String> = match job.kind {
+            PageKind::Product(i) => {
+                let p = &shop.products[i];
+                runtime::page_interests(std::iter::once(p.category.as_str()).chain(p.tags.iter().map(String::as_str)))
+            }
+            PageKind::Category(t, _) => vec![shop.categories[t].slug.clone()],
+            PageKind::Tag(t, _) => vec![shop.tags[t].slug.clone()],
+            _ => Vec::new(),
+        };
+        ctx["cohort_config"] = json!(runtime::page_config(shop, &self.consent_ui.hash, &interests));
+        ctx["consent_banner"] = json!(self.consent_ui.banner);
         match job.kind {
             PageKind::Home => {
                 ctx["hero"] = context::default_hero(shop);
@@ -419,11 +447,19 @@ impl<'a> Renderer<'a> {
             PageKind::Privacy => {
                 page["title"] = json!("Privacy notice");
                 page["description"] = json!(format!("How {} handles your data", c.title));
+                ctx["storage"] = runtime::storage_context(&c.privacy);
+                ctx["consent_api"] = json!({
+                    "endpoint": c.privacy.consent_endpoint,
+                    "enabled": !c.privacy.consent_endpoint.is_empty(),
+                    "interest_threshold": runtime::INTEREST_THRESHOLD,
+                });
             }
             PageKind::Preferences => {
                 page["title"] = json!("Privacy preferences");
                 page["description"] = json!("Choose what this shop may remember on this device");
                 page["noindex"] = json!(true);
+                ctx["consent_choices"] = json!(self.consent_ui.choices);
+                ctx["storage"] = runtime::storage_context(&c.privacy);
             }
             PageKind::NotFound => {
                 page["title"] = json!("Page not found");
