@@ -88,8 +88,11 @@ struct RawPair {
 
 /// 1-based line and column of a byte offset.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |s| s.chars().count()) + 1;
     (line, col)
@@ -254,5 +257,7 @@ mod tests {
     fn line_and_column() {
         assert_eq!(line_col("ab\ncd", 4), (2, 2));
         assert_eq!(line_col("ab", 0), (1, 1));
+        assert_eq!(line_col("é\nü", 1), (1, 1)); // inside a character: no panic
+        assert_eq!(line_col("ab", 99), (1, 3));
     }
 }

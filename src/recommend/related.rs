@@ -406,6 +406,8 @@ struct Scratch {
     candidates: Vec<(bool, f32, usize)>,
     /// The big tags of the current item: (bitset, W_TAGS · its weight · idf, its weight).
     big: Vec<(u32, f32, f32)>,
+    /// The current item's words, heaviest first.
+    words: Vec<(u32, f32)>,
 }
 
 impl Scratch {
@@ -424,12 +426,19 @@ impl Scratch {
 fn related_one(items: &[Item], index: &Index, i: usize, n: usize, s: &mut Scratch) -> Vec<Rec> {
     s.stamp = i as u32;
     s.touched.clear();
-    for &(w, wi) in &index.text[i] {
+    // Heaviest words first: candidates sharing the most specific words are touched first,
+    // so the top n fills early with good scores and the bound below prunes more.
+    let mut words = std::mem::take(&mut s.words);
+    words.clear();
+    words.extend_from_slice(&index.text[i]);
+    words.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    for &(w, wi) in &words {
         for &(j, wj) in &index.text_postings[w as usize] {
             let j = j as usize;
             *s.touch(j) += W_TEXT * wi * wj;
         }
     }
+    s.words = words;
     s.big.clear();
     for &(t, wi) in &index.tags[i] {
         let t = t as usize;
@@ -524,6 +533,7 @@ pub fn related(items: &[Item], n: usize) -> Vec<Vec<Rec>> {
                 touched: Vec::new(),
                 candidates: Vec::new(),
                 big: Vec::new(),
+                words: Vec::new(),
             };
             (start..(start + chunk).min(len)).map(|i| related_one(items, &index, i, n, &mut scratch)).collect()
         })
