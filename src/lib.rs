@@ -15,5 +15,7 @@ pub mod diagnostics;
 pub mod hosting;
 pub mod output;
 pub mod plan;
+pub mod recommend;
 pub mod render;
+pub mod runtime;
 pub mod theme;

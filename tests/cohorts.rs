@@ -40,7 +40,8 @@ fn availability_that_differs_for_a_cohort_fails_the_build() {
     let shop = copy_fixture("basic");
     // The out-of-stock mug gets cohort copy, so its copy slot is rendered for that cohort.
     let mug = shop.path().join("products/enamel-mug.md");
-    let text = read(&mug).replace("date = 2026-09-01\n", "date = 2026-09-01\n\n[cohort.kitchen]\nbadge = \"Camp kitchen\"\n");
+    let text =
+        read(&mug).replace("date = 2026-09-01\n", "date = 2026-09-01\n\n[cohort.kitchen]\nbadge = \"Camp kitchen\"\n");
     std::fs::write(&mug, text).unwrap();
     std::fs::create_dir_all(shop.path().join("templates/slots")).unwrap();
     std::fs::write(shop.path().join("templates/slots/copy.html"), leak).unwrap();
