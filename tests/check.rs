@@ -488,6 +488,20 @@ fn a_notice_with_an_old_version_is_stale() {
     o.only("privacy/notice-stale", "templates/privacy.html", 0);
 }
 
+#[test]
+fn an_inline_script_in_a_template_is_allowed_by_hash_and_still_reported() {
+    let f = Fixture::new("inline-script");
+    let page = f.read_theme("page.html");
+    f.write(
+        "templates/page.html",
+        &page.replacen("</article>", "<script>\nwindow.about = 1;\n</script>\n</article>", 1),
+    );
+    let o = f.check();
+    let line = f.line_of("templates/page.html", "window.about");
+    o.only("privacy/inline-script", "templates/page.html", line);
+    assert_eq!(o.code, 0);
+}
+
 /// Acceptance 3: a Google Fonts stylesheet, an image from another host and an inline
 /// script outside the CSP are each reported; declaring the image's origin clears that one
 /// and puts it in the privacy notice.
@@ -503,7 +517,7 @@ fn third_parties_are_reported_until_declared() {
         "templates/page.html",
         &page.replacen(
             "</article>",
-            "<img src=\"https://images.example.net/team.jpg\" alt=\"The team\">\n</article>",
+            "<img src=\"https://images.example.net/team.jpg\" alt=\"The team\">\n<script>\nwindow.about = 1;\n</script>\n</article>",
             1,
         ),
     );
@@ -514,6 +528,7 @@ fn third_parties_are_reported_until_declared() {
     let o = f.check();
     assert_eq!(o.code, 1);
     let img_line = f.line_of("templates/page.html", "images.example.net");
+    let script_line = f.line_of("templates/page.html", "window.about");
     let has = |rule: &str, file: &str, line: u64, text: &str| {
         o.findings().iter().any(|x| {
             x["rule"] == rule
@@ -529,7 +544,9 @@ fn third_parties_are_reported_until_declared() {
         o.stdout
     );
     assert!(has("privacy/inline-script-csp", "static/landing.html", 3, "inline script"), "{}", o.stdout);
-    assert_eq!(o.findings().len(), 3, "{}", o.stdout);
+    // The template's inline script: the build hashes it into the CSP, so a warning.
+    assert!(has("privacy/inline-script", "templates/page.html", script_line, "inline script"), "{}", o.stdout);
+    assert_eq!(o.findings().len(), 4, "{}", o.stdout);
     validate(&o.json);
 
     f.replace(
@@ -538,7 +555,7 @@ fn third_parties_are_reported_until_declared() {
         "contact = \"privacy@shop.example.com\"\n\n[[privacy.third_parties]]\norigin = \"https://images.example.net\"\npurpose = \"Photos of the team on the about page\"",
     );
     let o = f.check();
-    assert_eq!(o.findings().len(), 2, "{}", o.stdout);
+    assert_eq!(o.findings().len(), 3, "{}", o.stdout);
     assert!(!o.stdout.contains("images.example.net"), "{}", o.stdout);
     // The privacy notice of a real build lists it.
     let out = f.0.join("public");

@@ -93,7 +93,8 @@ fn csp_hashes(headers: &str) -> Option<HashSet<String>> {
     found
 }
 
-/// `privacy/inline-script-csp`: executable inline scripts the CSP does not allow.
+/// `privacy/inline-script-csp`: executable inline scripts the CSP does not allow;
+/// `privacy/inline-script` (a warning): those it allows, because the build hashed them in.
 fn inline_scripts(ctx: &Ctx) -> Vec<Finding> {
     let headers = ctx.built.read("_headers").unwrap_or_default();
     let hashes = csp_hashes(&headers);
@@ -101,10 +102,20 @@ fn inline_scripts(ctx: &Ctx) -> Vec<Finding> {
     for scan in ctx.built.scans.iter().filter(|s| !s.file.starts_with("_cohort/")) {
         for s in &scan.scripts {
             let allowed = hashes.as_ref().is_some_and(|h| h.contains(&s.hash));
+            let (file, line) = ctx.locator.locate(&scan.file, s.line, &s.first_line);
             if allowed {
+                out.push(
+                    Finding::warning(
+                        "privacy/inline-script",
+                        file,
+                        line,
+                        "an inline script runs here; the build allows it in the Content-Security-Policy by its hash",
+                    )
+                    .fix("prefer a .js file under static/ loaded with <script src>; make sure it stores nothing and loads nothing from other origins (the other privacy rules check what they can)")
+                    .on_page(&scan.file),
+                );
                 continue;
             }
-            let (file, line) = ctx.locator.locate(&scan.file, s.line, &s.first_line);
             let why = if hashes.is_none() {
                 "_headers sets no Content-Security-Policy".to_string()
             } else {
