@@ -6,12 +6,13 @@ use crate::diagnostics::Diagnostics;
 use crate::output::{csp, hosting, sitemap, writer::Staging};
 use crate::plan::{Job, PageKind, Plan};
 use crate::recommend;
-use crate::render::{Recs, RenderedPage, Renderer, context};
+use crate::render::{Recs, Renderer, context};
 use crate::theme::Theme;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Default)]
@@ -180,7 +181,7 @@ pub fn write_site(prepared: &Prepared, output: &Path, progress: bool) -> Result<
 }
 
 /// A rendered page (its HTML already written), its job, and its inline scripts' CSP hashes.
-type PageResult<'a> = Result<(RenderedPage, &'a Job, Vec<String>), String>;
+type PageResult<'a> = Result<(Vec<String>, &'a Job, Vec<String>), String>;
 
 fn render_into(
     shop: &Shop,
@@ -198,6 +199,7 @@ fn render_into(
         );
         bar
     });
+    let written: Mutex<HashSet<String>> = Mutex::new(HashSet::new());
     let results: Vec<PageResult> = plan
         .jobs
         .par_iter()
@@ -211,17 +213,25 @@ fn render_into(
             for (file, html) in &page.variants {
                 staging.write(file, html.as_bytes()).map_err(|e| format!("cannot write {file}: {e}"))?;
             }
+            // Fragments are written as soon as they appear, once each (content-addressed).
+            for (hash, html) in &page.fragments {
+                let fresh = written.lock().map(|mut w| w.insert(hash.clone())).unwrap_or(true);
+                if fresh {
+                    let file = format!("_cohort/f/{hash}.html");
+                    staging.write(&file, html.as_bytes()).map_err(|e| format!("cannot write {file}: {e}"))?;
+                }
+            }
             if let Some(bar) = &bar {
                 bar.inc(1);
             }
-            Ok((RenderedPage { html: String::new(), ..page }, job, scripts))
+            let variant_files = page.variants.into_iter().map(|(file, _)| file).collect::<Vec<_>>();
+            Ok((variant_files, job, scripts))
         })
         .collect();
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     let mut errors = Vec::new();
-    let mut fragments: BTreeMap<String, String> = BTreeMap::new();
     let mut variant_routes = Vec::new();
     let mut sitemap_entries = Vec::new();
     let mut script_hashes = BTreeSet::new();
@@ -230,18 +240,17 @@ fn render_into(
     for r in results {
         match r {
             Err(e) => errors.push(e),
-            Ok((page, job, scripts)) => {
+            Ok((variant_files, job, scripts)) => {
                 pages += 1;
                 script_hashes.extend(scripts);
-                variants += page.variants.len();
-                for (file, _) in &page.variants {
+                variants += variant_files.len();
+                for file in &variant_files {
                     if let Some(rest) = file.strip_prefix("c/")
                         && let Some((id, _)) = rest.split_once('/')
                     {
                         variant_routes.push((id.to_string(), job.path.clone()));
                     }
                 }
-                fragments.extend(page.fragments);
                 if job.in_sitemap {
                     let lastmod = match job.kind {
                         PageKind::Product(i) => shop.products[i].date.clone(),
@@ -258,11 +267,7 @@ fn render_into(
         return Err(BuildError::Render(errors));
     }
     let io = |e: std::io::Error| BuildError::Io(e.to_string());
-    fragments
-        .par_iter()
-        .map(|(hash, html)| staging.write(&format!("_cohort/f/{hash}.html"), html.as_bytes()))
-        .collect::<Result<Vec<()>, _>>()
-        .map_err(io)?;
+    let fragments = written.into_inner().map(|w| w.len()).unwrap_or(0);
 
     let mut static_files = 0;
     for (path, source) in &theme.static_files {
@@ -310,7 +315,7 @@ fn render_into(
         output: PathBuf::new(),
         pages,
         variants,
-        fragments: fragments.len(),
+        fragments,
         static_files,
         products: shop.products.len(),
         warnings: shop.warnings.clone(),
