@@ -156,12 +156,98 @@ pub fn write_site(prepared: &Prepared, output: &Path, progress: bool) -> Result<
     }
 }
 
+/// Where a build puts its files: the atomic staging folder for `cohort build`, memory for
+/// `cohort serve`.
+pub trait Sink: Sync {
+    fn write(&self, rel: &str, bytes: &[u8]) -> std::io::Result<()>;
+    fn copy(&self, rel: &str, from: &Path) -> std::io::Result<()>;
+}
+
+impl Sink for Staging {
+    fn write(&self, rel: &str, bytes: &[u8]) -> std::io::Result<()> {
+        Staging::write(self, rel, bytes)
+    }
+    fn copy(&self, rel: &str, from: &Path) -> std::io::Result<()> {
+        Staging::copy(self, rel, from)
+    }
+}
+
+/// The cohort routes a rendered page adds to `_redirects`: (cohort id, default page path).
+pub fn variant_routes(page: &RenderedPage, job: &Job) -> Vec<(String, String)> {
+    page.variants
+        .iter()
+        .filter_map(|(file, _)| {
+            let rest = file.strip_prefix("c/")?;
+            let (id, _) = rest.split_once('/')?;
+            Some((id.to_string(), job.path.clone()))
+        })
+        .collect()
+}
+
+/// The page's sitemap entry (path, lastmod), if it belongs in the sitemap.
+pub fn sitemap_entry(shop: &Shop, job: &Job) -> Option<(String, Option<String>)> {
+    job.in_sitemap.then(|| {
+        let lastmod = match job.kind {
+            PageKind::Product(i) => shop.products.get(i).and_then(|p| p.date.clone()),
+            _ => None,
+        };
+        (job.path.clone(), lastmod)
+    })
+}
+
+/// Files copied as they are, in the order the build writes them (later ones win): the
+/// theme's and shop's static files, then the files beside each product bundle.
+pub fn copied_files(shop: &Shop, theme: &Theme) -> Vec<(String, crate::theme::Source)> {
+    let mut out: Vec<(String, crate::theme::Source)> =
+        theme.static_files.iter().map(|(p, s)| (p.clone(), s.clone())).collect();
+    for p in &shop.products {
+        if let Some(dir) = &p.bundle {
+            out.extend(bundle_files(shop, &p.slug, dir));
+        }
+    }
+    out
+}
+
+/// The files beside a bundle's index.md, as (site path, source).
+pub fn bundle_files(shop: &Shop, slug: &str, dir: &Path) -> Vec<(String, crate::theme::Source)> {
+    let base = shop.root.join(dir);
+    walkdir::WalkDir::new(&base)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let rel = entry.path().strip_prefix(&base).map(|r| r.to_string_lossy().replace('\\', "/")).unwrap_or_default();
+            (entry.file_type().is_file() && !rel.ends_with(".md") && !rel.starts_with('.'))
+                .then(|| (format!("products/{slug}/{rel}"), crate::theme::Source::File(entry.path().to_path_buf())))
+        })
+        .collect()
+}
+
+/// The site-wide files computed from the whole site: sitemap, robots, GPC, `_headers` and
+/// `_redirects`. Sorts its inputs so the result does not depend on rendering order.
+pub fn site_files(
+    shop: &Shop,
+    sitemap_entries: &mut [(String, Option<String>)],
+    variant_routes: &mut [(String, String)],
+) -> Vec<(&'static str, String)> {
+    variant_routes.sort();
+    sitemap_entries.sort();
+    let site = &shop.site;
+    let mut out = vec![("sitemap.xml", sitemap::sitemap(site, sitemap_entries)), ("robots.txt", sitemap::robots(site))];
+    if site.config.privacy.honor_gpc {
+        out.push((".well-known/gpc.json", sitemap::gpc(site)));
+    }
+    out.push(("_headers", hosting::headers(site)));
+    out.push(("_redirects", hosting::redirects(site, &variant_routes.to_vec())));
+    out
+}
+
 fn render_into(
     shop: &Shop,
     theme: &Theme,
     plan: &Plan,
     renderer: &Renderer,
-    staging: &Staging,
+    staging: &dyn Sink,
     progress: bool,
 ) -> Result<BuildReport, BuildError> {
     let bar = (progress && std::io::stderr().is_terminal() && plan.jobs.len() > 500).then(|| {
@@ -192,7 +278,7 @@ fn render_into(
     }
     let mut errors = Vec::new();
     let mut fragments: BTreeMap<String, String> = BTreeMap::new();
-    let mut variant_routes = Vec::new();
+    let mut all_routes = Vec::new();
     let mut sitemap_entries = Vec::new();
     let mut pages = 0;
     let mut variants = 0;
@@ -202,21 +288,9 @@ fn render_into(
             Ok((page, job)) => {
                 pages += 1;
                 variants += page.variants.len();
-                for (file, _) in &page.variants {
-                    if let Some(rest) = file.strip_prefix("c/")
-                        && let Some((id, _)) = rest.split_once('/')
-                    {
-                        variant_routes.push((id.to_string(), job.path.clone()));
-                    }
-                }
+                all_routes.extend(variant_routes(&page, job));
                 fragments.extend(page.fragments);
-                if job.in_sitemap {
-                    let lastmod = match job.kind {
-                        PageKind::Product(i) => shop.products[i].date.clone(),
-                        _ => None,
-                    };
-                    sitemap_entries.push((job.path.clone(), lastmod));
-                }
+                sitemap_entries.extend(sitemap_entry(shop, job));
             }
         }
     }
@@ -233,38 +307,20 @@ fn render_into(
         .map_err(io)?;
 
     let mut static_files = 0;
-    for (path, source) in &theme.static_files {
-        let bytes = source.bytes().map_err(|e| BuildError::Io(format!("cannot read static file {path}: {e}")))?;
-        staging.write(path, &bytes).map_err(io)?;
-        static_files += 1;
-    }
-    for p in &shop.products {
-        if let Some(dir) = &p.bundle {
-            for entry in
-                walkdir::WalkDir::new(shop.root.join(dir)).sort_by_file_name().into_iter().filter_map(Result::ok)
-            {
-                let rel = entry
-                    .path()
-                    .strip_prefix(shop.root.join(dir))
-                    .map(|r| r.to_string_lossy().replace('\\', "/"))
-                    .unwrap_or_default();
-                if entry.file_type().is_file() && !rel.ends_with(".md") && !rel.starts_with('.') {
-                    staging.copy(&format!("products/{}/{rel}", p.slug), entry.path()).map_err(io)?;
-                    static_files += 1;
-                }
+    for (path, source) in copied_files(shop, theme) {
+        match source {
+            crate::theme::Source::File(from) => staging.copy(&path, &from).map_err(io)?,
+            embedded => {
+                let bytes =
+                    embedded.bytes().map_err(|e| BuildError::Io(format!("cannot read static file {path}: {e}")))?;
+                staging.write(&path, &bytes).map_err(io)?;
             }
         }
+        static_files += 1;
     }
-    variant_routes.sort();
-    sitemap_entries.sort();
-    let site = &shop.site;
-    staging.write("sitemap.xml", sitemap::sitemap(site, &sitemap_entries).as_bytes()).map_err(io)?;
-    staging.write("robots.txt", sitemap::robots(site).as_bytes()).map_err(io)?;
-    if site.config.privacy.honor_gpc {
-        staging.write(".well-known/gpc.json", sitemap::gpc(site).as_bytes()).map_err(io)?;
+    for (path, text) in site_files(shop, &mut sitemap_entries, &mut all_routes) {
+        staging.write(path, text.as_bytes()).map_err(io)?;
     }
-    staging.write("_headers", hosting::headers(site).as_bytes()).map_err(io)?;
-    staging.write("_redirects", hosting::redirects(site, &variant_routes).as_bytes()).map_err(io)?;
     Ok(BuildReport {
         output: PathBuf::new(),
         pages,
