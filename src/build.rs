@@ -216,7 +216,8 @@ pub fn bundle_files(shop: &Shop, slug: &str, dir: &Path) -> Vec<(String, crate::
         .into_iter()
         .filter_map(Result::ok)
         .filter_map(|entry| {
-            let rel = entry.path().strip_prefix(&base).map(|r| r.to_string_lossy().replace('\\', "/")).unwrap_or_default();
+            let rel =
+                entry.path().strip_prefix(&base).map(|r| r.to_string_lossy().replace('\\', "/")).unwrap_or_default();
             (entry.file_type().is_file() && !rel.ends_with(".md") && !rel.starts_with('.'))
                 .then(|| (format!("products/{slug}/{rel}"), crate::theme::Source::File(entry.path().to_path_buf())))
         })

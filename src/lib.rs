@@ -14,4 +14,5 @@ pub mod diagnostics;
 pub mod output;
 pub mod plan;
 pub mod render;
+pub mod serve;
 pub mod theme;

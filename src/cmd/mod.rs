@@ -5,6 +5,7 @@ pub mod aggregate;
 pub mod build;
 pub mod consent;
 pub mod init;
+pub mod serve;
 
 /// A subcommand that did not succeed: what to print on stderr and the exit status.
 #[derive(Debug)]

@@ -112,10 +112,7 @@ impl Shop {
         let warnings = stray
             .iter()
             .map(|s| {
-                format!(
-                    "{}: not a product (products are .md files or folders with an index.md); left out",
-                    s.display()
-                )
+                format!("{}: not a product (products are .md files or folders with an index.md); left out", s.display())
             })
             .collect();
         check_unique(&products, |p| &p.sku, "SKU", "sku", &mut diags);
