@@ -217,7 +217,12 @@ pub fn toml_diagnostic(file: &Path, source: &str, first_line: usize, err: &toml:
 }
 
 fn first_message_line(message: &str) -> String {
-    message.lines().next().unwrap_or("invalid TOML").to_string()
+    let first = message.lines().next().unwrap_or("invalid TOML");
+    // "unknown field `x`, expected one of ..." : the hint carries the list.
+    match first.split_once(", expected one of") {
+        Some((head, _)) if first.starts_with("unknown field") => head.to_string(),
+        _ => first.to_string(),
+    }
 }
 
 /// serde says "unknown field `titel`, expected one of `title`, `sku`"; suggest the nearest.

@@ -1,0 +1,217 @@
+//! Bad input: every case exits 1 with a message naming the file and the line, and leaves
+//! the previous output untouched.
+
+mod common;
+use common::*;
+use std::path::Path;
+
+/// Builds the basic fixture, applies `change`, builds again and checks the failure.
+fn expect_failure(change: impl FnOnce(&Path), file: &str, line: usize, needles: &[&str]) {
+    let shop = copy_fixture("basic");
+    let out = tempfile::tempdir().expect("temp");
+    let out_dir = out.path().join("public");
+    build_ok(shop.path(), &out_dir);
+    let before = tree(&out_dir);
+    change(shop.path());
+    let (code, stdout, stderr) =
+        run(&["build", "--root", shop.path().to_str().unwrap(), "-o", out_dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "expected exit 1, got {code}\nstdout: {stdout}\nstderr: {stderr}");
+    let place = format!("{file}:{line}");
+    assert!(stderr.contains(&place), "message does not name {place}:\n{stderr}");
+    for n in needles {
+        assert!(stderr.contains(n), "message lacks {n:?}:\n{stderr}");
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(tree(&out_dir), before, "the previous output changed");
+    let leftovers: Vec<_> =
+        std::fs::read_dir(out.path()).unwrap().filter_map(Result::ok).map(|e| e.file_name()).collect();
+    assert_eq!(leftovers.len(), 1, "temporary folders left behind: {leftovers:?}");
+}
+
+fn edit(root: &Path, file: &str, from: &str, to: &str) {
+    let path = root.join(file);
+    let text = read(&path);
+    assert!(text.contains(from), "{file} does not contain {from:?}");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+const CHEF: &str = "products/chef-knife.md";
+
+#[test]
+fn malformed_toml() {
+    expect_failure(|r| edit(r, CHEF, "sku = \"KN-200\"", "sku = \"KN-200"), CHEF, 3, &["error"]);
+}
+
+#[test]
+fn unclosed_front_matter() {
+    expect_failure(|r| edit(r, CHEF, "weight = -1\n+++", "weight = -1\n"), CHEF, 1, &["closing `+++`"]);
+}
+
+#[test]
+fn missing_required_field() {
+    expect_failure(|r| edit(r, CHEF, "sku = \"KN-200\"\n", ""), CHEF, 2, &["missing field `sku`"]);
+}
+
+#[test]
+fn unknown_key_with_suggestion() {
+    expect_failure(
+        |r| edit(r, CHEF, "summary = ", "sumary = "),
+        CHEF,
+        9,
+        &["unknown field `sumary`", "did you mean `summary`?"],
+    );
+}
+
+#[test]
+fn price_with_a_comma() {
+    expect_failure(|r| edit(r, CHEF, "\"79.00\"", "\"12,50\""), CHEF, 4, &["decimal separator", "\"12.50\""]);
+}
+
+#[test]
+fn negative_price() {
+    expect_failure(|r| edit(r, CHEF, "\"79.00\"", "\"-3\""), CHEF, 4, &["cannot be negative"]);
+}
+
+#[test]
+fn price_with_too_many_decimals() {
+    expect_failure(|r| edit(r, CHEF, "\"79.00\"", "\"1.999\""), CHEF, 4, &["EUR has 2 decimal places"]);
+}
+
+#[test]
+fn price_that_is_not_a_number() {
+    expect_failure(|r| edit(r, CHEF, "\"79.00\"", "\"abc\""), CHEF, 4, &["not a price"]);
+}
+
+#[test]
+fn price_as_a_float() {
+    expect_failure(|r| edit(r, CHEF, "\"79.00\"", "79.0"), CHEF, 4, &["must be a string", "price = \"79.0\""]);
+}
+
+#[test]
+fn duplicate_sku() {
+    expect_failure(
+        |r| edit(r, "products/rain-shell.md", "\"RS-10\"", "\"KN-200\""),
+        "products/rain-shell.md",
+        3,
+        &["SKU `KN-200` is already used by products/chef-knife.md"],
+    );
+}
+
+#[test]
+fn duplicate_slug() {
+    expect_failure(
+        |r| edit(r, "products/rain-shell.md", "category = ", "slug = \"chef-knife\"\ncategory = "),
+        "products/rain-shell.md",
+        5,
+        &["slug `chef-knife` is already used"],
+    );
+}
+
+#[test]
+fn image_that_does_not_exist() {
+    expect_failure(
+        |r| edit(r, "products/enamel-mug.md", "\"mug.png\"", "\"mugg.png\""),
+        "products/enamel-mug.md",
+        7,
+        &["image `mugg.png` does not exist", "static/images/mugg.png"],
+    );
+}
+
+#[test]
+fn unknown_availability() {
+    expect_failure(
+        |r| edit(r, CHEF, "\"preorder\"", "\"pre-order\""),
+        CHEF,
+        7,
+        &["unknown availability `pre-order`", "did you mean \"preorder\"?"],
+    );
+}
+
+#[test]
+fn file_that_is_not_utf8() {
+    expect_failure(
+        |r| {
+            let path = r.join(CHEF);
+            let mut bytes = std::fs::read(&path).unwrap();
+            let at = bytes.windows(5).position(|w| w == b"Sharp").unwrap();
+            bytes[at] = 0xff;
+            std::fs::write(path, bytes).unwrap();
+        },
+        CHEF,
+        12,
+        &["not valid UTF-8"],
+    );
+}
+
+#[test]
+fn bad_shop_toml_currency_and_cohort_id() {
+    expect_failure(
+        |r| edit(r, "shop.toml", "currency = \"EUR\"", "currency = \"eur\""),
+        "shop.toml",
+        4,
+        &["unknown currency `eur`", "currency = \"EUR\""],
+    );
+    expect_failure(
+        |r| edit(r, "shop.toml", "id = \"kitchen\"", "id = \"Kitchen Fans\""),
+        "shop.toml",
+        29,
+        &["may only use a-z, 0-9 and -"],
+    );
+}
+
+#[test]
+fn many_problems_are_reported_in_one_run() {
+    let shop = copy_fixture("basic");
+    edit(shop.path(), CHEF, "\"79.00\"", "\"abc\"");
+    edit(shop.path(), "products/rain-shell.md", "summary = ", "sumary = ");
+    edit(shop.path(), "products/enamel-mug.md", "\"out_of_stock\"", "\"sold\"");
+    let (code, _, stderr) = run(&["build", "--root", shop.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    for place in ["products/chef-knife.md:4", "products/rain-shell.md:8", "products/enamel-mug.md:8"] {
+        assert!(stderr.contains(place), "missing {place} in\n{stderr}");
+    }
+    assert!(stderr.contains("3 problems found"), "{stderr}");
+}
+
+#[test]
+fn cohort_table_cannot_change_the_price() {
+    expect_failure(
+        |r| {
+            edit(
+                r,
+                "products/hiking-boot/index.md",
+                "badge = \"Trail pick\"",
+                "badge = \"Trail pick\"\nprice = \"99.00\"",
+            )
+        },
+        "products/hiking-boot/index.md",
+        20,
+        &["cohort `outdoor` cannot change `price`", "every cohort sees the same price"],
+    );
+}
+
+#[test]
+fn cohort_table_for_an_unknown_cohort() {
+    expect_failure(
+        |r| edit(r, "products/hiking-boot/index.md", "[cohort.outdoor]", "[cohort.outdoors]"),
+        "products/hiking-boot/index.md",
+        17,
+        &["there is no cohort `outdoors`", "did you mean [cohort.outdoor]?"],
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let (code, _, _) = run(&["build", "--no-such-flag"]);
+    assert_eq!(code, 2);
+    let (code, _, _) = run(&["frobnicate"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn missing_shop_toml_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(&["build", "--root", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("shop.toml") && stderr.contains("cannot read"), "{stderr}");
+}

@@ -1,0 +1,257 @@
+//! The generator's output on fixture shops: pages, titles, prices, links, JSON-LD, sitemap,
+//! drafts, determinism, atomicity, escaping of hostile content, both template engines.
+
+mod common;
+use common::*;
+use std::path::Path;
+
+#[test]
+fn basic_shop_pages_exist_with_titles_prices_and_links() {
+    let shop = copy_fixture("basic");
+    let out = shop.path().join("public");
+    build_ok(shop.path(), &out);
+    for page in [
+        "index.html",
+        "products/hiking-boot/index.html",
+        "products/enamel-mug/index.html",
+        "categories/kitchen/index.html",
+        "categories/shoes/index.html",
+        "tags/outdoor/index.html",
+        "pages/about/index.html",
+        "404.html",
+        "sitemap.xml",
+        "robots.txt",
+        ".well-known/gpc.json",
+        "style.css",
+        "images/mug.png",
+        "products/hiking-boot/boot.png",
+    ] {
+        assert!(out.join(page).is_file(), "{page} missing");
+    }
+    let boot = read(&out.join("products/hiking-boot/index.html"));
+    assert!(boot.contains("<title>Hiking Boot · Test Shop</title>"), "{boot}");
+    assert!(boot.contains("<h1>Hiking Boot</h1>"));
+    assert!(boot.contains("€129.00") && boot.contains("€149.00"), "price and compare-at price shown");
+    assert!(boot.contains("href=\"https://buy.stripe.com/test_boot\""), "buy link");
+    assert!(boot.contains("<img src=\"/products/hiking-boot/boot.png\" alt=\"A brown leather hiking boot\""));
+    assert!(boot.contains("<link rel=\"canonical\" href=\"https://test.example.com/products/hiking-boot/\">"));
+    assert!(boot.contains("<meta property=\"product:price:amount\" content=\"129.00\">"));
+    assert!(boot.contains("<meta property=\"product:price:currency\" content=\"EUR\">"));
+    assert!(
+        boot.contains(
+            "<meta property=\"og:image\" content=\"https://test.example.com/products/hiking-boot/boot.png\">"
+        )
+    );
+    assert!(boot.contains("<h2 id=\"specifications\">Specifications</h2>"), "heading ids");
+    assert!(boot.contains("<table>"), "tables");
+    assert!(!boot.contains("<script src=\"http"), "no third-party scripts");
+
+    let ld = jsonld(&boot);
+    assert_eq!(ld.len(), 1);
+    let p = &ld[0];
+    assert_eq!(p["@type"], "Product");
+    assert_eq!(p["name"], "Hiking Boot");
+    assert_eq!(p["sku"], "HB-001");
+    assert_eq!(p["offers"]["price"], "129.00");
+    assert_eq!(p["offers"]["priceCurrency"], "EUR");
+    assert_eq!(p["offers"]["availability"], "https://schema.org/InStock");
+    assert_eq!(p["image"][0], "https://test.example.com/products/hiking-boot/boot.png");
+
+    let mug = read(&out.join("products/enamel-mug/index.html"));
+    assert_eq!(jsonld(&mug)[0]["offers"]["availability"], "https://schema.org/OutOfStock");
+    assert!(
+        mug.contains("A mug that survives the campfire and the dishwasher."),
+        "summary falls back to the first paragraph"
+    );
+    assert_eq!(jsonld(&mug)[0]["description"], "A mug that survives the campfire and the dishwasher.");
+    assert!(!mug.contains("Buy now"), "no buy button without buy_url");
+
+    let kitchen = read(&out.join("categories/kitchen/index.html"));
+    let first_knife = kitchen.find("Chef&#39;s Knife").expect("knife listed");
+    let first_mug = kitchen.find("Enamel Mug").expect("mug listed");
+    assert!(first_knife < first_mug, "weight -1 sorts first");
+    assert!(kitchen.contains("href=\"/products/enamel-mug/\""));
+    for link in attribute_values(&read(&out.join("index.html")), "href") {
+        if let Some(path) = link.strip_prefix('/') {
+            let file =
+                if path.is_empty() || path.ends_with('/') { format!("{path}index.html") } else { path.to_string() };
+            assert!(out.join(&file).is_file(), "home links to {link}, which does not exist");
+        }
+    }
+}
+
+fn attribute_values(html: &str, attr: &str) -> Vec<String> {
+    let needle = format!(" {attr}=\"");
+    html.match_indices(&needle)
+        .map(|(i, _)| html[i + needle.len()..].split('"').next().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn sitemap_lists_every_default_page_and_no_draft() {
+    let shop = copy_fixture("basic");
+    let out = shop.path().join("public");
+    build_ok(shop.path(), &out);
+    let sitemap = read(&out.join("sitemap.xml"));
+    for url in [
+        "https://test.example.com/",
+        "https://test.example.com/products/hiking-boot/",
+        "https://test.example.com/products/chef-knife/",
+        "https://test.example.com/categories/outerwear/",
+        "https://test.example.com/tags/hiking/",
+        "https://test.example.com/pages/shipping/",
+    ] {
+        assert!(sitemap.contains(&format!("<loc>{url}</loc>")), "{url} not in sitemap");
+    }
+    let every_page: Vec<String> = tree(&out)
+        .keys()
+        .filter(|p| p.ends_with("index.html") && !p.starts_with("c/") && !p.starts_with("preferences/"))
+        .map(|p| format!("https://test.example.com/{}", p.trim_end_matches("index.html")))
+        .collect();
+    for url in &every_page {
+        assert!(sitemap.contains(&format!("<loc>{url}</loc>")), "{url} is a page but not in the sitemap");
+    }
+    assert_eq!(sitemap.matches("<loc>").count(), every_page.len());
+    assert!(!sitemap.contains("/c/") && !sitemap.contains("_cohort"));
+    assert!(!sitemap.contains("secret-prototype"));
+    assert!(!out.join("products/secret-prototype").exists(), "drafts are not built by default");
+    let robots = read(&out.join("robots.txt"));
+    assert!(robots.contains("Disallow: /c/") && robots.contains("Disallow: /_cohort/"));
+    assert!(robots.contains("Sitemap: https://test.example.com/sitemap.xml"));
+
+    let (code, _, err) = run(&[
+        "build",
+        "--root",
+        shop.path().to_str().unwrap(),
+        "--drafts",
+        "-o",
+        shop.path().join("with-drafts").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(shop.path().join("with-drafts/products/secret-prototype/index.html").is_file(), "--drafts builds drafts");
+}
+
+#[test]
+fn builds_are_deterministic() {
+    let shop = copy_fixture("basic");
+    let a = shop.path().join("a");
+    let b = shop.path().join("b");
+    build_ok(shop.path(), &a);
+    let (code, _, err) =
+        run(&["build", "--root", shop.path().to_str().unwrap(), "-o", b.to_str().unwrap(), "--jobs", "1"]);
+    assert_eq!(code, 0, "{err}");
+    let (ta, tb) = (tree(&a), tree(&b));
+    assert_eq!(ta.keys().collect::<Vec<_>>(), tb.keys().collect::<Vec<_>>());
+    for (path, bytes) in &ta {
+        assert!(tb[path] == *bytes, "{path} differs between two builds");
+    }
+}
+
+#[test]
+fn a_failed_build_leaves_the_previous_output_untouched() {
+    let shop = copy_fixture("basic");
+    let out = shop.path().join("public");
+    build_ok(shop.path(), &out);
+    let before = tree(&out);
+    // A template error is found only while rendering, after some pages may be written.
+    std::fs::create_dir_all(shop.path().join("templates")).unwrap();
+    std::fs::write(
+        shop.path().join("templates/product.html"),
+        "{% extends \"base.html\" %}{% block content %}{{ product.nope.deeper }}{% endblock %}",
+    )
+    .unwrap();
+    let (code, _, stderr) = run(&["build", "--root", shop.path().to_str().unwrap()]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("product.html"), "names the template: {stderr}");
+    assert!(stderr.contains("while rendering /products/"), "names the page: {stderr}");
+    assert_eq!(tree(&out), before);
+    assert!(!shop.path().join(".public.cohort-tmp").exists(), "staging folder removed");
+}
+
+#[test]
+fn hostile_content_is_escaped_everywhere() {
+    let shop = copy_fixture("basic");
+    let evil = "</script><script>alert(1)</script> \"quoted\" & 'single' Ünïcødé 雪";
+    std::fs::write(
+        shop.path().join("products/evil.md"),
+        format!(
+            "+++\ntitle = {t}\nsku = \"EV-1\"\nprice = \"5.00\"\ncategory = \"kitchen\"\ntags = [{t}, \"ok\"]\nsummary = {t}\n+++\nBody.\n",
+            t = toml_string(evil)
+        ),
+    )
+    .unwrap();
+    let out = shop.path().join("public");
+    build_ok(shop.path(), &out);
+    for (path, bytes) in tree(&out) {
+        if path.ends_with(".html") {
+            let html = String::from_utf8(bytes).unwrap();
+            assert!(!html.contains("<script>alert(1)"), "{path} lets the script through");
+            assert!(!html.contains("\"quoted\" &"), "{path} has unescaped quotes");
+        }
+    }
+    let page = read(&out.join("products/evil/index.html"));
+    assert!(page.contains("&lt;&#x2f;script&gt;") || page.contains("&lt;/script&gt;"), "title escaped in HTML");
+    assert!(page.contains("Ünïcødé 雪"), "Unicode kept");
+    let ld = jsonld(&page);
+    assert_eq!(ld[0]["name"], evil, "JSON-LD parses and round-trips the title");
+    assert_eq!(ld[0]["description"], evil);
+    let tag_page = out
+        .join("tags")
+        .read_dir()
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().contains("alert"));
+    assert!(tag_page.is_some(), "the hostile tag gets a slugified listing");
+}
+
+fn toml_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+#[test]
+fn a_tera_theme_renders_the_same_data() {
+    let shop = copy_fixture("basic");
+    copy_dir(&repo().join("tests/themes/plain-tera"), &shop.path().join("themes/plain-tera"));
+    let toml = read(&shop.path().join("shop.toml"))
+        .replace("currency = \"EUR\"", "currency = \"EUR\"\ntheme = \"plain-tera\"");
+    std::fs::write(shop.path().join("shop.toml"), toml).unwrap();
+    let out = shop.path().join("public");
+    build_ok(shop.path(), &out);
+    let boot = read(&out.join("products/hiking-boot/index.html"));
+    assert!(boot.contains("<h1>Hiking Boot</h1>"), "{boot}");
+    assert!(boot.contains("€129.00"));
+    assert_eq!(jsonld(&boot)[0]["sku"], "HB-001");
+    let home = read(&out.join("index.html"));
+    assert!(home.contains("data-cohort-slot=\"picks\""), "slots work in tera: {home}");
+    assert!(out.join("c/outdoor/index.html").is_file());
+    assert!(read(&out.join("categories/kitchen/index.html")).contains("Enamel Mug"));
+}
+
+#[test]
+fn init_creates_a_shop_that_builds() {
+    let dir = tempfile::tempdir().unwrap();
+    let shop = dir.path().join("my-shop");
+    let (code, stdout, stderr) = run(&["init", shop.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(shop.join("shop.toml").is_file());
+    let out = shop.join("public");
+    build_ok(&shop, &out);
+    assert!(out.join("index.html").is_file());
+    assert!(read(&out.join("products/cast-iron-skillet/index.html")).contains("€49.00"));
+    let (code, _, stderr) = run(&["init", shop.to_str().unwrap()]);
+    assert_eq!(code, 1, "init refuses a non-empty folder");
+    assert!(stderr.contains("not empty"));
+}
+
+#[test]
+fn base_url_override_and_subpath() {
+    let shop = copy_fixture("basic");
+    let out = shop.path().join("public");
+    let (code, _, err) = run(&["build", "--root", shop.path().to_str().unwrap(), "-u", "https://x.example.org/shop/"]);
+    assert_eq!(code, 0, "{err}");
+    let boot = read(&out.join("products/hiking-boot/index.html"));
+    assert!(boot.contains("href=\"https://x.example.org/shop/products/hiking-boot/\""), "canonical under the sub-path");
+    assert!(boot.contains("href=\"/shop/style.css\""), "links carry the sub-path");
+    assert!(read(&out.join("sitemap.xml")).contains("<loc>https://x.example.org/shop/pages/about/</loc>"));
+    let _ = Path::new("");
+}
