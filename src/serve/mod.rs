@@ -51,6 +51,10 @@ pub fn run(options: &ServeOptions) -> Result<(), String> {
         _ => return Err("error: the server has no IP address".into()),
     };
 
+    // Watch before the first build, so nothing saved meanwhile is missed.
+    let (tx, rx) = channel();
+    let mut watcher = watch::SourceWatcher::start(&root, tx).map_err(|e| format!("error: {e}"))?;
+    let watch_root = watcher.root().to_path_buf();
     let files = Arc::new(RwLock::new(site::SiteFiles::default()));
     let hub = livereload::Hub::new();
     let build = BuildOptions { root: root.clone(), ..BuildOptions::default() };
@@ -85,9 +89,6 @@ pub fn run(options: &ServeOptions) -> Result<(), String> {
         open_browser(&url);
     }
 
-    let (tx, rx) = channel();
-    let mut watcher = watch::SourceWatcher::start(&root, tx).map_err(|e| format!("error: {e}"))?;
-    let watch_root = watcher.root().to_path_buf();
     while let Some(paths) = watch::collect(&rx) {
         watcher.refresh();
         let changes = Changes::classify(&watch_root, &paths);
