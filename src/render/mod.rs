@@ -26,7 +26,8 @@ pub struct RenderedPage {
 struct CohortView {
     id: String,
     info: Value,
-    interests: BTreeSet<String>,
+    /// Per product: whether the cohort's interests match its category or a tag.
+    hits: Vec<bool>,
     hero: Option<Value>,
     picks: Value,
     /// Rendered `picks` slot for product pages (the same on every product page).
@@ -61,6 +62,26 @@ impl<'a> Renderer<'a> {
         together: Recs,
     ) -> Result<Self, String> {
         let cards: Vec<Value> = shop.products.iter().map(|p| context::card(shop, p)).collect();
+        Self::with_cards(shop, theme, cards, featured, picks, related, together)
+    }
+
+    /// As [`Renderer::new`], with the product cards (`context::card` of every product, in
+    /// order) already computed: watch mode keeps them between rebuilds.
+    pub fn with_cards(
+        shop: &'a Shop,
+        theme: &'a Theme,
+        cards: Vec<Value>,
+        featured: &[usize],
+        picks: &[Vec<(usize, String)>],
+        related: Recs,
+        together: Recs,
+    ) -> Result<Self, String> {
+        // Slugs of each product's category and tags, to match cohort interests once per build.
+        let keys: Vec<Vec<String>> = shop
+            .products
+            .iter()
+            .map(|p| std::iter::once(&p.category).chain(&p.tags).map(|t| slugify(t)).collect())
+            .collect();
         let items = |list: &[(usize, String)]| -> Vec<Value> {
             list.iter()
                 .map(|(i, reason)| {
@@ -90,7 +111,10 @@ impl<'a> Renderer<'a> {
             cohorts.push(CohortView {
                 id: c.id.get_ref().clone(),
                 info: json!({"id": c.id.get_ref(), "label": c.label, "description": c.description}),
-                interests: c.interests.iter().map(|i| slugify(i)).collect(),
+                hits: {
+                    let interests: BTreeSet<String> = c.interests.iter().map(|i| slugify(i)).collect();
+                    keys.iter().map(|k| k.iter().any(|s| interests.contains(s))).collect()
+                },
                 hero,
                 picks: if same_as_default {
                     Value::Null
@@ -129,6 +153,11 @@ impl<'a> Renderer<'a> {
             }
         }
         Ok(r)
+    }
+
+    /// Gives the product cards back (see [`Renderer::with_cards`]).
+    pub fn into_cards(self) -> Vec<Value> {
+        self.cards
     }
 
     fn render_slot(
@@ -302,9 +331,8 @@ impl<'a> Renderer<'a> {
                 match view {
                     None => ("products", self.cards_for(default_slice)),
                     Some(v) => {
-                        let mut order: Vec<usize> =
-                            taxon.products.iter().copied().filter(|&i| self.matches(i, &v.interests)).collect();
-                        order.extend(taxon.products.iter().copied().filter(|&i| !self.matches(i, &v.interests)));
+                        let mut order: Vec<usize> = taxon.products.iter().copied().filter(|&i| v.hits[i]).collect();
+                        order.extend(taxon.products.iter().copied().filter(|&i| !v.hits[i]));
                         let slice = page_slice(&order, page, per_page);
                         if slice == default_slice {
                             ("products", Value::Null)
@@ -316,11 +344,6 @@ impl<'a> Renderer<'a> {
             }
             _ => ("slot", Value::Null),
         }
-    }
-
-    fn matches(&self, i: usize, interests: &BTreeSet<String>) -> bool {
-        let p = &self.shop.products[i];
-        interests.contains(&slugify(&p.category)) || p.tags.iter().any(|t| interests.contains(&slugify(t)))
     }
 
     fn cards_for(&self, indices: &[usize]) -> Value {

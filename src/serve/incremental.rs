@@ -162,8 +162,13 @@ struct State {
     theme: Theme,
     theme_generation: u64,
     site_json: String,
-    /// The shop of the last good build.
+    /// The shop, plan and product cards of the last good build, kept for the fast path.
     shop: Option<Shop>,
+    plan: Option<Plan>,
+    cards: Option<Vec<serde_json::Value>>,
+    /// Hash of each product of `shop`, in order.
+    hashes: Option<Vec<u64>>,
+    global: u64,
     records: HashMap<String, Record>,
     fragment_refs: HashMap<String, usize>,
 }
@@ -204,6 +209,15 @@ impl Incremental {
         changes.theme |= self.pending.theme;
         self.pending = Changes::default();
         let result = self.rebuild_inner(&changes);
+        if result.is_err()
+            && let Some(state) = self.state.as_mut()
+        {
+            // What was kept for the fast path no longer matches the files: assemble again.
+            state.shop = None;
+            state.plan = None;
+            state.cards = None;
+            state.hashes = None;
+        }
         if result.is_err() {
             self.pending.config = changes.config;
             self.pending.theme = changes.theme;
@@ -233,6 +247,15 @@ impl Incremental {
         let Some(state) = self.state.as_mut() else {
             return Err(BuildError::Io("nothing loaded".into()));
         };
+        let only_products = !full && !changes.theme && !changes.pages && changes.statics.is_empty();
+        if only_products && let Some(changed) = fast_update(state, &root, &changes.products) {
+            let result = render(state, &root, self.options.drafts, false, false, &self.files, Some(changed));
+            if result.is_err() {
+                // The kept shop is gone; the next rebuild assembles it again.
+                state.shop = None;
+            }
+            return result;
+        }
         if !full {
             if !changes.products.is_empty() {
                 update_catalog(state, &root, &changes.products);
@@ -245,7 +268,7 @@ impl Incremental {
             || changes.theme
             || !changes.statics.is_empty()
             || changes.products.iter().any(|p| p.components().count() > 2);
-        render(state, &root, self.options.drafts, copied, full || changes.theme, &self.files)
+        render(state, &root, self.options.drafts, copied, full || changes.theme, &self.files, None)
     }
 
     fn load_everything(&mut self) -> Result<(), BuildError> {
@@ -267,6 +290,10 @@ impl Incremental {
             theme_generation,
             site_json: String::new(),
             shop: None,
+            plan: None,
+            cards: None,
+            hashes: None,
+            global: 0,
             records,
             fragment_refs,
         });
@@ -318,7 +345,53 @@ fn update_catalog(state: &mut State, root: &Path, changed: &[PathBuf]) {
     state.catalog.extend(parsed);
 }
 
+/// The fast path for edits that leave the shop's shape alone (a price, a summary, a body):
+/// each changed file is a known top-level product that parses, and keeps its slug, SKU,
+/// title, category, tags, weight, date and draft flag, so the order, the listings and the
+/// plan stay as they are. The product is replaced in the kept shop; returns the indices of
+/// the changed products, or None (and changes nothing) when the full path is needed.
+fn fast_update(state: &mut State, root: &Path, changed: &[PathBuf]) -> Option<Vec<usize>> {
+    let shop = state.shop.as_ref()?;
+    state.plan.as_ref()?;
+    state.cards.as_ref()?;
+    let mut updates = Vec::new();
+    for rel in changed {
+        if rel.components().count() != 2 || rel.extension().is_none_or(|e| e != "md") || !root.join(rel).is_file() {
+            return None;
+        }
+        let old = state.catalog.get(rel)?.result.as_ref().ok()?;
+        let new = content::load_product(&state.site, root, rel, None).ok()?;
+        let same_shape = old.slug == new.slug
+            && old.sku == new.sku
+            && old.title == new.title
+            && old.category == new.category
+            && old.tags == new.tags
+            && old.weight == new.weight
+            && old.date == new.date
+            && old.draft == new.draft
+            && old.bundle.is_none();
+        if !same_shape {
+            return None;
+        }
+        let index = if new.draft { None } else { Some(shop.products.iter().position(|p| p.source == *rel)?) };
+        updates.push((rel.clone(), index, new));
+    }
+    let shop = state.shop.as_mut()?;
+    let mut indices = Vec::new();
+    for (rel, index, product) in updates {
+        let hash = product_hash(&product);
+        if let Some(i) = index {
+            shop.products[i] = product.clone();
+            indices.push(i);
+        }
+        state.catalog.insert(rel, Entry { result: Ok(product), hash });
+    }
+    Some(indices)
+}
+
 /// Assembles the shop, renders the pages whose signature changed and publishes the result.
+/// With `fast` (indices of products changed in place by [`fast_update`]), the kept shop,
+/// plan and cards are reused and only pages that can show those products are considered.
 fn render(
     state: &mut State,
     root: &Path,
@@ -326,35 +399,66 @@ fn render(
     copied: bool,
     theme_changed: bool,
     files: &Arc<RwLock<SiteFiles>>,
+    fast: Option<Vec<usize>>,
 ) -> Result<Outcome, BuildError> {
-    let mut products = Vec::with_capacity(state.catalog.len());
-    let mut diags = Vec::new();
-    for entry in state.catalog.values() {
-        match &entry.result {
-            Ok(p) => products.push(p.clone()),
-            Err(ds) => diags.extend(ds.iter().cloned()),
+    let mut timer = Timer::new();
+    let kept = match &fast {
+        Some(_) => match (state.shop.take(), state.plan.take(), state.cards.take()) {
+            (Some(shop), Some(plan), Some(cards)) => Some((shop, plan, cards)),
+            _ => return Err(BuildError::Io("internal: nothing kept for the fast path".into())),
+        },
+        None => None,
+    };
+    let (shop, kept_plan, kept_cards) = match kept {
+        Some((shop, plan, cards)) => (shop, Some(plan), Some(cards)),
+        None => {
+            let mut products = Vec::with_capacity(state.catalog.len());
+            let mut diags = Vec::new();
+            for entry in state.catalog.values() {
+                match &entry.result {
+                    Ok(p) => products.push(p.clone()),
+                    Err(ds) => diags.extend(ds.iter().cloned()),
+                }
+            }
+            let (pages, page_diags) = state.pages.clone();
+            diags.extend(page_diags);
+            timer.mark("collect");
+            let shop = Shop::assemble(root, state.site.clone(), products, pages, &state.stray, diags, drafts)
+                .map_err(BuildError::Invalid)?;
+            (shop, None, None)
         }
-    }
-    let (pages, page_diags) = state.pages.clone();
-    diags.extend(page_diags);
-    let shop = Shop::assemble(root, state.site.clone(), products, pages, &state.stray, diags, drafts)
-        .map_err(BuildError::Invalid)?;
+    };
 
+    timer.mark("assemble");
     let site_value = context::site(&shop, &state.theme.name);
     let site_json = serde_json::to_string(&site_value).unwrap_or_default();
     if site_json != state.site_json || theme_changed {
         state.theme.engine.add_global("site", &site_value);
     }
-    let plan = Plan::new(&shop, |t| state.theme.templates.contains_key(t));
+    timer.mark("site global");
+    let plan = match kept_plan {
+        Some(plan) => plan,
+        None => Plan::new(&shop, |t| state.theme.templates.contains_key(t)),
+    };
+    timer.mark("plan");
     let (featured, cohort_picks) = build::picks(&shop);
     let (related, together) = build::recommendations(&shop);
 
+    timer.mark("picks+recs");
     // Signatures: a page renders again only when one of them changed.
-    let hashes: Vec<u64> = shop
-        .products
-        .iter()
-        .map(|p| state.catalog.get(&p.source).map_or_else(|| product_hash(p), |e| e.hash))
-        .collect();
+    let hashes: Vec<u64> = match (&fast, state.hashes.take()) {
+        (Some(changed), Some(mut hashes)) if hashes.len() == shop.products.len() => {
+            for &i in changed {
+                hashes[i] = product_hash(&shop.products[i]);
+            }
+            hashes
+        }
+        _ => shop
+            .products
+            .iter()
+            .map(|p| state.catalog.get(&p.source).map_or_else(|| product_hash(p), |e| e.hash))
+            .collect(),
+    };
     let list = |l: &[(usize, String)]| -> Vec<(u64, String)> {
         l.iter().map(|(i, r)| (hashes.get(*i).copied().unwrap_or(0), r.clone())).collect()
     };
@@ -365,35 +469,72 @@ fn render(
         featured.iter().map(|&i| hashes.get(i).copied().unwrap_or(0)).collect::<Vec<_>>(),
         cohort_picks.iter().map(|l| list(l)).collect::<Vec<_>>(),
     ));
-    let taxon_hash =
-        |t: &content::Taxon| hash_of(&(&t.name, &t.slug, t.products.iter().map(|&i| hashes[i]).collect::<Vec<_>>()));
-    let category_hashes: Vec<u64> = shop.categories.iter().map(taxon_hash).collect();
-    let tag_hashes: Vec<u64> = shop.tags.iter().map(taxon_hash).collect();
+    // Which pages can have changed: all of them, or on the fast path (same global) those
+    // that can show a changed product.
+    let everything = fast.is_none() || global != state.global;
+    let changed: HashSet<usize> = fast.iter().flatten().copied().collect();
+    let shows_changed = |l: &[(usize, String)]| l.iter().any(|(i, _)| changed.contains(i));
+    let taxa_changed = |taxa: &[content::Taxon]| -> Vec<bool> {
+        taxa.iter().map(|t| everything || t.products.iter().any(|i| changed.contains(i))).collect()
+    };
+    let category_candidates = taxa_changed(&shop.categories);
+    let tag_candidates = taxa_changed(&shop.tags);
+    let listings = ListingKeys::new(&shop, &hashes);
+    let orders = |taxa: &[content::Taxon], wanted: &[bool]| -> Vec<Vec<Vec<usize>>> {
+        taxa.iter().zip(wanted).map(|(t, w)| if *w { listings.orders(t) } else { Vec::new() }).collect()
+    };
+    let category_orders = orders(&shop.categories, &category_candidates);
+    let tag_orders = orders(&shop.tags, &tag_candidates);
     let recs_of = |r: &Recs, i: usize| list(r.get(i).map_or(&[][..], Vec::as_slice));
+    let newest = {
+        let mut newest: Vec<usize> = (0..shop.products.len()).collect();
+        newest.sort_by(|&a, &b| shop.products[b].date.cmp(&shop.products[a].date).then(a.cmp(&b)));
+        newest.truncate(8);
+        newest.iter().map(|&i| hashes[i]).collect::<Vec<u64>>()
+    };
+    // None: not a candidate, the page stays as it is.
     let signatures: Vec<Option<u64>> = plan
         .jobs
         .iter()
         .map(|job| match job.kind {
-            PageKind::Product(i) => {
-                Some(hash_of(&(global, &job.path, hashes[i], recs_of(&related, i), recs_of(&together, i))))
-            }
-            PageKind::Category(t, n) => Some(hash_of(&(global, &job.path, "category", category_hashes[t], n))),
-            PageKind::Tag(t, n) => Some(hash_of(&(global, &job.path, "tag", tag_hashes[t], n))),
-            _ => None,
+            PageKind::Product(i) => (everything
+                || changed.contains(&i)
+                || related.get(i).is_some_and(|l| shows_changed(l))
+                || together.get(i).is_some_and(|l| shows_changed(l)))
+            .then(|| hash_of(&(global, &job.path, hashes[i], recs_of(&related, i), recs_of(&together, i)))),
+            PageKind::Category(t, n) => category_candidates[t]
+                .then(|| hash_of(&(global, &job.path, listings.page(&shop.categories[t], &category_orders[t], n)))),
+            PageKind::Tag(t, n) => tag_candidates[t]
+                .then(|| hash_of(&(global, &job.path, listings.page(&shop.tags[t], &tag_orders[t], n)))),
+            PageKind::Home => Some(hash_of(&(global, &job.path, &newest))),
+            PageKind::Page(i) => Some(hash_of(&(global, &job.path, format!("{:?}", shop.pages[i])))),
+            _ => Some(hash_of(&(global, &job.path))),
         })
         .collect();
     let dirty: Vec<usize> = (0..plan.jobs.len())
         .filter(|&j| {
-            signatures[j].is_none()
-                || state.records.get(&plan.jobs[j].path).is_none_or(|r| r.signature != signatures[j])
+            signatures[j].is_some()
+                && state.records.get(&plan.jobs[j].path).is_none_or(|r| r.signature != signatures[j])
         })
         .collect();
 
-    let renderer = Renderer::new(&shop, &state.theme, &featured, &cohort_picks, related, together)
+    timer.mark("signatures");
+    let cards = match kept_cards {
+        Some(mut cards) => {
+            for &i in &changed {
+                cards[i] = context::card(&shop, &shop.products[i]);
+            }
+            cards
+        }
+        None => shop.products.iter().map(|p| context::card(&shop, p)).collect(),
+    };
+    let renderer = Renderer::with_cards(&shop, &state.theme, cards, &featured, &cohort_picks, related, together)
         .map_err(|e| BuildError::Render(vec![e]))?;
+    timer.mark("renderer");
     let results: Vec<Result<RenderedPage, String>> =
         dirty.par_iter().map(|&j| renderer.render(&plan.jobs[j])).collect();
-    drop(renderer);
+    let cards = renderer.into_cards();
+    timer.mark("render");
     let mut rendered: HashMap<usize, RenderedPage> = HashMap::with_capacity(dirty.len());
     let mut errors = Vec::new();
     for (j, r) in dirty.iter().zip(results) {
@@ -463,6 +604,7 @@ fn render(
             removed.insert(fragment_path(&h));
         }
     }
+    timer.mark("records");
     let mut sitemap_entries: Vec<(String, Option<String>)> =
         plan.jobs.iter().filter_map(|job| build::sitemap_entry(&shop, job)).collect();
     let sitewide: HashMap<String, Bytes> = build::site_files(&shop, &mut sitemap_entries, &mut routes)
@@ -470,6 +612,7 @@ fn render(
         .map(|(path, text)| (path.to_string(), Bytes::from(text.into_bytes())))
         .collect();
 
+    timer.mark("site files");
     let inserted_paths: HashSet<&str> = inserted.iter().map(|(p, _)| p.as_str()).collect();
     let mut files_changed = inserted.len();
     {
@@ -497,10 +640,16 @@ fn render(
         site.cohorts_json = Bytes::from(serde_json::to_vec(&cohorts).unwrap_or_default());
         site.refresh_rules();
     }
+    timer.mark("publish");
     state.records = records;
+    state.global = global;
+    state.cards = Some(cards);
+    state.hashes = Some(hashes);
+    timer.report();
     state.site_json = site_json;
     let pages = plan.jobs.len();
     state.shop = Some(shop);
+    state.plan = Some(plan);
     Ok(Outcome {
         rendered: rendered_count,
         pages,
@@ -547,4 +696,89 @@ fn read_copied(shop: &Shop, theme: &Theme, root: &Path) -> Result<HashMap<String
         layer.insert(path, Bytes::from(bytes.into_owned()));
     }
     Ok(layer)
+}
+
+/// Phase timings of a rebuild, printed when `COHORT_SERVE_TIMINGS` is set (for the
+/// benchmark and for finding what got slow).
+struct Timer {
+    on: bool,
+    last: Instant,
+    phases: Vec<(&'static str, Duration)>,
+}
+
+impl Timer {
+    fn new() -> Timer {
+        Timer { on: std::env::var_os("COHORT_SERVE_TIMINGS").is_some(), last: Instant::now(), phases: Vec::new() }
+    }
+    fn mark(&mut self, phase: &'static str) {
+        if self.on {
+            let now = Instant::now();
+            self.phases.push((phase, now - self.last));
+            self.last = now;
+        }
+    }
+    fn report(&self) {
+        if self.on {
+            let parts: Vec<String> =
+                self.phases.iter().map(|(p, d)| format!("{p} {:.1}", d.as_secs_f64() * 1000.0)).collect();
+            eprintln!("  timings (ms): {}", parts.join(", "));
+        }
+    }
+}
+
+/// What a listing page shows, for its signature: the products of its default page and of
+/// each cohort's version of its `grid` slot (the cohort's interests first, as the renderer
+/// orders them), so a product's change renders again only the listing pages that show it.
+struct ListingKeys<'a> {
+    shop: &'a Shop,
+    hashes: &'a [u64],
+    interests: Vec<HashSet<String>>,
+    per_page: usize,
+}
+
+impl<'a> ListingKeys<'a> {
+    fn new(shop: &'a Shop, hashes: &'a [u64]) -> ListingKeys<'a> {
+        let interests = shop
+            .site
+            .config
+            .cohorts
+            .iter()
+            .map(|c| c.interests.iter().map(|i| content::slugify(i)).collect())
+            .collect();
+        ListingKeys { shop, hashes, interests, per_page: (*shop.site.config.paginate_by.get_ref()).max(1) }
+    }
+
+    /// Each cohort's order of the taxon's products.
+    fn orders(&self, taxon: &content::Taxon) -> Vec<Vec<usize>> {
+        let keys: Vec<Vec<String>> = taxon
+            .products
+            .iter()
+            .map(|&i| {
+                let p = &self.shop.products[i];
+                std::iter::once(&p.category).chain(&p.tags).map(|t| content::slugify(t)).collect()
+            })
+            .collect();
+        self.interests
+            .iter()
+            .map(|set| {
+                let hit: Vec<bool> = keys.iter().map(|k| k.iter().any(|s| set.contains(s))).collect();
+                let mut order: Vec<usize> =
+                    taxon.products.iter().zip(&hit).filter(|(_, h)| **h).map(|(i, _)| *i).collect();
+                order.extend(taxon.products.iter().zip(&hit).filter(|(_, h)| !**h).map(|(i, _)| *i));
+                order
+            })
+            .collect()
+    }
+
+    fn slice(&self, list: &[usize], page: usize) -> Vec<u64> {
+        let start = (page.saturating_sub(1) * self.per_page).min(list.len());
+        let end = (start + self.per_page).min(list.len());
+        list[start..end].iter().map(|&i| self.hashes[i]).collect()
+    }
+
+    fn page(&self, taxon: &content::Taxon, orders: &[Vec<usize>], page: usize) -> u64 {
+        let mut parts = vec![self.slice(&taxon.products, page)];
+        parts.extend(orders.iter().map(|o| self.slice(o, page)));
+        hash_of(&(&taxon.name, &taxon.slug, taxon.products.len(), page, parts))
+    }
 }
