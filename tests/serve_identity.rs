@@ -162,3 +162,36 @@ fn twenty_odd_edits_leave_the_served_site_identical_to_a_full_build() {
     assert!(steps.get() >= 20, "{} edits", steps.get());
     assert_identical(&s, root, "all edits");
 }
+
+#[test]
+fn a_summary_edit_in_a_larger_catalog_renders_few_pages_and_stays_identical() {
+    let shop = basic_shop();
+    let root = shop.path();
+    let categories = ["kitchen", "outerwear", "shoes", "camping"];
+    for i in 0..80 {
+        let tags = format!("\"t{}\", \"outdoor\"", i % 5);
+        let text = product(
+            &format!("Item {i:03}"),
+            &format!("IT-{i:03}"),
+            &format!("{}.00", 10 + i),
+            categories[i % 4],
+            &tags,
+            "",
+        )
+        .replace("date = 2026-11-15", &format!("date = 2026-0{}-1{}", 1 + i % 8, i % 10));
+        std::fs::write(root.join(format!("products/item-{i:03}.md")), text).unwrap();
+    }
+    let s = start(root);
+    let events = s.events();
+    events.next_named("hello");
+    edit(root, "products/item-041.md", "summary = \"About Item 041.\"", "summary = \"Edited while serving.\"");
+    events.next_named("reload").expect("a reload event");
+    s.wait_for("/products/item-041/", "the new summary", |b| b.contains("Edited while serving."));
+    let line = s.stderr().lines().find(|l| l.contains("item-041.md changed")).unwrap_or_default().to_string();
+    let counts: Vec<usize> = line
+        .split(" of ")
+        .flat_map(|part| part.split_whitespace().filter_map(|w| w.parse().ok()).collect::<Vec<usize>>())
+        .collect();
+    assert!(counts.len() >= 2 && counts[0] < counts[1] / 4, "a summary edit re-rendered too much: {line}");
+    assert_identical(&s, root, "a summary edit");
+}
