@@ -1,13 +1,15 @@
 //! `cohort build`: load → validate → plan → render (in parallel) → write (atomically).
 
-use crate::content::{LoadOptions, Shop, slugify};
+use crate::content::product::Availability;
+use crate::content::{LoadOptions, Shop};
 use crate::diagnostics::Diagnostics;
-use crate::output::{hosting, sitemap, writer::Staging};
+use crate::output::{csp, hosting, sitemap, writer::Staging};
 use crate::plan::{Job, PageKind, Plan};
+use crate::recommend;
 use crate::render::{Recs, RenderedPage, Renderer, context};
 use crate::theme::Theme;
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -70,6 +72,8 @@ pub struct Prepared {
     pub shop: Shop,
     pub theme: Theme,
     pub plan: Plan,
+    /// `data/aggregates.toml`, when the merchant has one.
+    pub aggregates: Option<recommend::Aggregates>,
 }
 
 pub fn load(options: &BuildOptions) -> Result<Prepared, BuildError> {
@@ -78,7 +82,17 @@ pub fn load(options: &BuildOptions) -> Result<Prepared, BuildError> {
     let mut theme = Theme::load(&options.root, &shop.site.config.theme).map_err(BuildError::Invalid)?;
     theme.engine.add_global("site", &context::site(&shop, &theme.name));
     let plan = Plan::new(&shop, |t| theme.templates.contains_key(t));
-    Ok(Prepared { shop, theme, plan })
+    let aggregates = load_aggregates(&options.root)?;
+    Ok(Prepared { shop, theme, plan, aggregates })
+}
+
+/// `data/aggregates.toml`, when the merchant has one.
+pub fn load_aggregates(root: &Path) -> Result<Option<recommend::Aggregates>, BuildError> {
+    recommend::load(&root.join("data/aggregates.toml")).map_err(|e| {
+        BuildError::Invalid(Diagnostics(vec![crate::diagnostics::Diagnostic::new("data/aggregates.toml", e).hint(
+            "regenerate it with `cohort aggregate --orders FILE.csv`, or delete it to recommend from the catalog alone",
+        )]))
+    })
 }
 
 pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
@@ -101,45 +115,59 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     }
 }
 
-/// Featured products (everyone's default picks) and each cohort's picks.
-pub fn picks(shop: &Shop) -> (Vec<usize>, Vec<Vec<(usize, String)>>) {
-    let n = shop.site.config.recommendations.picks;
-    let featured: Vec<usize> = (0..shop.products.len()).take(n).collect();
+/// What recommendation blocks show, computed once per build from the catalog and the
+/// anonymized aggregates (see `recommend`).
+pub struct Recommendations {
+    /// What everyone sees before choosing a cohort.
+    pub featured: Vec<(usize, String)>,
+    /// Each cohort's picks, in the order of `[[cohorts]]`.
+    pub cohort_picks: Vec<Vec<(usize, String)>>,
+    pub related: Recs,
+    pub together: Recs,
+}
+
+/// The engine's view of the catalog: one [`recommend::Item`] per product, same order.
+pub fn items(shop: &Shop) -> Vec<recommend::Item> {
+    shop.products
+        .iter()
+        .map(|p| recommend::Item {
+            sku: p.sku.clone(),
+            title: p.title.clone(),
+            category: p.category.clone(),
+            tags: p.tags.clone(),
+            text: format!("{} {} {}", p.title, p.summary, p.body_text),
+            in_stock: p.availability != Availability::OutOfStock,
+            weight: p.weight,
+            date: p.date.clone(),
+        })
+        .collect()
+}
+
+pub fn recommendations(shop: &Shop, aggregates: Option<&recommend::Aggregates>) -> Recommendations {
+    let r = &shop.site.config.recommendations;
+    let items = items(shop);
+    let texts = |recs: Vec<recommend::Rec>, label: Option<&str>| -> Vec<(usize, String)> {
+        recs.into_iter().map(|rec| (rec.index, rec.reason.text(&items, label))).collect()
+    };
+    let related = recommend::related(&items, r.related);
+    let together = recommend::bought_together(&items, aggregates, r.bought_together, &related);
+    let featured = texts(recommend::picks(&items, &[], aggregates, r.picks), None);
     let cohort_picks = shop
         .site
         .config
         .cohorts
         .iter()
-        .map(|c| {
-            let interests: Vec<String> = c.interests.iter().map(|i| slugify(i)).collect();
-            let reason = format!("Because you chose {}", c.label);
-            shop.products
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| {
-                    interests.contains(&slugify(&p.category)) || p.tags.iter().any(|t| interests.contains(&slugify(t)))
-                })
-                .take(n)
-                .map(|(i, _)| (i, reason.clone()))
-                .collect()
-        })
+        .map(|c| texts(recommend::picks(&items, &c.interests, aggregates, r.picks), Some(&c.label)))
         .collect();
-    (featured, cohort_picks)
-}
-
-/// Related and bought-together lists per product.
-pub fn recommendations(shop: &Shop) -> (Recs, Recs) {
-    let _ = shop;
-    (Vec::new(), Vec::new())
+    let to_texts = |all: Vec<Vec<recommend::Rec>>| -> Recs { all.into_iter().map(|list| texts(list, None)).collect() };
+    Recommendations { featured, cohort_picks, related: to_texts(related), together: to_texts(together) }
 }
 
 /// Renders every planned page into a staging folder and swaps it in as `output`.
 pub fn write_site(prepared: &Prepared, output: &Path, progress: bool) -> Result<BuildReport, BuildError> {
-    let Prepared { shop, theme, plan } = prepared;
-    let (featured, cohort_picks) = picks(shop);
-    let (related, together) = recommendations(shop);
-    let renderer = Renderer::new(shop, theme, &featured, &cohort_picks, related, together)
-        .map_err(|e| BuildError::Render(vec![e]))?;
+    let Prepared { shop, theme, plan, .. } = prepared;
+    let recs = recommendations(shop, prepared.aggregates.as_ref());
+    let renderer = Renderer::new(shop, theme, &recs).map_err(|e| BuildError::Render(vec![e]))?;
     let staging = Staging::new(output)
         .map_err(|e| BuildError::Io(format!("cannot create a folder beside {}: {e}", output.display())))?;
     let result = render_into(shop, theme, plan, &renderer, &staging, progress);
@@ -229,19 +257,38 @@ pub fn bundle_files(shop: &Shop, slug: &str, dir: &Path) -> Vec<(String, crate::
 pub fn site_files(
     shop: &Shop,
     sitemap_entries: &mut [(String, Option<String>)],
-    variant_routes: &mut [(String, String)],
+    variant_routes: &mut Vec<(String, String)>,
+    script_hashes: &BTreeSet<String>,
 ) -> Vec<(&'static str, String)> {
     variant_routes.sort();
     sitemap_entries.sort();
     let site = &shop.site;
-    let mut out = vec![("sitemap.xml", sitemap::sitemap(site, sitemap_entries)), ("robots.txt", sitemap::robots(site))];
+    // The runtime is written after the static files so a static file cannot replace what the
+    // consent-UI hash covers.
+    let mut out = vec![
+        ("cohort.js", crate::runtime::script().to_string()),
+        ("sitemap.xml", sitemap::sitemap(site, sitemap_entries)),
+        ("robots.txt", sitemap::robots(site)),
+    ];
     if site.config.privacy.honor_gpc {
         out.push((".well-known/gpc.json", sitemap::gpc(site)));
     }
-    out.push(("_headers", hosting::headers(site)));
-    out.push(("_redirects", hosting::redirects(site, &variant_routes.to_vec())));
+    let policy = csp::policy(site, script_hashes);
+    out.push(("_headers", hosting::headers(site, variant_routes, &policy)));
+    out.push(("_redirects", hosting::redirects(site, variant_routes)));
     out
 }
+
+/// The CSP hashes of the inline scripts of a rendered page and its variants.
+pub fn script_hashes(page: &RenderedPage) -> Vec<String> {
+    let mut scripts = csp::inline_script_hashes(&page.html);
+    for (_, html) in &page.variants {
+        scripts.extend(csp::inline_script_hashes(html));
+    }
+    scripts
+}
+/// A rendered page (its HTML already written), its job, and its inline scripts' CSP hashes.
+type PageResult<'a> = Result<(RenderedPage, &'a Job, Vec<String>), String>;
 
 fn render_into(
     shop: &Shop,
@@ -259,11 +306,12 @@ fn render_into(
         );
         bar
     });
-    let results: Vec<Result<(RenderedPage, &Job), String>> = plan
+    let results: Vec<PageResult> = plan
         .jobs
         .par_iter()
         .map(|job| {
             let page = renderer.render(job)?;
+            let scripts = script_hashes(&page);
             staging.write(&page.file, page.html.as_bytes()).map_err(|e| format!("cannot write {}: {e}", page.file))?;
             for (file, html) in &page.variants {
                 staging.write(file, html.as_bytes()).map_err(|e| format!("cannot write {file}: {e}"))?;
@@ -271,7 +319,7 @@ fn render_into(
             if let Some(bar) = &bar {
                 bar.inc(1);
             }
-            Ok((RenderedPage { html: String::new(), ..page }, job))
+            Ok((RenderedPage { html: String::new(), ..page }, job, scripts))
         })
         .collect();
     if let Some(bar) = bar {
@@ -281,13 +329,15 @@ fn render_into(
     let mut fragments: BTreeMap<String, String> = BTreeMap::new();
     let mut all_routes = Vec::new();
     let mut sitemap_entries = Vec::new();
+    let mut all_scripts = BTreeSet::new();
     let mut pages = 0;
     let mut variants = 0;
     for r in results {
         match r {
             Err(e) => errors.push(e),
-            Ok((page, job)) => {
+            Ok((page, job, scripts)) => {
                 pages += 1;
+                all_scripts.extend(scripts);
                 variants += page.variants.len();
                 all_routes.extend(variant_routes(&page, job));
                 fragments.extend(page.fragments);
@@ -319,9 +369,15 @@ fn render_into(
         }
         static_files += 1;
     }
-    for (path, text) in site_files(shop, &mut sitemap_entries, &mut all_routes) {
+    for (path, text) in site_files(shop, &mut sitemap_entries, &mut all_routes, &all_scripts) {
         staging.write(path, text.as_bytes()).map_err(io)?;
     }
+    renderer.consent_ui.save_record(&shop.root).map_err(|e| {
+        BuildError::Io(format!(
+            "cannot write the consent UI record in {}: {e}",
+            shop.root.join("consent-records/ui").display()
+        ))
+    })?;
     Ok(BuildReport {
         output: PathBuf::new(),
         pages,

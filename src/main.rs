@@ -22,6 +22,8 @@ enum Command {
     Serve(cmd::serve::ServeArgs),
     /// Run the consent endpoint (receipts with no identifier in them)
     ConsentServer(cmd::consent::ConsentArgs),
+    /// Print the routing and header configuration for a host
+    Hosting(cmd::hosting::HostingArgs),
     /// Turn an order export into anonymized counts for recommendations
     Aggregate(cmd::aggregate::AggregateArgs),
 }
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args),
         Command::ConsentServer(args) => cmd::consent::run(args),
         Command::Aggregate(args) => cmd::aggregate::run(args),
+        Command::Hosting(args) => cmd::hosting::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

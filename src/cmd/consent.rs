@@ -1,9 +1,89 @@
-//! `cohort consent-server` (placeholder until the consent issue lands).
+//! `cohort consent-server`: the consent endpoint of SPEC section 7 (see `cohort::consent`).
+//! Turns the command line into a [`ServerConfig`], prints the bound address as the first
+//! line on stdout (so `--bind 127.0.0.1:0` is usable by scripts and tests), then serves
+//! until SIGTERM or SIGINT.
+
 use super::{CmdResult, Failure};
+use crate::consent::api::{ApiConfig, DEFAULT_K, DEFAULT_RETENTION_DAYS};
+use crate::consent::http::Timeouts;
+use crate::consent::server::{self, ServerConfig};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
-pub struct ConsentArgs {}
+pub struct ConsentArgs {
+    /// SQLite database file (created if missing)
+    #[arg(long, value_name = "FILE")]
+    pub db: PathBuf,
+    /// Address to listen on; port 0 picks a free port (the bound address is printed)
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    pub bind: String,
+    /// Origin allowed to call the API from a browser, e.g. https://shop.example.com (repeatable)
+    #[arg(long = "allow-origin", value_name = "ORIGIN", required = true, num_args = 1..)]
+    pub allow_origin: Vec<String>,
+    /// Days a receipt is kept after the day it was recorded
+    #[arg(long, default_value_t = DEFAULT_RETENTION_DAYS, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub retention_days: u32,
+    /// Counts below k are reported as null by GET /v1/stats
+    #[arg(long, default_value_t = DEFAULT_K)]
+    pub k: u64,
+    /// Requests per minute per client address; 0 turns the limit off
+    #[arg(long, value_name = "PER_MINUTE", default_value_t = 60)]
+    pub rate_limit: u32,
+    /// Length of the rate-limit window in seconds (for tests; the limit counts per window)
+    #[arg(long, default_value_t = 60, hide = true, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub rate_window_secs: u64,
+    /// Seconds a client may take to send one request (head and body)
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub read_timeout: u64,
+    /// Seconds between deletions of expired receipts while running
+    #[arg(long, default_value_t = 3600, hide = true, value_parser = clap::value_parser!(u64).range(1..))]
+    pub purge_every_secs: u64,
+}
 
-pub fn run(_args: ConsentArgs) -> CmdResult {
-    Err(Failure::new("consent-server: not built yet"))
+fn check_origin(origin: &str) -> Result<(), Failure> {
+    let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
+        && origin.split_once("://").is_some_and(|(_, host)| {
+            !host.is_empty() && !host.contains('/') && host.bytes().all(|b| b.is_ascii_graphic())
+        });
+    if ok && origin != "*" {
+        Ok(())
+    } else {
+        Err(Failure::usage(format!(
+            "--allow-origin {origin:?}: give an origin as a browser sends it, scheme://host[:port] \
+             with no path or trailing slash, e.g. https://shop.example.com (no wildcard)"
+        )))
+    }
+}
+
+pub fn run(args: ConsentArgs) -> CmdResult {
+    for origin in &args.allow_origin {
+        check_origin(origin)?;
+    }
+    let config = ServerConfig {
+        db: args.db,
+        bind: args.bind,
+        api: ApiConfig {
+            prefix: "/v1".to_string(),
+            allow_origins: args.allow_origin,
+            retention_days: args.retention_days,
+            k: args.k,
+        },
+        rate_limit: args.rate_limit,
+        rate_window: Duration::from_secs(args.rate_window_secs),
+        timeouts: Timeouts {
+            idle: Duration::from_secs(args.read_timeout.saturating_mul(3)),
+            request: Duration::from_secs(args.read_timeout),
+            write: Duration::from_secs(args.read_timeout),
+        },
+        max_connections: ServerConfig::default_max_connections(),
+        purge_every: Duration::from_secs(args.purge_every_secs),
+    };
+    server::run(config, |addr| {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "listening on http://{addr}");
+        let _ = out.flush();
+    })
+    .map_err(Failure::new)
 }

@@ -4,6 +4,7 @@
 pub mod aggregate;
 pub mod build;
 pub mod consent;
+pub mod hosting;
 pub mod init;
 pub mod serve;
 

@@ -1,1 +1,18 @@
-//! The consent endpoint (SPEC section 7).
+//! The consent endpoint (SPEC section 7): receipts that prove which consent wording a visitor
+//! agreed to, with no identifier of the visitor anywhere.
+//!
+//! The pieces, one concern each:
+//! - [`api`]: the handler. No I/O of its own: a request value and a [`store::Store`] in, a
+//!   response value out, so `cohort consent-server` and `cohort serve` can both mount it.
+//! - [`store`]: SQLite (WAL, `synchronous=FULL`), schema migrations, group commit.
+//! - [`limits`]: the per-client rate limit, held in memory for one window only.
+//! - [`http`]: a small, strict HTTP/1.1 reader with size and time bounds.
+//! - [`server`]: the listener, connection threads, retention thread and graceful shutdown.
+//! - [`days`]: UTC day arithmetic (`YYYY-MM-DD`) without a date crate.
+
+pub mod api;
+pub mod days;
+pub mod http;
+pub mod limits;
+pub mod server;
+pub mod store;

@@ -7,6 +7,7 @@ pub mod context;
 use crate::cohorts::{fragment_hash, invariance, slots};
 use crate::content::{Shop, slugify};
 use crate::plan::{Job, PageKind, listing_path, page_count};
+use crate::runtime;
 use crate::theme::Theme;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -48,21 +49,16 @@ pub struct Renderer<'a> {
     together: Recs,
     guard: invariance::Reference,
     variant_kinds: BTreeSet<String>,
+    /// The banner and preferences wording every page shows, and their hash.
+    pub consent_ui: runtime::ConsentUi,
 }
 
 impl<'a> Renderer<'a> {
-    /// Prepares everything pages share. `picks` holds each cohort's pick list, in the order
-    /// of `shop.site.config.cohorts`; `featured` is what everyone sees by default.
-    pub fn new(
-        shop: &'a Shop,
-        theme: &'a Theme,
-        featured: &[usize],
-        picks: &[Vec<(usize, String)>],
-        related: Recs,
-        together: Recs,
-    ) -> Result<Self, String> {
+    /// Prepares everything pages share: product cards, each cohort's picks (in the order of
+    /// `[[cohorts]]`) and the featured list everyone sees by default.
+    pub fn new(shop: &'a Shop, theme: &'a Theme, recs: &crate::build::Recommendations) -> Result<Self, String> {
         let cards: Vec<Value> = shop.products.iter().map(|p| context::card(shop, p)).collect();
-        Self::with_cards(shop, theme, cards, featured, picks, related, together)
+        Self::with_cards(shop, theme, cards, recs)
     }
 
     /// As [`Renderer::new`], with the product cards (`context::card` of every product, in
@@ -71,11 +67,10 @@ impl<'a> Renderer<'a> {
         shop: &'a Shop,
         theme: &'a Theme,
         cards: Vec<Value>,
-        featured: &[usize],
-        picks: &[Vec<(usize, String)>],
-        related: Recs,
-        together: Recs,
+        recs: &crate::build::Recommendations,
     ) -> Result<Self, String> {
+        let featured: Vec<usize> = recs.featured.iter().map(|(i, _)| *i).collect();
+        let picks = &recs.cohort_picks;
         // Slugs of each product's category and tags, to match cohort interests once per build.
         let keys: Vec<Vec<String>> = shop
             .products
@@ -91,12 +86,11 @@ impl<'a> Renderer<'a> {
                 })
                 .collect()
         };
-        let default_list: Vec<(usize, String)> =
-            featured.iter().map(|&i| (i, "One of our most popular products".to_string())).collect();
+        let default_list = &recs.featured;
         let default_picks = json!({
             "title": "Popular right now",
             "reason": "Everyone sees these until they choose a preference; nothing about you is used.",
-            "products": items(&default_list),
+            "products": items(default_list),
         });
         let default_hero = context::default_hero(shop);
         let mut cohorts = Vec::new();
@@ -135,11 +129,25 @@ impl<'a> Renderer<'a> {
             cohorts,
             default_picks,
             default_product_picks: None,
-            related,
-            together,
+            related: recs.related.clone(),
+            together: recs.together.clone(),
             guard: invariance::Reference::new(shop),
             variant_kinds: shop.site.page_variant_kinds().map(str::to_string).collect(),
+            consent_ui: runtime::ConsentUi::default(),
         };
+        // The consent UI is rendered once, with only the `site` global, so every page shows
+        // the same bytes and the hash proves what was shown.
+        let partial = |name: &str| -> Result<String, String> {
+            if theme.engine.has(name) {
+                theme.engine.render(name, &json!({})).map_err(|e| format!("while rendering {name}: {e}"))
+            } else {
+                Ok(String::new())
+            }
+        };
+        r.consent_ui = runtime::ConsentUi::new(
+            partial("partials/consent-banner.html")?,
+            partial("partials/consent-choices.html")?,
+        );
         // The product-page picks block does not depend on the product: render it once.
         if r.theme.slots.get("product").is_some_and(|s| s.iter().any(|n| n == "picks")) {
             let base = json!({"page": {"kind": "product"}});
@@ -386,6 +394,17 @@ impl<'a> Renderer<'a> {
         });
         let mut ctx = json!({});
         let mut source = String::new();
+        let interests: Vec<String> = match job.kind {
+            PageKind::Product(i) => {
+                let p = &shop.products[i];
+                runtime::page_interests(std::iter::once(p.category.as_str()).chain(p.tags.iter().map(String::as_str)))
+            }
+            PageKind::Category(t, _) => vec![shop.categories[t].slug.clone()],
+            PageKind::Tag(t, _) => vec![shop.tags[t].slug.clone()],
+            _ => Vec::new(),
+        };
+        ctx["cohort_config"] = json!(runtime::page_config(shop, &self.consent_ui.hash, &interests));
+        ctx["consent_banner"] = json!(self.consent_ui.banner);
         match job.kind {
             PageKind::Home => {
                 ctx["hero"] = context::default_hero(shop);
@@ -448,11 +467,19 @@ impl<'a> Renderer<'a> {
             PageKind::Privacy => {
                 page["title"] = json!("Privacy notice");
                 page["description"] = json!(format!("How {} handles your data", c.title));
+                ctx["storage"] = runtime::storage_context(&c.privacy);
+                ctx["consent_api"] = json!({
+                    "endpoint": c.privacy.consent_endpoint,
+                    "enabled": !c.privacy.consent_endpoint.is_empty(),
+                    "interest_threshold": runtime::INTEREST_THRESHOLD,
+                });
             }
             PageKind::Preferences => {
                 page["title"] = json!("Privacy preferences");
                 page["description"] = json!("Choose what this shop may remember on this device");
                 page["noindex"] = json!(true);
+                ctx["consent_choices"] = json!(self.consent_ui.choices);
+                ctx["storage"] = runtime::storage_context(&c.privacy);
             }
             PageKind::NotFound => {
                 page["title"] = json!("Page not found");

@@ -39,7 +39,7 @@ use crate::plan::{PageKind, Plan};
 use crate::render::{Recs, RenderedPage, Renderer, context};
 use crate::theme::{Source, Theme};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -151,6 +151,8 @@ struct Record {
     /// Fragment hashes its slots name.
     fragments: Vec<String>,
     routes: Vec<(String, String)>,
+    /// CSP hashes of its inline scripts.
+    scripts: Vec<String>,
 }
 
 /// Everything kept between rebuilds.
@@ -168,6 +170,9 @@ struct State {
     cards: Option<Vec<serde_json::Value>>,
     /// Hash of each product of `shop`, in order.
     hashes: Option<Vec<u64>>,
+    /// Related and bought-together lists of the last good build.
+    recs: Option<(Recs, Recs)>,
+    aggregates: Option<crate::recommend::Aggregates>,
     global: u64,
     records: HashMap<String, Record>,
     fragment_refs: HashMap<String, usize>,
@@ -275,6 +280,7 @@ impl Incremental {
         let root = &self.options.root;
         let site = Config::load(root, self.options.base_url.as_deref()).map_err(BuildError::Invalid)?;
         let theme = Theme::load(root, &site.config.theme).map_err(BuildError::Invalid)?;
+        let aggregates = build::load_aggregates(root)?;
         let (files, stray) = content::find_products(root);
         let catalog = parse_products(&site, root, &files);
         let pages = content::load_pages(root);
@@ -293,6 +299,8 @@ impl Incremental {
             plan: None,
             cards: None,
             hashes: None,
+            recs: None,
+            aggregates,
             global: 0,
             records,
             fragment_refs,
@@ -441,8 +449,8 @@ fn render(
         None => Plan::new(&shop, |t| state.theme.templates.contains_key(t)),
     };
     timer.mark("plan");
-    let (featured, cohort_picks) = build::picks(&shop);
-    let (related, together) = build::recommendations(&shop);
+    let recs = build::recommendations(&shop, state.aggregates.as_ref());
+    let (featured, cohort_picks, related, together) = (&recs.featured, &recs.cohort_picks, &recs.related, &recs.together);
 
     timer.mark("picks+recs");
     // Signatures: a page renders again only when one of them changed.
@@ -466,7 +474,7 @@ fn render(
         state.theme_generation,
         format!("{:?}", shop.site),
         &site_json,
-        featured.iter().map(|&i| hashes.get(i).copied().unwrap_or(0)).collect::<Vec<_>>(),
+        list(featured),
         cohort_picks.iter().map(|l| list(l)).collect::<Vec<_>>(),
     ));
     // Which pages can have changed: all of them, or on the fast path (same global) those
@@ -474,6 +482,10 @@ fn render(
     let everything = fast.is_none() || global != state.global;
     let changed: HashSet<usize> = fast.iter().flatten().copied().collect();
     let shows_changed = |l: &[(usize, String)]| l.iter().any(|(i, _)| changed.contains(i));
+    // A product's lists can change without naming a changed product (the text statistics
+    // of the whole catalog move): compare with the last build's lists.
+    let (old_related, old_together) = state.recs.take().unwrap_or_default();
+    let list_changed = |old: &Recs, new: &Recs, i: usize| old.get(i) != new.get(i);
     let taxa_changed = |taxa: &[content::Taxon]| -> Vec<bool> {
         taxa.iter().map(|t| everything || t.products.iter().any(|i| changed.contains(i))).collect()
     };
@@ -500,8 +512,10 @@ fn render(
             PageKind::Product(i) => (everything
                 || changed.contains(&i)
                 || related.get(i).is_some_and(|l| shows_changed(l))
-                || together.get(i).is_some_and(|l| shows_changed(l)))
-            .then(|| hash_of(&(global, &job.path, hashes[i], recs_of(&related, i), recs_of(&together, i)))),
+                || together.get(i).is_some_and(|l| shows_changed(l))
+                || list_changed(&old_related, related, i)
+                || list_changed(&old_together, together, i))
+            .then(|| hash_of(&(global, &job.path, hashes[i], recs_of(related, i), recs_of(together, i)))),
             PageKind::Category(t, n) => category_candidates[t]
                 .then(|| hash_of(&(global, &job.path, listings.page(&shop.categories[t], &category_orders[t], n)))),
             PageKind::Tag(t, n) => tag_candidates[t]
@@ -528,11 +542,12 @@ fn render(
         }
         None => shop.products.iter().map(|p| context::card(&shop, p)).collect(),
     };
-    let renderer = Renderer::with_cards(&shop, &state.theme, cards, &featured, &cohort_picks, related, together)
-        .map_err(|e| BuildError::Render(vec![e]))?;
+    let renderer =
+        Renderer::with_cards(&shop, &state.theme, cards, &recs).map_err(|e| BuildError::Render(vec![e]))?;
     timer.mark("renderer");
     let results: Vec<Result<RenderedPage, String>> =
         dirty.par_iter().map(|&j| renderer.render(&plan.jobs[j])).collect();
+    let consent_ui = renderer.consent_ui.clone();
     let cards = renderer.into_cards();
     timer.mark("render");
     let mut rendered: HashMap<usize, RenderedPage> = HashMap::with_capacity(dirty.len());
@@ -550,6 +565,9 @@ fn render(
         errors.dedup();
         return Err(BuildError::Render(errors));
     }
+    consent_ui.save_record(root).map_err(|e| {
+        BuildError::Io(format!("cannot write the consent UI record in {}: {e}", root.join("consent-records/ui").display()))
+    })?;
     let copied_layer = if copied { Some(read_copied(&shop, &state.theme, root)?) } else { None };
 
     // Everything succeeded: work out the new records and the changes to the served files.
@@ -560,6 +578,7 @@ fn render(
     let mut touched: HashSet<String> = HashSet::new();
     let refs = &mut state.fragment_refs;
     let mut routes = Vec::new();
+    let mut scripts: BTreeSet<String> = BTreeSet::new();
     let rendered_count = rendered.len();
     for (j, job) in plan.jobs.iter().enumerate() {
         let record = match rendered.remove(&j) {
@@ -568,6 +587,7 @@ fn render(
                     forget(prev, refs, &mut removed, &mut touched);
                 }
                 let record_routes = build::variant_routes(&page, job);
+                let scripts = build::script_hashes(&page);
                 let RenderedPage { file, html, fragments, variants } = page;
                 let mut files = vec![file.clone()];
                 inserted.push((file, Bytes::from(html.into_bytes())));
@@ -585,7 +605,7 @@ fn render(
                     touched.insert(h.clone());
                     hashes.push(h);
                 }
-                Record { signature: signatures[j], files, fragments: hashes, routes: record_routes }
+                Record { signature: signatures[j], files, fragments: hashes, routes: record_routes, scripts }
             }
             None => match old.remove(&job.path) {
                 Some(prev) => prev,
@@ -593,6 +613,7 @@ fn render(
             },
         };
         routes.extend(record.routes.iter().cloned());
+        scripts.extend(record.scripts.iter().cloned());
         records.insert(job.path.clone(), record);
     }
     for (_, prev) in old.drain() {
@@ -607,7 +628,7 @@ fn render(
     timer.mark("records");
     let mut sitemap_entries: Vec<(String, Option<String>)> =
         plan.jobs.iter().filter_map(|job| build::sitemap_entry(&shop, job)).collect();
-    let sitewide: HashMap<String, Bytes> = build::site_files(&shop, &mut sitemap_entries, &mut routes)
+    let sitewide: HashMap<String, Bytes> = build::site_files(&shop, &mut sitemap_entries, &mut routes, &scripts)
         .into_iter()
         .map(|(path, text)| (path.to_string(), Bytes::from(text.into_bytes())))
         .collect();
@@ -645,6 +666,7 @@ fn render(
     state.global = global;
     state.cards = Some(cards);
     state.hashes = Some(hashes);
+    state.recs = Some((recs.related, recs.together));
     timer.report();
     state.site_json = site_json;
     let pages = plan.jobs.len();

@@ -1,0 +1,172 @@
+//! Reading order exports: the Shopify orders export and a generic `order_id,sku[,quantity]`
+//! CSV. Columns are found by header name; every other column (names, emails, addresses,
+//! phone numbers...) is never decoded, copied or stored: a row is looked at only through
+//! the three fields we need, and only the SKU is ever kept beyond the row.
+//!
+//! Rows are read as raw bytes, so a Latin-1 export does not fail as a whole: only the
+//! fields we use must be UTF-8 (the order number is hashed as bytes and need not be).
+//! Messages about a row carry its line number and a fixed reason, never its content.
+
+use csv::ByteRecord;
+
+/// Which export the file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Shopify's orders export: `Name` (order number), `Lineitem sku`, `Lineitem quantity`.
+    Shopify,
+    /// `order_id,sku` with an optional `quantity` column.
+    Generic,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Shopify => "shopify",
+            Format::Generic => "generic",
+        }
+    }
+
+    fn columns(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Format::Shopify => ("Name", "Lineitem sku", "Lineitem quantity"),
+            Format::Generic => ("order_id", "sku", "quantity"),
+        }
+    }
+}
+
+/// Positions of the columns we read.
+#[derive(Debug, Clone, Copy)]
+pub struct Columns {
+    pub order: usize,
+    pub sku: usize,
+    pub quantity: Option<usize>,
+    /// Number of fields in the header; a row with another count is ragged and skipped.
+    pub width: usize,
+}
+
+fn header_name(field: &[u8], first: bool) -> &[u8] {
+    let field = if first { field.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(field) } else { field };
+    field.trim_ascii()
+}
+
+fn find(header: &ByteRecord, name: &str) -> Option<usize> {
+    header.iter().enumerate().position(|(i, f)| header_name(f, i == 0).eq_ignore_ascii_case(name.as_bytes()))
+}
+
+/// Shopify when the header has both `Name` and `Lineitem sku`, generic otherwise.
+pub fn detect(header: &ByteRecord) -> Format {
+    if find(header, "Name").is_some() && find(header, "Lineitem sku").is_some() {
+        Format::Shopify
+    } else {
+        Format::Generic
+    }
+}
+
+/// The positions of the columns `format` needs; the error names every missing column
+/// (and never repeats the header's other fields, in case the file has no header at all and
+/// its first line is an order).
+pub fn columns(header: &ByteRecord, format: Format) -> Result<Columns, String> {
+    let (order_name, sku_name, qty_name) = format.columns();
+    let order = find(header, order_name);
+    let sku = find(header, sku_name);
+    match (order, sku) {
+        (Some(order), Some(sku)) => Ok(Columns { order, sku, quantity: find(header, qty_name), width: header.len() }),
+        _ => {
+            let missing: Vec<String> = [(order, order_name), (sku, sku_name)]
+                .iter()
+                .filter(|(pos, _)| pos.is_none())
+                .map(|(_, name)| format!("`{name}`"))
+                .collect();
+            let hint = match format {
+                Format::Shopify => {
+                    "a Shopify orders export has the columns `Name`, `Lineitem sku` and `Lineitem quantity`"
+                }
+                Format::Generic => {
+                    "a generic export needs the header `order_id,sku` (optionally `,quantity`); for a Shopify export use `--format shopify`"
+                }
+            };
+            Err(format!(
+                "missing column {} in the header (line 1) of this {} export: {hint}",
+                missing.join(" and "),
+                format.name()
+            ))
+        }
+    }
+}
+
+/// One row as the counter sees it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Row<'a> {
+    /// A line item. `order` is the raw order number, used only for grouping.
+    Line { order: &'a [u8], sku: &'a str },
+    /// A line with quantity 0: nothing bought, silently ignored.
+    Nothing,
+    /// An unusable row, with a reason that never quotes the row.
+    Skip(&'static str),
+}
+
+/// Interprets one data row.
+pub fn read_row<'a>(record: &'a ByteRecord, cols: &Columns) -> Row<'a> {
+    if record.len() != cols.width {
+        return Row::Skip("its number of fields differs from the header");
+    }
+    let order = record.get(cols.order).unwrap_or_default().trim_ascii();
+    if order.is_empty() {
+        return Row::Skip("the order number is empty");
+    }
+    let sku = record.get(cols.sku).unwrap_or_default().trim_ascii();
+    if sku.is_empty() {
+        return Row::Skip("the SKU is empty");
+    }
+    let Ok(sku) = std::str::from_utf8(sku) else {
+        return Row::Skip("the SKU is not valid UTF-8");
+    };
+    if let Some(q) = cols.quantity {
+        let q = record.get(q).unwrap_or_default().trim_ascii();
+        if !q.is_empty() {
+            match std::str::from_utf8(q).ok().and_then(|q| q.parse::<u64>().ok()) {
+                Some(0) => return Row::Nothing,
+                Some(_) => {}
+                None => return Row::Skip("the quantity is not a whole number"),
+            }
+        }
+    }
+    Row::Line { order, sku }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(fields: &[&str]) -> ByteRecord {
+        ByteRecord::from(fields.to_vec())
+    }
+
+    #[test]
+    fn detects_shopify_and_strips_bom() {
+        let h = rec(&["\u{feff}Name", "Email", "Lineitem quantity", "Lineitem sku"]);
+        assert_eq!(detect(&h), Format::Shopify);
+        let c = columns(&h, Format::Shopify).unwrap();
+        assert_eq!((c.order, c.sku, c.quantity, c.width), (0, 3, Some(2), 4));
+    }
+
+    #[test]
+    fn missing_columns_are_named() {
+        let h = rec(&["order", "jane@example.com"]);
+        assert_eq!(detect(&h), Format::Generic);
+        let e = columns(&h, Format::Generic).unwrap_err();
+        assert!(e.contains("`order_id` and `sku`"), "{e}");
+        assert!(!e.contains("jane"), "{e}");
+    }
+
+    #[test]
+    fn rows() {
+        let c = columns(&rec(&["order_id", "sku", "quantity"]), Format::Generic).unwrap();
+        let r = rec(&["1", " A ", "2"]);
+        assert_eq!(read_row(&r, &c), Row::Line { order: b"1", sku: "A" });
+        assert_eq!(read_row(&rec(&["1", "A", "0"]), &c), Row::Nothing);
+        assert!(matches!(read_row(&rec(&["1", "A", "x"]), &c), Row::Skip(_)));
+        assert!(matches!(read_row(&rec(&["1", "A"]), &c), Row::Skip(_)));
+        assert!(matches!(read_row(&rec(&["", "A", "1"]), &c), Row::Skip(_)));
+    }
+}

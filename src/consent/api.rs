@@ -1,0 +1,548 @@
+//! The consent API handler (SPEC section 7), with no I/O of its own.
+//!
+//! [`Api::handle`] takes an [`ApiRequest`] (method, target, the two headers that matter, the
+//! body already read under the size bound) and a [`Store`], and returns an [`ApiResponse`].
+//! The HTTP listener in [`super::server`] is one caller; `cohort serve` can mount the same
+//! handler under its prefix. The request value carries no client address, user agent or
+//! cookie: the handler cannot leak what it never sees.
+
+use super::days::Day;
+use super::store::{PolicyCounts, Record, Store};
+use serde_json::{Map, Value, json};
+
+/// Largest accepted request body, in bytes.
+pub const MAX_BODY: usize = 4096;
+/// The purposes a visitor can agree to, in SPEC order.
+pub const PURPOSES: [&str; 2] = ["personalization", "analytics"];
+/// Retention when `--retention-days` is not given: 13 months (395 days), the longest the
+/// CNIL recommends keeping proof of consent around a cookie choice.
+pub const DEFAULT_RETENTION_DAYS: u32 = 395;
+/// The k of `GET /v1/stats` when `--k` is not given.
+pub const DEFAULT_K: u64 = 10;
+const MAX_POLICY_VERSION: usize = 64;
+
+/// How the handler is mounted and what it admits.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Path prefix of the API, such as `/v1` (no trailing slash).
+    pub prefix: String,
+    /// Origins allowed to make cross-origin requests, exactly as browsers send them.
+    pub allow_origins: Vec<String>,
+    /// Days a record is kept after the day it was recorded.
+    pub retention_days: u32,
+    /// Counts below this are reported as `null` by the stats endpoint.
+    pub k: u64,
+}
+
+/// A request as the handler sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct ApiRequest<'a> {
+    pub method: &'a str,
+    /// The request target: path plus optional `?query` (ignored).
+    pub target: &'a str,
+    pub origin: Option<&'a str>,
+    pub content_type: Option<&'a str>,
+    pub body: Body<'a>,
+}
+
+/// The request body, read by the caller without ever holding more than [`MAX_BODY`] + 1 bytes.
+#[derive(Debug, Clone, Copy)]
+pub enum Body<'a> {
+    Complete(&'a [u8]),
+    /// Longer than [`MAX_BODY`] (by Content-Length or by reading one byte too many).
+    TooLarge,
+}
+
+/// A response: status, extra headers and a body (JSON or empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiResponse {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+impl ApiResponse {
+    fn json(status: u16, value: &Value) -> ApiResponse {
+        ApiResponse {
+            status,
+            headers: vec![("Content-Type", "application/json".to_string())],
+            body: serde_json::to_vec(value).unwrap_or_default(),
+        }
+    }
+
+    fn empty(status: u16) -> ApiResponse {
+        ApiResponse { status, headers: Vec::new(), body: Vec::new() }
+    }
+
+    /// A JSON error `{"error": code, "message": message}`.
+    pub fn error(status: u16, code: &str, message: &str) -> ApiResponse {
+        ApiResponse::json(status, &json!({ "error": code, "message": message }))
+    }
+
+    /// 429 with `Retry-After` in whole seconds (at least 1).
+    pub fn too_many_requests(retry_after_secs: u64) -> ApiResponse {
+        let mut r = ApiResponse::error(
+            429,
+            "too_many_requests",
+            "Too many requests from this address; try again after the Retry-After delay.",
+        );
+        r.headers.push(("Retry-After", retry_after_secs.max(1).to_string()));
+        r
+    }
+
+    /// The value of a header this response carries.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Which endpoint a target names. Logs show only [`Route::template`], never the receipt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route<'a> {
+    Consent,
+    ConsentItem(&'a str),
+    Stats,
+    Healthz,
+    Unknown,
+}
+
+impl Route<'_> {
+    /// The path template, safe to log.
+    pub fn template(&self) -> &'static str {
+        match self {
+            Route::Consent => "/v1/consent",
+            Route::ConsentItem(_) => "/v1/consent/:receipt",
+            Route::Stats => "/v1/stats",
+            Route::Healthz => "/healthz",
+            Route::Unknown => "(unknown)",
+        }
+    }
+
+    fn methods(&self) -> &'static str {
+        match self {
+            Route::Consent => "POST, OPTIONS",
+            Route::ConsentItem(_) => "GET, DELETE, OPTIONS",
+            Route::Stats => "GET, OPTIONS",
+            Route::Healthz => "GET",
+            Route::Unknown => "",
+        }
+    }
+}
+
+/// The handler: configuration plus the pure request → response function.
+#[derive(Debug, Clone)]
+pub struct Api {
+    config: ApiConfig,
+}
+
+impl Api {
+    pub fn new(mut config: ApiConfig) -> Api {
+        while config.prefix.ends_with('/') {
+            config.prefix.pop();
+        }
+        Api { config }
+    }
+
+    pub fn config(&self) -> &ApiConfig {
+        &self.config
+    }
+
+    /// Which endpoint `target` names.
+    pub fn route<'a>(&self, target: &'a str) -> Route<'a> {
+        let path = target.split(['?', '#']).next().unwrap_or("");
+        if path == "/healthz" {
+            return Route::Healthz;
+        }
+        let Some(rest) = path.strip_prefix(self.config.prefix.as_str()) else {
+            return Route::Unknown;
+        };
+        match rest {
+            "/consent" => Route::Consent,
+            "/stats" => Route::Stats,
+            _ => match rest.strip_prefix("/consent/") {
+                Some(receipt) if !receipt.is_empty() && !receipt.contains('/') => Route::ConsentItem(receipt),
+                _ => Route::Unknown,
+            },
+        }
+    }
+
+    fn origin_allowed(&self, origin: &str) -> bool {
+        self.config.allow_origins.iter().any(|o| o == origin)
+    }
+
+    /// Answers one request. `today` is the UTC day used for `recorded` and expiry.
+    pub fn handle(&self, req: &ApiRequest<'_>, store: &dyn Store, today: Day) -> ApiResponse {
+        let route = self.route(req.target);
+        let allowed_origin = req.origin.filter(|o| self.origin_allowed(o));
+        let mut response = self.dispatch(route, req, allowed_origin, store, today);
+        if let Some(origin) = allowed_origin
+            && response.header("Access-Control-Allow-Origin").is_none()
+        {
+            response.headers.push(("Access-Control-Allow-Origin", origin.to_string()));
+        }
+        if route != Route::Healthz {
+            response.headers.push(("Vary", "Origin".to_string()));
+            response.headers.push(("Cache-Control", "no-store".to_string()));
+        }
+        response.headers.push(("X-Content-Type-Options", "nosniff".to_string()));
+        response
+    }
+
+    fn dispatch(
+        &self,
+        route: Route<'_>,
+        req: &ApiRequest<'_>,
+        allowed_origin: Option<&str>,
+        store: &dyn Store,
+        today: Day,
+    ) -> ApiResponse {
+        if route == Route::Unknown {
+            return ApiResponse::error(404, "not_found", "No such endpoint.");
+        }
+        if req.method == "OPTIONS" && route != Route::Healthz {
+            return match allowed_origin {
+                Some(origin) => {
+                    let mut r = ApiResponse::empty(204);
+                    r.headers.push(("Access-Control-Allow-Origin", origin.to_string()));
+                    r.headers.push(("Access-Control-Allow-Methods", route.methods().to_string()));
+                    r.headers.push(("Access-Control-Allow-Headers", "Content-Type".to_string()));
+                    r.headers.push(("Access-Control-Max-Age", "600".to_string()));
+                    r.headers.push(("Allow", route.methods().to_string()));
+                    r
+                }
+                None => ApiResponse::error(403, "origin_not_allowed", "This origin may not call the consent API."),
+            };
+        }
+        let method_ok = match route {
+            Route::Consent => req.method == "POST",
+            Route::ConsentItem(_) => req.method == "GET" || req.method == "DELETE",
+            Route::Stats | Route::Healthz => req.method == "GET",
+            Route::Unknown => false,
+        };
+        if !method_ok {
+            let mut r =
+                ApiResponse::error(405, "method_not_allowed", &format!("Allowed methods here: {}.", route.methods()));
+            r.headers.push(("Allow", route.methods().to_string()));
+            return r;
+        }
+        let state_changing = req.method == "POST" || req.method == "DELETE";
+        if state_changing && req.origin.is_some() && allowed_origin.is_none() {
+            return ApiResponse::error(403, "origin_not_allowed", "This origin may not call the consent API.");
+        }
+        match route {
+            Route::Healthz => ApiResponse::json(200, &json!({ "status": "ok" })),
+            Route::Stats => match store.stats(today) {
+                Ok(counts) => ApiResponse::json(200, &self.stats_json(&counts)),
+                Err(_) => unavailable(),
+            },
+            Route::Consent => self.create(req, store, today),
+            Route::ConsentItem(receipt) => {
+                if !is_receipt(receipt) {
+                    return not_found();
+                }
+                if req.method == "GET" {
+                    match store.get(receipt, today) {
+                        Ok(Some(record)) => ApiResponse::json(200, &record_json(&record)),
+                        Ok(None) => not_found(),
+                        Err(_) => unavailable(),
+                    }
+                } else {
+                    match store.delete(receipt) {
+                        Ok(true) => ApiResponse::empty(204),
+                        Ok(false) => not_found(),
+                        Err(_) => unavailable(),
+                    }
+                }
+            }
+            Route::Unknown => not_found(),
+        }
+    }
+
+    fn create(&self, req: &ApiRequest<'_>, store: &dyn Store, today: Day) -> ApiResponse {
+        let body = match req.body {
+            Body::TooLarge => {
+                return ApiResponse::error(413, "body_too_large", &format!("The body is over {MAX_BODY} bytes."));
+            }
+            Body::Complete(body) => body,
+        };
+        if !is_json_type(req.content_type) {
+            return ApiResponse::error(
+                415,
+                "unsupported_media_type",
+                "Send the body as Content-Type: application/json.",
+            );
+        }
+        let consent = match parse_consent(body) {
+            Ok(c) => c,
+            Err((code, message)) => return ApiResponse::error(400, code, &message),
+        };
+        let Some(receipt) = new_receipt() else {
+            return unavailable();
+        };
+        let record = Record {
+            receipt,
+            policy_version: consent.policy_version,
+            personalization: consent.personalization,
+            analytics: consent.analytics,
+            ui: consent.ui,
+            recorded: today,
+            expires: today.plus(self.config.retention_days),
+        };
+        let answer = record_json(&record);
+        match store.insert(record) {
+            Ok(()) => ApiResponse::json(201, &answer),
+            Err(_) => unavailable(),
+        }
+    }
+
+    fn stats_json(&self, counts: &[PolicyCounts]) -> Value {
+        let k = self.config.k;
+        let shown = |n: u64| if n >= k { json!(n) } else { Value::Null };
+        let versions: Vec<Value> = counts
+            .iter()
+            .map(|c| {
+                json!({
+                    "policy_version": c.policy_version,
+                    "records": shown(c.records),
+                    "purposes": {
+                        "personalization": shown(c.personalization),
+                        "analytics": shown(c.analytics),
+                    }
+                })
+            })
+            .collect();
+        json!({ "k": k, "policy_versions": versions })
+    }
+}
+
+fn not_found() -> ApiResponse {
+    ApiResponse::error(404, "not_found", "No such receipt.")
+}
+
+fn unavailable() -> ApiResponse {
+    let mut r = ApiResponse::error(
+        503,
+        "store_unavailable",
+        "The consent store is unavailable; nothing was recorded. Try again later.",
+    );
+    r.headers.push(("Retry-After", "5".to_string()));
+    r
+}
+
+/// The JSON form of a record, as answered by POST and GET.
+pub fn record_json(r: &Record) -> Value {
+    json!({
+        "receipt": r.receipt,
+        "policy_version": r.policy_version,
+        "purposes": { "personalization": r.personalization, "analytics": r.analytics },
+        "ui": r.ui,
+        "recorded": r.recorded.to_string(),
+        "expires": r.expires.to_string(),
+    })
+}
+
+/// A receipt is 32 lowercase hex digits (128 bits).
+pub fn is_receipt(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// 128 random bits from the operating system, as 32 lowercase hex digits.
+pub fn new_receipt() -> Option<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).ok()?;
+    Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn is_json_type(content_type: Option<&str>) -> bool {
+    let Some(ct) = content_type else { return false };
+    let essence = ct.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
+}
+
+/// A validated consent body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    pub policy_version: String,
+    pub personalization: bool,
+    pub analytics: bool,
+    pub ui: String,
+}
+
+fn field_name(name: &str) -> String {
+    if name.len() <= 40 && name.chars().all(|c| c.is_ascii_graphic()) {
+        format!("`{name}`")
+    } else {
+        "a field".to_string()
+    }
+}
+
+type Invalid = (&'static str, String);
+
+/// Validates a POST body; the error names the offending field.
+pub fn parse_consent(body: &[u8]) -> Result<Consent, Invalid> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| ("malformed_json", format!("The body is not valid JSON: {e}.")))?;
+    let Value::Object(top) = value else {
+        return Err(("invalid_body", "The body must be a JSON object.".to_string()));
+    };
+    for key in top.keys() {
+        if !["policy_version", "purposes", "ui"].contains(&key.as_str()) {
+            return Err((
+                "unknown_field",
+                format!("Unknown field {}; expected policy_version, purposes and ui.", field_name(key)),
+            ));
+        }
+    }
+    let policy_version = match top.get("policy_version") {
+        None => return Err(missing("policy_version")),
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(invalid("policy_version", "must be a string")),
+    };
+    if policy_version.is_empty()
+        || policy_version.chars().count() > MAX_POLICY_VERSION
+        || policy_version.chars().any(char::is_control)
+    {
+        return Err(invalid("policy_version", "must be 1 to 64 printable characters with no control characters"));
+    }
+    let purposes = match top.get("purposes") {
+        None => return Err(missing("purposes")),
+        Some(Value::Object(p)) => p,
+        Some(_) => return Err(invalid("purposes", "must be an object of booleans")),
+    };
+    let flags = parse_purposes(purposes)?;
+    let ui = match top.get("ui") {
+        None => return Err(missing("ui")),
+        Some(Value::String(s)) => s,
+        Some(_) => return Err(invalid("ui", "must be a string")),
+    };
+    if ui.len() != 64 || !ui.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(invalid("ui", "must be a sha256 as 64 hex digits"));
+    }
+    Ok(Consent { policy_version, personalization: flags[0], analytics: flags[1], ui: ui.to_ascii_lowercase() })
+}
+
+fn parse_purposes(purposes: &Map<String, Value>) -> Result<[bool; 2], Invalid> {
+    for key in purposes.keys() {
+        if !PURPOSES.contains(&key.as_str()) {
+            return Err((
+                "unknown_purpose",
+                format!("Unknown purpose {} in `purposes`; known: personalization, analytics.", field_name(key)),
+            ));
+        }
+    }
+    let mut flags = [false; 2];
+    for (i, name) in PURPOSES.iter().enumerate() {
+        let path = format!("purposes.{name}");
+        flags[i] = match purposes.get(*name) {
+            None => return Err(missing(&path)),
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(invalid(&path, "must be true or false")),
+        };
+    }
+    Ok(flags)
+}
+
+fn missing(field: &str) -> Invalid {
+    ("missing_field", format!("The field `{field}` is required."))
+}
+
+fn invalid(field: &str, why: &str) -> Invalid {
+    ("invalid_field", format!("The field `{field}` {why}."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::consent::store::{PolicyCounts, StoreError};
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct MemStore(Mutex<HashMap<String, Record>>);
+
+    impl Store for MemStore {
+        fn insert(&self, r: Record) -> Result<(), StoreError> {
+            self.0.lock().unwrap().insert(r.receipt.clone(), r);
+            Ok(())
+        }
+        fn get(&self, receipt: &str, today: Day) -> Result<Option<Record>, StoreError> {
+            Ok(self.0.lock().unwrap().get(receipt).filter(|r| r.expires >= today).cloned())
+        }
+        fn delete(&self, receipt: &str) -> Result<bool, StoreError> {
+            Ok(self.0.lock().unwrap().remove(receipt).is_some())
+        }
+        fn stats(&self, _today: Day) -> Result<Vec<PolicyCounts>, StoreError> {
+            let map = self.0.lock().unwrap();
+            let n = map.len() as u64;
+            let p = map.values().filter(|r| r.personalization).count() as u64;
+            Ok(vec![PolicyCounts { policy_version: "v1".into(), records: n, personalization: p, analytics: 0 }])
+        }
+    }
+
+    fn api() -> Api {
+        Api::new(ApiConfig {
+            prefix: "/v1/".into(),
+            allow_origins: vec!["https://shop.example".into()],
+            retention_days: 10,
+            k: 2,
+        })
+    }
+
+    fn req<'a>(method: &'a str, target: &'a str, body: &'a [u8]) -> ApiRequest<'a> {
+        ApiRequest {
+            method,
+            target,
+            origin: None,
+            content_type: Some("application/json; charset=utf-8"),
+            body: Body::Complete(body),
+        }
+    }
+
+    const UI: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn create_get_delete_and_stats() {
+        let api = api();
+        let store = MemStore::default();
+        let today = Day(20_786);
+        let body =
+            format!(r#"{{"policy_version":"v1","purposes":{{"personalization":true,"analytics":false}},"ui":"{UI}"}}"#);
+        let r = api.handle(&req("POST", "/v1/consent", body.as_bytes()), &store, today);
+        assert_eq!(r.status, 201);
+        let v: Value = serde_json::from_slice(&r.body).unwrap();
+        let receipt = v["receipt"].as_str().unwrap().to_string();
+        assert!(is_receipt(&receipt));
+        assert_eq!(v["expires"], "2026-12-09");
+        let path = format!("/v1/consent/{receipt}");
+        let got = api.handle(&req("GET", &path, b""), &store, today);
+        assert_eq!(got.status, 200);
+        assert_eq!(serde_json::from_slice::<Value>(&got.body).unwrap(), v);
+        assert_eq!(api.handle(&req("GET", &path, b""), &store, today.plus(11)).status, 404);
+        let stats = api.handle(&req("GET", "/v1/stats?x", b""), &store, today);
+        let s: Value = serde_json::from_slice(&stats.body).unwrap();
+        assert_eq!(s["policy_versions"][0]["records"], Value::Null, "1 < k = 2");
+        assert_eq!(api.handle(&req("DELETE", &path, b""), &store, today).status, 204);
+        assert_eq!(api.handle(&req("DELETE", &path, b""), &store, today).status, 404);
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let cases: &[(&str, &str)] = &[
+            ("{", "malformed_json"),
+            ("[]", "invalid_body"),
+            (r#"{"x":1}"#, "`x`"),
+            (r#"{"purposes":{},"ui":"a"}"#, "policy_version"),
+            (r#"{"policy_version":"","purposes":{},"ui":"a"}"#, "policy_version"),
+            (r#"{"policy_version":"v","purposes":{"tracking":true},"ui":"a"}"#, "tracking"),
+            (
+                r#"{"policy_version":"v","purposes":{"personalization":1,"analytics":true},"ui":"a"}"#,
+                "purposes.personalization",
+            ),
+            (r#"{"policy_version":"v","purposes":{"personalization":true,"analytics":true},"ui":"a"}"#, "`ui`"),
+        ];
+        for (body, needle) in cases {
+            let err = parse_consent(body.as_bytes()).unwrap_err();
+            assert!(err.0.contains(needle) || err.1.contains(needle), "{body}: {err:?}");
+        }
+    }
+}

@@ -1,0 +1,394 @@
+//! Where consent records live: SQLite through rusqlite, in WAL mode with `synchronous=FULL`.
+//!
+//! Durability without one fsync per request: every write goes through a single writer thread
+//! that drains a channel, runs the whole batch in one transaction, commits (one fsync of the
+//! WAL), and only then answers each waiting request. A 201 therefore always follows a durable
+//! commit, and throughput grows with concurrency instead of being capped by fsync latency.
+//! Reads use a small pool of separate connections (WAL lets them run beside the writer).
+//!
+//! The schema carries a version in `PRAGMA user_version`; [`MIGRATIONS`] lists the steps and
+//! each runs once, in its own transaction. A record holds exactly the fields of [`Record`].
+
+use super::days::Day;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+/// One consent receipt. Nothing else about the visitor exists anywhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub receipt: String,
+    pub policy_version: String,
+    pub personalization: bool,
+    pub analytics: bool,
+    pub ui: String,
+    pub recorded: Day,
+    pub expires: Day,
+}
+
+/// Counts of live records for one policy version (exact; the API applies k).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyCounts {
+    pub policy_version: String,
+    pub records: u64,
+    pub personalization: u64,
+    pub analytics: u64,
+}
+
+/// The store could not answer: the API turns this into 503.
+#[derive(Debug, Clone)]
+pub struct StoreError(pub String);
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError(e.to_string())
+    }
+}
+
+/// What the API needs from a store. Implementations must be durable before `insert` returns.
+pub trait Store: Send + Sync {
+    /// Saves a new record durably.
+    fn insert(&self, record: Record) -> Result<(), StoreError>;
+    /// The live (not expired on `today`) record with this receipt.
+    fn get(&self, receipt: &str, today: Day) -> Result<Option<Record>, StoreError>;
+    /// Deletes a record durably; `false` if there was none.
+    fn delete(&self, receipt: &str) -> Result<bool, StoreError>;
+    /// Counts of live records per policy version, sorted by version.
+    fn stats(&self, today: Day) -> Result<Vec<PolicyCounts>, StoreError>;
+}
+
+/// Schema steps; step `i` moves `user_version` from `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &["CREATE TABLE consent (
+        receipt        TEXT PRIMARY KEY NOT NULL,
+        policy_version TEXT NOT NULL,
+        personalization INTEGER NOT NULL CHECK (personalization IN (0, 1)),
+        analytics      INTEGER NOT NULL CHECK (analytics IN (0, 1)),
+        ui             TEXT NOT NULL,
+        recorded       TEXT NOT NULL,
+        expires        TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX consent_expires ON consent (expires);"];
+
+/// How long a writer waits for a lock held by another process before the request gets 503.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
+/// Most writes committed in one transaction.
+const MAX_BATCH: usize = 1024;
+/// How long a cached stats answer is served.
+const STATS_TTL: Duration = Duration::from_secs(1);
+
+type Reply<T> = SyncSender<Result<T, StoreError>>;
+
+enum Op {
+    Insert(Record, Reply<()>),
+    Delete(String, Reply<bool>),
+    Purge(Day, Reply<usize>),
+}
+
+/// The SQLite store. Cloning is cheap; all clones share one writer thread.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Option<SyncSender<Op>>>,
+    writer_thread: Mutex<Option<JoinHandle<()>>>,
+    readers: Mutex<Vec<Connection>>,
+    stats_cache: Mutex<Option<(Instant, Day, Vec<PolicyCounts>)>>,
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(StoreError(format!(
+            "the database has schema version {version}, newer than this cohort knows ({known}); \
+             upgrade cohort"
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Record, String, String)> {
+    let recorded: String = row.get(5)?;
+    let expires: String = row.get(6)?;
+    Ok((
+        Record {
+            receipt: row.get(0)?,
+            policy_version: row.get(1)?,
+            personalization: row.get(2)?,
+            analytics: row.get(3)?,
+            ui: row.get(4)?,
+            recorded: Day(0),
+            expires: Day(0),
+        },
+        recorded,
+        expires,
+    ))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database, migrates it, deletes expired records and
+    /// starts the writer thread.
+    pub fn open(path: &Path, today: Day) -> Result<SqliteStore, StoreError> {
+        let mut conn = open_connection(path)?;
+        let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError(format!("could not switch the database to WAL (got {mode})")));
+        }
+        migrate(&mut conn)?;
+        conn.execute("DELETE FROM consent WHERE expires < ?1", params![today.to_string()])?;
+        let (tx, rx) = mpsc::sync_channel::<Op>(4 * MAX_BATCH);
+        let handle = thread::Builder::new()
+            .name("consent-writer".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(|e| StoreError(format!("cannot start the writer thread: {e}")))?;
+        Ok(SqliteStore {
+            path: path.to_path_buf(),
+            writer: Mutex::new(Some(tx)),
+            writer_thread: Mutex::new(Some(handle)),
+            readers: Mutex::new(Vec::new()),
+            stats_cache: Mutex::new(None),
+        })
+    }
+
+    fn send<T>(&self, make: impl FnOnce(Reply<T>) -> Op) -> Result<T, StoreError> {
+        let (reply_tx, reply_rx) = mpsc::sync_channel(1);
+        let sender = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError("store lock poisoned".into()))?
+            .clone()
+            .ok_or_else(|| StoreError("the store is closed".into()))?;
+        let mut op = make(reply_tx);
+        loop {
+            match sender.try_send(op) {
+                Ok(()) => break,
+                Err(TrySendError::Full(back)) => {
+                    op = back;
+                    thread::sleep(Duration::from_millis(1));
+                }
+                Err(TrySendError::Disconnected(_)) => {
+                    return Err(StoreError("the writer thread has stopped".into()));
+                }
+            }
+        }
+        reply_rx.recv().map_err(|_| StoreError("the writer thread has stopped".into()))?
+    }
+
+    /// Deletes records whose expiry day is before `today`; returns how many.
+    pub fn purge_expired(&self, today: Day) -> Result<usize, StoreError> {
+        self.send(|reply| Op::Purge(today, reply))
+    }
+
+    fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let pooled = self.readers.lock().ok().and_then(|mut pool| pool.pop());
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => open_connection(&self.path)?,
+        };
+        let result = f(&conn);
+        if result.is_ok()
+            && let Ok(mut pool) = self.readers.lock()
+            && pool.len() < 16
+        {
+            pool.push(conn);
+        }
+        result
+    }
+
+    /// Stops the writer after the writes already queued, checkpoints the WAL into the main
+    /// file and closes every connection. Later writes fail with [`StoreError`].
+    pub fn close(&self) {
+        if let Ok(mut w) = self.writer.lock() {
+            w.take();
+        }
+        if let Ok(mut pool) = self.readers.lock() {
+            pool.clear();
+        }
+        let handle = self.writer_thread.lock().ok().and_then(|mut h| h.take());
+        if let Some(handle) = handle {
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn writer_loop(mut conn: Connection, rx: Receiver<Op>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(op) => batch.push(op),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&mut conn, batch);
+    }
+    // Every sender is gone: shut down cleanly, folding the WAL back into the database file.
+    let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+    let _ = conn.close();
+}
+
+enum Outcome {
+    Unit(Reply<()>, Result<(), StoreError>),
+    Bool(Reply<bool>, Result<bool, StoreError>),
+    Count(Reply<usize>, Result<usize, StoreError>),
+}
+
+fn commit_batch(conn: &mut Connection, batch: Vec<Op>) {
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let committed = (|| -> Result<(), StoreError> {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO consent (receipt, policy_version, personalization, analytics, ui, \
+                 recorded, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            let mut delete = tx.prepare_cached("DELETE FROM consent WHERE receipt = ?1")?;
+            let mut purge = tx.prepare_cached("DELETE FROM consent WHERE expires < ?1")?;
+            for op in batch {
+                outcomes.push(match op {
+                    Op::Insert(r, reply) => {
+                        let res = insert
+                            .execute(params![
+                                r.receipt,
+                                r.policy_version,
+                                r.personalization,
+                                r.analytics,
+                                r.ui,
+                                r.recorded.to_string(),
+                                r.expires.to_string()
+                            ])
+                            .map(|_| ())
+                            .map_err(StoreError::from);
+                        Outcome::Unit(reply, res)
+                    }
+                    Op::Delete(receipt, reply) => {
+                        let res = delete.execute(params![receipt]).map(|n| n > 0);
+                        Outcome::Bool(reply, res.map_err(StoreError::from))
+                    }
+                    Op::Purge(today, reply) => {
+                        let res = purge.execute(params![today.to_string()]);
+                        Outcome::Count(reply, res.map_err(StoreError::from))
+                    }
+                });
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    })();
+    match committed {
+        Ok(()) => {
+            for outcome in outcomes {
+                match outcome {
+                    Outcome::Unit(reply, res) => drop(reply.send(res)),
+                    Outcome::Bool(reply, res) => drop(reply.send(res)),
+                    Outcome::Count(reply, res) => drop(reply.send(res)),
+                }
+            }
+        }
+        Err(e) => {
+            // Nothing of the batch is durable: every waiter hears so. Ops not yet reached
+            // (the batch failed at BEGIN) were dropped with their reply senders, which their
+            // waiters see as a stopped writer; answer the rest explicitly.
+            for outcome in outcomes {
+                match outcome {
+                    Outcome::Unit(reply, _) => drop(reply.send(Err(e.clone()))),
+                    Outcome::Bool(reply, _) => drop(reply.send(Err(e.clone()))),
+                    Outcome::Count(reply, _) => drop(reply.send(Err(e.clone()))),
+                }
+            }
+        }
+    }
+}
+
+impl Store for SqliteStore {
+    fn insert(&self, record: Record) -> Result<(), StoreError> {
+        self.send(|reply| Op::Insert(record, reply))
+    }
+
+    fn get(&self, receipt: &str, today: Day) -> Result<Option<Record>, StoreError> {
+        let found = self.with_reader(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT receipt, policy_version, personalization, analytics, ui, recorded, \
+                 expires FROM consent WHERE receipt = ?1 AND expires >= ?2",
+            )?;
+            Ok(stmt.query_row(params![receipt, today.to_string()], row_to_record).optional()?)
+        })?;
+        match found {
+            None => Ok(None),
+            Some((mut record, recorded, expires)) => {
+                record.recorded =
+                    Day::parse(&recorded).ok_or_else(|| StoreError("a stored day is malformed".into()))?;
+                record.expires = Day::parse(&expires).ok_or_else(|| StoreError("a stored day is malformed".into()))?;
+                Ok(Some(record))
+            }
+        }
+    }
+
+    fn delete(&self, receipt: &str) -> Result<bool, StoreError> {
+        self.send(|reply| Op::Delete(receipt.to_string(), reply))
+    }
+
+    fn stats(&self, today: Day) -> Result<Vec<PolicyCounts>, StoreError> {
+        if let Ok(cache) = self.stats_cache.lock()
+            && let Some((at, day, counts)) = cache.as_ref()
+            && *day == today
+            && at.elapsed() < STATS_TTL
+        {
+            return Ok(counts.clone());
+        }
+        let counts = self.with_reader(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT policy_version, count(*), sum(personalization), sum(analytics) \
+                 FROM consent WHERE expires >= ?1 GROUP BY policy_version ORDER BY policy_version",
+            )?;
+            let rows = stmt.query_map(params![today.to_string()], |row| {
+                Ok(PolicyCounts {
+                    policy_version: row.get(0)?,
+                    records: row.get::<_, i64>(1)?.max(0) as u64,
+                    personalization: row.get::<_, Option<i64>>(2)?.unwrap_or(0).max(0) as u64,
+                    analytics: row.get::<_, Option<i64>>(3)?.unwrap_or(0).max(0) as u64,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })?;
+        if let Ok(mut cache) = self.stats_cache.lock() {
+            *cache = Some((Instant::now(), today, counts.clone()));
+        }
+        Ok(counts)
+    }
+}
+
+/// Shared handle used by the server's threads.
+pub type SharedStore = Arc<SqliteStore>;

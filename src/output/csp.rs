@@ -1,0 +1,202 @@
+//! The Content-Security-Policy for `_headers`: the site's own origin, the consent endpoint's
+//! origin for `connect-src`, the declared third parties, and the sha256 of every inline
+//! executable script found in the rendered output (so a theme or a product's raw HTML that
+//! adds one keeps working, and anything else inline is blocked). Never `'unsafe-inline'`
+//! or `'unsafe-eval'`.
+
+use crate::config::Site;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
+
+/// `'sha256-BASE64'` sources of the inline scripts in `html` that a browser would execute.
+/// Data blocks (`type="application/json"`, `application/ld+json`, ...) are not executed and
+/// need no hash; scripts with `src` are covered by `'self'` or not at all.
+pub fn inline_script_hashes(html: &str) -> Vec<String> {
+    let lower = html.to_ascii_lowercase();
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(start) = lower[at..].find("<script").map(|i| at + i) {
+        let after_name = start + "<script".len();
+        // `<scripts>` or `<script-x>` are other elements.
+        if lower[after_name..].chars().next().is_some_and(|c| !(c.is_ascii_whitespace() || c == '>' || c == '/')) {
+            at = after_name;
+            continue;
+        }
+        let Some(tag_end) = lower[after_name..].find('>').map(|i| after_name + i) else { break };
+        let attrs = &html[after_name..tag_end];
+        let body_start = tag_end + 1;
+        let body_end = lower[body_start..].find("</script").map_or(html.len(), |i| body_start + i);
+        if is_executable(attrs) {
+            let digest = Sha256::digest(&html.as_bytes()[body_start..body_end]);
+            out.push(format!("'sha256-{}'", base64(&digest)));
+        }
+        at = body_end;
+    }
+    out
+}
+
+/// Whether a `<script>` with these attributes runs inline code.
+fn is_executable(attrs: &str) -> bool {
+    let attrs = parse_attrs(attrs);
+    if attrs.iter().any(|(n, _)| n == "src") {
+        return false;
+    }
+    match attrs.iter().find(|(n, _)| n == "type") {
+        None => true,
+        Some((_, t)) => {
+            let t = t.trim().to_ascii_lowercase();
+            let t = t.split(';').next().unwrap_or("").trim().to_string();
+            t.is_empty()
+                || t == "module"
+                || t == "text/javascript"
+                || t == "application/javascript"
+                || t == "application/ecmascript"
+                || t == "text/ecmascript"
+        }
+    }
+}
+
+/// Attribute names (lower case) and values of a start tag's inside.
+fn parse_attrs(s: &str) -> Vec<(String, String)> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut out = Vec::new();
+    while i < b.len() {
+        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'/') {
+            i += 1;
+        }
+        let start = i;
+        while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'=' && b[i] != b'/' {
+            i += 1;
+        }
+        if start == i {
+            break;
+        }
+        let name = s[start..i].to_ascii_lowercase();
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let mut value = String::new();
+        if i < b.len() && b[i] == b'=' {
+            i += 1;
+            while i < b.len() && b[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
+                let q = b[i];
+                let vs = i + 1;
+                i = vs;
+                while i < b.len() && b[i] != q {
+                    i += 1;
+                }
+                value = s[vs..i.min(b.len())].to_string();
+                i += 1;
+            } else {
+                let vs = i;
+                while i < b.len() && !b[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                value = s[vs..i].to_string();
+            }
+        }
+        out.push((name, value));
+    }
+    out
+}
+
+/// The origin (`scheme://host[:port]`) of an absolute http(s) URL; None for a path.
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() {
+        return None;
+    }
+    Some(format!("{scheme}://{}", host.to_ascii_lowercase()))
+}
+
+/// The policy value. `hashes` are `'sha256-...'` sources, sorted and unique.
+pub fn policy(site: &Site, hashes: &BTreeSet<String>) -> String {
+    let privacy = &site.config.privacy;
+    let mut others: Vec<String> = privacy.third_parties.iter().filter_map(|t| origin_of(&t.origin)).collect();
+    others.sort();
+    others.dedup();
+    let with_others = |base: &str| -> String {
+        let mut v = vec![base.to_string()];
+        v.extend(others.iter().cloned());
+        v.join(" ")
+    };
+    let mut script = with_others("'self'");
+    for h in hashes {
+        script.push(' ');
+        script.push_str(h);
+    }
+    let mut connect = with_others("'self'");
+    if let Some(o) = origin_of(&privacy.consent_endpoint)
+        && !others.contains(&o)
+    {
+        connect.push(' ');
+        connect.push_str(&o);
+    }
+    format!(
+        "default-src {d}; script-src {script}; style-src {d}; img-src {d}; font-src {d}; connect-src {connect}; frame-src {d}; media-src {d}; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
+        d = with_others("'self'"),
+    )
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16)
+            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*chunk.get(2).unwrap_or(&0));
+        for k in 0..4 {
+            if k <= chunk.len() {
+                out.push(T[((n >> (18 - 6 * k)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+
+    #[test]
+    fn finds_only_executable_inline_scripts() {
+        let html = r#"<script type="application/json" id="c">{"a":1}</script>
+<script src="/cohort.js" defer></script><script type="application/ld+json">{}</script>
+<SCRIPT>alert(1)</SCRIPT><script type=module>x()</script><scripts>no</scripts>"#;
+        let hashes = inline_script_hashes(html);
+        assert_eq!(hashes.len(), 2);
+        // sha256("alert(1)") in base64, as browsers compute it.
+        assert_eq!(hashes[0], "'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='");
+    }
+
+    #[test]
+    fn origins() {
+        assert_eq!(
+            origin_of("https://Consent.Example.com:8443/v1").as_deref(),
+            Some("https://consent.example.com:8443")
+        );
+        assert_eq!(origin_of("/v1"), None);
+        assert_eq!(origin_of(""), None);
+        assert_eq!(origin_of("javascript://x"), None);
+    }
+}

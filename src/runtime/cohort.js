@@ -1,0 +1,76 @@
+// cohort.js: the Cohort browser runtime (SPEC section 5). No dependencies, no eval.
+// Before the visitor chooses, it stores nothing and sends nothing: it only reveals the
+// banner. Comment lines and indentation are stripped by the build (runtime::minify).
+(function(){
+var d=document,L,C={},B,st,counted,K='cohort.consent',I='cohort.interests',
+el=function(i){return d.getElementById(i)},
+each=function(a,f){[].forEach.call(a,f)},
+no=function(){};
+try{L=window.localStorage;C=JSON.parse(el('cohort-config').textContent)}catch(e){}
+if(!C.v)return;
+var cs=C.c,E=C.e,
+gpc=C.g&&navigator.globalPrivacyControl===!0;
+function get(k){try{return JSON.parse(L.getItem(k))}catch(e){return null}}
+function put(k,v){try{v==null?L.removeItem(k):L.setItem(k,JSON.stringify(v))}catch(e){}}
+function ok(k){return cs.some(function(c){return c.id===k})?k:null}
+// The chosen cohort is the name of the one cookie_ID cookie (hosts route on its presence).
+function cur(){var m=d.cookie.match(/(?:^|; )cohort_([a-z0-9-]+)=/);return m&&ok(m[1])}
+function setCohort(k){
+each(d.cookie.split('; '),function(x){x=x.split('=')[0];if(!x.indexOf('cohort_')&&x!='cohort_'+k)d.cookie=x+'=; Path=/; Max-Age=0'});
+if(k)d.cookie='cohort_'+k+'=1; Path=/; SameSite=Lax; Max-Age='+C.m*864e2+(location.protocol=='https:'?'; Secure':'')}
+function fresh(s){return s&&s.v===C.v&&s.p&&Date.now()-Date.parse(s.d)<C.m*864e5}
+function ev(k){d.dispatchEvent(new CustomEvent('cohort:change',{detail:{cohort:k}}))}
+// Receipts: failures are ignored, browsing never waits for them.
+function send(m,u,b,f){E&&fetch(E+'/consent'+u,{method:m,keepalive:!0,headers:{'Content-Type':'application/json'},body:b}).then(function(x){return x.json()}).then(f).catch(no)}
+function del(r){send('DELETE','/'+encodeURIComponent(r))}
+function banner(on){if(B)B.hidden=!on}
+function dump(){var o={},x;(x=get(K))&&(o[K]=x);(x=get(I))&&(o[I]=x);(x=cur())&&(o.cookie='cohort_'+x+'=1');return o}
+function show(){
+var o=el('cohort-stored'),x=dump();
+if(o)o.textContent=Object.keys(x).length?JSON.stringify(x,null,2):o.dataset.empty;
+if(o=el('cohort-receipt'))o.textContent=st&&st.r||o.dataset.empty}
+function msg(m){var o=el('cohort-status');if(o)o.textContent=o.dataset[m]}
+// Replace each slot that has a fragment for cohort k; the slot keeps its height meanwhile.
+function swap(k){each(d.querySelectorAll('[data-cohort-slot]'),function(s){
+var h;try{h=JSON.parse(s.dataset.cohortKeys)[k]}catch(e){}
+if(!h||s.dataset.cohortShown==k)return;
+s.style.minHeight=s.offsetHeight+'px';
+fetch(C.b+'_cohort/f/'+h+'.html').then(function(r){if(r.ok)return r.text();throw r}).then(function(t){s.innerHTML=t;s.dataset.cohortShown=k}).catch(no)})}
+// Cohort, in order: chosen on /preferences/ (st.c), utm_campaign on arrival, the cookie,
+// then on-device interest counts past C.t. Counts never leave the device.
+function apply(){
+var o=cur(),k=null,q,n,b=0;
+if(st&&st.p.personalization){
+q=get(I)||{};
+if(!counted){counted=1;each(C.i,function(i){if(cs.some(function(c){return c.interests.indexOf(i)>=0}))q[i]=(q[i]|0)+1});put(I,q)}
+if('c' in st)k=st.c;else{
+n=new URLSearchParams(location.search).get('utm_campaign');
+each(cs,function(c){if(!k&&n&&c.campaigns.indexOf(n)>=0)k=c.id});
+k=k||o;
+if(!k)each(cs,function(c){var s=0;each(c.interests,function(i){s+=q[i]|0});if(s>=C.t&&s>b){b=s;k=c.id}})}}
+else if(get(I))put(I,null);
+k=ok(k);setCohort(k);swap(k);if(k!=o)ev(k)}
+// A choice that keeps the purposes keeps the record (and its receipt); a new one is posted.
+function choose(p,c){
+var o=st,s=fresh(o)&&o.p.personalization===p.personalization&&o;
+if(!s){o&&o.r&&del(o.r);s={v:C.v,p:p,r:null,d:new Date().toISOString().slice(0,10)};
+send('POST','',JSON.stringify({policy_version:C.v,purposes:p,ui:C.u}),function(j){if(j.receipt)st===s?(s.r=j.receipt,put(K,s),show()):del(j.receipt)})}
+if(c!=null)s.c=c;
+put(K,st=s);banner(0);apply();show()}
+function wipe(){put(K,null);put(I,null);setCohort(null)}
+// Withdrawal: the cookie, both keys and the receipt go.
+function withdraw(){var o=cur();st&&st.r&&del(st.r);st=null;wipe();show();banner(1);if(o)ev(null)}
+st=get(K);
+if(!fresh(st)){if(st||cur()||get(I))wipe();st=null}
+if(B=el('cohort-banner')){
+if(gpc){el('cohort-gpc').hidden=!1;B.querySelector('[data-cohort-consent=accept]').hidden=!0}
+B.addEventListener('click',function(e){var a=e.target.closest('[data-cohort-consent]');if(a)choose({personalization:a.dataset.cohortConsent=='accept'&&!gpc,analytics:!1})})}
+banner(!st);apply();show();
+var F=el('cohort-prefs');
+if(F){
+F.personalization.checked=!!(st&&st.p.personalization);
+F.cohort.value=cur()||st&&st.c||'';
+F.addEventListener('submit',function(e){e.preventDefault();var p=F.personalization.checked;choose({personalization:p,analytics:!1},p?F.cohort.value:'');msg('saved')});
+el('cohort-delete').addEventListener('click',function(){withdraw();F.reset();msg('deleted')});
+el('cohort-export').addEventListener('click',function(){var a=d.createElement('a');a.href=URL.createObjectURL(new Blob([JSON.stringify(dump(),null,2)],{type:'application/json'}));a.download='cohort-data.json';a.click()})}
+})();

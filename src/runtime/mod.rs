@@ -1,0 +1,317 @@
+//! The browser runtime: `cohort.js`, the one definition of everything it stores on a
+//! visitor's device, the per-page configuration it reads, and the consent-UI record.
+//!
+//! [`STORAGE`] is the single list of cookies and storage keys. The privacy notice, the
+//! README and `cohort check` all read it, so a key cannot be added to the script without
+//! being declared here (a test compares the script's keys with this list).
+//!
+//! The consent-UI hash is the sha256 of a record holding exactly what the visitor is shown:
+//! the banner HTML, the preferences wording and the bytes of `cohort.js` as served. The
+//! record is that file itself (`consent-records/ui/HASH.html`), so `sha256sum` proves it.
+
+use crate::config::{Privacy, Site};
+use crate::content::{Shop, slugify};
+use crate::render::context::script_safe_json;
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use std::sync::OnceLock;
+
+/// The runtime as written, with comments; [`script`] is what is served.
+pub const SOURCE: &str = include_str!("cohort.js");
+
+/// The served size budget of `cohort.js`, gzipped.
+pub const GZIP_BUDGET: usize = 2048;
+
+/// Views of pages matching a cohort's interests (summed over its interests) after which
+/// the cohort is inferred on the device, when no cohort was chosen or arrived by campaign.
+pub const INTEREST_THRESHOLD: u32 = 3;
+
+/// Where something is kept on the visitor's device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Store {
+    LocalStorage,
+    Cookie,
+}
+
+/// How long an item lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifetime {
+    /// Until withdrawal; asked again after `consent_max_age_days` or a new policy version.
+    UntilReask,
+    /// Until withdrawal or until personalization is turned off.
+    UntilWithdrawal,
+    /// `Max-Age` = `consent_max_age_days`.
+    MaxAge,
+}
+
+/// One cookie or storage key the runtime may set.
+#[derive(Debug, Clone, Copy)]
+pub struct StorageItem {
+    /// The key or cookie name; `ID` stands for a cohort id.
+    pub name: &'static str,
+    pub store: Store,
+    /// The purpose it serves: "necessary" (remembering the choice itself) or "personalization".
+    pub purpose: &'static str,
+    /// What it holds and when it is set, in plain words.
+    pub what: &'static str,
+    pub lifetime: Lifetime,
+}
+
+/// Every cookie and storage key `cohort.js` uses. Nothing else is ever stored.
+pub const STORAGE: [StorageItem; 3] = [
+    StorageItem {
+        name: "cohort.consent",
+        store: Store::LocalStorage,
+        purpose: "necessary",
+        what: "Your privacy choice: the policy version, yes or no per purpose, the receipt number of your choice, the day you chose and, if you picked one on the preferences page, your cohort. Set only when you click Accept, Reject or Save.",
+        lifetime: Lifetime::UntilReask,
+    },
+    StorageItem {
+        name: "cohort.interests",
+        store: Store::LocalStorage,
+        purpose: "personalization",
+        what: "How many pages of each interest (such as a category) you viewed, counted on this device only and never sent anywhere. Set only with your consent to personalization.",
+        lifetime: Lifetime::UntilWithdrawal,
+    },
+    StorageItem {
+        name: "cohort_ID",
+        store: Store::Cookie,
+        purpose: "personalization",
+        what: "The value 1 under a name that says which cohort you belong to (for example cohort_kitchen), so the host can send the pages for that cohort. One at a time, set only with your consent to personalization.",
+        lifetime: Lifetime::MaxAge,
+    },
+];
+
+/// The declaration a cookie or storage key name falls under (`cohort_outdoor` → `cohort_ID`),
+/// for checks that audit what a page stores.
+pub fn declared(name: &str) -> Option<&'static StorageItem> {
+    STORAGE.iter().find(|item| match item.name.strip_suffix("ID") {
+        Some(prefix) => name.strip_prefix(prefix).is_some_and(|id| {
+            !id.is_empty() && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        }),
+        None => item.name == name,
+    })
+}
+
+impl StorageItem {
+    pub fn lifetime_text(&self, privacy: &Privacy) -> String {
+        let days = privacy.consent_max_age_days;
+        match self.lifetime {
+            Lifetime::UntilReask => format!(
+                "Until you withdraw; after {days} days or a change of this notice you are asked again and it is replaced"
+            ),
+            Lifetime::UntilWithdrawal => "Until you withdraw or turn personalization off".to_string(),
+            Lifetime::MaxAge => format!("{days} days (Max-Age), or until you withdraw or turn personalization off"),
+        }
+    }
+}
+
+/// The storage table as templates see it (the privacy notice, the preferences page).
+pub fn storage_context(privacy: &Privacy) -> serde_json::Value {
+    serde_json::Value::Array(
+        STORAGE
+            .iter()
+            .map(|s| {
+                json!({
+                    "name": s.name,
+                    "store": s.store,
+                    "store_label": match s.store { Store::LocalStorage => "Local storage", Store::Cookie => "Cookie" },
+                    "purpose": s.purpose,
+                    "what": s.what,
+                    "lifetime": s.lifetime_text(privacy),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// `cohort.js` as served: [`SOURCE`] without comment lines and indentation.
+pub fn script() -> &'static str {
+    static SCRIPT: OnceLock<String> = OnceLock::new();
+    SCRIPT.get_or_init(|| minify(SOURCE))
+}
+
+/// A deliberately small minifier for code written for it: drops lines that are only a
+/// `//` comment, trims each line, and joins a line to the previous one without a newline
+/// only where the previous one ends in `;`, `{`, `}`, `,` or `(` (so automatic semicolon
+/// insertion never changes meaning). It does not touch anything inside a line.
+pub fn minify(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    for line in source.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with("//") {
+            continue;
+        }
+        if !out.is_empty() && !out.ends_with([';', '{', '}', ',', '(']) {
+            out.push('\n');
+        }
+        out.push_str(line);
+    }
+    out.push('\n');
+    out
+}
+
+/// Gzipped size of the served script (best compression, as a host's static gzip would).
+pub fn gzipped_size() -> usize {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let ok = enc.write_all(script().as_bytes()).is_ok();
+    match enc.finish() {
+        Ok(bytes) if ok => bytes.len(),
+        _ => usize::MAX,
+    }
+}
+
+/// Interests of a page for on-device counting: slugs of its category and tags.
+pub fn page_interests<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut v: Vec<String> = names.into_iter().map(slugify).filter(|s| !s.is_empty()).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// The page's `<script type="application/json" id="cohort-config">` content: a data block,
+/// never executed, escaped so it cannot close its element.
+///
+/// Keys are short because the script reads them: `v` policy version, `e` consent endpoint
+/// ("" = no receipts), `m` consent_max_age_days, `g` honor_gpc, `b` the site's base path,
+/// `u` the consent-UI hash, `t` the interest threshold, `i` this page's interests, `c` the
+/// cohorts (`id`, `label`, `campaigns`, `interests`).
+pub fn page_config(shop: &Shop, ui_hash: &str, interests: &[String]) -> String {
+    let site: &Site = &shop.site;
+    let p = &site.config.privacy;
+    let cohorts: Vec<serde_json::Value> = site
+        .config
+        .cohorts
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id.get_ref(),
+                "label": c.label,
+                "campaigns": c.campaigns,
+                "interests": page_interests(c.interests.iter().map(String::as_str)),
+            })
+        })
+        .collect();
+    script_safe_json(&json!({
+        "v": p.policy_version,
+        "e": p.consent_endpoint.trim_end_matches('/'),
+        "m": p.consent_max_age_days,
+        "g": p.honor_gpc,
+        "b": site.base_path,
+        "u": ui_hash,
+        "t": INTEREST_THRESHOLD,
+        "i": interests,
+        "c": cohorts,
+    }))
+}
+
+/// What the visitor is shown when asked for consent, and its hash.
+#[derive(Debug, Clone, Default)]
+pub struct ConsentUi {
+    /// The banner, as every page carries it.
+    pub banner: String,
+    /// The consent controls and wording of the preferences page.
+    pub choices: String,
+    /// sha256 (hex) of [`ConsentUi::record`].
+    pub hash: String,
+    /// The record file: banner, preferences wording and cohort.js, exactly as served.
+    pub record: String,
+}
+
+impl ConsentUi {
+    pub fn new(banner: String, choices: String) -> ConsentUi {
+        let record = format!(
+            "<!doctype html>\n<meta charset=\"utf-8\">\n<title>Consent UI record</title>\n<!-- Cohort consent UI record: the file name is the sha256 of this file's bytes. It holds the banner, the preferences wording and cohort.js (HTML-escaped) exactly as the build served them. -->\n<h1>Banner</h1>\n{banner}\n<h1>Preferences</h1>\n{choices}\n<h1>cohort.js</h1>\n<pre>{}</pre>\n",
+            html_escape(script())
+        );
+        let hash = hex(&Sha256::digest(record.as_bytes()));
+        ConsentUi { banner, choices, hash, record }
+    }
+
+    /// Writes `ROOT/consent-records/ui/HASH.html` unless it exists; records are kept.
+    pub fn save_record(&self, root: &Path) -> std::io::Result<()> {
+        let dir = root.join("consent-records").join("ui");
+        let path = dir.join(format!("{}.html", self.hash));
+        if path.exists() {
+            return Ok(());
+        }
+        std::fs::create_dir_all(&dir)?;
+        let tmp = dir.join(format!(".{}.tmp", self.hash));
+        std::fs::write(&tmp, self.record.as_bytes())?;
+        std::fs::rename(&tmp, &path)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gzipped_script_is_within_budget() {
+        let size = gzipped_size();
+        println!("cohort.js: {} bytes, {size} bytes gzipped (budget {GZIP_BUDGET})", script().len());
+        assert!(size <= GZIP_BUDGET, "cohort.js is {size} bytes gzipped, over the {GZIP_BUDGET}-byte budget");
+    }
+
+    #[test]
+    fn script_uses_only_declared_keys() {
+        let s = script();
+        for item in STORAGE {
+            let needle = item.name.trim_end_matches("ID");
+            assert!(s.contains(needle), "{} is declared but the script never uses it", item.name);
+        }
+        // Every string literal starting with "cohort." or "cohort_" must be declared.
+        for (i, _) in s.match_indices("'cohort") {
+            let rest = &s[i + 1..];
+            let lit = &rest[..rest.find('\'').unwrap_or(rest.len())];
+            if lit.starts_with("cohort.") || lit.starts_with("cohort_") {
+                let declared = STORAGE.iter().any(|it| it.name == lit || it.name.trim_end_matches("ID") == lit);
+                assert!(declared, "the script stores `{lit}`, which STORAGE does not declare");
+            }
+        }
+    }
+
+    #[test]
+    fn script_has_no_eval_and_cannot_close_a_script_element() {
+        let s = script();
+        for bad in ["eval(", "new Function", "</script", "setTimeout('", "document.write"] {
+            assert!(!s.contains(bad), "cohort.js contains {bad}");
+        }
+        // The only HTML it inserts is a fragment fetched from the site's own origin.
+        assert_eq!(s.matches("innerHTML").count(), 1);
+    }
+
+    #[test]
+    fn declared_names() {
+        assert_eq!(declared("cohort.consent").map(|i| i.store), Some(Store::LocalStorage));
+        assert_eq!(declared("cohort_outdoor-2").map(|i| i.name), Some("cohort_ID"));
+        assert!(declared("cohort_").is_none());
+        assert!(declared("cohort_Outdoor").is_none());
+        assert!(declared("_ga").is_none());
+    }
+
+    #[test]
+    fn minify_keeps_statements_apart() {
+        assert_eq!(minify("  // c\n a=1\n  b=2;\n c()\n"), "a=1\nb=2;c()\n");
+    }
+
+    #[test]
+    fn record_hash_is_sha256_of_record() {
+        let ui = ConsentUi::new("<section>b</section>".into(), "<form>c</form>".into());
+        assert_eq!(ui.hash, hex(&Sha256::digest(ui.record.as_bytes())));
+        assert!(ui.record.contains("<section>b</section>") && ui.record.contains("<form>c</form>"));
+        let other = ConsentUi::new("<section>B</section>".into(), "<form>c</form>".into());
+        assert_ne!(ui.hash, other.hash);
+    }
+}

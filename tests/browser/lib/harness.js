@@ -1,0 +1,216 @@
+// The browser suite's harness: builds a shop with the real `cohort` binary, serves it on
+// 127.0.0.1 with the headers from its `_headers` file (as Netlify applies them), reverse-
+// proxies /v1/ to a real `cohort consent-server`, and launches headless Chromium. Every
+// process it starts is stopped by `stop()`; every wait is bounded.
+'use strict';
+const fs = require('node:fs');
+const fsp = require('node:fs/promises');
+const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+
+const REPO = path.resolve(__dirname, '..', '..', '..');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.xml': 'application/xml',
+  '.txt': 'text/plain; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png',
+  '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp', '.ico': 'image/x-icon',
+};
+
+/** Netlify-style `_headers`: blocks of a path pattern and indented `Name: value` lines. */
+function parseHeaders(text) {
+  const rules = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim() || line.trim().startsWith('#')) continue;
+    if (!/^\s/.test(line)) {
+      const pattern = line.trim();
+      const re = new RegExp('^' + pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+      rules.push({ pattern, re, headers: [] });
+    } else if (rules.length) {
+      const i = line.indexOf(':');
+      if (i > 0) rules[rules.length - 1].headers.push([line.slice(0, i).trim(), line.slice(i + 1).trim()]);
+    }
+  }
+  return rules;
+}
+
+function binary() {
+  return process.env.COHORT_BIN || path.join(REPO, 'target', 'debug', 'cohort');
+}
+
+function run(cmd, args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (out += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), 120_000);
+    p.on('error', reject);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${out}`));
+    });
+  });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = http.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+async function waitFor(fn, what, ms = 15_000) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ': ' + last.message : ''}`);
+}
+
+function httpRequest(url, { method = 'GET', headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, timeout: 10_000 }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    if (body) req.write(body);
+    req.end();
+  });
+}
+
+/** Starts everything; returns the harness object. */
+async function start() {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium); the suite never skips`);
+  }
+  const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'cohort-browser-'));
+  const h = { work, procs: [], servers: [], consentLog: [], browser: null };
+  try {
+    // The example shop once it exists, else this suite's fixture; copied so the build's
+    // consent records never land in the repository.
+    const example = path.join(REPO, 'example-shop');
+    const source = process.env.COHORT_SHOP || (fs.existsSync(path.join(example, 'shop.toml')) ? example : path.join(__dirname, '..', 'fixture-shop'));
+    h.shopSource = source;
+    h.shop = path.join(work, 'shop');
+    await fsp.cp(source, h.shop, { recursive: true, filter: (src) => !/[/\\](public|consent-records|node_modules)$/.test(src) });
+    h.site = path.join(work, 'public');
+    h.buildOutput = await run(binary(), ['build', '--root', h.shop, '-o', h.site]);
+    h.rules = parseHeaders(await fsp.readFile(path.join(h.site, '_headers'), 'utf8'));
+
+    h.port = await freePort();
+    h.origin = `http://127.0.0.1:${h.port}`;
+    h.consentPort = await freePort();
+    h.consentOrigin = `http://127.0.0.1:${h.consentPort}`;
+    const consentBin = process.env.COHORT_CONSENT_BIN || binary();
+    const cs = spawn(consentBin, ['consent-server', '--db', path.join(work, 'consent.db'), '--bind', `127.0.0.1:${h.consentPort}`, '--allow-origin', h.origin, '--rate-limit', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    h.consentOutput = '';
+    cs.stdout.on('data', (d) => (h.consentOutput += d));
+    cs.stderr.on('data', (d) => (h.consentOutput += d));
+    h.procs.push(cs);
+    await waitFor(async () => (await httpRequest(`${h.consentOrigin}/healthz`)).status === 200, `the consent server (${h.consentOutput})`);
+
+    const server = http.createServer((req, res) => serve(h, req, res));
+    h.servers.push(server);
+    await new Promise((resolve, reject) => server.listen(h.port, '127.0.0.1', resolve).on('error', reject));
+
+    const { chromium } = require('playwright-core');
+    h.browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+    return h;
+  } catch (e) {
+    await stop(h);
+    throw e;
+  }
+}
+
+function applyHeaders(h, urlPath, res) {
+  for (const rule of h.rules) {
+    if (rule.re.test(urlPath)) for (const [k, v] of rule.headers) res.setHeader(k, v);
+  }
+}
+
+function serve(h, req, res) {
+  const url = new URL(req.url, h.origin);
+  if (url.pathname.startsWith('/v1/')) return proxy(h, req, res, url);
+  let rel;
+  try {
+    rel = decodeURIComponent(url.pathname);
+  } catch {
+    res.writeHead(400).end();
+    return;
+  }
+  let file = path.join(h.site, rel);
+  if (!file.startsWith(h.site + path.sep) && file !== h.site) {
+    res.writeHead(400).end();
+    return;
+  }
+  let status = 200;
+  try {
+    if (fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
+    fs.accessSync(file);
+  } catch {
+    file = path.join(h.site, '404.html');
+    status = 404;
+  }
+  applyHeaders(h, url.pathname, res);
+  res.setHeader('Content-Type', TYPES[path.extname(file)] || 'application/octet-stream');
+  res.writeHead(status);
+  fs.createReadStream(file).pipe(res);
+}
+
+function proxy(h, req, res, url) {
+  const entry = { method: req.method, path: url.pathname, status: null };
+  h.consentLog.push(entry);
+  const headers = { ...req.headers, host: `127.0.0.1:${h.consentPort}` };
+  const up = http.request({ host: '127.0.0.1', port: h.consentPort, method: req.method, path: url.pathname + url.search, headers, timeout: 10_000 }, (r) => {
+    entry.status = r.statusCode;
+    res.writeHead(r.statusCode, r.headers);
+    r.pipe(res);
+  });
+  up.on('timeout', () => up.destroy(new Error('timeout')));
+  up.on('error', () => {
+    entry.status = 502;
+    if (!res.headersSent) res.writeHead(502);
+    res.end();
+  });
+  req.pipe(up);
+}
+
+async function stop(h) {
+  if (h.browser) await h.browser.close().catch(() => {});
+  for (const s of h.servers) {
+    s.closeAllConnections?.();
+    await new Promise((r) => s.close(() => r()));
+  }
+  for (const p of h.procs) {
+    if (p.exitCode === null && p.signalCode === null) {
+      p.kill('SIGTERM');
+      await Promise.race([new Promise((r) => p.once('exit', r)), new Promise((r) => setTimeout(r, 5000))]);
+      if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    }
+  }
+  if (h.work) await fsp.rm(h.work, { recursive: true, force: true }).catch(() => {});
+}
+
+module.exports = { start, stop, waitFor, httpRequest, parseHeaders, CHROMIUM_ARGS };

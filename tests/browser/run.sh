@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs the browser suite: installs its npm packages if needed, builds the cohort binary,
+# and runs every test in headless Chromium. Fails (never skips) when Chromium is missing.
+#   CHROMIUM=/path/to/chromium   another Chromium (default /usr/bin/chromium)
+#   COHORT_BIN=/path/to/cohort   use this binary instead of building one
+#   COHORT_SHOP=/path/to/shop    test another shop (default example-shop/, else the fixture)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+chromium="${CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$chromium" ]; then
+  echo "error: Chromium not found at $chromium; install it with: apt-get install -y chromium" >&2
+  exit 1
+fi
+command -v node >/dev/null || { echo "error: node is not installed" >&2; exit 1; }
+command -v npm >/dev/null || { echo "error: npm is not installed" >&2; exit 1; }
+cd "$here"
+if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/axe-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+if [ -z "${COHORT_BIN:-}" ]; then
+  (cd "$repo" && cargo build --quiet --bin cohort)
+  export COHORT_BIN="$repo/target/debug/cohort"
+fi
+export CHROMIUM="$chromium"
+exec node --test --test-concurrency=1 --test-timeout=180000 test/

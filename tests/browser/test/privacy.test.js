@@ -1,0 +1,456 @@
+// Privacy invariants 1-4, 6, 7 and 11 (SPEC section 9) and the runtime contract (section 5),
+// proved in headless Chromium against a shop built by the real `cohort` binary and a real
+// `cohort consent-server`. See ../lib/harness.js for what is started and how it is stopped.
+'use strict';
+const { describe, it, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { start, stop, waitFor, httpRequest } = require('../lib/harness');
+
+let h;
+const pages = {};
+
+/** The first directory under `dir` of the built site that holds an index.html. */
+function firstPage(dir) {
+  const base = path.join(h.site, dir);
+  if (!fs.existsSync(base)) return null;
+  const names = fs.readdirSync(base).filter((n) => fs.existsSync(path.join(base, n, 'index.html'))).sort();
+  return names.length ? `/${dir}/${names[0]}/` : null;
+}
+
+before(async () => {
+  h = await start();
+  Object.assign(pages, {
+    home: '/',
+    product: firstPage('products'),
+    category: firstPage('categories'),
+    tag: firstPage('tags'),
+    content: firstPage('pages'),
+    privacy: '/privacy/',
+    preferences: '/preferences/',
+    notFound: '/no-such-page/',
+  });
+  for (const [k, v] of Object.entries(pages)) assert.ok(v, `the built shop has no ${k} page`);
+});
+
+after(async () => {
+  if (h) await stop(h);
+});
+
+/** A fresh browser context (no cookies, no storage) recording requests and CSP problems. */
+async function fresh({ gpc = false } = {}) {
+  const context = await h.browser.newContext({ serviceWorkers: 'block' });
+  context.setDefaultTimeout(10_000);
+  const requests = [];
+  const csp = [];
+  context.on('request', (r) => requests.push(r.url()));
+  if (gpc) {
+    await context.addInitScript(() => {
+      Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true, configurable: true });
+    });
+  }
+  await context.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`), true);
+    window.__changes = [];
+    document.addEventListener('cohort:change', (e) => window.__changes.push(e.detail.cohort));
+    window.__cls = 0;
+    window.__shifts = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        window.__shifts.push({ value: e.value, input: e.hadRecentInput });
+        if (!e.hadRecentInput) window.__cls += e.value;
+      }
+    }).observe({ type: 'layout-shift', buffered: true });
+  });
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    if (/Content.Security.Policy/i.test(m.text())) csp.push(m.text());
+  });
+  page.on('pageerror', (e) => csp.push(`page error: ${e.message}`));
+  return { context, page, requests, csp };
+}
+
+async function open(page, p) {
+  const res = await page.goto(h.origin + p, { waitUntil: 'load' });
+  // cohort.js is deferred; give its fetches a moment to settle.
+  await page.waitForLoadState('networkidle', { timeout: 5000 }).catch(() => {});
+  return res;
+}
+
+async function storage(page, context) {
+  const s = await page.evaluate(async () => ({
+    local: Object.fromEntries(Object.keys(localStorage).map((k) => [k, localStorage.getItem(k)])),
+    session: sessionStorage.length,
+    idb: (await indexedDB.databases()).map((d) => d.name),
+  }));
+  s.cookies = (await context.cookies()).map((c) => c.name);
+  return s;
+}
+
+function config(page) {
+  return page.evaluate(() => JSON.parse(document.getElementById('cohort-config').textContent));
+}
+
+function consentCalls() {
+  return h.consentLog.map((e) => `${e.method} ${e.path} ${e.status}`);
+}
+
+async function waitReceipt(page) {
+  return waitFor(
+    () => page.evaluate(() => (JSON.parse(localStorage.getItem('cohort.consent') || 'null') || {}).r),
+    'a receipt in cohort.consent',
+  );
+}
+
+async function slotsShown(page, cohort) {
+  return page.evaluate((c) => {
+    const out = [];
+    for (const s of document.querySelectorAll('[data-cohort-slot]')) {
+      const keys = JSON.parse(s.dataset.cohortKeys);
+      if (keys[c]) out.push({ slot: s.dataset.cohortSlot, hash: keys[c], shown: s.dataset.cohortShown || null, html: s.innerHTML });
+    }
+    return out;
+  }, cohort);
+}
+
+describe('every page type, before any choice', () => {
+  it('loads only from its own origin, stores nothing, calls no consent API and has no CSP violation (invariants 1, 2, 11)', async () => {
+    const before = h.consentLog.length;
+    for (const [kind, p] of Object.entries(pages)) {
+      const { context, page, requests, csp } = await fresh();
+      const res = await open(page, p);
+      assert.equal(res.status(), kind === 'notFound' ? 404 : 200, `${kind} ${p}`);
+      assert.match(res.headers()['content-security-policy'] || '', /default-src 'self'/, `${kind}: the _headers CSP is applied`);
+      const foreign = requests.filter((u) => !u.startsWith(h.origin + '/'));
+      assert.deepEqual(foreign, [], `${kind}: requests to other origins`);
+      assert.ok(requests.some((u) => u.endsWith('/cohort.js')), `${kind}: cohort.js is loaded`);
+      assert.deepEqual(requests.filter((u) => u.includes('/v1/')), [], `${kind}: consent API requests before a choice`);
+      const s = await storage(page, context);
+      assert.deepEqual(s, { local: {}, session: 0, idb: [], cookies: [] }, `${kind}: storage before a choice`);
+      assert.deepEqual(await page.evaluate(() => window.__csp), [], `${kind}: securitypolicyviolation events`);
+      assert.deepEqual(csp, [], `${kind}: console CSP errors`);
+      assert.ok(await page.isVisible('#cohort-banner'), `${kind}: the banner is shown`);
+      await context.close();
+    }
+    assert.deepEqual(h.consentLog.slice(before), [], 'the consent server saw no request');
+  });
+
+  it('Escape does not count as a choice and the banner traps no focus', async () => {
+    const { context, page } = await fresh();
+    await open(page, '/');
+    await page.focus('[data-cohort-consent=reject]');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => document.activeElement && document.activeElement.textContent.trim());
+    assert.notEqual(focused, 'Reject', 'Tab moves on');
+    const s = await storage(page, context);
+    assert.deepEqual(s.local, {});
+    assert.deepEqual(s.cookies, []);
+    assert.ok(await page.isVisible('#cohort-banner'));
+    await context.close();
+  });
+});
+
+describe('the banner', () => {
+  it('offers Accept and Reject on its first layer with equal size and weight (invariant 3)', async () => {
+    const { context, page } = await fresh();
+    await open(page, '/');
+    const m = await page.evaluate(() => {
+      const banner = document.getElementById('cohort-banner');
+      const get = (v) => {
+        const b = banner.querySelector(`[data-cohort-consent=${v}]`);
+        const r = b.getBoundingClientRect();
+        const cs = getComputedStyle(b);
+        return { w: r.width, h: r.height, weight: cs.fontWeight, size: cs.fontSize, bg: cs.backgroundColor, color: cs.color, text: b.textContent.trim(), visible: r.width > 0 && r.height > 0 };
+      };
+      const link = banner.querySelector('a[href$="/preferences/"]');
+      return { accept: get('accept'), reject: get('reject'), role: banner.getAttribute('role'), label: banner.getAttribute('aria-label'), prefsLink: !!link, checked: banner.querySelectorAll('input:checked').length };
+    });
+    console.log(`# Accept ${m.accept.w}x${m.accept.h} weight ${m.accept.weight}; Reject ${m.reject.w}x${m.reject.h} weight ${m.reject.weight}`);
+    assert.ok(m.accept.visible && m.reject.visible);
+    assert.equal(m.accept.text, 'Accept');
+    assert.equal(m.reject.text, 'Reject');
+    for (const k of ['w', 'h', 'weight', 'size', 'bg', 'color']) assert.equal(m.accept[k], m.reject[k], `equal ${k}`);
+    assert.ok(m.prefsLink, 'a link to the preferences page');
+    assert.equal(m.checked, 0, 'no pre-ticked box');
+    assert.ok(m.role === 'region' && m.label, 'a labelled region');
+    await context.close();
+  });
+
+  it('Reject stores only cohort.consent with purposes false, and no cookie (invariant 4)', async () => {
+    const { context, page } = await fresh();
+    await open(page, '/?utm_campaign=' + encodeURIComponent((await cohortWithCampaign()).campaign));
+    await page.click('[data-cohort-consent=reject]');
+    const r = await waitReceipt(page);
+    const s = await storage(page, context);
+    assert.deepEqual(Object.keys(s.local), ['cohort.consent']);
+    const c = JSON.parse(s.local['cohort.consent']);
+    assert.deepEqual(c.p, { personalization: false, analytics: false });
+    assert.equal(c.v, (await config(page)).v);
+    assert.match(c.d, /^\d{4}-\d{2}-\d{2}$/);
+    assert.deepEqual(s.cookies, [], 'no cookie, even with a campaign link');
+    assert.equal(s.session, 0);
+    assert.deepEqual(s.idb, []);
+    assert.equal(await page.isVisible('#cohort-banner'), false, 'the banner closes');
+    await open(page, pages.product);
+    assert.equal(await page.isVisible('#cohort-banner'), false, 'and is not shown again');
+    assert.deepEqual(Object.keys((await storage(page, context)).local), ['cohort.consent']);
+    const rec = await httpRequest(`${h.consentOrigin}/v1/consent/${r}`);
+    assert.equal(rec.status, 200);
+    assert.deepEqual(JSON.parse(rec.body).purposes, { personalization: false, analytics: false });
+    await context.close();
+  });
+});
+
+/** A cohort that has a campaign and a fragment on the home page. */
+async function cohortWithCampaign() {
+  const html = fs.readFileSync(path.join(h.site, 'index.html'), 'utf8');
+  const cfg = JSON.parse(html.match(/<script type="application\/json" id="cohort-config">(.*?)<\/script>/s)[1]);
+  for (const c of cfg.c) {
+    if (c.campaigns.length && html.includes(`"${c.id}":"`)) return { id: c.id, campaign: c.campaigns[0], cfg };
+  }
+  throw new Error('the shop needs a cohort with a campaign and a home-page fragment');
+}
+
+describe('consent and cohorts', () => {
+  it('Accept plus a cohort choice sets the cookie, posts one receipt and swaps slots with no layout shift', async () => {
+    const { id } = await cohortWithCampaign();
+    const { context, page, requests, csp } = await fresh();
+    const posts = () => h.consentLog.filter((e) => e.method === 'POST').length;
+    const before = posts();
+    await open(page, '/');
+    await page.click('[data-cohort-consent=accept]');
+    const receipt = await waitReceipt(page);
+    await open(page, pages.preferences);
+    assert.equal(await page.isChecked('#cohort-personalization'), true);
+    await page.check(`#cohort-choice-${id}`);
+    await page.click('#cohort-prefs button[type=submit]');
+    await waitFor(async () => (await context.cookies()).some((c) => c.name === `cohort_${id}`), 'the cohort cookie');
+    const cookie = (await context.cookies()).find((c) => c.name === `cohort_${id}`);
+    const cfg = await config(page);
+    assert.equal(cookie.value, '1');
+    assert.equal(cookie.path, '/');
+    assert.equal(cookie.sameSite, 'Lax');
+    assert.ok(Math.abs(cookie.expires - Date.now() / 1000 - cfg.m * 86400) < 120, 'Max-Age = consent_max_age_days');
+    assert.equal((await context.cookies()).length, 1, 'one cookie');
+    assert.equal(await page.textContent('#cohort-receipt'), receipt, 'the receipt is shown');
+    assert.match(await page.textContent('#cohort-stored'), new RegExp(`cohort_${id}`));
+    await page.waitForTimeout(300);
+    assert.equal(posts() - before, 1, `one receipt posted: ${consentCalls()}`);
+
+    // A fresh load of each page kind with slots for this cohort swaps them, with no shift.
+    const withKeys = (dir) => {
+      const base = path.join(h.site, dir);
+      for (const n of fs.readdirSync(base).sort()) {
+        const f = path.join(base, n, 'index.html');
+        if (fs.existsSync(f) && fs.readFileSync(f, 'utf8').includes(`"${id}":"`)) return `/${dir}/${n}/`;
+      }
+      return null;
+    };
+    const targets = ['/', withKeys('categories'), withKeys('products')].filter(Boolean);
+    for (const target of targets) {
+      await open(page, target);
+      const slots = await waitFor(async () => {
+        const s = await slotsShown(page, id);
+        return s.length && s.every((x) => x.shown === id) && s;
+      }, `slots swapped on ${target}`);
+      for (const s of slots) {
+        const fragment = fs.readFileSync(path.join(h.site, '_cohort', 'f', `${s.hash}.html`), 'utf8');
+        assert.equal(s.html, fragment, `${target}: slot ${s.slot} holds the cohort's fragment`);
+        assert.ok(requests.some((u) => u === `${h.origin}/_cohort/f/${s.hash}.html`));
+      }
+      await page.waitForTimeout(500);
+      const cls = await page.evaluate(() => window.__cls);
+      console.log(`# ${target}: swapped ${slots.map((s) => s.slot).join(', ')}; cumulative layout shift ${cls}`);
+      assert.equal(cls, 0, `${target}: layout shifts ${JSON.stringify(await page.evaluate(() => window.__shifts))}`);
+    }
+    assert.ok(targets.length >= 2, 'slots on more than the home page');
+    assert.deepEqual(await page.evaluate(() => window.__csp), []);
+    assert.deepEqual(csp, []);
+    assert.deepEqual(requests.filter((u) => !u.startsWith(h.origin + '/')), []);
+    await context.close();
+  });
+
+  it('after a choice every page type still loads only from its own origin with zero CSP violations (invariants 1, 11)', async () => {
+    const { id } = await cohortWithCampaign();
+    const { context, page, requests, csp } = await fresh();
+    await open(page, '/');
+    await page.click('[data-cohort-consent=accept]');
+    await waitReceipt(page);
+    await open(page, pages.preferences);
+    await page.check(`#cohort-choice-${id}`);
+    await page.click('#cohort-prefs button[type=submit]');
+    for (const [kind, p] of Object.entries(pages)) {
+      await open(page, p);
+      assert.deepEqual(await page.evaluate(() => window.__csp), [], `${kind}: securitypolicyviolation events`);
+    }
+    // Export (a Blob URL download) is allowed too.
+    await open(page, pages.preferences);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#cohort-export')]);
+    const exported = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+    assert.ok(exported['cohort.consent'] && exported.cookie === `cohort_${id}=1`, JSON.stringify(exported));
+    assert.deepEqual(await page.evaluate(() => window.__csp), []);
+    assert.deepEqual(csp, []);
+    const foreign = requests.filter((u) => !u.startsWith(h.origin + '/') && !u.startsWith('blob:'));
+    assert.deepEqual(foreign, []);
+    await context.close();
+  });
+
+  it('a utm_campaign link selects its cohort only after consent', async () => {
+    const { id, campaign } = await cohortWithCampaign();
+    const { context, page } = await fresh();
+    const before = h.consentLog.length;
+    await open(page, '/?utm_campaign=' + encodeURIComponent(campaign));
+    let s = await storage(page, context);
+    assert.deepEqual(s, { local: {}, session: 0, idb: [], cookies: [] }, 'nothing before consent');
+    assert.deepEqual((await slotsShown(page, id)).filter((x) => x.shown), [], 'no slot swapped before consent');
+    assert.equal(h.consentLog.length, before);
+    await page.click('[data-cohort-consent=accept]');
+    await waitFor(async () => (await context.cookies()).some((c) => c.name === `cohort_${id}`), 'the campaign cohort cookie');
+    await waitFor(async () => (await slotsShown(page, id)).every((x) => x.shown === id), 'slots swapped after Accept');
+    s = await storage(page, context);
+    assert.deepEqual(s.cookies, [`cohort_${id}`]);
+    assert.deepEqual(await page.evaluate(() => window.__changes), [id], 'one cohort:change event');
+    await context.close();
+  });
+
+  it('keeps the default content when a fragment fails and keeps browsing when the consent API fails', async () => {
+    const { id, campaign } = await cohortWithCampaign();
+    const { context, page } = await fresh();
+    await context.route('**/_cohort/f/**', (r) => r.abort());
+    await context.route('**/v1/**', (r) => r.abort());
+    await open(page, '/?utm_campaign=' + encodeURIComponent(campaign));
+    const defaults = await slotsShown(page, id);
+    await page.click('[data-cohort-consent=accept]');
+    await waitFor(async () => (await context.cookies()).some((c) => c.name === `cohort_${id}`), 'the cookie');
+    await page.waitForTimeout(500);
+    assert.deepEqual(await slotsShown(page, id), defaults, 'slots keep their default content');
+    const c = JSON.parse((await storage(page, context)).local['cohort.consent']);
+    assert.equal(c.p.personalization, true);
+    assert.equal(c.r, null, 'no receipt, and nothing blocked');
+    assert.equal(await page.isVisible('#cohort-banner'), false);
+    await context.close();
+  });
+
+  it('infers a cohort on the device once interest counts pass the threshold', async () => {
+    const { context, page } = await fresh();
+    await open(page, '/');
+    const cfg = await config(page);
+    await page.click('[data-cohort-consent=accept]');
+    await waitReceipt(page);
+    // Product pages in build order; the expected cohort mirrors the documented rule.
+    const dir = path.join(h.site, 'products');
+    const products = fs.readdirSync(dir).sort().map((n) => `/products/${n}/`);
+    const counts = {};
+    let expected = null;
+    for (const p of products) {
+      await open(page, p);
+      const { i } = await config(page);
+      for (const x of i) if (cfg.c.some((c) => c.interests.includes(x))) counts[x] = (counts[x] || 0) + 1;
+      if (!expected) {
+        let best = 0;
+        for (const c of cfg.c) {
+          const score = c.interests.reduce((a, x) => a + (counts[x] || 0), 0);
+          if (score >= cfg.t && score > best) [best, expected] = [score, c.id];
+        }
+      }
+      const cookies = (await context.cookies()).map((c) => c.name);
+      assert.deepEqual(cookies, expected ? [`cohort_${expected}`] : [], `after ${p}, counts ${JSON.stringify(counts)}`);
+      const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('cohort.interests')));
+      assert.deepEqual(stored, counts);
+      if (expected) break;
+    }
+    assert.ok(expected, 'some cohort passed the threshold');
+    await context.close();
+  });
+
+  it('asks again after a policy version change or consent_max_age_days', async () => {
+    for (const stale of [{ v: 'an-old-version', age: 0 }, { v: null, age: 'max' }]) {
+      const { context, page } = await fresh();
+      await open(page, '/');
+      const cfg = await config(page);
+      const days = stale.age === 'max' ? cfg.m + 1 : 0;
+      await page.evaluate(({ v, days }) => {
+        const d = new Date(Date.now() - days * 864e5).toISOString().slice(0, 10);
+        localStorage.setItem('cohort.consent', JSON.stringify({ v, p: { personalization: true, analytics: false }, r: null, d }));
+        localStorage.setItem('cohort.interests', '{}');
+        document.cookie = 'cohort_x=1; Path=/';
+      }, { v: stale.v || cfg.v, days });
+      await open(page, '/');
+      assert.ok(await page.isVisible('#cohort-banner'), `banner shown again for ${JSON.stringify(stale)}`);
+      const s = await storage(page, context);
+      assert.deepEqual(s.local, {}, 'the stale choice is cleared');
+      assert.deepEqual(s.cookies, []);
+      await context.close();
+    }
+  });
+});
+
+describe('Global Privacy Control (invariant 6)', () => {
+  it('starts optional purposes off, says so in the banner, and only the preferences page turns personalization on', async () => {
+    const { id } = await cohortWithCampaign();
+    const { context, page } = await fresh({ gpc: true });
+    await open(page, '/');
+    assert.equal(await page.evaluate(() => navigator.globalPrivacyControl), true);
+    assert.ok(await page.isVisible('#cohort-gpc'), 'the banner says GPC is honoured');
+    assert.match(await page.textContent('#cohort-gpc'), /Global Privacy Control/);
+    assert.equal(await page.isVisible('[data-cohort-consent=accept]'), false, 'no one-click opt-in against the signal');
+    assert.deepEqual(await storage(page, context), { local: {}, session: 0, idb: [], cookies: [] });
+    await open(page, pages.preferences);
+    assert.equal(await page.isChecked('#cohort-personalization'), false, 'personalization starts off');
+    await page.click('[data-cohort-consent=reject]');
+    let c = JSON.parse((await storage(page, context)).local['cohort.consent']);
+    assert.deepEqual(c.p, { personalization: false, analytics: false });
+    // An explicit choice on the preferences page.
+    await page.check('#cohort-personalization');
+    await page.check(`#cohort-choice-${id}`);
+    await page.click('#cohort-prefs button[type=submit]');
+    await waitFor(async () => (await context.cookies()).some((x) => x.name === `cohort_${id}`), 'cookie after an explicit choice');
+    c = JSON.parse((await storage(page, context)).local['cohort.consent']);
+    assert.equal(c.p.personalization, true);
+    await context.close();
+  });
+});
+
+describe('withdrawal (invariant 7)', () => {
+  it('Delete everything removes the cookie, both keys and the receipt', async () => {
+    const { id } = await cohortWithCampaign();
+    const { context, page } = await fresh();
+    await open(page, '/');
+    await page.click('[data-cohort-consent=accept]');
+    const receipt = await waitReceipt(page);
+    await open(page, pages.product);
+    await open(page, pages.preferences);
+    await page.check(`#cohort-choice-${id}`);
+    await page.click('#cohort-prefs button[type=submit]');
+    await waitFor(async () => (await context.cookies()).length === 1, 'the cookie');
+    let s = await storage(page, context);
+    assert.deepEqual(Object.keys(s.local).sort(), ['cohort.consent', 'cohort.interests']);
+    assert.equal((await httpRequest(`${h.consentOrigin}/v1/consent/${receipt}`)).status, 200);
+    await page.click('#cohort-delete');
+    s = await storage(page, context);
+    assert.deepEqual(s, { local: {}, session: 0, idb: [], cookies: [] });
+    await waitFor(async () => (await httpRequest(`${h.consentOrigin}/v1/consent/${receipt}`)).status === 404, 'the receipt deleted on the consent server');
+    assert.ok(h.consentLog.some((e) => e.method === 'DELETE' && e.path.endsWith(receipt) && e.status === 204));
+    assert.match(await page.textContent('#cohort-status'), /Deleted/);
+    assert.equal(await page.textContent('#cohort-stored'), 'Nothing.');
+    await context.close();
+  });
+});
+
+describe('accessibility', () => {
+  const axeSource = require('axe-core').source;
+  for (const kind of ['home', 'product', 'preferences', 'privacy']) {
+    it(`axe-core finds no violation on the ${kind} page (banner shown)`, async () => {
+      const { context, page } = await fresh();
+      await open(page, pages[kind]);
+      await page.evaluate(axeSource);
+      const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+      const summary = result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+      assert.deepEqual(summary, []);
+      await context.close();
+    });
+  }
+});
