@@ -288,24 +288,15 @@ fn crlf_line_endings_bom_and_reordered_columns() {
     let dir = temp_dir("crlf");
     let mut csv = String::from("\u{feff}Lineitem sku,Email,Name,Lineitem quantity\r\n");
     for o in 0..12 {
-        csv.push_str(&format!(
-            "SKU-X,p{o}@example.com,#{o},1\r\nSKU-Y,,#{o},1\r\n"
-        ));
+        csv.push_str(&format!("SKU-X,p{o}@example.com,#{o},1\r\nSKU-Y,,#{o},1\r\n"));
     }
     std::fs::write(dir.join("orders.csv"), csv).unwrap();
     let r = run(&dir, &["--orders", "orders.csv", "-o", "out.toml"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("shopify export, 24 rows used, 0 skipped"),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.contains("shopify export, 24 rows used, 0 skipped"), "{}", r.stderr);
     let out = std::fs::read_to_string(dir.join("out.toml")).unwrap();
     assert!(out.contains("\"SKU-X\" = 12\n\"SKU-Y\" = 12\n"), "{out}");
-    assert!(
-        out.contains("a = \"SKU-X\"\nb = \"SKU-Y\"\norders = 12\n"),
-        "{out}"
-    );
+    assert!(out.contains("a = \"SKU-X\"\nb = \"SKU-Y\"\norders = 12\n"), "{out}");
     assert!(!out.contains("example.com"));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -180,3 +180,35 @@ fn text_of(r: &Resp) -> String {
     assert_eq!(r.status, 200);
     r.text()
 }
+
+#[test]
+fn the_consent_api_is_mounted_under_v1() {
+    let shop = basic_shop();
+    let s = start(shop.path());
+    let origin = format!("http://127.0.0.1:{}", s.port);
+    let body = format!(
+        "{{\"policy_version\":\"2026-11-01\",\"purposes\":{{\"personalization\":true,\"analytics\":false}},\"ui\":\"{}\"}}",
+        "a".repeat(64)
+    );
+    let post = format!(
+        "POST /v1/consent HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: {origin}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let created = raw(s.port, post.as_bytes());
+    assert_eq!(created.status, 201, "{}", created.text());
+    let record: serde_json::Value = serde_json::from_slice(&created.body).unwrap();
+    let receipt = record["receipt"].as_str().expect("a receipt").to_string();
+    assert_eq!(record["purposes"]["personalization"], true);
+    let fetched = s.get(&format!("/v1/consent/{receipt}"));
+    assert_eq!(fetched.status, 200);
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&fetched.body).unwrap()["receipt"], receipt.as_str());
+    let delete = format!(
+        "DELETE /v1/consent/{receipt} HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: {origin}\r\nConnection: close\r\n\r\n"
+    );
+    assert_eq!(raw(s.port, delete.as_bytes()).status, 204);
+    assert_eq!(s.get(&format!("/v1/consent/{receipt}")).status, 404);
+    assert_eq!(s.get("/healthz").status, 200);
+    // Another origin may not record consent.
+    let foreign = post.replace(&origin, "https://evil.example");
+    assert_eq!(raw(s.port, foreign.as_bytes()).status, 403);
+}

@@ -450,7 +450,8 @@ fn render(
     };
     timer.mark("plan");
     let recs = build::recommendations(&shop, state.aggregates.as_ref());
-    let (featured, cohort_picks, related, together) = (&recs.featured, &recs.cohort_picks, &recs.related, &recs.together);
+    let (featured, cohort_picks, related, together) =
+        (&recs.featured, &recs.cohort_picks, &recs.related, &recs.together);
 
     timer.mark("picks+recs");
     // Signatures: a page renders again only when one of them changed.
@@ -542,8 +543,7 @@ fn render(
         }
         None => shop.products.iter().map(|p| context::card(&shop, p)).collect(),
     };
-    let renderer =
-        Renderer::with_cards(&shop, &state.theme, cards, &recs).map_err(|e| BuildError::Render(vec![e]))?;
+    let renderer = Renderer::with_cards(&shop, &state.theme, cards, &recs).map_err(|e| BuildError::Render(vec![e]))?;
     timer.mark("renderer");
     let results: Vec<Result<RenderedPage, String>> =
         dirty.par_iter().map(|&j| renderer.render(&plan.jobs[j])).collect();
@@ -566,7 +566,10 @@ fn render(
         return Err(BuildError::Render(errors));
     }
     consent_ui.save_record(root).map_err(|e| {
-        BuildError::Io(format!("cannot write the consent UI record in {}: {e}", root.join("consent-records/ui").display()))
+        BuildError::Io(format!(
+            "cannot write the consent UI record in {}: {e}",
+            root.join("consent-records/ui").display()
+        ))
     })?;
     let copied_layer = if copied { Some(read_copied(&shop, &state.theme, root)?) } else { None };
 

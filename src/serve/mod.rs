@@ -66,7 +66,11 @@ pub fn run(options: &ServeOptions) -> Result<(), String> {
             hub.error(&e);
         }
     }
-    let consent = consent::mount(&root, &format!("http://{addr}")).map_err(|e| format!("error: {e}"))?;
+    let endpoint = crate::config::Config::load(&root, None)
+        .map(|site| site.config.privacy.consent_endpoint)
+        .unwrap_or_else(|_| "/v1".to_string());
+    let origins = vec![format!("http://{addr}"), format!("http://localhost:{}", addr.port())];
+    let consent = Some(consent::mount(&endpoint, origins).map_err(|e| format!("error: {e}"))?);
     let server = Arc::new(server);
     let handler = Arc::new(http::Server { files, hub: hub.clone(), consent });
     for i in 0..WORKERS {
