@@ -195,3 +195,33 @@ fn a_summary_edit_in_a_larger_catalog_renders_few_pages_and_stays_identical() {
     assert!(counts.len() >= 2 && counts[0] < counts[1] / 4, "a summary edit re-rendered too much: {line}");
     assert_identical(&s, root, "a summary edit");
 }
+
+/// The section `<section class="NAME"` ... `</section>` of a page.
+fn section<'a>(html: &'a str, class: &str) -> &'a str {
+    let start = html.find(&format!("<section class=\"{class}\"")).unwrap_or_else(|| panic!("no {class} section"));
+    let end = start + html[start..].find("</section>").expect("closed section");
+    &html[start..end]
+}
+
+#[test]
+fn example_shop_edits_reach_related_blocks_and_stay_identical() {
+    let shop = tempfile::tempdir().unwrap();
+    let root = shop.path();
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("example-shop"), root);
+    let s = start(root);
+    let events = s.events();
+    events.next_named("hello");
+    let kettle = s.get("/products/camp-kettle-1l/").text();
+    assert!(section(&kettle, "related").contains("data-sku=\"FF-CW-CS28\""), "the skillet is related to the kettle");
+    assert!(section(&kettle, "related").contains("data-sku=\"FF-CW-CS28\" data-price=\"59.00\""));
+    edit(root, "products/carbon-steel-skillet-28.md", "price = \"59.00\"", "price = \"61.50\"");
+    events.next_named("reload").expect("a reload event");
+    s.wait_for("/products/carbon-steel-skillet-28/", "the new price", |b| b.contains("€61.50"));
+    let kettle = s.get("/products/camp-kettle-1l/").text();
+    let related = section(&kettle, "related");
+    assert!(related.contains("data-sku=\"FF-CW-CS28\" data-price=\"61.50\""), "the related block shows the new price");
+    assert!(!related.contains("data-sku=\"FF-CW-CS28\" data-price=\"59.00\""), "the related block lost the old price");
+    edit(root, "products/camp-kettle-1l.md", "summary = \"", "summary = \"Edited: ");
+    events.next_named("reload").expect("a reload event");
+    assert_identical(&s, root, "example shop edits");
+}
