@@ -40,16 +40,18 @@ try:
             f.write(text)
         os.replace(tmp, path)
 
+    files = sorted(f for f in os.listdir(os.path.join(a.shop, "products")) if f.endswith(".md"))
     lat = []
     for k in range(a.edits):
-        i = 5000 + k * 37
-        path = os.path.join(a.shop, "products", f"product-{i:05}.md")
+        name = files[(len(files) // 2 + k * 37) % len(files)]
+        slug = name[:-3]
+        path = os.path.join(a.shop, "products", name)
         text = open(path).read()
         start_line = [l for l in text.splitlines() if l.startswith("summary = ")][0]
         token = f"bench-edit-{k}-{time.time_ns()}"
         t = time.perf_counter()
         write(path, text.replace(start_line, f'summary = "Edited {token}."', 1))
-        wait(f"/products/product-{i:05}/", token)
+        wait(f"/products/{slug}/", token)
         lat.append((time.perf_counter() - t) * 1000)
         time.sleep(0.15)
     lat.sort()
@@ -65,7 +67,7 @@ try:
         token = f"template-edit-{k}-{time.time_ns()}"
         t = time.perf_counter()
         write(os.path.join(tdir, "product.html"), base.replace("{% endblock %}", f"<!-- {token} -->{{% endblock %}}", 1))
-        wait("/products/product-09999/", token)
+        wait(f"/products/{files[-1][:-3]}/", token)
         times.append((time.perf_counter() - t) * 1000)
         time.sleep(1.0)
     print(f"product template edit -> served (every product page rendered again): "
@@ -75,7 +77,7 @@ try:
 finally:
     proc.kill()
     out, err = proc.communicate(timeout=30)
-    lines = [l for l in err.splitlines() if "changed:" in l]
-    print("server lines (last 6):")
-    for l in lines[-6:]:
+    lines = [l for l in err.splitlines() if "changed:" in l or "timings" in l or "Built" in l]
+    print("server lines (last 12):")
+    for l in lines[-12:]:
         print("  " + l)

@@ -117,6 +117,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
 
 /// What recommendation blocks show, computed once per build from the catalog and the
 /// anonymized aggregates (see `recommend`).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Recommendations {
     /// What everyone sees before choosing a cohort.
     pub featured: Vec<(usize, String)>,
@@ -144,20 +145,27 @@ pub fn items(shop: &Shop) -> Vec<recommend::Item> {
 }
 
 pub fn recommendations(shop: &Shop, aggregates: Option<&recommend::Aggregates>) -> Recommendations {
-    let r = &shop.site.config.recommendations;
-    let items = items(shop);
+    recommendations_for(&items(shop), &shop.site.config, aggregates)
+}
+
+/// [`recommendations`] from the engine's items alone, so watch mode can compute them on
+/// another thread.
+pub fn recommendations_for(
+    items: &[recommend::Item],
+    config: &crate::config::Config,
+    aggregates: Option<&recommend::Aggregates>,
+) -> Recommendations {
+    let r = &config.recommendations;
     let texts = |recs: Vec<recommend::Rec>, label: Option<&str>| -> Vec<(usize, String)> {
-        recs.into_iter().map(|rec| (rec.index, rec.reason.text(&items, label))).collect()
+        recs.into_iter().map(|rec| (rec.index, rec.reason.text(items, label))).collect()
     };
-    let related = recommend::related(&items, r.related);
-    let together = recommend::bought_together(&items, aggregates, r.bought_together, &related);
-    let featured = texts(recommend::picks(&items, &[], aggregates, r.picks), None);
-    let cohort_picks = shop
-        .site
-        .config
+    let related = recommend::related(items, r.related);
+    let together = recommend::bought_together(items, aggregates, r.bought_together, &related);
+    let featured = texts(recommend::picks(items, &[], aggregates, r.picks), None);
+    let cohort_picks = config
         .cohorts
         .iter()
-        .map(|c| texts(recommend::picks(&items, &c.interests, aggregates, r.picks), Some(&c.label)))
+        .map(|c| texts(recommend::picks(items, &c.interests, aggregates, r.picks), Some(&c.label)))
         .collect();
     let to_texts = |all: Vec<Vec<recommend::Rec>>| -> Recs { all.into_iter().map(|list| texts(list, None)).collect() };
     Recommendations { featured, cohort_picks, related: to_texts(related), together: to_texts(together) }

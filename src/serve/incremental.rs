@@ -135,6 +135,34 @@ pub struct Outcome {
     pub full: bool,
     pub css_only: bool,
     pub elapsed: Duration,
+    /// The pages were rendered with the previous build's recommendations: compute fresh
+    /// ones ([`Incremental::recommendation_job`]) and apply them.
+    pub recommendations_stale: bool,
+}
+
+/// Where a rebuild takes its recommendations from.
+enum RecsFrom {
+    /// Compute them now (the catalog changed shape).
+    Compute,
+    /// Reuse the last build's (a shape-preserving edit); fresh ones follow.
+    Kept,
+    /// Computed in the background for this generation.
+    Given(build::Recommendations),
+}
+
+/// Everything needed to compute recommendations off the main thread.
+pub struct RecommendationJob {
+    pub generation: u64,
+    items: Vec<crate::recommend::Item>,
+    config: Config,
+    aggregates: Option<crate::recommend::Aggregates>,
+}
+
+impl RecommendationJob {
+    /// The expensive part (content similarity over the whole catalog).
+    pub fn run(self) -> (u64, build::Recommendations) {
+        (self.generation, build::recommendations_for(&self.items, &self.config, self.aggregates.as_ref()))
+    }
 }
 
 /// One product file as last parsed.
@@ -170,8 +198,11 @@ struct State {
     cards: Option<Vec<serde_json::Value>>,
     /// Hash of each product of `shop`, in order.
     hashes: Option<Vec<u64>>,
-    /// Related and bought-together lists of the last good build.
-    recs: Option<(Recs, Recs)>,
+    /// The recommendations of the last good build.
+    recommendations: Option<build::Recommendations>,
+    /// Bumped on every build: a background recommendation result for an older generation
+    /// is thrown away.
+    generation: u64,
     aggregates: Option<crate::recommend::Aggregates>,
     global: u64,
     records: HashMap<String, Record>,
@@ -254,7 +285,8 @@ impl Incremental {
         };
         let only_products = !full && !changes.theme && !changes.pages && changes.statics.is_empty();
         if only_products && let Some(changed) = fast_update(state, &root, &changes.products) {
-            let result = render(state, &root, self.options.drafts, false, false, &self.files, Some(changed));
+            let result =
+                render(state, &root, self.options.drafts, false, false, &self.files, Some(changed), RecsFrom::Kept);
             if result.is_err() {
                 // The kept shop is gone; the next rebuild assembles it again.
                 state.shop = None;
@@ -273,7 +305,64 @@ impl Incremental {
             || changes.theme
             || !changes.statics.is_empty()
             || changes.products.iter().any(|p| p.components().count() > 2);
-        render(state, &root, self.options.drafts, copied, full || changes.theme, &self.files, None)
+        render(state, &root, self.options.drafts, copied, full || changes.theme, &self.files, None, RecsFrom::Compute)
+    }
+
+    /// After a rebuild with stale recommendations: the work to compute fresh ones.
+    pub fn recommendation_job(&mut self) -> Option<RecommendationJob> {
+        let state = self.state.as_mut()?;
+        let shop = state.shop.as_ref()?;
+        Some(RecommendationJob {
+            generation: state.generation,
+            items: build::items(shop),
+            config: shop.site.config.clone(),
+            aggregates: state.aggregates.clone(),
+        })
+    }
+
+    /// Applies recommendations computed in the background; None when a newer build made
+    /// them useless (or nothing was kept to apply them to).
+    pub fn apply_recommendations(
+        &mut self,
+        generation: u64,
+        recs: build::Recommendations,
+    ) -> Option<Result<Outcome, BuildError>> {
+        let start = Instant::now();
+        let state = self.state.as_mut()?;
+        if state.generation != generation || state.shop.is_none() {
+            return None;
+        }
+        if state.recommendations.as_ref() == Some(&recs) {
+            return Some(Ok(Outcome {
+                rendered: 0,
+                pages: state.records.len(),
+                files_changed: 0,
+                full: false,
+                css_only: false,
+                elapsed: start.elapsed(),
+                recommendations_stale: false,
+            }));
+        }
+        let result = render(
+            state,
+            &self.options.root,
+            self.options.drafts,
+            false,
+            false,
+            &self.files,
+            Some(Vec::new()),
+            RecsFrom::Given(recs),
+        );
+        if result.is_err() {
+            state.shop = None;
+            state.plan = None;
+            state.cards = None;
+            state.hashes = None;
+        }
+        Some(result.map(|mut o| {
+            o.elapsed = start.elapsed();
+            o
+        }))
     }
 
     fn load_everything(&mut self) -> Result<(), BuildError> {
@@ -299,7 +388,8 @@ impl Incremental {
             plan: None,
             cards: None,
             hashes: None,
-            recs: None,
+            recommendations: None,
+            generation: 0,
             aggregates,
             global: 0,
             records,
@@ -408,7 +498,9 @@ fn render(
     theme_changed: bool,
     files: &Arc<RwLock<SiteFiles>>,
     fast: Option<Vec<usize>>,
+    recs_from: RecsFrom,
 ) -> Result<Outcome, BuildError> {
+    state.generation += 1;
     let mut timer = Timer::new();
     let kept = match &fast {
         Some(_) => match (state.shop.take(), state.plan.take(), state.cards.take()) {
@@ -449,7 +541,12 @@ fn render(
         None => Plan::new(&shop, |t| state.theme.templates.contains_key(t)),
     };
     timer.mark("plan");
-    let recs = build::recommendations(&shop, state.aggregates.as_ref());
+    let stale = matches!(recs_from, RecsFrom::Kept) && state.recommendations.is_some();
+    let recs = match recs_from {
+        RecsFrom::Given(recs) => recs,
+        RecsFrom::Kept if stale => state.recommendations.clone().unwrap_or_default(),
+        _ => build::recommendations(&shop, state.aggregates.as_ref()),
+    };
     let (featured, cohort_picks, related, together) =
         (&recs.featured, &recs.cohort_picks, &recs.related, &recs.together);
 
@@ -485,7 +582,8 @@ fn render(
     let shows_changed = |l: &[(usize, String)]| l.iter().any(|(i, _)| changed.contains(i));
     // A product's lists can change without naming a changed product (the text statistics
     // of the whole catalog move): compare with the last build's lists.
-    let (old_related, old_together) = state.recs.take().unwrap_or_default();
+    let previous = state.recommendations.take().unwrap_or_default();
+    let (old_related, old_together) = (&previous.related, &previous.together);
     let list_changed = |old: &Recs, new: &Recs, i: usize| old.get(i) != new.get(i);
     let taxa_changed = |taxa: &[content::Taxon]| -> Vec<bool> {
         taxa.iter().map(|t| everything || t.products.iter().any(|i| changed.contains(i))).collect()
@@ -514,8 +612,8 @@ fn render(
                 || changed.contains(&i)
                 || related.get(i).is_some_and(|l| shows_changed(l))
                 || together.get(i).is_some_and(|l| shows_changed(l))
-                || list_changed(&old_related, related, i)
-                || list_changed(&old_together, together, i))
+                || list_changed(old_related, related, i)
+                || list_changed(old_together, together, i))
             .then(|| hash_of(&(global, &job.path, hashes[i], recs_of(related, i), recs_of(together, i)))),
             PageKind::Category(t, n) => category_candidates[t]
                 .then(|| hash_of(&(global, &job.path, listings.page(&shop.categories[t], &category_orders[t], n)))),
@@ -669,7 +767,7 @@ fn render(
     state.global = global;
     state.cards = Some(cards);
     state.hashes = Some(hashes);
-    state.recs = Some((recs.related, recs.together));
+    state.recommendations = Some(recs);
     timer.report();
     state.site_json = site_json;
     let pages = plan.jobs.len();
@@ -682,6 +780,7 @@ fn render(
         full: theme_changed,
         css_only: false,
         elapsed: Duration::ZERO,
+        recommendations_stale: stale,
     })
 }
 

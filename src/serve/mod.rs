@@ -18,8 +18,9 @@ use crate::build::BuildOptions;
 use incremental::{Changes, Incremental};
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::mpsc::channel;
+use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -93,37 +94,79 @@ pub fn run(options: &ServeOptions) -> Result<(), String> {
         open_browser(&url);
     }
 
-    while let Some(paths) = watch::collect(&rx) {
+    // Recommendations are computed over the whole catalog; after an edit that keeps the
+    // catalog's shape the pages are rendered at once with the previous ones, and fresh ones
+    // are computed here on another thread (one at a time) and applied when they arrive.
+    let (recs_tx, recs_rx) = channel();
+    let mut recs_running = false;
+    let mut recs_wanted = false;
+    loop {
+        while let Ok((generation, recs)) = recs_rx.try_recv() {
+            recs_running = false;
+            if let Some(result) = engine.apply_recommendations(generation, recs) {
+                report(&hub, "recommendations", false, false, result);
+            }
+        }
+        if recs_wanted
+            && !recs_running
+            && let Some(job) = engine.recommendation_job()
+        {
+            recs_wanted = false;
+            let tx = recs_tx.clone();
+            let spawned = std::thread::Builder::new().name("cohort-recommend".into()).spawn(move || {
+                let _ = tx.send(job.run());
+            });
+            recs_running = spawned.is_ok();
+        }
+        let first = match rx.recv_timeout(Duration::from_millis(if recs_running { 20 } else { 500 })) {
+            Ok(first) => first,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        let Some(paths) = watch::collect_after(&rx, first) else { break };
         watcher.refresh();
         let changes = Changes::classify(&watch_root, &paths);
         if changes.is_empty() {
             continue;
         }
-        match engine.rebuild(&changes) {
-            Ok(o) => {
-                eprintln!(
-                    "[{}] {} changed: {}{} of {} pages rendered, {} files updated in {} ms",
-                    clock(),
-                    changes.describe(),
-                    if o.full { "full render, " } else { "" },
-                    o.rendered,
-                    o.pages,
-                    o.files_changed,
-                    o.elapsed.as_millis()
-                );
-                hub.reload(o.css_only, &changes.describe());
-            }
-            Err(e) => {
-                eprintln!(
-                    "[{}] {} changed: the build failed; still serving the last good site\n{e}",
-                    clock(),
-                    changes.describe()
-                );
-                hub.error(&e);
-            }
+        let result = engine.rebuild(&changes);
+        if let Ok(o) = &result {
+            recs_wanted |= o.recommendations_stale;
         }
+        report(&hub, &changes.describe(), changes.css_only(), true, result);
     }
     Ok(())
+}
+
+/// The terminal line of one rebuild, and the event open pages get.
+fn report(
+    hub: &livereload::Hub,
+    what: &str,
+    css_only: bool,
+    always_notify: bool,
+    result: Result<incremental::Outcome, crate::build::BuildError>,
+) {
+    match result {
+        Ok(o) => {
+            eprintln!(
+                "[{}] {what} changed: {}{} of {} pages rendered, {} files updated in {} ms{}",
+                clock(),
+                if o.full { "full render, " } else { "" },
+                o.rendered,
+                o.pages,
+                o.files_changed,
+                o.elapsed.as_millis(),
+                if o.recommendations_stale { "; recommendations follow" } else { "" }
+            );
+            if always_notify || o.files_changed > 0 || o.rendered > 0 {
+                hub.reload(css_only && o.css_only, what);
+            }
+        }
+        Err(e) => {
+            eprintln!("[{}] {what} changed: the build failed; still serving the last good site\n{e}", clock());
+            hub.error(&e);
+        }
+    }
 }
 
 /// HH:MM:SS in UTC.

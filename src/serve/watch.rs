@@ -77,7 +77,13 @@ impl SourceWatcher {
 /// until [`DEBOUNCE`] passes without one (at most a second, so a storm cannot starve the
 /// rebuild). None when the watcher is gone.
 pub fn collect(rx: &Receiver<Vec<PathBuf>>) -> Option<Vec<PathBuf>> {
-    let mut paths = rx.recv().ok()?;
+    let first = rx.recv().ok()?;
+    collect_after(rx, first)
+}
+
+/// As [`collect`], once the first batch arrived.
+pub fn collect_after(rx: &Receiver<Vec<PathBuf>>, first: Vec<PathBuf>) -> Option<Vec<PathBuf>> {
+    let mut paths = first;
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(1) {
         match rx.recv_timeout(DEBOUNCE) {
