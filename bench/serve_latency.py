@@ -26,7 +26,7 @@ try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
             return r.read().decode()
 
-    def wait(path, needle, limit=60.0):
+    def wait(path, needle, limit=600.0):
         start = time.perf_counter()
         while time.perf_counter() - start < limit:
             if needle in get(path):
@@ -53,7 +53,7 @@ try:
         write(path, text.replace(start_line, f'summary = "Edited {token}."', 1))
         wait(f"/products/{slug}/", token)
         lat.append((time.perf_counter() - t) * 1000)
-        time.sleep(0.15)
+        time.sleep(0.5)
     lat.sort()
     print(f"summary edit -> served: n={len(lat)} median {statistics.median(lat):.1f} ms, "
           f"min {lat[0]:.1f} ms, p90 {lat[int(len(lat) * 0.9) - 1]:.1f} ms, max {lat[-1]:.1f} ms")
@@ -63,7 +63,7 @@ try:
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     base = open(os.path.join(repo, "themes/default/templates/product.html")).read()
     times = []
-    for k in range(3):
+    for k in range(1):
         token = f"template-edit-{k}-{time.time_ns()}"
         t = time.perf_counter()
         write(os.path.join(tdir, "product.html"), base.replace("{% endblock %}", f"<!-- {token} -->{{% endblock %}}", 1))

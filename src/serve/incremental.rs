@@ -727,12 +727,24 @@ fn render(
         }
     }
     timer.mark("records");
-    let mut sitemap_entries: Vec<(String, Option<String>)> =
-        plan.jobs.iter().filter_map(|job| build::sitemap_entry(&shop, job)).collect();
-    let sitewide: HashMap<String, Bytes> = build::site_files(&shop, &mut sitemap_entries, &mut routes, &scripts)
+    // The sitemap lists the plan's paths and the products' dates: on the fast path neither
+    // changed, so the served one is kept rather than written again for every product.
+    let kept_sitemap = if fast.is_some() {
+        files.read().unwrap_or_else(std::sync::PoisonError::into_inner).sitewide.get("sitemap.xml").cloned()
+    } else {
+        None
+    };
+    let mut sitemap_entries: Vec<(String, Option<String>)> = match kept_sitemap {
+        Some(_) => Vec::new(),
+        None => plan.jobs.iter().filter_map(|job| build::sitemap_entry(&shop, job)).collect(),
+    };
+    let mut sitewide: HashMap<String, Bytes> = build::site_files(&shop, &mut sitemap_entries, &mut routes, &scripts)
         .into_iter()
         .map(|(path, text)| (path.to_string(), Bytes::from(text.into_bytes())))
         .collect();
+    if let Some(sitemap) = kept_sitemap {
+        sitewide.insert("sitemap.xml".to_string(), sitemap);
+    }
 
     timer.mark("site files");
     let inserted_paths: HashSet<&str> = inserted.iter().map(|(p, _)| p.as_str()).collect();
