@@ -140,6 +140,23 @@ pub struct Outcome {
     pub recommendations_stale: bool,
 }
 
+/// What one rendering pass is asked to do.
+struct Pass {
+    /// Read the static and bundle files again.
+    copied: bool,
+    /// The theme was loaded again (every page renders).
+    theme_changed: bool,
+    /// Products changed in place by [`fast_update`] (None: the shop was assembled again).
+    fast: Option<Vec<usize>>,
+    recs_from: RecsFrom,
+}
+
+impl Pass {
+    fn fast(changed: Option<Vec<usize>>, recs_from: RecsFrom) -> Pass {
+        Pass { copied: false, theme_changed: false, fast: changed, recs_from }
+    }
+}
+
 /// Where a rebuild takes its recommendations from.
 enum RecsFrom {
     /// Compute them now (the catalog changed shape).
@@ -286,7 +303,7 @@ impl Incremental {
         let only_products = !full && !changes.theme && !changes.pages && changes.statics.is_empty();
         if only_products && let Some(changed) = fast_update(state, &root, &changes.products) {
             let result =
-                render(state, &root, self.options.drafts, false, false, &self.files, Some(changed), RecsFrom::Kept);
+                render(state, &root, self.options.drafts, &self.files, Pass::fast(Some(changed), RecsFrom::Kept));
             if result.is_err() {
                 // The kept shop is gone; the next rebuild assembles it again.
                 state.shop = None;
@@ -305,7 +322,8 @@ impl Incremental {
             || changes.theme
             || !changes.statics.is_empty()
             || changes.products.iter().any(|p| p.components().count() > 2);
-        render(state, &root, self.options.drafts, copied, full || changes.theme, &self.files, None, RecsFrom::Compute)
+        let pass = Pass { copied, theme_changed: full || changes.theme, fast: None, recs_from: RecsFrom::Compute };
+        render(state, &root, self.options.drafts, &self.files, pass)
     }
 
     /// After a rebuild with stale recommendations: the work to compute fresh ones.
@@ -343,16 +361,8 @@ impl Incremental {
                 recommendations_stale: false,
             }));
         }
-        let result = render(
-            state,
-            &self.options.root,
-            self.options.drafts,
-            false,
-            false,
-            &self.files,
-            Some(Vec::new()),
-            RecsFrom::Given(recs),
-        );
+        let pass = Pass::fast(Some(Vec::new()), RecsFrom::Given(recs));
+        let result = render(state, &self.options.root, self.options.drafts, &self.files, pass);
         if result.is_err() {
             state.shop = None;
             state.plan = None;
@@ -494,12 +504,10 @@ fn render(
     state: &mut State,
     root: &Path,
     drafts: bool,
-    copied: bool,
-    theme_changed: bool,
     files: &Arc<RwLock<SiteFiles>>,
-    fast: Option<Vec<usize>>,
-    recs_from: RecsFrom,
+    pass: Pass,
 ) -> Result<Outcome, BuildError> {
+    let Pass { copied, theme_changed, fast, recs_from } = pass;
     state.generation += 1;
     let mut timer = Timer::new();
     let kept = match &fast {
