@@ -9,9 +9,10 @@ use crate::recommend;
 use crate::render::{Recs, RenderedPage, Renderer, context};
 use crate::theme::Theme;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Default)]
@@ -314,6 +315,7 @@ fn render_into(
         );
         bar
     });
+    let written: Mutex<HashSet<String>> = Mutex::new(HashSet::new());
     let results: Vec<PageResult> = plan
         .jobs
         .par_iter()
@@ -324,17 +326,25 @@ fn render_into(
             for (file, html) in &page.variants {
                 staging.write(file, html.as_bytes()).map_err(|e| format!("cannot write {file}: {e}"))?;
             }
+            // Fragments are written as soon as they appear, once each (content-addressed).
+            for (hash, html) in &page.fragments {
+                let fresh = written.lock().map(|mut w| w.insert(hash.clone())).unwrap_or(true);
+                if fresh {
+                    let file = format!("_cohort/f/{hash}.html");
+                    staging.write(&file, html.as_bytes()).map_err(|e| format!("cannot write {file}: {e}"))?;
+                }
+            }
             if let Some(bar) = &bar {
                 bar.inc(1);
             }
-            Ok((RenderedPage { html: String::new(), ..page }, job, scripts))
+            let variants = page.variants.into_iter().map(|(file, _)| (file, String::new())).collect();
+            Ok((RenderedPage { html: String::new(), fragments: Vec::new(), variants, ..page }, job, scripts))
         })
         .collect();
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     let mut errors = Vec::new();
-    let mut fragments: BTreeMap<String, String> = BTreeMap::new();
     let mut all_routes = Vec::new();
     let mut sitemap_entries = Vec::new();
     let mut all_scripts = BTreeSet::new();
@@ -348,7 +358,6 @@ fn render_into(
                 all_scripts.extend(scripts);
                 variants += page.variants.len();
                 all_routes.extend(variant_routes(&page, job));
-                fragments.extend(page.fragments);
                 sitemap_entries.extend(sitemap_entry(shop, job));
             }
         }
@@ -359,11 +368,7 @@ fn render_into(
         return Err(BuildError::Render(errors));
     }
     let io = |e: std::io::Error| BuildError::Io(e.to_string());
-    fragments
-        .par_iter()
-        .map(|(hash, html)| staging.write(&format!("_cohort/f/{hash}.html"), html.as_bytes()))
-        .collect::<Result<Vec<()>, _>>()
-        .map_err(io)?;
+    let fragments = written.into_inner().map(|w| w.len()).unwrap_or(0);
 
     let mut static_files = 0;
     for (path, source) in copied_files(shop, theme) {
@@ -390,7 +395,7 @@ fn render_into(
         output: PathBuf::new(),
         pages,
         variants,
-        fragments: fragments.len(),
+        fragments,
         static_files,
         products: shop.products.len(),
         warnings: shop.warnings.clone(),
