@@ -107,8 +107,7 @@ pub fn run(config: ServerConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), S
     let purge_thread = thread::Builder::new()
         .name("consent-retention".into())
         .spawn(move || {
-            while let Err(mpsc::RecvTimeoutError::Timeout) = purge_stop_rx.recv_timeout(purge_every)
-            {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = purge_stop_rx.recv_timeout(purge_every) {
                 if let Err(e) = purge_shared.store.purge_expired(Day::today()) {
                     log_line(&format!("retention: could not delete expired records: {e}"));
                 }

@@ -376,10 +376,7 @@ impl Store for SqliteStore {
             }
             stale = Some(counts.clone());
         }
-        let leader = self
-            .stats_refreshing
-            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok();
+        let leader = self.stats_refreshing.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_ok();
         if !leader && let Some(counts) = stale {
             return Ok(counts);
         }

@@ -57,9 +57,20 @@ impl<'a> Renderer<'a> {
     /// Prepares everything pages share: product cards, each cohort's picks (in the order of
     /// `[[cohorts]]`) and the featured list everyone sees by default.
     pub fn new(shop: &'a Shop, theme: &'a Theme, recs: &crate::build::Recommendations) -> Result<Self, String> {
+        let cards: Vec<Value> = shop.products.iter().map(|p| context::card(shop, p)).collect();
+        Self::with_cards(shop, theme, cards, recs)
+    }
+
+    /// As [`Renderer::new`], with the product cards (`context::card` of every product, in
+    /// order) already computed: watch mode keeps them between rebuilds.
+    pub fn with_cards(
+        shop: &'a Shop,
+        theme: &'a Theme,
+        cards: Vec<Value>,
+        recs: &crate::build::Recommendations,
+    ) -> Result<Self, String> {
         let featured: Vec<usize> = recs.featured.iter().map(|(i, _)| *i).collect();
         let picks = &recs.cohort_picks;
-        let cards: Vec<Value> = shop.products.iter().map(|p| context::card(shop, p)).collect();
         let items = |list: &[(usize, String)]| -> Vec<Value> {
             list.iter()
                 .map(|(i, reason)| {
@@ -150,6 +161,11 @@ impl<'a> Renderer<'a> {
             }
         }
         Ok(r)
+    }
+
+    /// Gives the product cards back (see [`Renderer::with_cards`]).
+    pub fn into_cards(self) -> Vec<Value> {
+        self.cards
     }
 
     fn render_slot(
