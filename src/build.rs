@@ -9,9 +9,10 @@ use crate::recommend;
 use crate::render::{Recs, RenderedPage, Renderer, context};
 use crate::theme::Theme;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Default)]
@@ -82,12 +83,17 @@ pub fn load(options: &BuildOptions) -> Result<Prepared, BuildError> {
     let mut theme = Theme::load(&options.root, &shop.site.config.theme).map_err(BuildError::Invalid)?;
     theme.engine.add_global("site", &context::site(&shop, &theme.name));
     let plan = Plan::new(&shop, |t| theme.templates.contains_key(t));
-    let aggregates = recommend::load(&options.root.join("data/aggregates.toml")).map_err(|e| {
+    let aggregates = load_aggregates(&options.root)?;
+    Ok(Prepared { shop, theme, plan, aggregates })
+}
+
+/// `data/aggregates.toml`, when the merchant has one.
+pub fn load_aggregates(root: &Path) -> Result<Option<recommend::Aggregates>, BuildError> {
+    recommend::load(&root.join("data/aggregates.toml")).map_err(|e| {
         BuildError::Invalid(Diagnostics(vec![crate::diagnostics::Diagnostic::new("data/aggregates.toml", e).hint(
             "regenerate it with `cohort aggregate --orders FILE.csv`, or delete it to recommend from the catalog alone",
         )]))
-    })?;
-    Ok(Prepared { shop, theme, plan, aggregates })
+    })
 }
 
 pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
@@ -112,6 +118,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
 
 /// What recommendation blocks show, computed once per build from the catalog and the
 /// anonymized aggregates (see `recommend`).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Recommendations {
     /// What everyone sees before choosing a cohort.
     pub featured: Vec<(usize, String)>,
@@ -139,20 +146,27 @@ pub fn items(shop: &Shop) -> Vec<recommend::Item> {
 }
 
 pub fn recommendations(shop: &Shop, aggregates: Option<&recommend::Aggregates>) -> Recommendations {
-    let r = &shop.site.config.recommendations;
-    let items = items(shop);
+    recommendations_for(&items(shop), &shop.site.config, aggregates)
+}
+
+/// [`recommendations`] from the engine's items alone, so watch mode can compute them on
+/// another thread.
+pub fn recommendations_for(
+    items: &[recommend::Item],
+    config: &crate::config::Config,
+    aggregates: Option<&recommend::Aggregates>,
+) -> Recommendations {
+    let r = &config.recommendations;
     let texts = |recs: Vec<recommend::Rec>, label: Option<&str>| -> Vec<(usize, String)> {
-        recs.into_iter().map(|rec| (rec.index, rec.reason.text(&items, label))).collect()
+        recs.into_iter().map(|rec| (rec.index, rec.reason.text(items, label))).collect()
     };
-    let related = recommend::related(&items, r.related);
-    let together = recommend::bought_together(&items, aggregates, r.bought_together, &related);
-    let featured = texts(recommend::picks(&items, &[], aggregates, r.picks), None);
-    let cohort_picks = shop
-        .site
-        .config
+    let related = recommend::related(items, r.related);
+    let together = recommend::bought_together(items, aggregates, r.bought_together, &related);
+    let featured = texts(recommend::picks(items, &[], aggregates, r.picks), None);
+    let cohort_picks = config
         .cohorts
         .iter()
-        .map(|c| texts(recommend::picks(&items, &c.interests, aggregates, r.picks), Some(&c.label)))
+        .map(|c| texts(recommend::picks(items, &c.interests, aggregates, r.picks), Some(&c.label)))
         .collect();
     let to_texts = |all: Vec<Vec<recommend::Rec>>| -> Recs { all.into_iter().map(|list| texts(list, None)).collect() };
     Recommendations { featured, cohort_picks, related: to_texts(related), together: to_texts(together) }
@@ -179,6 +193,109 @@ pub fn write_site(prepared: &Prepared, output: &Path, progress: bool) -> Result<
     }
 }
 
+/// Where a build puts its files: the atomic staging folder for `cohort build`, memory for
+/// `cohort serve`.
+pub trait Sink: Sync {
+    fn write(&self, rel: &str, bytes: &[u8]) -> std::io::Result<()>;
+    fn copy(&self, rel: &str, from: &Path) -> std::io::Result<()>;
+}
+
+impl Sink for Staging {
+    fn write(&self, rel: &str, bytes: &[u8]) -> std::io::Result<()> {
+        Staging::write(self, rel, bytes)
+    }
+    fn copy(&self, rel: &str, from: &Path) -> std::io::Result<()> {
+        Staging::copy(self, rel, from)
+    }
+}
+
+/// The cohort routes a rendered page adds to `_redirects`: (cohort id, default page path).
+pub fn variant_routes(page: &RenderedPage, job: &Job) -> Vec<(String, String)> {
+    page.variants
+        .iter()
+        .filter_map(|(file, _)| {
+            let rest = file.strip_prefix("c/")?;
+            let (id, _) = rest.split_once('/')?;
+            Some((id.to_string(), job.path.clone()))
+        })
+        .collect()
+}
+
+/// The page's sitemap entry (path, lastmod), if it belongs in the sitemap.
+pub fn sitemap_entry(shop: &Shop, job: &Job) -> Option<(String, Option<String>)> {
+    job.in_sitemap.then(|| {
+        let lastmod = match job.kind {
+            PageKind::Product(i) => shop.products.get(i).and_then(|p| p.date.clone()),
+            _ => None,
+        };
+        (job.path.clone(), lastmod)
+    })
+}
+
+/// Files copied as they are, in the order the build writes them (later ones win): the
+/// theme's and shop's static files, then the files beside each product bundle.
+pub fn copied_files(shop: &Shop, theme: &Theme) -> Vec<(String, crate::theme::Source)> {
+    let mut out: Vec<(String, crate::theme::Source)> =
+        theme.static_files.iter().map(|(p, s)| (p.clone(), s.clone())).collect();
+    for p in &shop.products {
+        if let Some(dir) = &p.bundle {
+            out.extend(bundle_files(shop, &p.slug, dir));
+        }
+    }
+    out
+}
+
+/// The files beside a bundle's index.md, as (site path, source).
+pub fn bundle_files(shop: &Shop, slug: &str, dir: &Path) -> Vec<(String, crate::theme::Source)> {
+    let base = shop.root.join(dir);
+    walkdir::WalkDir::new(&base)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let rel =
+                entry.path().strip_prefix(&base).map(|r| r.to_string_lossy().replace('\\', "/")).unwrap_or_default();
+            (entry.file_type().is_file() && !rel.ends_with(".md") && !rel.starts_with('.'))
+                .then(|| (format!("products/{slug}/{rel}"), crate::theme::Source::File(entry.path().to_path_buf())))
+        })
+        .collect()
+}
+
+/// The site-wide files computed from the whole site: sitemap, robots, GPC, `_headers` and
+/// `_redirects`. Sorts its inputs so the result does not depend on rendering order.
+pub fn site_files(
+    shop: &Shop,
+    sitemap_entries: &mut [(String, Option<String>)],
+    variant_routes: &mut Vec<(String, String)>,
+    script_hashes: &BTreeSet<String>,
+) -> Vec<(&'static str, String)> {
+    variant_routes.sort();
+    sitemap_entries.sort();
+    let site = &shop.site;
+    // The runtime is written after the static files so a static file cannot replace what the
+    // consent-UI hash covers.
+    let mut out = vec![
+        ("cohort.js", crate::runtime::script().to_string()),
+        ("sitemap.xml", sitemap::sitemap(site, sitemap_entries)),
+        ("robots.txt", sitemap::robots(site)),
+    ];
+    if site.config.privacy.honor_gpc {
+        out.push((".well-known/gpc.json", sitemap::gpc(site)));
+    }
+    let policy = csp::policy(site, script_hashes);
+    out.push(("_headers", hosting::headers(site, variant_routes, &policy)));
+    out.push(("_redirects", hosting::redirects(site, variant_routes)));
+    out
+}
+
+/// The CSP hashes of the inline scripts of a rendered page and its variants.
+pub fn script_hashes(page: &RenderedPage) -> Vec<String> {
+    let mut scripts = csp::inline_script_hashes(&page.html);
+    for (_, html) in &page.variants {
+        scripts.extend(csp::inline_script_hashes(html));
+    }
+    scripts
+}
 /// A rendered page (its HTML already written), its job, and its inline scripts' CSP hashes.
 type PageResult<'a> = Result<(RenderedPage, &'a Job, Vec<String>), String>;
 
@@ -187,7 +304,7 @@ fn render_into(
     theme: &Theme,
     plan: &Plan,
     renderer: &Renderer,
-    staging: &Staging,
+    staging: &dyn Sink,
     progress: bool,
 ) -> Result<BuildReport, BuildError> {
     let bar = (progress && std::io::stderr().is_terminal() && plan.jobs.len() > 500).then(|| {
@@ -198,33 +315,39 @@ fn render_into(
         );
         bar
     });
+    let written: Mutex<HashSet<String>> = Mutex::new(HashSet::new());
     let results: Vec<PageResult> = plan
         .jobs
         .par_iter()
         .map(|job| {
             let page = renderer.render(job)?;
-            let mut scripts = csp::inline_script_hashes(&page.html);
-            for (_, html) in &page.variants {
-                scripts.extend(csp::inline_script_hashes(html));
-            }
+            let scripts = script_hashes(&page);
             staging.write(&page.file, page.html.as_bytes()).map_err(|e| format!("cannot write {}: {e}", page.file))?;
             for (file, html) in &page.variants {
                 staging.write(file, html.as_bytes()).map_err(|e| format!("cannot write {file}: {e}"))?;
             }
+            // Fragments are written as soon as they appear, once each (content-addressed).
+            for (hash, html) in &page.fragments {
+                let fresh = written.lock().map(|mut w| w.insert(hash.clone())).unwrap_or(true);
+                if fresh {
+                    let file = format!("_cohort/f/{hash}.html");
+                    staging.write(&file, html.as_bytes()).map_err(|e| format!("cannot write {file}: {e}"))?;
+                }
+            }
             if let Some(bar) = &bar {
                 bar.inc(1);
             }
-            Ok((RenderedPage { html: String::new(), ..page }, job, scripts))
+            let variants = page.variants.into_iter().map(|(file, _)| (file, String::new())).collect();
+            Ok((RenderedPage { html: String::new(), fragments: Vec::new(), variants, ..page }, job, scripts))
         })
         .collect();
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     let mut errors = Vec::new();
-    let mut fragments: BTreeMap<String, String> = BTreeMap::new();
-    let mut variant_routes = Vec::new();
+    let mut all_routes = Vec::new();
     let mut sitemap_entries = Vec::new();
-    let mut script_hashes = BTreeSet::new();
+    let mut all_scripts = BTreeSet::new();
     let mut pages = 0;
     let mut variants = 0;
     for r in results {
@@ -232,23 +355,10 @@ fn render_into(
             Err(e) => errors.push(e),
             Ok((page, job, scripts)) => {
                 pages += 1;
-                script_hashes.extend(scripts);
+                all_scripts.extend(scripts);
                 variants += page.variants.len();
-                for (file, _) in &page.variants {
-                    if let Some(rest) = file.strip_prefix("c/")
-                        && let Some((id, _)) = rest.split_once('/')
-                    {
-                        variant_routes.push((id.to_string(), job.path.clone()));
-                    }
-                }
-                fragments.extend(page.fragments);
-                if job.in_sitemap {
-                    let lastmod = match job.kind {
-                        PageKind::Product(i) => shop.products[i].date.clone(),
-                        _ => None,
-                    };
-                    sitemap_entries.push((job.path.clone(), lastmod));
-                }
+                all_routes.extend(variant_routes(&page, job));
+                sitemap_entries.extend(sitemap_entry(shop, job));
             }
         }
     }
@@ -258,59 +368,34 @@ fn render_into(
         return Err(BuildError::Render(errors));
     }
     let io = |e: std::io::Error| BuildError::Io(e.to_string());
-    fragments
-        .par_iter()
-        .map(|(hash, html)| staging.write(&format!("_cohort/f/{hash}.html"), html.as_bytes()))
-        .collect::<Result<Vec<()>, _>>()
-        .map_err(io)?;
+    let fragments = written.into_inner().map(|w| w.len()).unwrap_or(0);
 
     let mut static_files = 0;
-    for (path, source) in &theme.static_files {
-        let bytes = source.bytes().map_err(|e| BuildError::Io(format!("cannot read static file {path}: {e}")))?;
-        staging.write(path, &bytes).map_err(io)?;
-        static_files += 1;
-    }
-    // The runtime is written last so a static file cannot replace what the consent-UI hash covers.
-    staging.write("cohort.js", crate::runtime::script().as_bytes()).map_err(io)?;
-    for p in &shop.products {
-        if let Some(dir) = &p.bundle {
-            for entry in
-                walkdir::WalkDir::new(shop.root.join(dir)).sort_by_file_name().into_iter().filter_map(Result::ok)
-            {
-                let rel = entry
-                    .path()
-                    .strip_prefix(shop.root.join(dir))
-                    .map(|r| r.to_string_lossy().replace('\\', "/"))
-                    .unwrap_or_default();
-                if entry.file_type().is_file() && !rel.ends_with(".md") && !rel.starts_with('.') {
-                    staging.copy(&format!("products/{}/{rel}", p.slug), entry.path()).map_err(io)?;
-                    static_files += 1;
-                }
+    for (path, source) in copied_files(shop, theme) {
+        match source {
+            crate::theme::Source::File(from) => staging.copy(&path, &from).map_err(io)?,
+            embedded => {
+                let bytes =
+                    embedded.bytes().map_err(|e| BuildError::Io(format!("cannot read static file {path}: {e}")))?;
+                staging.write(&path, &bytes).map_err(io)?;
             }
         }
+        static_files += 1;
     }
-    variant_routes.sort();
-    sitemap_entries.sort();
-    let site = &shop.site;
-    staging.write("sitemap.xml", sitemap::sitemap(site, &sitemap_entries).as_bytes()).map_err(io)?;
-    staging.write("robots.txt", sitemap::robots(site).as_bytes()).map_err(io)?;
-    if site.config.privacy.honor_gpc {
-        staging.write(".well-known/gpc.json", sitemap::gpc(site).as_bytes()).map_err(io)?;
+    for (path, text) in site_files(shop, &mut sitemap_entries, &mut all_routes, &all_scripts) {
+        staging.write(path, text.as_bytes()).map_err(io)?;
     }
-    let policy = csp::policy(site, &script_hashes);
-    staging.write("_headers", hosting::headers(site, &variant_routes, &policy).as_bytes()).map_err(io)?;
     renderer.consent_ui.save_record(&shop.root).map_err(|e| {
         BuildError::Io(format!(
             "cannot write the consent UI record in {}: {e}",
             shop.root.join("consent-records/ui").display()
         ))
     })?;
-    staging.write("_redirects", hosting::redirects(site, &variant_routes).as_bytes()).map_err(io)?;
     Ok(BuildReport {
         output: PathBuf::new(),
         pages,
         variants,
-        fragments: fragments.len(),
+        fragments,
         static_files,
         products: shop.products.len(),
         warnings: shop.warnings.clone(),

@@ -18,4 +18,5 @@ pub mod plan;
 pub mod recommend;
 pub mod render;
 pub mod runtime;
+pub mod serve;
 pub mod theme;

@@ -18,6 +18,8 @@ enum Command {
     Init(cmd::init::InitArgs),
     /// Build the shop into a static site
     Build(cmd::build::BuildArgs),
+    /// Build, serve locally, rebuild on change and reload the browser
+    Serve(cmd::serve::ServeArgs),
     /// Audit content, ethics and privacy on the sources and a fresh build (nothing is written)
     Check(cmd::check::CheckArgs),
     /// Run the consent endpoint (receipts with no identifier in them)
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Init(args) => cmd::init::run(args),
         Command::Build(args) => cmd::build::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
         Command::Check(args) => cmd::check::run(args),
         Command::ConsentServer(args) => cmd::consent::run(args),
         Command::Aggregate(args) => cmd::aggregate::run(args),

@@ -7,7 +7,7 @@
 //! *declared* size (`vec![0; remaining]`), which a single request can turn into an abort.
 //! The consent endpoint needs only Content-Length bodies of at most 4 KiB, so this reader is
 //! short: a head of at most [`MAX_HEAD`] bytes read before a deadline, a body of at most
-//! `MAX_BODY + 0` bytes read before a deadline (a larger declared body is refused unread and
+//! [`MAX_BODY`] bytes read before a deadline (a larger declared body is refused unread and
 //! the connection closed), keep-alive and pipelining, `Expect: 100-continue`, and nothing
 //! else (`Transfer-Encoding` is refused with 411).
 

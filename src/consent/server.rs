@@ -90,24 +90,30 @@ pub fn run(config: ServerConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), S
     let signal_handle = signals.handle();
     let waker = wake_address(local);
     let signal_shared = Arc::clone(&shared);
-    let signal_thread = thread::spawn(move || {
-        if signals.forever().next().is_some() {
-            signal_shared.stopping.store(true, Ordering::SeqCst);
-            // Wake the blocking accept() so the loop sees the flag.
-            let _ = TcpStream::connect_timeout(&waker, Duration::from_secs(1));
-        }
-    });
+    let signal_thread = thread::Builder::new()
+        .name("consent-signals".into())
+        .spawn(move || {
+            if signals.forever().next().is_some() {
+                signal_shared.stopping.store(true, Ordering::SeqCst);
+                // Wake the blocking accept() so the loop sees the flag.
+                let _ = TcpStream::connect_timeout(&waker, Duration::from_secs(1));
+            }
+        })
+        .map_err(|e| format!("cannot start the signal thread: {e}"))?;
 
     let (purge_stop_tx, purge_stop_rx) = mpsc::channel::<()>();
     let purge_shared = Arc::clone(&shared);
     let purge_every = config.purge_every;
-    let purge_thread = thread::spawn(move || {
-        while let Err(mpsc::RecvTimeoutError::Timeout) = purge_stop_rx.recv_timeout(purge_every) {
-            if let Err(e) = purge_shared.store.purge_expired(Day::today()) {
-                log_line(&format!("retention: could not delete expired records: {e}"));
+    let purge_thread = thread::Builder::new()
+        .name("consent-retention".into())
+        .spawn(move || {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = purge_stop_rx.recv_timeout(purge_every) {
+                if let Err(e) = purge_shared.store.purge_expired(Day::today()) {
+                    log_line(&format!("retention: could not delete expired records: {e}"));
+                }
             }
-        }
-    });
+        })
+        .map_err(|e| format!("cannot start the retention thread: {e}"))?;
 
     ready(local);
     log_line("listening (address on stdout)");

@@ -13,6 +13,7 @@ use super::days::Day;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
@@ -103,6 +104,7 @@ pub struct SqliteStore {
     writer_thread: Mutex<Option<JoinHandle<()>>>,
     readers: Mutex<Vec<Connection>>,
     stats_cache: Mutex<Option<(Instant, Day, Vec<PolicyCounts>)>>,
+    stats_refreshing: AtomicBool,
 }
 
 fn open_connection(path: &Path) -> Result<Connection, StoreError> {
@@ -173,6 +175,7 @@ impl SqliteStore {
             writer_thread: Mutex::new(Some(handle)),
             readers: Mutex::new(Vec::new()),
             stats_cache: Mutex::new(None),
+            stats_refreshing: AtomicBool::new(false),
         })
     }
 
@@ -361,14 +364,37 @@ impl Store for SqliteStore {
     }
 
     fn stats(&self, today: Day) -> Result<Vec<PolicyCounts>, StoreError> {
+        // Fresh cache: serve it. Stale cache while another thread recomputes: serve the stale
+        // answer rather than have every request run the same scan at once.
+        let mut stale = None;
         if let Ok(cache) = self.stats_cache.lock()
             && let Some((at, day, counts)) = cache.as_ref()
             && *day == today
-            && at.elapsed() < STATS_TTL
         {
-            return Ok(counts.clone());
+            if at.elapsed() < STATS_TTL {
+                return Ok(counts.clone());
+            }
+            stale = Some(counts.clone());
         }
-        let counts = self.with_reader(|conn| {
+        let leader = self.stats_refreshing.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_ok();
+        if !leader && let Some(counts) = stale {
+            return Ok(counts);
+        }
+        let counts = self.count_live(today);
+        if leader {
+            self.stats_refreshing.store(false, Ordering::Release);
+        }
+        let counts = counts?;
+        if let Ok(mut cache) = self.stats_cache.lock() {
+            *cache = Some((Instant::now(), today, counts.clone()));
+        }
+        Ok(counts)
+    }
+}
+
+impl SqliteStore {
+    fn count_live(&self, today: Day) -> Result<Vec<PolicyCounts>, StoreError> {
+        self.with_reader(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT policy_version, count(*), sum(personalization), sum(analytics) \
                  FROM consent WHERE expires >= ?1 GROUP BY policy_version ORDER BY policy_version",
@@ -382,11 +408,7 @@ impl Store for SqliteStore {
                 })
             })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })?;
-        if let Ok(mut cache) = self.stats_cache.lock() {
-            *cache = Some((Instant::now(), today, counts.clone()));
-        }
-        Ok(counts)
+        })
     }
 }
 

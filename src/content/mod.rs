@@ -79,39 +79,42 @@ pub fn read_text(path: &Path, shown: &Path) -> Result<String, Diagnostic> {
 impl Shop {
     pub fn load(root: &Path, options: &LoadOptions) -> Result<Shop, Diagnostics> {
         let site = Config::load(root, options.base_url)?;
-        let mut diags = Diagnostics::default();
-        let mut warnings = Vec::new();
-
         let (product_files, stray) = find_products(root);
-        for s in stray {
-            warnings.push(format!(
-                "{}: not a product (products are .md files or folders with an index.md); left out",
-                s.display()
-            ));
-        }
-        let results: Vec<Result<Product, Vec<Diagnostic>>> = product_files
-            .par_iter()
-            .map(|(rel, bundle)| {
-                let text = read_text(&root.join(rel), rel).map_err(|d| vec![d])?;
-                product::parse(&site, root, rel, bundle.as_deref(), &text)
-            })
-            .collect();
+        let results: Vec<Result<Product, Vec<Diagnostic>>> =
+            product_files.par_iter().map(|(rel, bundle)| load_product(&site, root, rel, bundle.as_deref())).collect();
         let mut products = Vec::new();
+        let mut diags = Vec::new();
         for r in results {
             match r {
                 Ok(p) => products.push(p),
-                Err(ds) => ds.into_iter().for_each(|d| diags.push(d)),
+                Err(ds) => diags.extend(ds),
             }
         }
+        let (pages, page_diags) = load_pages(root);
+        diags.extend(page_diags);
+        Shop::assemble(root, site, products, pages, &stray, diags, options.drafts)
+    }
 
-        let mut pages = Vec::new();
-        for rel in md_files(root, "pages") {
-            match read_text(&root.join(&rel), &rel).map_err(|d| vec![d]).and_then(|t| page::parse(&rel, &t)) {
-                Ok(p) => pages.push(p),
-                Err(ds) => ds.into_iter().for_each(|d| diags.push(d)),
-            }
-        }
-
+    /// Puts loaded parts together: checks what needs the whole catalog (unique SKUs and
+    /// slugs), leaves drafts out unless asked, sorts, and derives the listings. `diags` are
+    /// the problems found while parsing; any problem at all is an error. Watch mode calls
+    /// this with a catalog it keeps up to date file by file.
+    pub fn assemble(
+        root: &Path,
+        site: Site,
+        mut products: Vec<Product>,
+        mut pages: Vec<Page>,
+        stray: &[PathBuf],
+        parse_diags: Vec<Diagnostic>,
+        drafts: bool,
+    ) -> Result<Shop, Diagnostics> {
+        let mut diags = Diagnostics(parse_diags);
+        let warnings = stray
+            .iter()
+            .map(|s| {
+                format!("{}: not a product (products are .md files or folders with an index.md); left out", s.display())
+            })
+            .collect();
         check_unique(&products, |p| &p.sku, "SKU", "sku", &mut diags);
         check_unique(&products, |p| &p.slug, "slug", "slug", &mut diags);
         let mut page_slugs: BTreeMap<&str, &Path> = BTreeMap::new();
@@ -127,7 +130,7 @@ impl Shop {
             return Err(diags.sorted());
         }
 
-        if !options.drafts {
+        if !drafts {
             products.retain(|p| !p.draft);
             pages.retain(|p| !p.draft);
         }
@@ -139,6 +142,26 @@ impl Shop {
         let tags = taxa(&products, |p| p.tags.clone());
         Ok(Shop { root: root.to_path_buf(), site, products, pages, categories, tags, warnings })
     }
+}
+
+/// Reads and parses one product file (`rel` relative to the root; `bundle` its folder when
+/// the file is `products/NAME/index.md`).
+pub fn load_product(site: &Site, root: &Path, rel: &Path, bundle: Option<&Path>) -> Result<Product, Vec<Diagnostic>> {
+    let text = read_text(&root.join(rel), rel).map_err(|d| vec![d])?;
+    product::parse(site, root, rel, bundle, &text)
+}
+
+/// Every content page under `pages/`, and the problems found in them.
+pub fn load_pages(root: &Path) -> (Vec<Page>, Vec<Diagnostic>) {
+    let mut pages = Vec::new();
+    let mut diags = Vec::new();
+    for rel in md_files(root, "pages") {
+        match read_text(&root.join(&rel), &rel).map_err(|d| vec![d]).and_then(|t| page::parse(&rel, &t)) {
+            Ok(p) => pages.push(p),
+            Err(ds) => diags.extend(ds),
+        }
+    }
+    (pages, diags)
 }
 
 /// The merchant's order: weight, then newest first, then title and SKU for stability.
@@ -193,7 +216,7 @@ fn check_unique(
 
 /// Product sources: `products/*.md` and `products/*/index.md` (a bundle), sorted; plus
 /// files that are neither, to warn about.
-fn find_products(root: &Path) -> (Vec<(PathBuf, Option<PathBuf>)>, Vec<PathBuf>) {
+pub fn find_products(root: &Path) -> (Vec<(PathBuf, Option<PathBuf>)>, Vec<PathBuf>) {
     let dir = root.join("products");
     let mut found = Vec::new();
     let mut stray = Vec::new();

@@ -27,7 +27,8 @@ pub struct RenderedPage {
 struct CohortView {
     id: String,
     info: Value,
-    interests: BTreeSet<String>,
+    /// For each product (by index), whether it matches one of the cohort's interests.
+    matching: Vec<bool>,
     hero: Option<Value>,
     picks: Value,
     /// Rendered `picks` slot for product pages (the same on every product page).
@@ -56,9 +57,20 @@ impl<'a> Renderer<'a> {
     /// Prepares everything pages share: product cards, each cohort's picks (in the order of
     /// `[[cohorts]]`) and the featured list everyone sees by default.
     pub fn new(shop: &'a Shop, theme: &'a Theme, recs: &crate::build::Recommendations) -> Result<Self, String> {
+        let cards: Vec<Value> = shop.products.iter().map(|p| context::card(shop, p)).collect();
+        Self::with_cards(shop, theme, cards, recs)
+    }
+
+    /// As [`Renderer::new`], with the product cards (`context::card` of every product, in
+    /// order) already computed: watch mode keeps them between rebuilds.
+    pub fn with_cards(
+        shop: &'a Shop,
+        theme: &'a Theme,
+        cards: Vec<Value>,
+        recs: &crate::build::Recommendations,
+    ) -> Result<Self, String> {
         let featured: Vec<usize> = recs.featured.iter().map(|(i, _)| *i).collect();
         let picks = &recs.cohort_picks;
-        let cards: Vec<Value> = shop.products.iter().map(|p| context::card(shop, p)).collect();
         let items = |list: &[(usize, String)]| -> Vec<Value> {
             list.iter()
                 .map(|(i, reason)| {
@@ -87,7 +99,16 @@ impl<'a> Renderer<'a> {
             cohorts.push(CohortView {
                 id: c.id.get_ref().clone(),
                 info: json!({"id": c.id.get_ref(), "label": c.label, "description": c.description}),
-                interests: c.interests.iter().map(|i| slugify(i)).collect(),
+                matching: {
+                    let interests: BTreeSet<String> = c.interests.iter().map(|i| slugify(i)).collect();
+                    shop.products
+                        .iter()
+                        .map(|p| {
+                            interests.contains(&slugify(&p.category))
+                                || p.tags.iter().any(|t| interests.contains(&slugify(t)))
+                        })
+                        .collect()
+                },
                 hero,
                 picks: if same_as_default {
                     Value::Null
@@ -142,6 +163,11 @@ impl<'a> Renderer<'a> {
         Ok(r)
     }
 
+    /// Gives the product cards back (see [`Renderer::with_cards`]).
+    pub fn into_cards(self) -> Vec<Value> {
+        self.cards
+    }
+
     fn render_slot(
         &self,
         name: &str,
@@ -150,7 +176,9 @@ impl<'a> Renderer<'a> {
         data: &Value,
         cohort: Option<usize>,
     ) -> Result<String, String> {
-        let mut ctx = base.clone();
+        // A slot sees `page`, its own data and `cohort` (and the `site` global): a small
+        // context, since slots are rendered once per cohort.
+        let mut ctx = json!({"page": base.get("page").cloned().unwrap_or(Value::Null)});
         ctx[var] = data.clone();
         ctx["cohort"] = cohort.map_or(Value::Null, |ci| self.cohorts[ci].info.clone());
         let template = format!("slots/{name}.html");
@@ -212,6 +240,8 @@ impl<'a> Renderer<'a> {
             keys_by_slot.insert(name.clone(), keys);
             default_by_slot.insert(name.clone(), default_html);
         }
+        let default_wrapped: BTreeMap<String, String> =
+            slot_html.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect();
         ctx["slots"] = Value::Object(slot_html);
         let html = self
             .theme
@@ -224,21 +254,29 @@ impl<'a> Renderer<'a> {
         if variant_kind && self.variant_kinds.contains(kind) {
             for (ci, contents) in &cohort_slots {
                 let id = &self.cohorts[*ci].id;
-                let mut vctx = ctx.clone();
-                let mut map = Map::new();
-                for name in &slot_names {
+                let wrapped = |name: &String| {
                     let content = contents.get(name).or_else(|| default_by_slot.get(name)).map_or("", String::as_str);
                     let keys = keys_by_slot.get(name).map_or(&[][..], Vec::as_slice);
-                    map.insert(name.clone(), Value::String(slots::wrap(name, keys, content, Some(id))));
-                }
-                vctx["slots"] = Value::Object(map);
-                vctx["page"]["noindex"] = json!(true);
-                vctx["page"]["variant"] = self.cohorts[*ci].info.clone();
-                let vhtml = self
-                    .theme
-                    .engine
-                    .render(job.template, &vctx)
-                    .map_err(|e| self.context_error(job, &source, &e.to_string()))?;
+                    slots::wrap(name, keys, content, Some(id))
+                };
+                // The variant is the default page with the cohort's fragments spliced in and a
+                // noindex tag; a theme that prints a slot twice or has no </head> is rendered
+                // again instead.
+                let vhtml = match splice(&html, &slot_names, &default_wrapped, &wrapped) {
+                    Some(v) => v,
+                    None => {
+                        let mut vctx = ctx.clone();
+                        let map: Map<String, Value> =
+                            slot_names.iter().map(|n| (n.clone(), Value::String(wrapped(n)))).collect();
+                        vctx["slots"] = Value::Object(map);
+                        vctx["page"]["noindex"] = json!(true);
+                        vctx["page"]["variant"] = self.cohorts[*ci].info.clone();
+                        self.theme
+                            .engine
+                            .render(job.template, &vctx)
+                            .map_err(|e| self.context_error(job, &source, &e.to_string()))?
+                    }
+                };
                 self.guard.check(&vhtml).map_err(|e| {
                     format!(
                         "the price invariance guard stopped the build: cohort `{id}`'s variant of /{} {e}",
@@ -313,9 +351,8 @@ impl<'a> Renderer<'a> {
                 match view {
                     None => ("products", self.cards_for(default_slice)),
                     Some(v) => {
-                        let mut order: Vec<usize> =
-                            taxon.products.iter().copied().filter(|&i| self.matches(i, &v.interests)).collect();
-                        order.extend(taxon.products.iter().copied().filter(|&i| !self.matches(i, &v.interests)));
+                        let mut order: Vec<usize> = taxon.products.iter().copied().filter(|&i| v.matching[i]).collect();
+                        order.extend(taxon.products.iter().copied().filter(|&i| !v.matching[i]));
                         let slice = page_slice(&order, page, per_page);
                         if slice == default_slice {
                             ("products", Value::Null)
@@ -327,11 +364,6 @@ impl<'a> Renderer<'a> {
             }
             _ => ("slot", Value::Null),
         }
-    }
-
-    fn matches(&self, i: usize, interests: &BTreeSet<String>) -> bool {
-        let p = &self.shop.products[i];
-        interests.contains(&slugify(&p.category)) || p.tags.iter().any(|t| interests.contains(&slugify(t)))
     }
 
     fn cards_for(&self, indices: &[usize]) -> Value {
@@ -411,7 +443,6 @@ impl<'a> Renderer<'a> {
                     self.rec_block(self.related.get(i).map_or(&[][..], Vec::as_slice), "You may also like");
                 ctx["together"] =
                     self.rec_block(self.together.get(i).map_or(&[][..], Vec::as_slice), "Often bought together");
-                ctx["picks"] = self.default_picks.clone();
             }
             PageKind::Category(t, n) | PageKind::Tag(t, n) => {
                 let is_cat = matches!(job.kind, PageKind::Category(..));
@@ -469,6 +500,29 @@ impl<'a> Renderer<'a> {
         ctx["page"] = page;
         (ctx, source)
     }
+}
+
+/// The default page with each slot's wrapper replaced and a robots noindex tag added; None
+/// when a slot does not appear exactly once or the page has no `</head>`.
+fn splice(
+    html: &str,
+    names: &[String],
+    defaults: &BTreeMap<String, String>,
+    wrapped: &dyn Fn(&String) -> String,
+) -> Option<String> {
+    let mut out = html.to_string();
+    for name in names {
+        let old = defaults.get(name)?;
+        if out.matches(old.as_str()).count() != 1 {
+            return None;
+        }
+        out = out.replacen(old.as_str(), &wrapped(name), 1);
+    }
+    if !out.contains("<meta name=\"robots\" content=\"noindex\">") {
+        let head = out.find("</head>")?;
+        out.insert_str(head, "<meta name=\"robots\" content=\"noindex\">\n");
+    }
+    Some(out)
 }
 
 fn page_slice(list: &[usize], page: usize, per_page: usize) -> &[usize] {

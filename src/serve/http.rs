@@ -1,0 +1,378 @@
+//! HTTP for `cohort serve`: answers from the in-memory site like a static host would
+//! (content types, `index.html` for folders, `/dir` → `/dir/`, the site's `404.html`, the
+//! `_headers` rules and the cohort cookie routing of `_redirects`), plus the serve-only
+//! routes under `/__cohort/` and the consent API.
+//!
+//! [`Server::answer`] has no I/O: a request value in, a [`Reply`] out, so the path rules are
+//! tested directly. Paths are checked before anything is looked up: `..` and `.` segments,
+//! backslashes, encoded slashes, NUL and control characters are refused with 403, overlong or
+//! malformed targets get 404. Only files the build produced are in memory, so nothing outside
+//! the site can be served whatever a path says; static files are read at build time and a
+//! symlink whose target lies outside the shop is left out.
+
+use super::livereload::{self, Hub};
+use super::site::{Bytes, SiteFiles, pattern_matches, splice};
+use std::io::Read;
+use std::sync::{Arc, PoisonError, RwLock};
+
+/// Longest request target accepted.
+pub const MAX_TARGET: usize = 2048;
+/// Largest request body read (the consent API takes 4 KiB).
+pub const MAX_BODY: usize = 4096;
+
+/// A request as [`Server::answer`] sees it.
+#[derive(Debug, Clone, Default)]
+pub struct Req {
+    pub method: String,
+    pub target: String,
+    pub cookie: Option<String>,
+    pub origin: Option<String>,
+    pub content_type: Option<String>,
+    /// None when the body was longer than [`MAX_BODY`].
+    pub body: Option<Vec<u8>>,
+}
+
+/// An answer: status, headers and body.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    fn new(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
+        Reply { status, headers: vec![("Content-Type".into(), content_type.into())], body: body.into() }
+    }
+    fn text(status: u16, body: &str) -> Reply {
+        Reply::new(status, "text/plain; charset=utf-8", body.as_bytes())
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// The consent API as mounted in serve mode: a request in, a reply out (see
+/// [`super::consent`]).
+pub type ConsentHandler = dyn Fn(&Req) -> Option<Reply> + Send + Sync;
+
+pub struct Server {
+    pub files: Arc<RwLock<SiteFiles>>,
+    pub hub: Arc<Hub>,
+    pub consent: Option<Box<ConsentHandler>>,
+}
+
+/// The content type of a file, by extension.
+pub fn content_type(path: &str) -> &'static str {
+    let ext = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    match ext.as_str() {
+        "html" | "htm" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "webmanifest" => "application/manifest+json",
+        "xml" => "application/xml",
+        "txt" => "text/plain; charset=utf-8",
+        "md" => "text/markdown; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "avif" => "image/avif",
+        "ico" => "image/x-icon",
+        "woff" => "font/woff",
+        "woff2" => "font/woff2",
+        "ttf" => "font/ttf",
+        "pdf" => "application/pdf",
+        "mp4" => "video/mp4",
+        "webm" => "video/webm",
+        "wasm" => "application/wasm",
+        _ => match path.rsplit('/').next() {
+            Some("_headers" | "_redirects") => "text/plain; charset=utf-8",
+            _ => "application/octet-stream",
+        },
+    }
+}
+
+/// Checks a request path (without query) and returns it decoded, without the leading
+/// slash. Err carries the status: 403 for an attempt to leave the site, 404 otherwise.
+pub fn safe_path(raw: &str) -> Result<String, u16> {
+    if raw.len() > MAX_TARGET || !raw.starts_with('/') {
+        return Err(404);
+    }
+    let lower = raw.to_ascii_lowercase();
+    if raw.contains(['\\', '\0']) || ["%5c", "%2f", "%00"].iter().any(|e| lower.contains(e)) {
+        return Err(403);
+    }
+    let decoded = percent_decode(raw).ok_or(404u16)?;
+    let text = String::from_utf8(decoded).map_err(|_| 404u16)?;
+    if text.chars().any(char::is_control) || text.contains('\\') {
+        return Err(403);
+    }
+    let rest = &text[1..];
+    let segments: Vec<&str> = rest.split('/').collect();
+    for (i, seg) in segments.iter().enumerate() {
+        if *seg == ".." || *seg == "." {
+            return Err(403);
+        }
+        if seg.is_empty() && i + 1 != segments.len() {
+            return Err(404);
+        }
+        if seg.len() > 255 {
+            return Err(404);
+        }
+    }
+    Ok(rest.to_string())
+}
+
+fn percent_decode(s: &str) -> Option<Vec<u8>> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            let text = std::str::from_utf8(hex).ok()?;
+            out.push(u8::from_str_radix(text, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+/// A query parameter's raw value.
+fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
+    query.split('&').find_map(|kv| kv.split_once('=').filter(|(k, _)| *k == name).map(|(_, v)| v))
+}
+
+fn valid_cohort_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+impl Server {
+    /// Answers one request (everything but the event stream).
+    pub fn answer(&self, req: &Req) -> Reply {
+        let (path, query) = req.target.split_once('?').unwrap_or((req.target.as_str(), ""));
+        let path = path.split('#').next().unwrap_or_default();
+        if let Some(consent) = &self.consent
+            && let Some(reply) = consent(req)
+        {
+            return reply;
+        }
+        if req.method != "GET" && req.method != "HEAD" {
+            let mut r = Reply::text(405, "method not allowed");
+            r.headers.push(("Allow".into(), "GET, HEAD".into()));
+            return r;
+        }
+        if let Some(rest) = path.strip_prefix("/__cohort/") {
+            return self.internal(rest);
+        }
+        let rel = match safe_path(path) {
+            Ok(rel) => rel,
+            Err(status) => return Reply::text(status, if status == 403 { "forbidden" } else { "not found" }),
+        };
+        let site = self.files.read().unwrap_or_else(PoisonError::into_inner);
+        let Some(rel) = rel.strip_prefix(site.base_path.trim_start_matches('/')) else {
+            return self.not_found(&site, path);
+        };
+        let rel = rel.to_string();
+        if rel == "_headers" || rel == "_redirects" {
+            return self.not_found(&site, path);
+        }
+        let file = if rel.is_empty() || rel.ends_with('/') { format!("{rel}index.html") } else { rel.clone() };
+        if !site.contains(&file) {
+            if site.contains(&format!("{rel}/index.html")) {
+                let mut location = format!("{path}/");
+                if !query.is_empty() {
+                    location = format!("{location}?{query}");
+                }
+                let mut r = Reply::text(301, "moved");
+                r.headers.push(("Location".into(), location));
+                return r;
+            }
+            return self.not_found(&site, path);
+        }
+        let preview = query_param(query, "cohort").filter(|id| valid_cohort_id(id));
+        let (served, body) = match preview {
+            Some(id) => self.preview(&site, &file, id),
+            None => self.routed(&site, path, &file, req.cookie.as_deref()),
+        };
+        let Some(body) = body else {
+            return self.not_found(&site, path);
+        };
+        self.reply(&site, 200, path, &served, &body)
+    }
+
+    /// The file and bytes for a request, after the cohort cookie routing of `_redirects`.
+    fn routed(&self, site: &SiteFiles, url_path: &str, file: &str, cookie: Option<&str>) -> (String, Option<Bytes>) {
+        if let (Some(cookie), Some(rules)) = (cookie, site.routes.get(url_path)) {
+            let names: Vec<&str> = cookie.split(';').map(|c| c.trim().split('=').next().unwrap_or_default()).collect();
+            for rule in rules {
+                if names.contains(&rule.cookie.as_str()) {
+                    let to = rule.to.strip_prefix(&site.base_path).unwrap_or(rule.to.trim_start_matches('/'));
+                    let to_file =
+                        if to.is_empty() || to.ends_with('/') { format!("{to}index.html") } else { to.to_string() };
+                    if let Some(bytes) = site.get(&to_file) {
+                        return (to_file, Some(bytes));
+                    }
+                }
+            }
+        }
+        (file.to_string(), site.get(file))
+    }
+
+    /// The page as cohort `id` sees it: its full-page variant, or the default page with
+    /// that cohort's fragments spliced into its slots.
+    fn preview(&self, site: &SiteFiles, file: &str, id: &str) -> (String, Option<Bytes>) {
+        let variant = format!("c/{id}/{file}");
+        if let Some(bytes) = site.get(&variant) {
+            return (variant, Some(bytes));
+        }
+        let Some(bytes) = site.get(file) else { return (file.to_string(), None) };
+        if !file.ends_with(".html") {
+            return (file.to_string(), Some(bytes));
+        }
+        let html = splice(&String::from_utf8_lossy(&bytes), id, |h| site.get(&format!("_cohort/f/{h}.html")));
+        (file.to_string(), Some(Bytes::from(html.into_bytes())))
+    }
+
+    fn not_found(&self, site: &SiteFiles, url_path: &str) -> Reply {
+        match site.get("404.html") {
+            Some(body) => self.reply(site, 404, url_path, "404.html", &body),
+            None => Reply::text(404, "not found"),
+        }
+    }
+
+    /// A file with its type, the `_headers` rules of its path and, for HTML, the
+    /// live-reload script.
+    fn reply(&self, site: &SiteFiles, status: u16, url_path: &str, file: &str, body: &Bytes) -> Reply {
+        let ctype = content_type(file);
+        let body = if ctype.starts_with("text/html") { livereload::inject(body) } else { body.to_vec() };
+        let mut r = Reply::new(status, ctype, body);
+        for rule in &site.header_rules {
+            if pattern_matches(&rule.pattern, url_path) {
+                for (name, value) in &rule.headers {
+                    r.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+                    r.headers.push((name.clone(), value.clone()));
+                }
+            }
+        }
+        if r.header("Cache-Control").is_none() {
+            r.headers.push(("Cache-Control".into(), "no-cache".into()));
+        }
+        if ctype.starts_with("text/html") && !site.routes.is_empty() {
+            r.headers.push(("Vary".into(), "Cookie".into()));
+        }
+        r
+    }
+
+    /// Serve-only routes: the live-reload script, the cohort list for the switcher, and
+    /// the list and raw bytes of every file (for tests and tools).
+    fn internal(&self, rest: &str) -> Reply {
+        let site = self.files.read().unwrap_or_else(PoisonError::into_inner);
+        match rest {
+            "livereload.js" => Reply::new(200, "text/javascript; charset=utf-8", livereload::SCRIPT.as_bytes()),
+            "cohorts.json" => Reply::new(200, "application/json", site.cohorts_json.to_vec()),
+            "manifest.json" => {
+                let paths: Vec<String> = site.paths().into_iter().collect();
+                Reply::new(200, "application/json", serde_json::to_vec(&paths).unwrap_or_default())
+            }
+            _ => match rest.strip_prefix("raw/").map(|p| safe_path(&format!("/{p}"))) {
+                Some(Ok(rel)) => match site.get(&rel) {
+                    Some(bytes) => Reply::new(200, content_type(&rel), bytes.to_vec()),
+                    None => Reply::text(404, "not found"),
+                },
+                Some(Err(status)) => Reply::text(status, "refused"),
+                None => Reply::text(404, "not found"),
+            },
+        }
+    }
+
+    /// Reads a tiny_http request into a [`Req`], answers it and writes the reply. The event
+    /// stream is handed to its own thread.
+    pub fn handle(self: &Arc<Self>, mut request: tiny_http::Request) {
+        let header = |name: &str| {
+            request
+                .headers()
+                .iter()
+                .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
+                .map(|h| h.value.as_str().to_string())
+        };
+        let mut req = Req {
+            method: request.method().as_str().to_string(),
+            target: request.url().to_string(),
+            cookie: header("Cookie"),
+            origin: header("Origin"),
+            content_type: header("Content-Type"),
+            body: Some(Vec::new()),
+        };
+        if req.method == "GET" && req.target.split('?').next() == Some("/__cohort/events") {
+            if self.hub.client_count() >= livereload::MAX_CLIENTS {
+                let _ = request
+                    .respond(tiny_http::Response::from_string("too many live-reload tabs").with_status_code(503));
+                return;
+            }
+            let hub = self.hub.clone();
+            let writer = request.into_writer();
+            let _ = std::thread::Builder::new().name("cohort-sse".into()).spawn(move || hub.stream(writer));
+            return;
+        }
+        if request.body_length().is_some_and(|n| n > MAX_BODY) {
+            req.body = None;
+        } else {
+            let mut buf = Vec::new();
+            match request.as_reader().take(MAX_BODY as u64 + 1).read_to_end(&mut buf) {
+                Ok(_) if buf.len() <= MAX_BODY => req.body = Some(buf),
+                _ => req.body = None,
+            }
+        }
+        let reply = self.answer(&req);
+        let mut response = tiny_http::Response::from_data(reply.body).with_status_code(reply.status);
+        for (name, value) in &reply.headers {
+            if let Ok(h) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+                response.add_header(h);
+            }
+        }
+        let _ = request.respond(response);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_paths_are_refused() {
+        for p in [
+            "/../etc/passwd",
+            "/a/../../etc/passwd",
+            "/%2e%2e/etc/passwd",
+            "/%2E%2E%2Fetc%2Fpasswd",
+            "/..%2fetc",
+            "/..\\etc",
+            "/%5c..%5cetc",
+            "/a%00.html",
+            "/./x",
+        ] {
+            assert_eq!(safe_path(p), Err(403), "{p}");
+        }
+        assert_eq!(safe_path("etc/passwd"), Err(404));
+        assert_eq!(safe_path(&format!("/{}", "a".repeat(3000))), Err(404));
+        assert_eq!(safe_path("/%zz"), Err(404));
+        assert_eq!(safe_path("/products/x/"), Ok("products/x/".into()));
+        assert_eq!(safe_path("/caf%C3%A9/"), Ok("café/".into()));
+    }
+
+    #[test]
+    fn content_types() {
+        assert_eq!(content_type("a/index.html"), "text/html; charset=utf-8");
+        assert_eq!(content_type("style.css"), "text/css; charset=utf-8");
+        assert_eq!(content_type("x.PNG"), "image/png");
+        assert_eq!(content_type("sitemap.xml"), "application/xml");
+        assert_eq!(content_type("blob"), "application/octet-stream");
+    }
+}

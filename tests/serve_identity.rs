@@ -1,0 +1,227 @@
+//! After a scripted sequence of edits (prices, summaries, new, deleted and renamed products,
+//! a category change, a bundle image, a static file, a template, shop.toml, a content page,
+//! a draft published, a burst of saves, a broken file and its fix), the site `cohort serve`
+//! holds is byte for byte what a fresh `cohort build` of the same files writes: every file,
+//! nothing more, nothing less. Files are compared raw (`/__cohort/raw/`, no live-reload
+//! tag), and HTML pages also as served, minus the injected tag.
+
+mod serve_support;
+use serve_support::*;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn write(root: &Path, file: &str, text: &str) {
+    let path = root.join(file);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    write_by_rename(&path, text);
+}
+
+fn product(title: &str, sku: &str, price: &str, category: &str, tags: &str, extra: &str) -> String {
+    format!(
+        "+++\ntitle = \"{title}\"\nsku = \"{sku}\"\nprice = \"{price}\"\ncategory = \"{category}\"\ntags = [{tags}]\ndate = 2026-11-15\nsummary = \"About {title}.\"\n{extra}+++\nThe {title}, described.\n"
+    )
+}
+
+/// Waits until the served site equals a fresh build of `root` (bounded), or fails with the
+/// first difference.
+fn assert_identical(s: &Served, root: &Path, step: &str) {
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().join("site");
+    build(root, &out_dir);
+    let expected = tree(&out_dir);
+    let start = Instant::now();
+    loop {
+        let served = s.site();
+        if served == expected {
+            break;
+        }
+        if start.elapsed() > REBUILD_TIMEOUT {
+            let missing: Vec<_> = expected.keys().filter(|k| !served.contains_key(*k)).collect();
+            let extra: Vec<_> = served.keys().filter(|k| !expected.contains_key(*k)).collect();
+            let differ: Vec<_> =
+                expected.keys().filter(|k| served.get(*k).is_some_and(|v| v != &expected[*k])).collect();
+            let first = differ.first().map(|k| {
+                format!(
+                    "--- built {k}:\n{}\n--- served:\n{}",
+                    String::from_utf8_lossy(&expected[*k]),
+                    String::from_utf8_lossy(&served[*k])
+                )
+            });
+            panic!(
+                "after {step}: served site differs from a fresh build\nmissing: {missing:?}\nextra: {extra:?}\ndiffer: {differ:?}\n{}\nserver stderr:\n{}",
+                first.unwrap_or_default(),
+                s.stderr()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // HTML as served is the same bytes plus the live-reload tag.
+    for (path, bytes) in &expected {
+        if let Some(dir) = path.strip_suffix("index.html")
+            && !path.starts_with("c/")
+        {
+            let served = s.get(&format!("/{}", encode(dir))).text();
+            let tag = "<script src=\"/__cohort/livereload.js\" defer></script>";
+            assert!(served.contains(tag), "{path} has no live-reload tag");
+            assert_eq!(served.replacen(tag, "", 1).as_bytes(), &bytes[..], "{path} as served");
+        }
+    }
+}
+
+#[test]
+fn twenty_odd_edits_leave_the_served_site_identical_to_a_full_build() {
+    let shop = basic_shop();
+    let root = shop.path();
+    std::fs::create_dir_all(root.join("templates")).unwrap();
+    let s = start(root);
+    let events = s.events();
+    events.next_named("hello");
+    assert_identical(&s, root, "the first build");
+
+    let steps = std::cell::Cell::new(0);
+    let step = |what: &str, change: &dyn Fn()| {
+        change();
+        steps.set(steps.get() + 1);
+        let (name, data) = events.next().unwrap_or_else(|| panic!("no event after {what}\n{}", s.stderr()));
+        assert!(name == "reload" || name == "build-error", "{what}: {name} {data}");
+    };
+    step("a price", &|| edit(root, "products/chef-knife.md", "price = \"79.00\"", "price = \"81.00\""));
+    step("a summary", &|| edit(root, "products/rain-shell.md", "packs into its pocket", "packs into a pocket"));
+    step("a new product", &|| {
+        write(root, "products/camp-stove.md", &product("Camp Stove", "ST-1", "45.00", "camping", "\"outdoor\"", ""))
+    });
+    step("another new product", &|| {
+        write(root, "products/tea-kettle.md", &product("Tea Kettle", "TK-1", "35.00", "kitchen", "\"kitchen\"", ""))
+    });
+    step("a summary added", &|| {
+        edit(root, "products/enamel-mug.md", "date = 2026-09-01", "date = 2026-09-01\nsummary = \"Tough.\"")
+    });
+    step("a category change", &|| {
+        edit(root, "products/chef-knife.md", "category = \"kitchen\"", "category = \"knives\"")
+    });
+    step("tags of a bundle", &|| {
+        edit(
+            root,
+            "products/hiking-boot/index.md",
+            "tags = [\"outdoor\", \"hiking\"]",
+            "tags = [\"outdoor\", \"winter\"]",
+        )
+    });
+    step("cohort copy", &|| {
+        edit(
+            root,
+            "products/camp-stove.md",
+            "+++\nThe",
+            "[cohort.outdoor]\nsummary = \"For the trail.\"\nbadge = \"Trail pick\"\n+++\nThe",
+        )
+    });
+    step("a rename", &|| {
+        std::fs::rename(root.join("products/rain-shell.md"), root.join("products/rain-jacket.md")).unwrap()
+    });
+    step("a deletion", &|| std::fs::remove_file(root.join("products/enamel-mug.md")).unwrap());
+    assert_identical(&s, root, "ten product edits");
+    step("a static file changed", &|| {
+        std::fs::write(root.join("static/images/mug.png"), b"\x89PNG\r\n\x1a\nnot really").unwrap()
+    });
+    step("a new static file", &|| std::fs::write(root.join("static/extra.css"), "body { color: #222 }\n").unwrap());
+    step("a bundle image", &|| {
+        std::fs::write(root.join("products/hiking-boot/boot.png"), b"\x89PNG\r\n\x1a\nboot v2").unwrap()
+    });
+    let not_found =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates/404.html"))
+            .unwrap();
+    step("a template", &|| {
+        write(root, "templates/404.html", &not_found.replace("</main>", "<p>Try the search.</p></main>"))
+    });
+    step("shop.toml", &|| {
+        edit(root, "shop.toml", "A small shop for the integration tests.", "A small shop, edited while serving.")
+    });
+    step("a cohort label", &|| edit(root, "shop.toml", "label = \"Kitchen\"", "label = \"Cooking\""));
+    step("a content page", &|| edit(root, "pages/about.md", "+++", "+++\n"));
+    step("a draft published", &|| edit(root, "products/secret-prototype.md", "draft = true", "draft = false"));
+    step("a weight", &|| edit(root, "products/camp-stove.md", "date = 2026-11-15", "date = 2026-11-15\nweight = -5"));
+    assert_identical(&s, root, "static, template, config and page edits");
+    // A burst of saves, faster than the debounce.
+    for price in ["36.00", "37.00", "38.00", "39.00"] {
+        let text = product("Tea Kettle", "TK-1", price, "kitchen", "\"kitchen\"", "");
+        write(root, "products/tea-kettle.md", &text);
+        steps.set(steps.get() + 1);
+    }
+    s.wait_for("/products/tea-kettle/", "the last price of the burst", |b| b.contains("€39.00"));
+    // A broken file, then its fix.
+    edit(root, "products/tea-kettle.md", "price = \"39.00\"", "price = \"39.00");
+    steps.set(steps.get() + 1);
+    assert!(events.next_named("build-error").is_some(), "the broken file is reported");
+    edit(root, "products/tea-kettle.md", "price = \"39.00", "price = \"40.00\"");
+    steps.set(steps.get() + 1);
+    step("a date", &|| edit(root, "products/camp-stove.md", "date = 2026-11-15", "date = 2026-11-16"));
+    step("a deletion of a new product", &|| std::fs::remove_file(root.join("products/camp-stove.md")).unwrap());
+    step("a summary of the renamed product", &|| {
+        edit(root, "products/rain-jacket.md", "A light jacket", "A lighter jacket")
+    });
+    assert!(steps.get() >= 20, "{} edits", steps.get());
+    assert_identical(&s, root, "all edits");
+}
+
+#[test]
+fn a_summary_edit_in_a_larger_catalog_renders_few_pages_and_stays_identical() {
+    let shop = basic_shop();
+    let root = shop.path();
+    let categories = ["kitchen", "outerwear", "shoes", "camping"];
+    for i in 0..80 {
+        let tags = format!("\"t{}\", \"outdoor\"", i % 5);
+        let text = product(
+            &format!("Item {i:03}"),
+            &format!("IT-{i:03}"),
+            &format!("{}.00", 10 + i),
+            categories[i % 4],
+            &tags,
+            "",
+        )
+        .replace("date = 2026-11-15", &format!("date = 2026-0{}-1{}", 1 + i % 8, i % 10));
+        std::fs::write(root.join(format!("products/item-{i:03}.md")), text).unwrap();
+    }
+    let s = start(root);
+    let events = s.events();
+    events.next_named("hello");
+    edit(root, "products/item-041.md", "summary = \"About Item 041.\"", "summary = \"Edited while serving.\"");
+    events.next_named("reload").expect("a reload event");
+    s.wait_for("/products/item-041/", "the new summary", |b| b.contains("Edited while serving."));
+    let line = s.stderr().lines().find(|l| l.contains("item-041.md changed")).unwrap_or_default().to_string();
+    let counts: Vec<usize> = line
+        .split(" of ")
+        .flat_map(|part| part.split_whitespace().filter_map(|w| w.parse().ok()).collect::<Vec<usize>>())
+        .collect();
+    assert!(counts.len() >= 2 && counts[0] < counts[1] / 4, "a summary edit re-rendered too much: {line}");
+    assert_identical(&s, root, "a summary edit");
+}
+
+/// The section `<section class="NAME"` ... `</section>` of a page.
+fn section<'a>(html: &'a str, class: &str) -> &'a str {
+    let start = html.find(&format!("<section class=\"{class}\"")).unwrap_or_else(|| panic!("no {class} section"));
+    let end = start + html[start..].find("</section>").expect("closed section");
+    &html[start..end]
+}
+
+#[test]
+fn example_shop_edits_reach_related_blocks_and_stay_identical() {
+    let shop = tempfile::tempdir().unwrap();
+    let root = shop.path();
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("example-shop"), root);
+    let s = start(root);
+    let events = s.events();
+    events.next_named("hello");
+    let kettle = s.get("/products/camp-kettle-1l/").text();
+    assert!(section(&kettle, "related").contains("data-sku=\"FF-CW-CS28\""), "the skillet is related to the kettle");
+    assert!(section(&kettle, "related").contains("data-sku=\"FF-CW-CS28\" data-price=\"59.00\""));
+    edit(root, "products/carbon-steel-skillet-28.md", "price = \"59.00\"", "price = \"61.50\"");
+    events.next_named("reload").expect("a reload event");
+    s.wait_for("/products/carbon-steel-skillet-28/", "the new price", |b| b.contains("€61.50"));
+    let kettle = s.get("/products/camp-kettle-1l/").text();
+    let related = section(&kettle, "related");
+    assert!(related.contains("data-sku=\"FF-CW-CS28\" data-price=\"61.50\""), "the related block shows the new price");
+    assert!(!related.contains("data-sku=\"FF-CW-CS28\" data-price=\"59.00\""), "the related block lost the old price");
+    edit(root, "products/camp-kettle-1l.md", "summary = \"", "summary = \"Edited: ");
+    events.next_named("reload").expect("a reload event");
+    assert_identical(&s, root, "example shop edits");
+}
