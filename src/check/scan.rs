@@ -115,50 +115,7 @@ fn find_ascii_ci(hay: &str, from: usize, needle: &str) -> Option<usize> {
 
 /// Attribute names (lower case) and decoded values of a start tag's inside.
 pub fn attributes(s: &str) -> Vec<(String, String)> {
-    let b = s.as_bytes();
-    let mut i = 0;
-    let mut out = Vec::new();
-    while i < b.len() {
-        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'/') {
-            i += 1;
-        }
-        let start = i;
-        while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'=' && b[i] != b'/' {
-            i += 1;
-        }
-        if start == i {
-            break;
-        }
-        let name = s[start..i].to_ascii_lowercase();
-        while i < b.len() && b[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        let mut value = String::new();
-        if i < b.len() && b[i] == b'=' {
-            i += 1;
-            while i < b.len() && b[i].is_ascii_whitespace() {
-                i += 1;
-            }
-            if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
-                let q = b[i];
-                let vs = i + 1;
-                i = vs;
-                while i < b.len() && b[i] != q {
-                    i += 1;
-                }
-                value = decode_entities(&s[vs..i.min(b.len())]);
-                i += 1;
-            } else {
-                let vs = i;
-                while i < b.len() && !b[i].is_ascii_whitespace() {
-                    i += 1;
-                }
-                value = decode_entities(&s[vs..i]);
-            }
-        }
-        out.push((name, value));
-    }
-    out
+    crate::output::csp::parse_attrs(s).into_iter().map(|(name, value)| (name, decode_entities(&value))).collect()
 }
 
 /// Decodes the character references template engines write (`&amp;`, `&#x2f;`, `&#39;` ...).

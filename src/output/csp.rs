@@ -56,8 +56,8 @@ fn is_executable(attrs: &str) -> bool {
     }
 }
 
-/// Attribute names (lower case) and values of a start tag's inside.
-fn parse_attrs(s: &str) -> Vec<(String, String)> {
+/// Attribute names (lower case) and raw values of a start tag's inside.
+pub fn parse_attrs(s: &str) -> Vec<(String, String)> {
     let b = s.as_bytes();
     let mut i = 0;
     let mut out = Vec::new();
@@ -147,7 +147,8 @@ pub fn policy(site: &Site, hashes: &BTreeSet<String>) -> String {
     )
 }
 
-fn base64(bytes: &[u8]) -> String {
+/// Standard base64 with padding, for CSP hashes.
+pub fn base64(bytes: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
