@@ -262,6 +262,8 @@ impl<'a> Renderer<'a> {
                 // The variant is the default page with the cohort's fragments spliced in and a
                 // noindex tag; a theme that prints a slot twice or has no </head> is rendered
                 // again instead.
+                // A spliced variant is the default page plus fragments the guard has already
+                // checked; a re-rendered one is checked whole.
                 let vhtml = match splice(&html, &slot_names, &default_wrapped, &wrapped) {
                     Some(v) => v,
                     None => {
@@ -271,18 +273,20 @@ impl<'a> Renderer<'a> {
                         vctx["slots"] = Value::Object(map);
                         vctx["page"]["noindex"] = json!(true);
                         vctx["page"]["variant"] = self.cohorts[*ci].info.clone();
-                        self.theme
+                        let v = self
+                            .theme
                             .engine
                             .render(job.template, &vctx)
-                            .map_err(|e| self.context_error(job, &source, &e.to_string()))?
+                            .map_err(|e| self.context_error(job, &source, &e.to_string()))?;
+                        self.guard.check(&v).map_err(|e| {
+                            format!(
+                                "the price invariance guard stopped the build: cohort `{id}`'s variant of /{} {e}",
+                                job.path
+                            )
+                        })?;
+                        v
                     }
                 };
-                self.guard.check(&vhtml).map_err(|e| {
-                    format!(
-                        "the price invariance guard stopped the build: cohort `{id}`'s variant of /{} {e}",
-                        job.path
-                    )
-                })?;
                 variants.push((format!("c/{id}/{}", job.output_file()), vhtml));
             }
         }
