@@ -37,6 +37,26 @@ pub struct Config {
     pub personalization: Personalization,
     #[serde(default)]
     pub cohorts: Vec<CohortConfig>,
+    /// Settings of `cohort check`.
+    #[serde(default)]
+    pub check: CheckConfig,
+}
+
+/// `[check]`: the merchant's additions to `cohort check`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckConfig {
+    /// Words (or stems ending in `*`) that `ethics/special-category` also looks for.
+    #[serde(default)]
+    pub extra_sensitive_words: Vec<String>,
+}
+
+/// A finding of `cohort check` the merchant has looked at and accepts, with the reason.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Acknowledgement {
+    pub rule: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
@@ -137,6 +157,9 @@ pub struct CohortConfig {
     pub campaigns: Vec<String>,
     #[serde(default)]
     pub hero: Option<Hero>,
+    /// `cohort check` findings about this cohort that the merchant accepts, with a reason.
+    #[serde(default)]
+    pub acknowledge: Vec<Acknowledgement>,
 }
 
 fn default_language() -> String {

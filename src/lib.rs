@@ -5,6 +5,7 @@
 
 pub mod aggregate;
 pub mod build;
+pub mod check;
 pub mod cmd;
 pub mod cohorts;
 pub mod config;

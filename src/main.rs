@@ -20,6 +20,8 @@ enum Command {
     Build(cmd::build::BuildArgs),
     /// Build, serve locally, rebuild on change and reload the browser
     Serve(cmd::serve::ServeArgs),
+    /// Audit content, ethics and privacy on the sources and a fresh build (nothing is written)
+    Check(cmd::check::CheckArgs),
     /// Run the consent endpoint (receipts with no identifier in them)
     ConsentServer(cmd::consent::ConsentArgs),
     /// Print the routing and header configuration for a host
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         Command::Init(args) => cmd::init::run(args),
         Command::Build(args) => cmd::build::run(args),
         Command::Serve(args) => cmd::serve::run(args),
+        Command::Check(args) => cmd::check::run(args),
         Command::ConsentServer(args) => cmd::consent::run(args),
         Command::Aggregate(args) => cmd::aggregate::run(args),
         Command::Hosting(args) => cmd::hosting::run(args),

@@ -3,6 +3,7 @@
 
 pub mod aggregate;
 pub mod build;
+pub mod check;
 pub mod consent;
 pub mod hosting;
 pub mod init;

@@ -1,0 +1,283 @@
+//! Privacy rules on the built output (SPEC sections 2, 5, 6 and 9): nothing loads from an
+//! undeclared origin; every inline script is allowed by the CSP in `_headers` by its hash;
+//! only `cohort.js` touches cookies or storage; `/privacy/` and `/preferences/` exist and are
+//! current (policy version, third parties); every cookie or storage key a script uses is
+//! declared in the privacy notice.
+
+use super::scan::decode_entities;
+use super::{Ctx, Finding, RefKind, Target};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+pub fn audit(ctx: &Ctx) -> Vec<Finding> {
+    let mut out = origins(ctx);
+    out.extend(inline_scripts(ctx));
+    out.extend(storage(ctx));
+    out
+}
+
+/// `privacy/third-party-origin`: loads from other origins, in HTML, CSS and JS.
+fn origins(ctx: &Ctx) -> Vec<Finding> {
+    let allowed = ctx.allowed_origins();
+    let declare = "or, if it must stay, declare it in shop.toml: [[privacy.third_parties]] origin = \"ORIGIN\", purpose = \"...\" (it is then allowed by the CSP and listed in the privacy notice)";
+    ctx.built
+        .scans
+        .par_iter()
+        .flat_map_iter(|scan| {
+            let mut out = Vec::new();
+            let mut report = |line: usize, url: &str, what: &str| {
+                if let Target::External(origin) = ctx.target(&scan.file, url)
+                    && !allowed.contains(&origin)
+                {
+                    let (file, line) = ctx.locator.locate(&scan.file, line, url);
+                    let first = match what {
+                        "stylesheet" | "stylesheet url()" | "style url()" if url.contains("font") => {
+                            "self-host the font (put the files in static/fonts/ and load them from there)"
+                        }
+                        "image" => "copy the image into static/images/ and link it from there",
+                        "frame" => "link to the content instead of embedding it",
+                        "form" => "post the form to this site or link to the other service",
+                        _ => "copy the file into static/ and load it from there",
+                    };
+                    out.push(
+                        Finding::error(
+                            "privacy/third-party-origin",
+                            file,
+                            line,
+                            format!("loads {origin} ({what}): {url}"),
+                        )
+                        .fix(format!("{first}, {}", declare.replace("ORIGIN", &origin)))
+                        .on_page(&scan.file),
+                    );
+                }
+            };
+            for r in &scan.refs {
+                let what = match r.kind {
+                    RefKind::Link => continue,
+                    RefKind::Load(w) => w,
+                    RefKind::Submit => "form",
+                };
+                report(r.line, &r.url, what);
+            }
+            for s in &scan.scripts {
+                for (line, url) in &s.js.urls {
+                    report(*line, url, "script request");
+                }
+            }
+            if let Some(js) = &scan.js {
+                for (line, url) in &js.urls {
+                    report(*line, url, "script request");
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+/// The `'sha256-…'` sources of `script-src` in `_headers`; None when there is no CSP.
+fn csp_hashes(headers: &str) -> Option<HashSet<String>> {
+    let mut found = None;
+    for line in headers.lines() {
+        let Some((name, value)) = line.trim().split_once(':') else { continue };
+        if !name.trim().eq_ignore_ascii_case("content-security-policy") {
+            continue;
+        }
+        let set: &mut HashSet<String> = found.get_or_insert_with(HashSet::new);
+        for directive in value.split(';') {
+            let mut parts = directive.split_whitespace();
+            if matches!(parts.next(), Some("script-src" | "script-src-elem" | "default-src")) {
+                set.extend(parts.filter(|p| p.starts_with("'sha256-")).map(str::to_string));
+            }
+        }
+    }
+    found
+}
+
+/// `privacy/inline-script-csp`: executable inline scripts the CSP does not allow;
+/// `privacy/inline-script` (a warning): those it allows, because the build hashed them in.
+fn inline_scripts(ctx: &Ctx) -> Vec<Finding> {
+    let headers = ctx.built.read("_headers").unwrap_or_default();
+    let hashes = csp_hashes(&headers);
+    let mut out = Vec::new();
+    for scan in ctx.built.scans.iter().filter(|s| !s.file.starts_with("_cohort/")) {
+        for s in &scan.scripts {
+            let allowed = hashes.as_ref().is_some_and(|h| h.contains(&s.hash));
+            let (file, line) = ctx.locator.locate(&scan.file, s.line, &s.first_line);
+            if allowed {
+                out.push(
+                    Finding::warning(
+                        "privacy/inline-script",
+                        file,
+                        line,
+                        "an inline script runs here; the build allows it in the Content-Security-Policy by its hash",
+                    )
+                    .fix("prefer a .js file under static/ loaded with <script src>; make sure it stores nothing and loads nothing from other origins (the other privacy rules check what they can)")
+                    .on_page(&scan.file),
+                );
+                continue;
+            }
+            let why = if hashes.is_none() {
+                "_headers sets no Content-Security-Policy".to_string()
+            } else {
+                format!("its hash {} is not in the Content-Security-Policy of _headers", s.hash)
+            };
+            out.push(
+                Finding::error("privacy/inline-script-csp", file, line, format!("an inline script is not allowed: {why}"))
+                    .fix("move the code into a file under static/ and load it with <script src=\"...\">; pages built by `cohort build` get the hash of each of their inline scripts in the CSP, static HTML files do not")
+                    .on_page(&scan.file),
+            );
+        }
+    }
+    out
+}
+
+/// Storage rules: `privacy/theme-storage`, `privacy/undeclared-storage`,
+/// `privacy/notice-missing` and `privacy/notice-stale`.
+fn storage(ctx: &Ctx) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let privacy = &ctx.shop.site.config.privacy;
+    let notice_template = ctx.locator.template_display("privacy.html");
+    let preferences_template = ctx.locator.template_display("preferences.html");
+    let notice = ctx.built.read("privacy/index.html").map(|t| decode_entities(&without_scripts(&t)));
+    let preferences = ctx.built.read("preferences/index.html");
+    for (page, text, template, url) in [
+        ("privacy notice", &notice, &notice_template, "/privacy/"),
+        ("preferences page", &preferences, &preferences_template, "/preferences/"),
+    ] {
+        if text.is_none() {
+            out.push(
+                Finding::error(
+                    "privacy/notice-missing",
+                    template.clone(),
+                    0,
+                    format!("the build has no {page} at {url}"),
+                )
+                .fix(format!(
+                    "use a theme that has templates/{0} (the default theme does), or add templates/{0} to the shop",
+                    template.rsplit('/').next().unwrap_or("privacy.html")
+                )),
+            );
+        }
+    }
+    if let Some(text) = &notice {
+        if !text.contains(&privacy.policy_version) {
+            out.push(
+                Finding::error(
+                    "privacy/notice-stale",
+                    notice_template.clone(),
+                    0,
+                    format!(
+                        "the privacy notice does not mention the current policy_version `{}`",
+                        privacy.policy_version
+                    ),
+                )
+                .fix("show {{ site.privacy.policy_version }} in templates/privacy.html"),
+            );
+        }
+        for tp in &privacy.third_parties {
+            if !text.contains(tp.origin.trim_end_matches('/')) {
+                out.push(
+                    Finding::error(
+                        "privacy/notice-stale",
+                        notice_template.clone(),
+                        0,
+                        format!("the privacy notice does not list the declared third party {}", tp.origin),
+                    )
+                    .fix(
+                        "list every entry of site.privacy.third_parties (origin and purpose) in templates/privacy.html",
+                    ),
+                );
+            }
+        }
+    }
+    // Scripts: theme scripts must not store; every key must be declared in the notice.
+    let mut keys: BTreeMap<String, (String, usize)> = BTreeMap::new();
+    for scan in &ctx.built.scans {
+        let mut facts: Vec<(&super::JsFacts, usize, Option<&str>)> = Vec::new();
+        if let Some(js) = &scan.js {
+            facts.push((js, 0, None));
+        }
+        for s in &scan.scripts {
+            facts.push((&s.js, s.line, Some(&s.first_line)));
+        }
+        let is_runtime = scan.file == "cohort.js";
+        for (js, _, inline) in facts {
+            if !is_runtime {
+                let mut apis = BTreeSet::new();
+                for (line, api) in &js.storage {
+                    if !apis.insert(*api) {
+                        continue;
+                    }
+                    let (file, line) = match inline {
+                        Some(first) => ctx.locator.locate(&scan.file, *line, first),
+                        None => ctx.locator.locate(&scan.file, *line, api),
+                    };
+                    out.push(
+                        Finding::error(
+                            "privacy/theme-storage",
+                            file,
+                            line,
+                            format!("a script other than cohort.js uses {api}"),
+                        )
+                        .fix("remove it: only cohort.js stores anything, and only after consent (SPEC section 5)")
+                        .on_page(&scan.file),
+                    );
+                }
+            }
+            for (line, key) in &js.keys {
+                let at = match inline {
+                    Some(first) => ctx.locator.locate(&scan.file, *line, first),
+                    None => ctx.locator.locate(&scan.file, *line, key),
+                };
+                keys.entry(key.clone()).or_insert(at);
+            }
+        }
+    }
+    if let Some(text) = &notice {
+        for (key, (file, line)) in keys {
+            if !text.contains(&key) {
+                out.push(
+                    Finding::error(
+                        "privacy/undeclared-storage",
+                        file,
+                        line,
+                        format!("the cookie or storage key `{key}` is used but the privacy notice does not declare it"),
+                    )
+                    .fix("stop storing it, or list it in the privacy notice (templates/privacy.html) with its purpose and lifetime"),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The page without its `<script>` elements: the configuration JSON every page carries
+/// names the policy version, which must not count as the notice mentioning it.
+fn without_scripts(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        out.push_str(&rest[..start]);
+        rest = rest[start..].find("</script>").map_or("", |e| &rest[start + e + "</script>".len()..]);
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{csp_hashes, without_scripts};
+
+    #[test]
+    fn scripts_are_dropped_from_the_notice_text() {
+        assert_eq!(without_scripts("a<script type=x>v1</script>b<script>c"), "ab");
+    }
+
+    #[test]
+    fn csp_hashes_are_read_from_headers() {
+        let h = "/*\n  Content-Security-Policy: default-src 'self'; script-src 'self' 'sha256-abc=' 'sha256-d/e='\n";
+        let set = csp_hashes(h).unwrap_or_default();
+        assert!(set.contains("'sha256-abc='") && set.contains("'sha256-d/e='"));
+        assert!(csp_hashes("/*\n  X-Frame-Options: DENY\n").is_none());
+    }
+}

@@ -1,0 +1,31 @@
+//! `cohort check`: content, ethics and privacy checks on the sources and a fresh build in a
+//! temporary folder. Prints one finding per line (or JSON); exit 1 when any error remains.
+
+use super::{CmdResult, Failure};
+use std::path::PathBuf;
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// The shop folder (with shop.toml)
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+pub fn run(args: CheckArgs) -> CmdResult {
+    let report = crate::check::run(&args.root);
+    match args.format {
+        Format::Text => print!("{}", report.text()),
+        Format::Json => print!("{}", report.json()),
+    }
+    if report.errors() > 0 { Err(Failure::new("")) } else { Ok(()) }
+}
