@@ -13,6 +13,8 @@ p = argparse.ArgumentParser()
 p.add_argument("binary")
 p.add_argument("shop")
 p.add_argument("--edits", type=int, default=30)
+p.add_argument("--gap", type=float, default=0.5, help="seconds between edits (let background recommendations finish)")
+p.add_argument("--no-template", action="store_true")
 a = p.parse_args()
 
 proc = subprocess.Popen([a.binary, "serve", "--root", a.shop, "-p", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -53,11 +55,13 @@ try:
         write(path, text.replace(start_line, f'summary = "Edited {token}."', 1))
         wait(f"/products/{slug}/", token)
         lat.append((time.perf_counter() - t) * 1000)
-        time.sleep(0.5)
+        time.sleep(a.gap)
     lat.sort()
     print(f"summary edit -> served: n={len(lat)} median {statistics.median(lat):.1f} ms, "
           f"min {lat[0]:.1f} ms, p90 {lat[int(len(lat) * 0.9) - 1]:.1f} ms, max {lat[-1]:.1f} ms")
 
+    if a.no_template:
+        raise SystemExit(0)
     tdir = os.path.join(a.shop, "templates")
     os.makedirs(tdir, exist_ok=True)
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

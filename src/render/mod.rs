@@ -87,6 +87,12 @@ impl<'a> Renderer<'a> {
             "products": items(default_list),
         });
         let default_hero = context::default_hero(shop);
+        // Slugs of each product's category and tags, once, for every cohort's interest matches.
+        let keys: Vec<Vec<String>> = shop
+            .products
+            .iter()
+            .map(|p| std::iter::once(&p.category).chain(&p.tags).map(|t| slugify(t)).collect())
+            .collect();
         let mut cohorts = Vec::new();
         for (ci, c) in shop.site.config.cohorts.iter().enumerate() {
             let list = picks.get(ci).cloned().unwrap_or_default();
@@ -101,13 +107,7 @@ impl<'a> Renderer<'a> {
                 info: json!({"id": c.id.get_ref(), "label": c.label, "description": c.description}),
                 matching: {
                     let interests: BTreeSet<String> = c.interests.iter().map(|i| slugify(i)).collect();
-                    shop.products
-                        .iter()
-                        .map(|p| {
-                            interests.contains(&slugify(&p.category))
-                                || p.tags.iter().any(|t| interests.contains(&slugify(t)))
-                        })
-                        .collect()
+                    keys.iter().map(|k| k.iter().any(|s| interests.contains(s))).collect()
                 },
                 hero,
                 picks: if same_as_default {
