@@ -4,6 +4,9 @@
 //! process is killed when the handle is dropped.
 #![allow(dead_code)]
 
+#[path = "../common/mod.rs"]
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -240,21 +243,8 @@ impl Events {
     }
 }
 
-/// Copies a folder (the test fixtures) into `to`.
-pub fn copy_dir(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from).into_iter().filter_map(Result::ok) {
-        let rel = entry.path().strip_prefix(from).expect("inside");
-        if rel.starts_with("public") {
-            continue;
-        }
-        let target = to.join(rel);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).expect("mkdir");
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
+/// Copies a folder (the test fixtures) into `to`: the same helper the other tests use.
+pub use common::copy_dir;
 
 /// A copy of the `basic` fixture shop in a temporary folder.
 pub fn basic_shop() -> tempfile::TempDir {
