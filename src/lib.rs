@@ -14,6 +14,7 @@ pub mod content;
 pub mod diagnostics;
 pub mod hosting;
 pub mod output;
+pub mod personalize;
 pub mod plan;
 pub mod recommend;
 pub mod render;

@@ -28,6 +28,8 @@ enum Command {
     Hosting(cmd::hosting::HostingArgs),
     /// Turn an order export into anonymized counts for recommendations
     Aggregate(cmd::aggregate::AggregateArgs),
+    /// Plugin mode: add cohorts, runtime, consent pages, CSP and routing to a site another generator built
+    Personalize(cmd::personalize::PersonalizeArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Command::ConsentServer(args) => cmd::consent::run(args),
         Command::Aggregate(args) => cmd::aggregate::run(args),
         Command::Hosting(args) => cmd::hosting::run(args),
+        Command::Personalize(args) => cmd::personalize::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -177,7 +177,7 @@ impl Report {
 
     /// Groups findings that point at the same place for the same reason (a broken link in a
     /// template shows on every page), then sorts.
-    fn finish(mut findings: Vec<Finding>) -> Report {
+    pub fn finish(mut findings: Vec<Finding>) -> Report {
         // Findings located in a built page (no source found) group by rule and message
         // alone: the same generated link on every page is one finding.
         findings.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));

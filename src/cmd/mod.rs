@@ -7,6 +7,7 @@ pub mod check;
 pub mod consent;
 pub mod hosting;
 pub mod init;
+pub mod personalize;
 pub mod serve;
 
 /// A subcommand that did not succeed: what to print on stderr and the exit status.

@@ -23,6 +23,14 @@ pub struct RenderedPage {
     pub variants: Vec<(String, String)>,
 }
 
+/// A slot's default content and each differing cohort's version (see
+/// [`Renderer::slot_versions`]).
+pub struct SlotVersions {
+    pub default_html: String,
+    /// (cohort id, fragment hash, html).
+    pub cohorts: Vec<(String, String, String)>,
+}
+
 /// A cohort as the renderer sees it.
 struct CohortView {
     id: String,
@@ -291,6 +299,39 @@ impl<'a> Renderer<'a> {
             }
         }
         Ok(RenderedPage { file: job.output_file(), html, fragments, variants })
+    }
+
+    /// One slot rendered on its own, for pages Cohort did not render (plugin mode,
+    /// `cohort personalize`): the default content and, for each cohort whose content
+    /// differs, `(cohort id, fragment hash, html)` in the order of `[[cohorts]]`. Every
+    /// cohort version has passed the price invariance guard. `job` says which product or
+    /// listing the slot is about; its template is not used.
+    pub fn slot_versions(&self, job: &Job, name: &str) -> Result<SlotVersions, String> {
+        let base = json!({"page": {"kind": job.kind.name(), "path": job.path, "url": self.shop.site.url(&job.path)}});
+        let (var, default_data) = self.slot_data(job, name, None);
+        if default_data.is_null() {
+            return Err(format!("slot `{name}` has no data on a {} page", job.kind.name()));
+        }
+        let default_html = self.render_slot(name, &base, var, &default_data, None)?;
+        let mut cohorts = Vec::new();
+        for ci in 0..self.cohorts.len() {
+            let (_, data) = self.slot_data(job, name, Some(ci));
+            if data.is_null() {
+                continue;
+            }
+            let html = self.render_slot(name, &base, var, &data, Some(ci))?;
+            if html == default_html {
+                continue;
+            }
+            self.guard.check(&html).map_err(|e| {
+                format!(
+                    "the price invariance guard stopped personalize: cohort `{}`'s version of slot `{name}` {e}",
+                    self.cohorts[ci].id
+                )
+            })?;
+            cohorts.push((self.cohorts[ci].id.clone(), fragment_hash(&html), html));
+        }
+        Ok(SlotVersions { default_html, cohorts })
     }
 
     fn context_error(&self, job: &Job, source: &str, e: &str) -> String {

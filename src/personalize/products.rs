@@ -1,0 +1,457 @@
+//! Products for plugin mode: read from another generator's content folder (Hugo and Zola
+//! both use TOML front matter between `+++` lines), or from the shop's own `products/`.
+//!
+//! Hugo keeps custom fields at the top level or under `[params]`, Zola under `[extra]`
+//! (and its taxonomies under `[taxonomies]`); each field is looked up in those places, in
+//! that order. Unknown keys are the other generator's business and are ignored. The
+//! product's URL is taken from the other generator's output: `url` when the front matter
+//! sets one, else the path Hugo and Zola derive from the file (`content/products/x.md` →
+//! `/products/x/`), which must exist in the site folder.
+
+use crate::config::{Site, toml_diagnostic};
+use crate::content::markdown;
+use crate::content::product::{Availability, CohortCopy, Image, Product};
+use crate::diagnostics::{Diagnostic, line_col};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A product and the site path of its page in the other generator's output ("products/x/").
+pub struct Found {
+    pub product: Product,
+    pub path: String,
+}
+
+/// Every file matching `pattern` (`*` and `?` within a path segment, `**` across segments),
+/// sorted. A pattern without wildcards names one file.
+pub fn glob(pattern: &str) -> Vec<PathBuf> {
+    let pattern = pattern.replace('\\', "/");
+    let parts: Vec<&str> = pattern.split('/').collect();
+    let first_wild = parts.iter().position(|p| p.contains(['*', '?'])).unwrap_or(parts.len());
+    let base = parts[..first_wild].join("/");
+    let base = if base.is_empty() && pattern.starts_with('/') {
+        "/".to_string()
+    } else if base.is_empty() {
+        ".".to_string()
+    } else {
+        base
+    };
+    if first_wild == parts.len() {
+        let p = PathBuf::from(&pattern);
+        return if p.is_file() { vec![p] } else { Vec::new() };
+    }
+    let rest = parts[first_wild..].join("/");
+    let mut found: Vec<PathBuf> = walkdir::WalkDir::new(&base)
+        .follow_links(true)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter(|e| {
+            e.path()
+                .strip_prefix(&base)
+                .ok()
+                .map(|r| r.to_string_lossy().replace('\\', "/"))
+                .is_some_and(|r| wildcard(rest.as_bytes(), r.as_bytes()))
+        })
+        .map(|e| e.path().to_path_buf())
+        .collect();
+    found.sort();
+    found
+}
+
+/// `*` and `?` stay within a segment, `**` (optionally followed by `/`) crosses them.
+fn wildcard(p: &[u8], s: &[u8]) -> bool {
+    if p.is_empty() {
+        return s.is_empty();
+    }
+    if p.starts_with(b"**") {
+        let rest = p[2..].strip_prefix(b"/").unwrap_or(&p[2..]);
+        return (0..=s.len()).any(|i| (i == 0 || s[i - 1] == b'/') && wildcard(rest, &s[i..]));
+    }
+    match p[0] {
+        b'*' => (0..=s.len()).take_while(|&i| i == 0 || s[i - 1] != b'/').any(|i| wildcard(&p[1..], &s[i..])),
+        b'?' => !s.is_empty() && s[0] != b'/' && wildcard(&p[1..], &s[1..]),
+        c => !s.is_empty() && s[0] == c && wildcard(&p[1..], &s[1..]),
+    }
+}
+
+/// Reads every file; drafts are left out. Problems are collected, each with its place.
+pub fn read_foreign(site: &Site, files: &[PathBuf], site_dir: &Path) -> (Vec<Found>, Vec<Diagnostic>) {
+    let mut found = Vec::new();
+    let mut diags = Vec::new();
+    for file in files {
+        let text = match crate::content::read_text(file, file) {
+            Ok(t) => t,
+            Err(d) => {
+                diags.push(d);
+                continue;
+            }
+        };
+        match parse_foreign(site, file, &text, site_dir) {
+            Ok(Some(f)) => found.push(f),
+            Ok(None) => {}
+            Err(ds) => diags.extend(ds),
+        }
+    }
+    (found, diags)
+}
+
+/// The front matter table and where a key is looked up.
+struct Fields<'a> {
+    table: toml::Table,
+    text: &'a str,
+    first_line: usize,
+    file: &'a Path,
+}
+
+impl Fields<'_> {
+    /// `key` at the top level, else under `[params]` (Hugo), `[extra]` (Zola) or, for
+    /// taxonomies, `[taxonomies]` (Zola).
+    fn get(&self, key: &str) -> Option<&toml::Value> {
+        self.table.get(key).or_else(|| {
+            ["params", "extra", "taxonomies"]
+                .iter()
+                .find_map(|t| self.table.get(*t).and_then(|v| v.as_table()).and_then(|t| t.get(key)))
+        })
+    }
+
+    fn string(&self, key: &str) -> Result<Option<String>, Diagnostic> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(self
+                .at(key, format!("`{key}` must be a string, not {}", other.type_str()))
+                .hint(format!("write it in quotes: {key} = \"{}\"", other.to_string().trim_matches('"')))),
+        }
+    }
+
+    fn strings(&self, key: &str) -> Result<Vec<String>, Diagnostic> {
+        match self.get(key) {
+            None => Ok(Vec::new()),
+            Some(toml::Value::String(s)) => Ok(vec![s.clone()]),
+            Some(toml::Value::Array(a)) => a
+                .iter()
+                .map(|v| {
+                    v.as_str().map(str::to_string).ok_or_else(|| {
+                        self.at(key, format!("`{key}` must be a list of strings"))
+                            .hint(format!("e.g. {key} = [\"outdoor\", \"hiking\"]"))
+                    })
+                })
+                .collect(),
+            Some(other) => Err(self
+                .at(key, format!("`{key}` must be a list of strings, not {}", other.type_str()))
+                .hint(format!("e.g. {key} = [\"outdoor\", \"hiking\"]"))),
+        }
+    }
+
+    /// A diagnostic at the line that sets `key` (else the front matter's first line).
+    fn at(&self, key: &str, message: String) -> Diagnostic {
+        let offset = key_offset(self.text, key);
+        match offset {
+            Some(o) => Diagnostic::new(self.file, message).at_offset(self.text, o, self.first_line),
+            None => {
+                Diagnostic::new(self.file, message).at_line(self.first_line.saturating_sub(1).max(1), 1, Some("+++"))
+            }
+        }
+    }
+}
+
+/// The byte offset of `key = ...` (or `"key" = ...`) at the start of a line.
+fn key_offset(text: &str, key: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        let unquoted = trimmed.strip_prefix('"').and_then(|t| t.strip_prefix(key)).and_then(|t| t.strip_prefix('"'));
+        let rest = unquoted.or_else(|| trimmed.strip_prefix(key));
+        if let Some(rest) = rest
+            && rest.trim_start().starts_with('=')
+        {
+            return Some(offset + indent);
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// One content file of another generator as a product; `Ok(None)` for a draft.
+pub fn parse_foreign(site: &Site, file: &Path, text: &str, site_dir: &Path) -> Result<Option<Found>, Vec<Diagnostic>> {
+    let split = crate::content::front_matter::split(file, text).map_err(|d| vec![d])?;
+    let fm = split.front_matter;
+    let table: toml::Table =
+        toml::from_str(fm).map_err(|e| vec![toml_diagnostic(file, fm, split.front_matter_line, &e)])?;
+    let f = Fields { table, text: fm, first_line: split.front_matter_line, file };
+    if matches!(f.get("draft"), Some(toml::Value::Boolean(true))) {
+        return Ok(None);
+    }
+    let mut errors = Vec::new();
+    let title = take(&mut errors, f.string("title"));
+    let sku = take(&mut errors, f.string("sku"));
+    let price_text = take(&mut errors, f.string("price"));
+    let compare_text = take(&mut errors, f.string("compare_at_price"));
+    let availability_text = take(&mut errors, f.string("availability"));
+    let summary = take(&mut errors, f.string("summary")).or_else(|| take(&mut errors, f.string("description")));
+    let buy_url = take(&mut errors, f.string("buy_url"));
+    let url = take(&mut errors, f.string("url"));
+    let slug_given = take(&mut errors, f.string("slug"));
+    let place = "(at the top of the front matter, under [params] for Hugo, or under [extra] for Zola)";
+    let title = title.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| {
+        errors.push(f.at("title", "the product has no title".into()).hint("add title = \"...\""));
+        String::new()
+    });
+    let sku = sku.filter(|s| !s.trim().is_empty()).unwrap_or_else(|| {
+        errors.push(
+            f.at("sku", "the product has no SKU".into())
+                .hint(format!("add a unique stock-keeping unit, sku = \"TR2-001\" {place}")),
+        );
+        String::new()
+    });
+    let price = match &price_text {
+        Some(p) => site
+            .currency
+            .parse(p)
+            .map_err(|e| f.at("price", format!("bad price \"{p}\": {}", e.message())).hint(e.hint())),
+        None => Err(match f.get("price") {
+            Some(_) => f.at("price", "the price must be a string".into()),
+            None => f.at("price", "the product has no price".into()),
+        }
+        .hint(format!("write the price as a decimal string in the shop currency, price = \"89.00\" {place}"))),
+    };
+    let price = match price {
+        Ok(p) => Some(p),
+        Err(d) => {
+            // A number was already reported by `string`.
+            if !(f.get("price").is_some() && price_text.is_none()) {
+                errors.push(d);
+            }
+            None
+        }
+    };
+    let compare_at = compare_text.and_then(|c| match site.currency.parse(&c) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            errors.push(
+                f.at("compare_at_price", format!("bad compare_at_price \"{c}\": {}", e.message())).hint(e.hint()),
+            );
+            None
+        }
+    });
+    let categories = f.strings("categories").unwrap_or_else(|d| {
+        errors.push(d);
+        Vec::new()
+    });
+    let category = match take(&mut errors, f.string("category")).or_else(|| categories.first().cloned()) {
+        Some(c) if !crate::content::slugify(&c).is_empty() => c,
+        _ => {
+            errors.push(
+                f.at("categories", "the product has no category".into())
+                    .hint("add categories = [\"shoes\"] (the first one is the product's category)"),
+            );
+            String::new()
+        }
+    };
+    let tags = f.strings("tags").unwrap_or_else(|d| {
+        errors.push(d);
+        Vec::new()
+    });
+    let availability = match availability_text.as_deref() {
+        None => Availability::InStock,
+        Some(a) => match Availability::NAMES.iter().position(|n| *n == a) {
+            Some(0) => Availability::InStock,
+            Some(1) => Availability::OutOfStock,
+            Some(_) => Availability::Preorder,
+            None => {
+                errors.push(
+                    f.at("availability", format!("unknown availability `{a}`"))
+                        .hint(format!("use one of: {}", Availability::NAMES.join(", "))),
+                );
+                Availability::InStock
+            }
+        },
+    };
+    let date = match f.get("date") {
+        Some(toml::Value::Datetime(d)) => d.date.map(|d| d.to_string()),
+        Some(toml::Value::String(s)) if s.len() >= 10 && s.is_char_boundary(10) => Some(s[..10].to_string()),
+        _ => None,
+    };
+    let weight = f.get("weight").and_then(toml::Value::as_integer).unwrap_or(0);
+    let cohort_copy = cohort_tables(&f, &mut errors);
+
+    let path = match product_path(file, url.as_deref(), slug_given.as_deref(), site_dir) {
+        Ok(p) => p,
+        Err(tried) => {
+            let d = match url {
+                Some(_) => f.at("url", format!("the site folder has no page at /{}", tried.join(", /"))),
+                None => Diagnostic::new(
+                    file,
+                    format!("no page for this product in the site folder (looked for /{})", tried.join(", /")),
+                ),
+            };
+            errors.push(d.hint(
+                "build the site first (hugo / zola build), pass its output folder with --site, or set url = \"/products/NAME/\" in the front matter",
+            ));
+            String::new()
+        }
+    };
+    let images: Vec<Image> = f
+        .strings("images")
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|i| !i.contains("://") && !i.starts_with("//"))
+        .map(|i| {
+            let site_path = if let Some(abs) = i.strip_prefix('/') { abs.to_string() } else { format!("{path}{i}") };
+            Image { path: site_path, alt: title.clone(), alt_given: false, source: PathBuf::new() }
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let Some(price) = price else { return Err(errors) };
+    let body = markdown::render(split.body);
+    let slug = path.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
+    let summary_given = summary.is_some();
+    let summary = summary.unwrap_or_else(|| body.first_paragraph.clone());
+    let product = Product {
+        slug,
+        source: file.to_path_buf(),
+        bundle: None,
+        title,
+        sku,
+        price,
+        compare_at,
+        category,
+        tags,
+        images,
+        availability,
+        date,
+        summary,
+        summary_given,
+        buy_url,
+        draft: false,
+        weight,
+        options: Vec::new(),
+        cohort_copy,
+        body_html: body.html,
+        body_text: body.text,
+        key_lines: BTreeMap::new(),
+    };
+    Ok(Some(Found { product, path }))
+}
+
+/// The value, or None with the problem recorded.
+fn take(errors: &mut Vec<Diagnostic>, r: Result<Option<String>, Diagnostic>) -> Option<String> {
+    r.unwrap_or_else(|d| {
+        errors.push(d);
+        None
+    })
+}
+
+/// `[cohort.ID]` tables (top level, `[params.cohort.ID]` or `[extra.cohort.ID]`): only
+/// summary, badge and hero_image; never a price.
+fn cohort_tables(f: &Fields, errors: &mut Vec<Diagnostic>) -> BTreeMap<String, CohortCopy> {
+    let mut out = BTreeMap::new();
+    let Some(toml::Value::Table(t)) = f.get("cohort") else { return out };
+    for (id, v) in t {
+        let Some(table) = v.as_table() else {
+            errors.push(
+                f.at("cohort", format!("`cohort.{id}` must be a table"))
+                    .hint(format!("write [cohort.{id}] with summary, badge or hero_image")),
+            );
+            continue;
+        };
+        let mut copy = CohortCopy::default();
+        for (k, v) in table {
+            let value = v.as_str().map(str::to_string);
+            match (k.as_str(), value) {
+                ("summary", Some(s)) => copy.summary = Some(s),
+                ("badge", Some(s)) => copy.badge = Some(s),
+                ("hero_image", Some(s)) => copy.hero_image = Some(s),
+                ("price" | "compare_at_price" | "sku" | "availability" | "category", _) => errors.push(
+                    f.at(k, format!("[cohort.{id}] sets `{k}`: every cohort must see the same price, SKU, availability and category"))
+                        .hint(format!("remove `{k}` from [cohort.{id}]; a cohort may change only summary, badge and hero_image")),
+                ),
+                _ => errors.push(
+                    f.at(k, format!("unknown key `{k}` in [cohort.{id}]"))
+                        .hint("a cohort table may set only summary, badge and hero_image (strings)"),
+                ),
+            }
+        }
+        out.insert(id.clone(), copy);
+    }
+    out
+}
+
+/// The site path of the product's page: `url` if given, else the path Hugo and Zola derive
+/// from the file. Err with the paths tried when none exists in `site_dir`.
+fn product_path(file: &Path, url: Option<&str>, slug: Option<&str>, site_dir: &Path) -> Result<String, Vec<String>> {
+    let normalize = |u: &str| {
+        let u = u.trim().trim_start_matches('/');
+        let u = u.strip_suffix("index.html").unwrap_or(u);
+        if u.is_empty() || u.ends_with('/') { u.to_string() } else { format!("{u}/") }
+    };
+    let exists = |p: &str| site_dir.join(p).join("index.html").is_file();
+    if let Some(u) = url {
+        if u.contains("://") {
+            return Err(vec![u.to_string()]);
+        }
+        let p = normalize(u);
+        return if exists(&p) { Ok(p) } else { Err(vec![p]) };
+    }
+    let parts: Vec<String> = file
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    let after_content = parts.iter().rposition(|p| p == "content").map(|i| parts[i + 1..].to_vec());
+    let mut segs = after_content.unwrap_or_else(|| parts[parts.len().saturating_sub(2)..].to_vec());
+    if let Some(last) = segs.pop() {
+        let stem = last.rsplit_once('.').map_or(last.as_str(), |(s, _)| s).to_string();
+        if stem != "index" && stem != "_index" {
+            segs.push(stem);
+        }
+    }
+    if let (Some(s), Some(last)) = (slug, segs.last_mut()) {
+        *last = s.to_string();
+    }
+    let joined = segs.join("/");
+    let mut tried = Vec::new();
+    for candidate in [joined.clone(), joined.to_lowercase(), joined.to_lowercase().replace(' ', "-")] {
+        let p = normalize(&candidate);
+        if tried.contains(&p) {
+            continue;
+        }
+        if exists(&p) {
+            return Ok(p);
+        }
+        tried.push(p);
+    }
+    Err(tried)
+}
+
+/// Where `offset` of `text` is, as (line, column); re-exported for site scanning.
+pub fn place(text: &str, offset: usize) -> (usize, usize) {
+    line_col(text, offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard(b"*.md", b"a.md"));
+        assert!(!wildcard(b"*.md", b"x/a.md"));
+        assert!(wildcard(b"**/*.md", b"x/y/a.md"));
+        assert!(wildcard(b"**/*.md", b"a.md"));
+        assert!(wildcard(b"p?.md", b"p1.md"));
+        assert!(!wildcard(b"*.md", b"a.toml"));
+    }
+
+    #[test]
+    fn key_lines() {
+        let fm = "title = \"x\"\n[params]\n  price = 3\n";
+        assert_eq!(key_offset(fm, "price"), Some(fm.find("price").unwrap_or(0)));
+        assert_eq!(key_offset(fm, "sku"), None);
+    }
+}

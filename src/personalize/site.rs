@@ -1,0 +1,334 @@
+//! Reading and marking another generator's HTML with a small scanner: it finds elements
+//! carrying a marker attribute (`data-cohort-slot`, `data-cohort-page`, `data-cohort-main`)
+//! and their end tags, and it adds or removes exactly what `personalize` injects. Nothing
+//! outside a marked element's content, its start tag's `data-cohort-keys` attribute and the
+//! injected block is ever changed, so the other generator's bytes stay as they were.
+
+use crate::output::csp::parse_attrs;
+
+/// The comments around everything injected into a page (the banner, the page's
+/// configuration and `cohort.js`); a re-run removes them before injecting again.
+pub const BEGIN: &str = "<!--cohort:begin-->";
+pub const END: &str = "<!--cohort:end-->";
+
+/// An element carrying a marker attribute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Marked {
+    /// The marker attribute's value (the slot name, the page name).
+    pub value: String,
+    pub tag: String,
+    /// Byte offsets: `<` of the start tag, just after its `>`, `<` of the end tag, just after it.
+    pub start: usize,
+    pub inner_start: usize,
+    pub inner_end: usize,
+    pub end: usize,
+    /// The start tag's attributes (names lower case).
+    pub attrs: Vec<(String, String)>,
+}
+
+impl Marked {
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A problem with a marked element, at a byte offset of the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkError {
+    pub offset: usize,
+    pub message: String,
+    pub hint: String,
+}
+
+const VOID: [&str; 14] =
+    ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr", "param"];
+const RAW: [&str; 4] = ["script", "style", "textarea", "title"];
+
+/// One tag of the page.
+struct Tag {
+    start: usize,
+    end: usize,
+    name: String,
+    closing: bool,
+    self_closing: bool,
+    attrs_text: (usize, usize),
+}
+
+/// The tags of `html` in order, skipping comments, doctypes and raw text (script, style).
+fn tags(html: &str) -> Vec<Tag> {
+    let b = html.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(rel) = html[i..].find('<') {
+        let lt = i + rel;
+        let rest = &html[lt..];
+        if rest.starts_with("<!--") {
+            i = rest.find("-->").map_or(html.len(), |e| lt + e + 3);
+            continue;
+        }
+        if rest.starts_with("<!") || rest.starts_with("<?") {
+            i = rest.find('>').map_or(html.len(), |e| lt + e + 1);
+            continue;
+        }
+        let closing = rest.starts_with("</");
+        let name_start = lt + if closing { 2 } else { 1 };
+        let mut j = name_start;
+        while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'-' || b[j] == b':') {
+            j += 1;
+        }
+        if j == name_start || !b[name_start].is_ascii_alphabetic() {
+            i = lt + 1;
+            continue;
+        }
+        let name = html[name_start..j].to_ascii_lowercase();
+        // The end of the tag: the first `>` outside quotes.
+        let mut k = j;
+        let mut quote = 0u8;
+        while k < b.len() {
+            let c = b[k];
+            if quote != 0 {
+                if c == quote {
+                    quote = 0;
+                }
+            } else if c == b'"' || c == b'\'' {
+                quote = c;
+            } else if c == b'>' {
+                break;
+            }
+            k += 1;
+        }
+        if k >= b.len() {
+            break;
+        }
+        let self_closing = k > j && b[k - 1] == b'/';
+        out.push(Tag { start: lt, end: k + 1, name: name.clone(), closing, self_closing, attrs_text: (j, k) });
+        i = k + 1;
+        if !closing && RAW.contains(&name.as_str()) {
+            let lower_close = format!("</{name}");
+            let lower = &html[i..];
+            i = find_ci(lower, &lower_close).map_or(html.len(), |e| i + e);
+        }
+    }
+    out
+}
+
+/// Case-insensitive find of an ASCII needle.
+fn find_ci(hay: &str, needle: &str) -> Option<usize> {
+    let n = needle.len();
+    hay.as_bytes().windows(n).position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// The outermost elements of `html` whose start tag carries attribute `attr`.
+pub fn find_marked(html: &str, attr: &str) -> Result<Vec<Marked>, MarkError> {
+    if !html.contains(attr) {
+        return Ok(Vec::new());
+    }
+    let all = tags(html);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < all.len() {
+        let t = &all[i];
+        i += 1;
+        if t.closing || !html[t.attrs_text.0..t.attrs_text.1].contains(attr) {
+            continue;
+        }
+        let attrs = parse_attrs(html[t.attrs_text.0..t.attrs_text.1].trim_end_matches('/'));
+        let Some(value) = attrs.iter().find(|(n, _)| n == attr).map(|(_, v)| v.clone()) else { continue };
+        if VOID.contains(&t.name.as_str()) || t.self_closing {
+            return Err(MarkError {
+                offset: t.start,
+                message: format!("<{}> with {attr}=\"{value}\" cannot hold content", t.name),
+                hint: format!("mark a container instead: <div {attr}=\"{value}\"></div>"),
+            });
+        }
+        // The matching end tag: same name, same depth.
+        let mut depth = 1;
+        let mut close = None;
+        while i < all.len() {
+            let u = &all[i];
+            i += 1;
+            if u.name != t.name || u.self_closing {
+                continue;
+            }
+            if u.closing {
+                depth -= 1;
+                if depth == 0 {
+                    close = Some((u.start, u.end));
+                    break;
+                }
+            } else {
+                depth += 1;
+            }
+        }
+        let Some((inner_end, end)) = close else {
+            return Err(MarkError {
+                offset: t.start,
+                message: format!("<{}> with {attr}=\"{value}\" is never closed", t.name),
+                hint: format!("close it with </{}> in the template that writes it", t.name),
+            });
+        };
+        out.push(Marked { value, tag: t.name.clone(), start: t.start, inner_start: t.end, inner_end, end, attrs });
+    }
+    Ok(out)
+}
+
+/// The page as the other generator wrote it: the injected block and the `data-cohort-keys`
+/// attributes personalize added are removed (slot contents stay; they are replaced anyway).
+pub fn strip(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(b) = rest.find(BEGIN) {
+        let Some(e) = rest[b..].find(END) else { break };
+        out.push_str(&rest[..b]);
+        rest = &rest[b + e + END.len()..];
+    }
+    out.push_str(rest);
+    if !out.contains(KEYS) {
+        return out;
+    }
+    let mut cleaned = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(k) = rest.find(KEYS) {
+        let value_start = k + KEYS.len();
+        let Some(e) = rest[value_start..].find('\'') else { break };
+        cleaned.push_str(&rest[..k]);
+        rest = &rest[value_start + e + 1..];
+    }
+    cleaned.push_str(rest);
+    cleaned
+}
+
+/// What personalize appends to a marked start tag.
+const KEYS: &str = " data-cohort-keys='";
+
+/// The start tag of `m` in `html` with `extra` (attributes, each with a leading space) added
+/// before its `>`.
+pub fn start_tag_with(html: &str, m: &Marked, extra: &str) -> String {
+    let tag = &html[m.start..m.inner_start];
+    let body = tag.strip_suffix('>').unwrap_or(tag);
+    format!("{body}{extra}>")
+}
+
+/// The keys attribute for a slot: `data-cohort-keys='{"outdoor":"HASH"}'`, as the build writes it.
+pub fn keys_attr(keys: &[(String, String)]) -> String {
+    let json: Vec<String> = keys.iter().map(|(c, h)| format!("\"{c}\":\"{h}\"")).collect();
+    format!("{KEYS}{{{}}}'", json.join(","))
+}
+
+/// Inserts `block` where the page's body ends (before `</body>`, else `</html>`, else at the end).
+pub fn inject(html: &str, block: &str) -> String {
+    let at = rfind_ci(html, "</body").or_else(|| rfind_ci(html, "</html")).unwrap_or(html.len());
+    let mut out = String::with_capacity(html.len() + block.len());
+    out.push_str(&html[..at]);
+    out.push_str(block);
+    out.push_str(&html[at..]);
+    out
+}
+
+/// Inserts `text` before `</head>`; None when the page has none.
+pub fn insert_in_head(html: &str, text: &str) -> Option<String> {
+    let at = find_ci(html, "</head")?;
+    Some(format!("{}{text}{}", &html[..at], &html[at..]))
+}
+
+fn rfind_ci(hay: &str, needle: &str) -> Option<usize> {
+    let n = needle.len();
+    hay.as_bytes().windows(n).rposition(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// Whether the page's head already has an element matching `needle` (case-insensitive),
+/// e.g. `rel="canonical"`.
+pub fn head_has(html: &str, needle: &str) -> bool {
+    let head_end = find_ci(html, "</head").unwrap_or(html.len());
+    find_ci(&html[..head_end], needle).is_some()
+}
+
+/// Replaces the text of `<title>` (the first one), if there is one.
+pub fn replace_title(html: &str, title: &str) -> String {
+    let Some(open) = find_ci(html, "<title") else { return html.to_string() };
+    let Some(gt) = html[open..].find('>').map(|g| open + g + 1) else { return html.to_string() };
+    let Some(close) = find_ci(&html[gt..], "</title").map(|c| gt + c) else { return html.to_string() };
+    format!("{}{title}{}", &html[..gt], &html[close..])
+}
+
+/// Removes the head's `<link rel="canonical">` and `<meta name="description">` elements
+/// (for a page built from another page's layout).
+pub fn drop_page_meta(html: &str) -> String {
+    let head_end = find_ci(html, "</head").unwrap_or(0);
+    let mut cut = Vec::new();
+    for t in tags(&html[..head_end]) {
+        if t.closing || !(t.name == "link" || t.name == "meta") {
+            continue;
+        }
+        let attrs = parse_attrs(html[t.attrs_text.0..t.attrs_text.1].trim_end_matches('/'));
+        let get = |n: &str| attrs.iter().find(|(k, _)| k == n).map(|(_, v)| v.to_ascii_lowercase());
+        let drop = (t.name == "link" && get("rel").as_deref() == Some("canonical"))
+            || (t.name == "meta" && get("name").as_deref() == Some("description"));
+        if drop {
+            let mut end = t.end;
+            if html[end..].starts_with('\n') {
+                end += 1;
+            }
+            cut.push((t.start, end));
+        }
+    }
+    let mut out = html.to_string();
+    for (s, e) in cut.into_iter().rev() {
+        out.replace_range(s..e, "");
+    }
+    out
+}
+
+/// The content of the first `<main>` element (what a theme's page adds to its layout);
+/// the whole text when there is none.
+pub fn main_content(html: &str) -> &str {
+    let all = tags(html);
+    let Some(open) = all.iter().find(|t| !t.closing && t.name == "main") else { return html };
+    let Some(close) = all.iter().rev().find(|t| t.closing && t.name == "main" && t.start > open.end) else {
+        return html;
+    };
+    &html[open.end..close.start]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_marked_elements_and_their_end() {
+        let html = "<body><!-- <div data-cohort-slot=\"x\"> --><script>var s='<div data-cohort-slot=\"y\">'</script>\
+<div class=a data-cohort-slot=\"picks\"><div>in</div><p>x</p></div><section data-cohort-slot='hero'></section></body>";
+        let found = find_marked(html, "data-cohort-slot").map_err(|e| e.message);
+        let found = found.unwrap_or_default();
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].value, "picks");
+        assert_eq!(&html[found[0].inner_start..found[0].inner_end], "<div>in</div><p>x</p>");
+        assert_eq!(found[1].value, "hero");
+        assert_eq!(&html[found[1].start..found[1].end], "<section data-cohort-slot='hero'></section>");
+    }
+
+    #[test]
+    fn refuses_void_and_unclosed() {
+        assert!(find_marked("<img data-cohort-slot=\"x\">", "data-cohort-slot").is_err());
+        assert!(find_marked("<div data-cohort-slot=\"x\"><div></div>", "data-cohort-slot").is_err());
+    }
+
+    #[test]
+    fn strip_undoes_injection_and_keys() {
+        let original = "<html><body><div data-cohort-slot=\"picks\">a</div></body></html>";
+        let found = find_marked(original, "data-cohort-slot").unwrap_or_default();
+        let tag = start_tag_with(original, &found[0], &keys_attr(&[("x".into(), "ab".into())]));
+        let marked = format!("<html><body>{tag}a</div></body></html>");
+        let injected = inject(&marked, &format!("{BEGIN}<script src=\"/cohort.js\"></script>{END}"));
+        assert!(injected.contains("data-cohort-keys='{\"x\":\"ab\"}'"));
+        assert_eq!(strip(&injected), original);
+    }
+
+    #[test]
+    fn head_edits() {
+        let page = "<html><head><title>Home</title><link rel=\"canonical\" href=\"/\">\n<meta name=description content=x></head><main id=m><p>hi</p></main></html>";
+        assert_eq!(main_content(page), "<p>hi</p>");
+        let p = drop_page_meta(&replace_title(page, "Privacy"));
+        assert_eq!(p, "<html><head><title>Privacy</title></head><main id=m><p>hi</p></main></html>");
+    }
+}
