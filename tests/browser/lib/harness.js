@@ -100,23 +100,31 @@ function httpRequest(url, { method = 'GET', headers = {}, body } = {}) {
   });
 }
 
-/** Starts everything; returns the harness object. */
-async function start() {
+/**
+ * Starts everything; returns the harness object. With `{ hugo: true }` the site is the Hugo
+ * fixture (tests/sites/hugo-shop) built by the real `hugo` and then `cohort personalize`d,
+ * instead of a shop built by `cohort build`.
+ */
+async function start(opts = {}) {
   if (!fs.existsSync(CHROMIUM)) {
     throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium); the suite never skips`);
   }
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'cohort-browser-'));
   const h = { work, procs: [], servers: [], consentLog: [], browser: null };
   try {
-    // The example shop once it exists, else this suite's fixture; copied so the build's
-    // consent records never land in the repository.
-    const example = path.join(REPO, 'example-shop');
-    const source = process.env.COHORT_SHOP || (fs.existsSync(path.join(example, 'shop.toml')) ? example : path.join(__dirname, '..', 'fixture-shop'));
-    h.shopSource = source;
-    h.shop = path.join(work, 'shop');
-    await fsp.cp(source, h.shop, { recursive: true, filter: (src) => !/[/\\](public|consent-records|node_modules)$/.test(src) });
-    h.site = path.join(work, 'public');
-    h.buildOutput = await run(binary(), ['build', '--root', h.shop, '-o', h.site]);
+    if (opts.hugo) {
+      await personalizedHugo(h);
+    } else {
+      // The example shop once it exists, else this suite's fixture; copied so the build's
+      // consent records never land in the repository.
+      const example = path.join(REPO, 'example-shop');
+      const source = process.env.COHORT_SHOP || (fs.existsSync(path.join(example, 'shop.toml')) ? example : path.join(__dirname, '..', 'fixture-shop'));
+      h.shopSource = source;
+      h.shop = path.join(work, 'shop');
+      await fsp.cp(source, h.shop, { recursive: true, filter: (src) => !/[/\\](public|consent-records|node_modules)$/.test(src) });
+      h.site = path.join(work, 'public');
+      h.buildOutput = await run(binary(), ['build', '--root', h.shop, '-o', h.site]);
+    }
     h.rules = parseHeaders(await fsp.readFile(path.join(h.site, '_headers'), 'utf8'));
 
     h.port = await freePort();
@@ -142,6 +150,19 @@ async function start() {
     await stop(h);
     throw e;
   }
+}
+
+/** Builds tests/sites/hugo-shop with `hugo` and runs `cohort personalize` on the output. */
+async function personalizedHugo(h) {
+  const source = path.join(REPO, 'tests', 'sites', 'hugo-shop');
+  h.shopSource = source;
+  h.shop = path.join(h.work, 'hugo-shop');
+  await fsp.cp(source, h.shop, { recursive: true, filter: (src) => !/[/\\](public|consent-records|resources)$/.test(src) });
+  h.site = path.join(h.shop, 'public');
+  h.hugoOutput = await run('hugo', ['--quiet', '--source', h.shop, '--destination', h.site], {
+    env: { ...process.env, HUGO_CACHEDIR: path.join(h.work, 'hugo-cache') },
+  });
+  h.buildOutput = await run(binary(), ['personalize', '--site', h.site, '--root', h.shop, '--products', path.join(h.shop, 'content', 'products', '*.md')]);
 }
 
 function applyHeaders(h, urlPath, res) {

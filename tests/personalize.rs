@@ -1,0 +1,316 @@
+//! Plugin mode on a real Hugo site: `tests/sites/hugo-shop` is built with Debian's `hugo`
+//! into a temporary folder, then `cohort personalize` (the real binary) runs on the output.
+//! The tests fail, never skip, when `hugo` is missing (`.ci/run` installs it).
+
+mod common;
+
+use common::{copy_fixture, tree};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Builds the Hugo site in `src` into `src/public`, bounded to a minute.
+fn hugo(src: &Path) {
+    let mut child = Command::new("hugo")
+        .args(["--quiet", "--source"])
+        .arg(src)
+        .arg("--destination")
+        .arg(src.join("public"))
+        .env("HUGO_CACHEDIR", src.join(".hugo-cache"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("`hugo` runs (install it with: apt-get install -y hugo)");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for hugo") {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                use std::io::Read;
+                let _ = e.read_to_string(&mut err);
+            }
+            assert!(status.success(), "hugo failed: {err}");
+            return;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("hugo took more than a minute");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A copy of the Hugo fixture, built. Returns the temp folder (the shop root) .
+fn built_site(extra: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = copy_fixture("hugo-shop");
+    for (rel, text) in extra {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    hugo(dir.path());
+    dir
+}
+
+fn personalize(root: &Path) -> (i32, String, String) {
+    let out = common::cohort()
+        .arg("personalize")
+        .arg("--site")
+        .arg(root.join("public"))
+        .arg("--root")
+        .arg(root)
+        .arg("--products")
+        .arg(format!("{}/content/products/*.md", root.display()))
+        .output()
+        .expect("cohort runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn read(root: &Path, rel: &str) -> String {
+    std::fs::read_to_string(root.join("public").join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+}
+
+/// The `data-cohort-keys` maps of a page, in order: (slot name, {cohort: hash}).
+fn slot_keys(html: &str) -> Vec<(String, BTreeMap<String, String>)> {
+    let mut out = Vec::new();
+    for (i, _) in html.match_indices("data-cohort-slot=\"") {
+        let rest = &html[i + "data-cohort-slot=\"".len()..];
+        let name = rest.split('"').next().unwrap_or_default().to_string();
+        let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
+        let keys = tag
+            .split_once("data-cohort-keys='")
+            .and_then(|(_, v)| v.split('\'').next())
+            .map(|json| serde_json::from_str::<BTreeMap<String, String>>(json).expect("keys are JSON"))
+            .unwrap_or_default();
+        out.push((name, keys));
+    }
+    out
+}
+
+/// The page without the block personalize injects (between its marker comments).
+fn without_block(html: &str) -> String {
+    let b = html.find("<!--cohort:begin-->").expect("the injected block");
+    let e = html.find("<!--cohort:end-->").expect("the end of the injected block") + "<!--cohort:end-->".len();
+    format!("{}{}", &html[..b], &html[e..])
+}
+
+#[test]
+fn personalize_hugo_site_adds_fragments_keys_variants_runtime_and_pages() {
+    let dir = built_site(&[]);
+    let root = dir.path();
+    let before = tree(&root.join("public"));
+    assert!(before.contains_key("index.html") && before.contains_key("products/trail-runner/index.html"));
+    let (code, stdout, stderr) = personalize(root);
+    assert_eq!(code, 0, "personalize failed:\n{stdout}\n{stderr}");
+    let after = tree(&root.join("public"));
+
+    // Slots: keys on the home page for both cohorts' heroes, each naming a fragment.
+    let home = read(root, "index.html");
+    let keys = slot_keys(&home);
+    let names: Vec<&str> = keys.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["hero", "picks"]);
+    assert_eq!(keys[0].1.keys().map(String::as_str).collect::<Vec<_>>(), ["kitchen", "outdoor"]);
+    for (file, bytes) in &after {
+        if !file.ends_with(".html") || file.starts_with("_cohort/") {
+            continue;
+        }
+        for (slot, map) in slot_keys(&String::from_utf8_lossy(bytes)) {
+            for (cohort, hash) in map {
+                let fragment = format!("_cohort/f/{hash}.html");
+                assert!(
+                    after.contains_key(&fragment),
+                    "{file}: slot {slot} names {fragment} for {cohort}, which is missing"
+                );
+            }
+        }
+    }
+    let outdoor_hero = read(root, &format!("_cohort/f/{}.html", keys[0].1["outdoor"]));
+    assert!(outdoor_hero.contains("Built for wet trails"), "{outdoor_hero}");
+    // The default content is filled in, with the product URLs Hugo gave the products.
+    assert!(home.contains("href=\"/products/trail-runner/\""), "{home}");
+    // The product copy from the Hugo front matter's [params.cohort.outdoor].
+    let product = read(root, "products/trail-runner/index.html");
+    let copy = slot_keys(&product).into_iter().find(|(n, _)| n == "copy").expect("copy slot");
+    assert_eq!(copy.1.keys().collect::<Vec<_>>(), ["outdoor"]);
+    let fragment = read(root, &format!("_cohort/f/{}.html", copy.1["outdoor"]));
+    assert!(fragment.contains("Grippy lugs for wet trails") && fragment.contains("Trail pick"), "{fragment}");
+    assert!(product.contains("\"i\":[\"outdoor\",\"running\",\"shoes\"]"), "page interests: {product}");
+
+    // Variants for home and the category whose order changes, noindex, routed.
+    for v in ["c/outdoor/index.html", "c/kitchen/index.html", "c/outdoor/categories/shoes/index.html"] {
+        let html = read(root, v);
+        assert!(html.contains("<meta name=\"robots\" content=\"noindex\">"), "{v} is not noindex");
+        assert!(html.contains("rel=\"canonical\""), "{v} has no canonical link");
+    }
+    assert!(read(root, "c/outdoor/index.html").contains("<h1 id=\"hero-title\">Built for wet trails</h1>"));
+    assert!(!after.contains_key("c/outdoor/products/trail-runner/index.html"), "product pages get no variants");
+    let redirects = read(root, "_redirects");
+    assert!(redirects.contains("/ /c/outdoor/ 200! Cookie=cohort_outdoor"), "{redirects}");
+    assert!(
+        redirects.contains("/categories/shoes/ /c/outdoor/categories/shoes/ 200! Cookie=cohort_outdoor"),
+        "{redirects}"
+    );
+
+    // The runtime and the pages.
+    assert_eq!(after["cohort.js"], cohort::runtime::script().as_bytes());
+    let headers = read(root, "_headers");
+    let hugo_script =
+        cohort::output::csp::inline_script_hashes("<script>document.documentElement.className = 'js';</script>");
+    assert!(headers.contains(&hugo_script[0]), "the CSP lacks the hash of Hugo's inline script: {headers}");
+    assert!(!headers.contains("unsafe-inline"));
+    assert_eq!(read(root, ".well-known/gpc.json"), "{\"gpc\": true, \"lastUpdate\": \"2026-11-01\"}\n");
+    let privacy = read(root, "privacy/index.html");
+    assert!(privacy.contains("<h1>Privacy notice</h1>") && privacy.contains("cohort.interests"), "{privacy}");
+    assert!(privacy.contains("<main id=\"main\" data-cohort-main>"), "the notice uses the Hugo layout: {privacy}");
+    assert!(privacy.contains("<title>Privacy notice · Hugo Trail &amp; Table</title>"), "{privacy}");
+    assert!(privacy.contains("<link rel=\"canonical\" href=\"https://shop.example.com/privacy/\">"));
+    assert_eq!(privacy.matches("rel=\"canonical\"").count(), 1, "{privacy}");
+    let prefs = read(root, "preferences/index.html");
+    assert!(prefs.contains("id=\"cohort-prefs\"") && prefs.contains("<script src=\"/cohort.js\" defer></script>"));
+    assert!(root.join("consent-records/ui").read_dir().map(|d| d.count()).unwrap_or(0) == 1);
+
+    // Every file Hugo wrote is unchanged, except HTML pages: there only the slot elements
+    // and the injected block differ.
+    for (file, original) in &before {
+        let now = &after[file];
+        if !file.ends_with(".html") {
+            assert_eq!(now, original, "{file} changed");
+            continue;
+        }
+        let original = String::from_utf8_lossy(original).into_owned();
+        let now = without_block(&String::from_utf8_lossy(now));
+        let mut rest = now.as_str();
+        let mut segments = Vec::new();
+        let mut text = original.as_str();
+        while let Some(i) = text.find("<div class=\"cohort-slot\" data-cohort-slot=\"") {
+            let end = text[i..].find("</div>").map(|e| i + e + "</div>".len()).expect("slot end");
+            segments.push((&text[..i], &text[i..end]));
+            text = &text[end..];
+        }
+        for (before_slot, slot) in segments {
+            assert!(rest.starts_with(before_slot), "{file}: the text before a slot changed");
+            rest = &rest[before_slot.len()..];
+            let open = slot.trim_end_matches("></div>");
+            assert!(rest.starts_with(open), "{file}: the slot's start tag changed");
+            // Skip the filled slot: up to the end of its element.
+            let tag_end = rest.find('>').expect("tag end") + 1;
+            let mut depth = 1;
+            let mut at = tag_end;
+            while depth > 0 {
+                let next_open = rest[at..].find("<div").map(|o| at + o);
+                let next_close = rest[at..].find("</div>").map(|c| at + c).expect("slot closes");
+                match next_open {
+                    Some(o) if o < next_close => {
+                        depth += 1;
+                        at = o + 4;
+                    }
+                    _ => {
+                        depth -= 1;
+                        at = next_close + 6;
+                    }
+                }
+            }
+            rest = &rest[at..];
+        }
+        assert_eq!(rest, text, "{file}: the text after the last slot changed");
+    }
+}
+
+#[test]
+fn personalize_twice_is_byte_identical_to_once() {
+    // The site has its own _headers: personalize appends its block and keeps the site's lines.
+    let dir = built_site(&[("static/_headers", "/css/*\n  Cache-Control: public, max-age=3600\n")]);
+    let root = dir.path();
+    let (code, out, err) = personalize(root);
+    assert_eq!(code, 0, "{out}{err}");
+    let once = tree(&root.join("public"));
+    let headers = String::from_utf8_lossy(&once["_headers"]).into_owned();
+    assert!(headers.starts_with("/css/*\n  Cache-Control: public, max-age=3600\n"), "{headers}");
+    assert!(headers.contains("Content-Security-Policy"), "{headers}");
+
+    let (code, out, err) = personalize(root);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("0 files written, 0 removed"), "{out}");
+    let twice = tree(&root.join("public"));
+    assert_eq!(once.keys().collect::<Vec<_>>(), twice.keys().collect::<Vec<_>>());
+    for (file, bytes) in &once {
+        assert!(bytes == &twice[file], "{file} differs after a second run");
+    }
+
+    // Hugo builds again over the personalized folder (as `hugo` does, without cleaning it),
+    // then personalize: the same bytes again.
+    hugo(root);
+    let (code, out, err) = personalize(root);
+    assert_eq!(code, 0, "{out}{err}");
+    let again = tree(&root.join("public"));
+    assert_eq!(once.keys().collect::<Vec<_>>(), again.keys().collect::<Vec<_>>());
+    for (file, bytes) in &once {
+        assert!(bytes == &again[file], "{file} differs after hugo + personalize");
+    }
+}
+
+#[test]
+fn third_party_script_is_refused_with_file_and_origin_until_declared() {
+    let widget = [
+        ("layouts/shortcodes/reviews.html", "<script src=\"https://widgets.example.net/reviews.js\" defer></script>\n"),
+        ("content/reviews.md", "+++\ntitle = \"Reviews\"\n+++\nWhat our customers say:\n\n{{< reviews >}}\n"),
+    ];
+    let dir = built_site(&widget);
+    let root = dir.path();
+    let before = tree(&root.join("public"));
+    let (code, out, err) = personalize(root);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("error[privacy/third-party-origin] /reviews/index.html:"), "{err}");
+    assert!(err.contains("loads https://widgets.example.net (script)"), "{err}");
+    assert!(err.contains("[[privacy.third_parties]]"), "the report says how to declare it: {err}");
+    assert!(err.contains("personalize refused the site"), "{err}");
+    assert_eq!(tree(&root.join("public")), before, "a refused site is left exactly as it was");
+
+    let mut toml = std::fs::read_to_string(root.join("shop.toml")).expect("shop.toml");
+    toml.push_str(
+        "\n[[privacy.third_parties]]\norigin = \"https://widgets.example.net\"\npurpose = \"Customer reviews on the reviews page\"\n",
+    );
+    std::fs::write(root.join("shop.toml"), toml).expect("write shop.toml");
+    let (code, out, err) = personalize(root);
+    assert_eq!(code, 0, "{out}{err}");
+    let privacy = read(root, "privacy/index.html");
+    assert!(privacy.contains("https://widgets.example.net"), "the notice lists the origin");
+    assert!(privacy.contains("Customer reviews on the reviews page"), "the notice gives its purpose");
+    let headers = read(root, "_headers");
+    assert!(headers.contains("script-src 'self' https://widgets.example.net"), "{headers}");
+}
+
+#[test]
+fn a_misspelt_slot_is_reported_with_file_line_column_and_fix() {
+    let dir = built_site(&[("content/oops.md", "+++\ntitle = \"Oops\"\n+++\nHello\n\n{{< cohort-slot \"pick\" >}}\n")]);
+    let root = dir.path();
+    let before = tree(&root.join("public"));
+    let (code, out, err) = personalize(root);
+    assert_eq!(code, 1, "{out}{err}");
+    let place = format!("{}:", root.join("public/oops/index.html").display());
+    assert!(err.contains(&place), "{err}");
+    assert!(err.contains("unknown slot `pick`") && err.contains("did you mean `picks`?"), "{err}");
+    let line = err.split(&place).nth(1).and_then(|r| r.split(':').next()).and_then(|l| l.parse::<usize>().ok());
+    let html = String::from_utf8_lossy(&before["oops/index.html"]).into_owned();
+    let expected = html.lines().position(|l| l.contains("data-cohort-slot=\"pick\"")).map(|i| i + 1);
+    assert_eq!(line, expected, "{err}");
+    assert_eq!(tree(&root.join("public")), before);
+}
+
+#[test]
+fn a_product_without_price_is_reported_in_its_content_file() {
+    let dir = built_site(&[(
+        "content/products/no-price.md",
+        "+++\ntitle = \"No Price\"\ncategories = [\"shoes\"]\n[params]\nsku = \"NP-1\"\nprice = 12.5\n+++\nBody\n",
+    )]);
+    let root = dir.path();
+    let (code, out, err) = personalize(root);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("content/products/no-price.md:6:"), "{err}");
+    assert!(err.contains("`price` must be a string") && err.contains("price = \"12.5\""), "{err}");
+}
