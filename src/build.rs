@@ -68,7 +68,7 @@ impl std::fmt::Display for BuildError {
     }
 }
 
-/// Everything loaded and computed before rendering: the input to [`render_site`].
+/// Everything loaded and computed before rendering: the input to [`write_site`].
 pub struct Prepared {
     pub shop: Shop,
     pub theme: Theme,

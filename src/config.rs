@@ -198,7 +198,7 @@ fn default_page_variants() -> Vec<Spanned<String>> {
 pub struct Site {
     pub config: Config,
     pub currency: Currency,
-    /// `base_url` without a trailing slash ("https://shop.example.com").
+    /// `base_url` without a trailing slash (`"https://shop.example.com"`).
     pub base_url: String,
     /// The path part of `base_url`, always ending in `/` ("/" or "/shop/").
     pub base_path: String,

@@ -314,3 +314,38 @@ fn a_product_without_price_is_reported_in_its_content_file() {
     assert!(err.contains("content/products/no-price.md:6:"), "{err}");
     assert!(err.contains("`price` must be a string") && err.contains("price = \"12.5\""), "{err}");
 }
+
+#[test]
+fn library_slot_versions_match_the_fragments_the_build_writes() {
+    // The library path of examples/embed.rs gives the same fragments as `cohort build`.
+    let dir = copy_fixture("basic");
+    let root = dir.path();
+    let (code, out, err) = common::run(&["build", "--root", &root.display().to_string()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let home = std::fs::read_to_string(root.join("public/index.html")).expect("home");
+    let built: Vec<(String, BTreeMap<String, String>)> = slot_keys(&home);
+    assert!(built.iter().any(|(_, k)| !k.is_empty()), "the fixture's home page has cohort keys");
+
+    let options = cohort::build::BuildOptions { root: root.to_path_buf(), ..Default::default() };
+    let prepared = cohort::build::load(&options).map_err(|e| e.to_string()).expect("the shop loads");
+    let recs = cohort::build::recommendations(&prepared.shop, prepared.aggregates.as_ref());
+    let renderer = cohort::render::Renderer::new(&prepared.shop, &prepared.theme, &recs).expect("renderer");
+    let job = prepared.plan.jobs.iter().find(|j| j.kind == cohort::plan::PageKind::Home).expect("home job");
+    let out = tempfile::tempdir().expect("temp");
+    let mut all = Vec::new();
+    for (name, keys) in &built {
+        let v = renderer.slot_versions(job, name).expect("slot renders");
+        let lib: BTreeMap<String, String> = v.cohorts.iter().map(|(c, h, _)| (c.clone(), h.clone())).collect();
+        assert_eq!(&lib, keys, "slot {name}");
+        all.push(v);
+    }
+    let n = cohort::personalize::write_fragments(out.path(), &all).expect("write");
+    for (_, keys) in &built {
+        for hash in keys.values() {
+            let file = format!("_cohort/f/{hash}.html");
+            let ours = std::fs::read(out.path().join(&file)).expect("written");
+            assert_eq!(ours, std::fs::read(root.join("public").join(&file)).expect("built"), "{file}");
+        }
+    }
+    assert!(n > 0);
+}

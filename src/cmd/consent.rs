@@ -19,7 +19,7 @@ pub struct ConsentArgs {
     /// Address to listen on; port 0 picks a free port (the bound address is printed)
     #[arg(long, default_value = "127.0.0.1:8787")]
     pub bind: String,
-    /// Origin allowed to call the API from a browser, e.g. https://shop.example.com (repeatable)
+    /// Origin allowed to call the API from a browser, e.g. `https://shop.example.com` (repeatable)
     #[arg(long = "allow-origin", value_name = "ORIGIN", required = true, num_args = 1..)]
     pub allow_origin: Vec<String>,
     /// Days a receipt is kept after the day it was recorded

@@ -180,6 +180,9 @@ struct PageIn {
     created: bool,
 }
 
+/// A page, its variants and their routes (cohort id, page path).
+type Assembled = (Output, Vec<Output>, Vec<(String, String)>);
+
 /// A file personalize writes, and how.
 struct Output {
     file: String,
@@ -318,7 +321,7 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
     // 4. Pages, variants, fragments.
     let variant_kinds: BTreeSet<&str> = shop.site.page_variant_kinds().collect();
     let ui = &renderer.consent_ui;
-    let assembled: Vec<(Output, Vec<Output>, Vec<(String, String)>)> = pages
+    let assembled: Vec<Assembled> = pages
         .par_iter()
         .map(|page| {
             let interests = page_interests(shop, page.kind);
@@ -513,6 +516,29 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
     report.audit = audit;
     report.elapsed = start.elapsed();
     Ok(report)
+}
+
+/// Writes each cohort version of `slots` as its fragment, `DIR/_cohort/f/HASH.html`
+/// (content-addressed: a file already holding those bytes is left alone). Returns how many
+/// distinct fragments the slots have.
+pub fn write_fragments<'a>(dir: &Path, slots: impl IntoIterator<Item = &'a SlotVersions>) -> std::io::Result<usize> {
+    let mut seen = BTreeSet::new();
+    for v in slots {
+        for (_, hash, html) in &v.cohorts {
+            if !seen.insert(hash.clone()) {
+                continue;
+            }
+            let path = dir.join("_cohort").join("f").join(format!("{hash}.html"));
+            if std::fs::read(&path).is_ok_and(|b| b == html.as_bytes()) {
+                continue;
+            }
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&path, html)?;
+        }
+    }
+    Ok(seen.len())
 }
 
 /// Reads one HTML file: None when it is not a full page (no `<html>`, `<head>` or `<body>`).

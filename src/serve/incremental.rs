@@ -2,7 +2,7 @@
 //!
 //! The server keeps the last good site in memory ([`SiteFiles`]) and, here, what produced
 //! it: every product file parsed (keyed by path, with a hash of the parsed product), the
-//! content pages, the theme, and for every planned page a [`Record`]: a *signature* of
+//! content pages, the theme, and for every planned page a `Record`: a *signature* of
 //! everything the page is rendered from, the files it wrote and the fragments it refers to.
 //!
 //! A batch of changed files is sorted into [`Changes`]:
