@@ -349,3 +349,45 @@ fn library_slot_versions_match_the_fragments_the_build_writes() {
     }
     assert!(n > 0);
 }
+
+#[test]
+fn a_page_the_site_writes_over_a_created_one_is_the_sites_again() {
+    // First run: /privacy/ is created in the site's layout. Then the merchant makes their own
+    // privacy page with the documented shortcode and Hugo writes it over Cohort's.
+    let dir = built_site(&[]);
+    let root = dir.path();
+    let (code, out, err) = personalize(root);
+    assert_eq!(code, 0, "{out}{err}");
+    let manifest = read(root, "_cohort/manifest.json");
+    assert!(manifest.contains("\"privacy/index.html\""), "{manifest}");
+    std::fs::write(
+        root.join("content/privacy.md"),
+        "+++\ntitle = \"Privacy\"\n+++\nOur own words first.\n\n{{< cohort-page \"privacy\" >}}\n",
+    )
+    .expect("write");
+    hugo(root);
+    let (code, out, err) = personalize(root);
+    assert_eq!(code, 0, "{out}{err}");
+    let privacy = read(root, "privacy/index.html");
+    assert!(privacy.contains("Our own words first."), "the merchant's page is kept: {privacy}");
+    assert!(privacy.contains("<div data-cohort-page=\"privacy\">"), "{privacy}");
+    assert!(privacy.contains("<h1>Privacy notice</h1>"), "the notice fills the container");
+    assert!(!read(root, "_cohort/manifest.json").contains("\"privacy/index.html\""), "no longer Cohort's file");
+    // And again: the same bytes.
+    let once = tree(&root.join("public"));
+    let (code, out, err) = personalize(root);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(tree(&root.join("public")), once);
+}
+
+#[test]
+fn a_file_of_the_site_where_cohort_writes_is_never_overwritten() {
+    let dir = built_site(&[("static/cohort.js", "console.log('the site\\'s own script');\n")]);
+    let root = dir.path();
+    let before = tree(&root.join("public"));
+    let (code, out, err) = personalize(root);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains(&format!("{}", root.join("public/cohort.js").display())), "{err}");
+    assert!(err.contains("belongs to the site"), "{err}");
+    assert_eq!(tree(&root.join("public")), before, "nothing was written");
+}

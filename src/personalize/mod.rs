@@ -180,9 +180,6 @@ struct PageIn {
     created: bool,
 }
 
-/// A page, its variants and their routes (cohort id, page path).
-type Assembled = (Output, Vec<Output>, Vec<(String, String)>);
-
 /// A file personalize writes, and how.
 struct Output {
     file: String,
@@ -194,8 +191,6 @@ struct Output {
 enum How {
     /// A new file personalize owns (listed in the manifest).
     Created,
-    /// A page of the other generator with slots and the injected block.
-    Modified,
     /// `_headers` or `_redirects` the other generator wrote: personalize's block is appended.
     Merged,
 }
@@ -318,71 +313,117 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
         )));
     }
 
-    // 4. Pages, variants, fragments.
+    // 4. What will be created, checked first: personalize never overwrites a file of the
+    //    other generator that it does not own.
     let variant_kinds: BTreeSet<&str> = shop.site.page_variant_kinds().collect();
-    let ui = &renderer.consent_ui;
-    let assembled: Vec<Assembled> = pages
-        .par_iter()
+    let variant_cohorts: Vec<Vec<&str>> = pages
+        .iter()
         .map(|page| {
+            let wants = matches!(page.kind, PageKind::Home | PageKind::Category(..))
+                && variant_kinds.contains(page.kind.name());
+            if !wants {
+                return Vec::new();
+            }
+            shop.site
+                .config
+                .cohorts
+                .iter()
+                .map(|c| c.id.get_ref().as_str())
+                .filter(|id| {
+                    page.slots
+                        .iter()
+                        .any(|(_, k)| versions.get(k).is_some_and(|v| v.cohorts.iter().any(|(cid, _, _)| cid == id)))
+                })
+                .collect()
+        })
+        .collect();
+    let mut fragments: BTreeMap<&str, &str> = BTreeMap::new();
+    for v in versions.values() {
+        for (_, hash, html) in &v.cohorts {
+            fragments.insert(hash, html);
+        }
+    }
+    let host_files: Vec<(&str, bool)> = ["_headers", "_redirects"]
+        .into_iter()
+        .map(|f| (f, !previous.created.contains(f) && dir.join(f).exists()))
+        .collect();
+    let s = &shop.site;
+    let mut planned: Vec<String> = pages.iter().filter(|p| p.created).map(|p| p.file.clone()).collect();
+    for (page, ids) in pages.iter().zip(&variant_cohorts) {
+        planned.extend(ids.iter().map(|id| format!("c/{id}/{}", page.file)));
+    }
+    planned.extend(fragments.keys().map(|h| format!("_cohort/f/{h}.html")));
+    planned.push("cohort.js".into());
+    if s.config.privacy.honor_gpc {
+        planned.push(".well-known/gpc.json".into());
+    }
+    planned.extend(host_files.iter().filter(|(_, theirs)| !theirs).map(|(f, _)| f.to_string()));
+    let clashes: Vec<Diagnostic> = planned
+        .iter()
+        .filter(|f| !previous.created.contains(*f) && dir.join(f).exists())
+        .map(|f| {
+            Diagnostic::new(dir.join(f), "personalize needs to write this file, but it belongs to the site").hint(
+                "rename or remove it in the other generator's sources (Cohort owns /cohort.js, /_cohort/, /c/, /privacy/ and /preferences/ unless they carry a data-cohort-page container, /.well-known/gpc.json)",
+            )
+        })
+        .collect();
+    if !clashes.is_empty() {
+        return Err(Error::Invalid(Diagnostics(clashes)));
+    }
+
+    // 5. Pages and their variants, assembled and written one by one (in parallel), so the
+    //    site is never held in memory whole; what was there before is kept for the undo.
+    let ui = &renderer.consent_ui;
+    let written_pages: Vec<PageWrite> = pages
+        .par_iter()
+        .zip(&variant_cohorts)
+        .map(|(page, ids)| {
+            let mut w = PageWrite::default();
             let interests = page_interests(shop, page.kind);
             let block = format!(
                 "{}{}\n<script type=\"application/json\" id=\"cohort-config\">{}</script>\n<script src=\"{}cohort.js\" defer></script>{}",
                 site::BEGIN,
                 ui.banner.trim_end(),
                 runtime::page_config(shop, &ui.hash, &interests),
-                shop.site.base_path,
+                s.base_path,
                 site::END
             );
             let html = assemble(page, &versions, None, &block);
-            let main = Output {
-                file: page.file.clone(),
-                bytes: html.into_bytes(),
-                how: if page.created { How::Created } else { How::Modified },
-            };
-            let mut variants = Vec::new();
-            let mut routes = Vec::new();
-            let wants_variants = matches!(page.kind, PageKind::Home | PageKind::Category(..))
-                && variant_kinds.contains(page.kind.name());
-            if wants_variants {
-                for c in &shop.site.config.cohorts {
-                    let id = c.id.get_ref();
-                    let changes = page.slots.iter().any(|(_, k)| {
-                        versions.get(k).is_some_and(|v| v.cohorts.iter().any(|(cid, _, _)| cid == id))
-                    });
-                    if !changes {
-                        continue;
-                    }
-                    let html = assemble(page, &versions, Some(id), &block);
-                    let mut head = String::new();
-                    if !site::head_has(&html, "name=\"robots\"") {
-                        head.push_str("<meta name=\"robots\" content=\"noindex\">\n");
-                    }
-                    if !site::head_has(&html, "rel=\"canonical\"") {
-                        head.push_str(&format!("<link rel=\"canonical\" href=\"{}\">\n", shop.site.permalink(&page.path)));
-                    }
-                    let Some(html) = site::insert_in_head(&html, &head) else { continue };
-                    variants.push(Output { file: format!("c/{id}/{}", page.file), bytes: html.into_bytes(), how: How::Created });
-                    routes.push((id.clone(), page.path.clone()));
+            w.put(dir, &page.file, html, page.created);
+            for id in ids {
+                let html = assemble(page, &versions, Some(id), &block);
+                let mut head = String::new();
+                if !site::head_has(&html, "name=\"robots\"") {
+                    head.push_str("<meta name=\"robots\" content=\"noindex\">\n");
                 }
+                if !site::head_has(&html, "rel=\"canonical\"") {
+                    head.push_str(&format!("<link rel=\"canonical\" href=\"{}\">\n", s.permalink(&page.path)));
+                }
+                // A page without </head> gets its noindex tag at the top.
+                let html = site::insert_in_head(&html, &head).unwrap_or_else(|| format!("{head}{html}"));
+                w.put(dir, &format!("c/{id}/{}", page.file), html, true);
+                w.routes.push((id.to_string(), page.path.clone()));
             }
-            (main, variants, routes)
+            w
         })
         .collect();
-    let mut outputs: Vec<Output> = Vec::new();
+    let mut undo: Vec<(PathBuf, Option<Vec<u8>>)> = Vec::new();
     let mut routes = Vec::new();
     let mut hashes: BTreeSet<String> = BTreeSet::new();
-    for (main, variants, r) in assembled {
-        if main.how == How::Modified {
+    let mut created_hashes: BTreeMap<String, String> = BTreeMap::new();
+    let mut write_errors = Vec::new();
+    let mut written = 0;
+    for (page, w) in pages.iter().zip(written_pages) {
+        if !page.created {
             report.pages += 1;
         }
-        hashes.extend(csp::inline_script_hashes(&String::from_utf8_lossy(&main.bytes)));
-        for v in &variants {
-            hashes.extend(csp::inline_script_hashes(&String::from_utf8_lossy(&v.bytes)));
-        }
-        report.variants += variants.len();
-        outputs.push(main);
-        outputs.extend(variants);
-        routes.extend(r);
+        report.variants += w.routes.len();
+        written += w.written;
+        undo.extend(w.undo);
+        routes.extend(w.routes);
+        hashes.extend(w.scripts);
+        created_hashes.extend(w.created);
+        write_errors.extend(w.error);
     }
     for f in &other_html {
         if let Ok(text) = std::fs::read_to_string(dir.join(f)) {
@@ -391,25 +432,19 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
         report.warnings.push(format!("{f}: not a full HTML page (no <html>, <head> or <body>); left as it is"));
     }
     report.slots = pages.iter().map(|p| p.slots.len()).sum();
-    let mut fragments: BTreeMap<&str, &str> = BTreeMap::new();
-    for v in versions.values() {
-        for (_, hash, html) in &v.cohorts {
-            fragments.insert(hash, html);
-        }
-    }
     report.fragments = fragments.len();
-    for (hash, html) in fragments {
-        outputs.push(Output {
+
+    // 6. Fragments and the site-wide files.
+    routes.sort();
+    routes.dedup();
+    let mut outputs: Vec<Output> = fragments
+        .iter()
+        .map(|(hash, html)| Output {
             file: format!("_cohort/f/{hash}.html"),
             bytes: html.as_bytes().to_vec(),
             how: How::Created,
-        });
-    }
-
-    // 5. Site-wide files.
-    routes.sort();
-    routes.dedup();
-    let s = &shop.site;
+        })
+        .collect();
     outputs.push(Output { file: "cohort.js".into(), bytes: runtime::script().as_bytes().to_vec(), how: How::Created });
     if s.config.privacy.honor_gpc {
         outputs.push(Output {
@@ -419,11 +454,10 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
         });
     }
     let policy = csp::policy(s, &hashes);
-    for (file, text) in
-        [("_headers", hosting::headers(s, &routes, &policy)), ("_redirects", hosting::redirects(s, &routes))]
+    for ((file, theirs), text) in
+        host_files.iter().zip([hosting::headers(s, &routes, &policy), hosting::redirects(s, &routes)])
     {
-        let theirs = !previous.created.contains(file) && dir.join(file).exists();
-        if theirs {
+        if *theirs {
             let existing =
                 std::fs::read_to_string(dir.join(file)).map_err(|e| Error::Io(format!("cannot read {file}: {e}")))?;
             let mut merged = strip_host_block(&existing);
@@ -431,63 +465,36 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
                 merged.push('\n');
             }
             merged.push_str(&format!("{HOST_BEGIN}\n{text}{HOST_END}\n"));
-            outputs.push(Output { file: file.into(), bytes: merged.into_bytes(), how: How::Merged });
+            outputs.push(Output { file: file.to_string(), bytes: merged.into_bytes(), how: How::Merged });
         } else {
-            outputs.push(Output { file: file.into(), bytes: text.into_bytes(), how: How::Created });
+            outputs.push(Output { file: file.to_string(), bytes: text.into_bytes(), how: How::Created });
         }
     }
-    let created: BTreeSet<String> = outputs
-        .iter()
-        .filter(|o| o.how == How::Created)
-        .map(|o| o.file.clone())
-        .chain([MANIFEST.to_string()])
-        .collect();
+    for o in outputs.iter().filter(|o| o.how == How::Created) {
+        created_hashes.insert(o.file.clone(), crate::cohorts::fragment_hash(&String::from_utf8_lossy(&o.bytes)));
+    }
+    let created: BTreeSet<String> = created_hashes.keys().cloned().chain([MANIFEST.to_string()]).collect();
     let merged: BTreeSet<String> = outputs.iter().filter(|o| o.how == How::Merged).map(|o| o.file.clone()).collect();
     outputs.push(Output {
         file: MANIFEST.into(),
-        bytes: manifest_json(&created, &merged).into_bytes(),
+        bytes: manifest_json(&created_hashes, &merged).into_bytes(),
         how: How::Created,
     });
 
-    // 6. Never overwrite a file of the other generator that personalize does not own.
-    let mut clashes = Vec::new();
-    for o in &outputs {
-        if o.how == How::Created && !previous.created.contains(&o.file) && dir.join(&o.file).exists() {
-            clashes.push(Diagnostic::new(dir.join(&o.file), "personalize needs to write this file, but it belongs to the site").hint(
-                "rename or remove it in the other generator's sources (Cohort owns /cohort.js, /_cohort/, /c/, /privacy/ and /preferences/ unless they carry a data-cohort-page container, /.well-known/gpc.json)",
-            ));
-        }
-    }
-    if !clashes.is_empty() {
-        return Err(Error::Invalid(Diagnostics(clashes)));
-    }
-
     // 7. Write, audit, and undo if the audit fails.
-    let mut undo: Vec<(PathBuf, Option<Vec<u8>>)> = Vec::new();
-    let write_all = |undo: &mut Vec<(PathBuf, Option<Vec<u8>>)>| -> Result<usize, String> {
-        let mut written = 0;
-        for o in &outputs {
-            let path = safe_join(dir, &o.file)?;
-            let old = std::fs::read(&path).ok();
-            if old.as_deref() == Some(o.bytes.as_slice()) {
-                continue;
-            }
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-            }
-            undo.push((path.clone(), old));
-            std::fs::write(&path, &o.bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            written += 1;
+    for o in &outputs {
+        if !write_errors.is_empty() {
+            break;
         }
-        Ok(written)
-    };
-    let written = match write_all(&mut undo) {
-        Ok(n) => n,
-        Err(e) => {
-            rollback(dir, undo);
-            return Err(Error::Io(e));
+        match write_file(dir, &o.file, &o.bytes, &mut undo) {
+            Ok(wrote) => written += usize::from(wrote),
+            Err(e) => write_errors.push(e),
         }
-    };
+    }
+    if let Some(e) = write_errors.into_iter().next() {
+        rollback(dir, undo);
+        return Err(Error::Io(e));
+    }
     let built = Built::scan(dir);
     let locator = Locator::new(shop, theme);
     let ctx = Ctx::new(shop, &locator, &built);
@@ -539,6 +546,52 @@ pub fn write_fragments<'a>(dir: &Path, slots: impl IntoIterator<Item = &'a SlotV
         }
     }
     Ok(seen.len())
+}
+
+/// What writing one page and its variants did.
+#[derive(Default)]
+struct PageWrite {
+    /// (path, previous bytes) of each file written.
+    undo: Vec<(PathBuf, Option<Vec<u8>>)>,
+    /// CSP hashes of the inline scripts of what was written.
+    scripts: Vec<String>,
+    /// Created files and the hash of their bytes (for the manifest).
+    created: Vec<(String, String)>,
+    routes: Vec<(String, String)>,
+    written: usize,
+    error: Option<String>,
+}
+
+impl PageWrite {
+    fn put(&mut self, dir: &Path, file: &str, html: String, created: bool) {
+        if self.error.is_some() {
+            return;
+        }
+        self.scripts.extend(csp::inline_script_hashes(&html));
+        if created {
+            self.created.push((file.to_string(), crate::cohorts::fragment_hash(&html)));
+        }
+        match write_file(dir, file, html.as_bytes(), &mut self.undo) {
+            Ok(wrote) => self.written += usize::from(wrote),
+            Err(e) => self.error = Some(e),
+        }
+    }
+}
+
+/// Writes `bytes` at `rel` unless the file already holds them; records (path, previous
+/// bytes) in `undo` before it writes. Returns whether it wrote.
+fn write_file(dir: &Path, rel: &str, bytes: &[u8], undo: &mut Vec<(PathBuf, Option<Vec<u8>>)>) -> Result<bool, String> {
+    let path = safe_join(dir, rel)?;
+    let old = std::fs::read(&path).ok();
+    if old.as_deref() == Some(bytes) {
+        return Ok(false);
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    undo.push((path.clone(), old));
+    std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(true)
 }
 
 /// Reads one HTML file: None when it is not a full page (no `<html>`, `<head>` or `<body>`).
@@ -745,26 +798,45 @@ fn walk(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// What a previous run created and still owns.
 #[derive(Default)]
 struct Manifest {
+    /// Files listed in the manifest whose bytes are still those personalize wrote (a file
+    /// the other generator wrote over since then is the site's again), and the manifest.
     created: BTreeSet<String>,
 }
 
 fn read_manifest(dir: &Path) -> Manifest {
     let Ok(text) = std::fs::read_to_string(dir.join(MANIFEST)) else { return Manifest::default() };
     let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else { return Manifest::default() };
-    let created = value
+    let listed: Vec<(String, String)> = value
         .get("created")
-        .and_then(|c| c.as_array())
-        .map(|a| a.iter().filter_map(|v| v.as_str()).filter(|f| safe_rel(f)).map(str::to_string).collect())
+        .and_then(|c| c.as_object())
+        .map(|m| {
+            m.iter()
+                .filter(|(f, _)| safe_rel(f))
+                .filter_map(|(f, h)| Some((f.clone(), h.as_str()?.to_string())))
+                .collect()
+        })
         .unwrap_or_default();
+    let mut created: BTreeSet<String> = listed
+        .par_iter()
+        .filter(|(f, hash)| {
+            std::fs::read(dir.join(f))
+                .is_ok_and(|bytes| crate::cohorts::fragment_hash(&String::from_utf8_lossy(&bytes)) == *hash)
+        })
+        .map(|(f, _)| f.clone())
+        .collect();
+    created.insert(MANIFEST.to_string());
     Manifest { created }
 }
 
-fn manifest_json(created: &BTreeSet<String>, merged: &BTreeSet<String>) -> String {
+/// The manifest: each file personalize created with the hash of its bytes, and the files of
+/// the site it appended a block to.
+fn manifest_json(created: &BTreeMap<String, String>, merged: &BTreeSet<String>) -> String {
     let v = serde_json::json!({
         "version": 1,
-        "about": "Files `cohort personalize` created (replaced or removed on the next run) and files of the site it appended a block to.",
+        "about": "Written by `cohort personalize`: the files it created (with the first 64 bits of the sha256 of their bytes; it replaces or removes them on the next run unless they changed since) and the files of the site it appended a block to.",
         "created": created,
         "merged": merged,
     });
