@@ -391,3 +391,46 @@ fn a_file_of_the_site_where_cohort_writes_is_never_overwritten() {
     assert!(err.contains("belongs to the site"), "{err}");
     assert_eq!(tree(&root.join("public")), before, "nothing was written");
 }
+
+#[test]
+fn without_products_glob_the_shop_s_own_products_are_used() {
+    // The shop root is a separate folder with shop.toml and products/ in Cohort's format;
+    // the product pages are the ones Hugo wrote at /products/SLUG/.
+    let dir = built_site(&[]);
+    let root = dir.path();
+    let shop = tempfile::tempdir().expect("temp");
+    std::fs::copy(root.join("shop.toml"), shop.path().join("shop.toml")).expect("copy shop.toml");
+    std::fs::create_dir_all(shop.path().join("products")).expect("mkdir");
+    let products = [
+        ("trail-runner", "Trail Runner 2", "TR2-001", "89.00", "shoes", "[\"outdoor\", \"running\"]"),
+        ("fern-pack", "Fern Pack 28", "FP-028", "120.00", "packs", "[\"outdoor\", \"hiking\"]"),
+        ("hut-boot", "Hut Boot", "HB-100", "149.50", "shoes", "[\"winter\"]"),
+        ("cast-iron-pan", "Cast Iron Pan", "CI-26", "59.00", "cookware", "[\"kitchen\", \"cookware\"]"),
+        ("chef-knife", "Chef Knife", "CK-20", "74.00", "knives", "[\"kitchen\"]"),
+        ("linen-apron", "Linen Apron", "LA-01", "35.00", "cookware", "[\"kitchen\"]"),
+    ];
+    for (slug, title, sku, price, category, tags) in products {
+        let extra = if slug == "chef-knife" { "\n[cohort.kitchen]\nbadge = \"Sharpest in the drawer\"\n" } else { "" };
+        std::fs::write(
+            shop.path().join("products").join(format!("{slug}.md")),
+            format!("+++\ntitle = \"{title}\"\nsku = \"{sku}\"\nprice = \"{price}\"\ncategory = \"{category}\"\ntags = {tags}\n{extra}+++\nBody.\n"),
+        )
+        .expect("write product");
+    }
+    let out = common::cohort()
+        .arg("personalize")
+        .arg("--site")
+        .arg(root.join("public"))
+        .arg("--root")
+        .arg(shop.path())
+        .output()
+        .expect("cohort runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let knife = read(root, "products/chef-knife/index.html");
+    let copy = slot_keys(&knife).into_iter().find(|(n, _)| n == "copy").expect("copy slot");
+    assert_eq!(copy.1.keys().collect::<Vec<_>>(), ["kitchen"]);
+    let fragment = read(root, &format!("_cohort/f/{}.html", copy.1["kitchen"]));
+    assert!(fragment.contains("Sharpest in the drawer"), "{fragment}");
+    assert!(shop.path().join("consent-records/ui").is_dir(), "the consent UI record is kept in the shop root");
+}

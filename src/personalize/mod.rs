@@ -82,7 +82,7 @@ pub enum Error {
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Error::Invalid(d) => write!(f, "{d}\nthe site folder was left untouched."),
+            Error::Invalid(d) => write!(f, "{d}"),
             Error::Refused(r) => write!(
                 f,
                 "{}personalize refused the site: the privacy audit found {} error{}; the site folder was left untouched.",

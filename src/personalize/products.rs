@@ -11,7 +11,7 @@
 use crate::config::{Site, toml_diagnostic};
 use crate::content::markdown;
 use crate::content::product::{Availability, CohortCopy, Image, Product};
-use crate::diagnostics::{Diagnostic, line_col};
+use crate::diagnostics::Diagnostic;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -427,11 +427,6 @@ fn product_path(file: &Path, url: Option<&str>, slug: Option<&str>, site_dir: &P
         tried.push(p);
     }
     Err(tried)
-}
-
-/// Where `offset` of `text` is, as (line, column); re-exported for site scanning.
-pub fn place(text: &str, offset: usize) -> (usize, usize) {
-    line_col(text, offset)
 }
 
 #[cfg(test)]
