@@ -5,11 +5,11 @@
 //! must be the price or compare-at price of a product it mentions.
 
 use crate::content::Shop;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::HashMap;
 
 /// What the guard knows of each product: its price, compare-at price and availability.
 pub struct Reference {
-    by_sku: BTreeMap<String, (i64, Option<i64>, &'static str)>,
+    by_sku: HashMap<String, (i64, Option<i64>, &'static str)>,
     symbol_or_code: Vec<String>,
     digits: u32,
 }
@@ -27,30 +27,35 @@ impl Reference {
     }
 
     /// Checks one rendered fragment or page; the error says what differs.
+    ///
+    /// One pass over the tags that carry a `data-` attribute: a tag's `data-price` and
+    /// `data-availability` are compared with the product of the same tag's `data-sku`; every
+    /// SKU mentioned adds its prices to the amounts the text may show.
     pub fn check(&self, html: &str) -> Result<(), String> {
-        let skus = attribute_values(html, "data-sku");
-        let mut allowed = BTreeSet::new();
-        for sku in &skus {
-            let Some((price, compare, _)) = self.by_sku.get(sku) else {
+        let mut allowed: Vec<i64> = Vec::new();
+        let mut rest = html;
+        while let Some(at) = rest.find("data-") {
+            let tag_start = rest[..at].rfind('<').unwrap_or(0);
+            let tag_end = rest[at..].find('>').map_or(rest.len(), |e| at + e);
+            let tag = &rest[tag_start..tag_end];
+            rest = &rest[tag_end..];
+            let Some(sku) = attribute(tag, "data-sku") else {
+                continue;
+            };
+            let Some((price, compare, availability)) = self.by_sku.get(sku) else {
                 return Err(format!("it mentions SKU `{sku}`, which no product has"));
             };
-            allowed.insert(*price);
-            if let Some(c) = compare {
-                allowed.insert(*c);
-            }
-        }
-        for (sku, price) in paired(html, "data-price") {
-            if let Some((expected, _, _)) = self.by_sku.get(&sku)
-                && parse_minor(&price, self.digits) != Some(*expected)
+            allowed.push(*price);
+            allowed.extend(*compare);
+            if let Some(shown) = attribute(tag, "data-price")
+                && parse_minor(shown, self.digits) != Some(*price)
             {
-                return Err(format!("product `{sku}` shows data-price=\"{price}\" instead of its price"));
+                return Err(format!("product `{sku}` shows data-price=\"{shown}\" instead of its price"));
             }
-        }
-        for (sku, availability) in paired(html, "data-availability") {
-            if let Some((_, _, expected)) = self.by_sku.get(&sku)
-                && availability != *expected
+            if let Some(shown) = attribute(tag, "data-availability")
+                && shown != *availability
             {
-                return Err(format!("product `{sku}` shows availability `{availability}` instead of `{expected}`"));
+                return Err(format!("product `{sku}` shows availability `{shown}` instead of `{availability}`"));
             }
         }
         for amount in self.amounts(html) {
@@ -118,27 +123,19 @@ fn parse_minor(s: &str, digits: u32) -> Option<i64> {
     v.checked_add(frac_value)
 }
 
-fn attribute_values(html: &str, attr: &str) -> Vec<String> {
-    let needle = format!("{attr}=\"");
-    html.match_indices(&needle)
-        .filter_map(|(i, _)| html[i + needle.len()..].split('"').next().map(str::to_string))
-        .collect()
-}
-
-/// For each element carrying `attr`, its value and the `data-sku` of the same tag.
-fn paired(html: &str, attr: &str) -> Vec<(String, String)> {
-    let needle = format!("{attr}=\"");
-    let mut out = Vec::new();
-    for (i, _) in html.match_indices(&needle) {
-        let tag_start = html[..i].rfind('<').unwrap_or(0);
-        let tag_end = html[i..].find('>').map_or(html.len(), |e| i + e);
-        let tag = &html[tag_start..tag_end];
-        let value = html[i + needle.len()..].split('"').next().unwrap_or("").to_string();
-        if let Some(sku) = attribute_values(tag, "data-sku").into_iter().next() {
-            out.push((sku, value));
+/// The value of `attr="..."` in one tag, if the tag has it (as a whole attribute name).
+fn attribute<'h>(tag: &'h str, attr: &str) -> Option<&'h str> {
+    let mut from = 0;
+    while let Some(i) = tag[from..].find(attr) {
+        let at = from + i;
+        let after = &tag[at + attr.len()..];
+        let boundary = tag[..at].ends_with(|c: char| c.is_ascii_whitespace());
+        if boundary && let Some(value) = after.strip_prefix("=\"") {
+            return value.split('"').next();
         }
+        from = at + attr.len();
     }
-    out
+    None
 }
 
 #[cfg(test)]

@@ -212,7 +212,7 @@ struct State {
     /// The shop, plan and product cards of the last good build, kept for the fast path.
     shop: Option<Shop>,
     plan: Option<Plan>,
-    cards: Option<Vec<serde_json::Value>>,
+    cards: Option<Vec<minijinja::Value>>,
     /// Hash of each product of `shop`, in order.
     hashes: Option<Vec<u64>>,
     /// The recommendations of the last good build.
@@ -697,7 +697,7 @@ fn render(
                 }
                 let record_routes = build::variant_routes(&page, job);
                 let scripts = build::script_hashes(&page);
-                let RenderedPage { file, html, fragments, variants } = page;
+                let RenderedPage { file, html, fragments, variants, .. } = page;
                 let mut files = vec![file.clone()];
                 inserted.push((file, Bytes::from(html.into_bytes())));
                 for (vfile, vhtml) in variants {

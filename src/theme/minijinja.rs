@@ -35,9 +35,9 @@ impl MiniJinja {
 }
 
 impl Engine for MiniJinja {
-    fn render(&self, name: &str, context: &serde_json::Value) -> Result<String, TemplateError> {
+    fn render(&self, name: &str, context: &Value) -> Result<String, TemplateError> {
         let template = self.env.get_template(name).map_err(|e| convert(&e))?;
-        template.render(Value::from(Serde(context))).map_err(|e| convert(&e))
+        template.render(context).map_err(|e| convert(&e))
     }
     fn add_global(&mut self, name: &str, value: &serde_json::Value) {
         self.env.add_global(name.to_string(), Value::from(Serde(value)));
