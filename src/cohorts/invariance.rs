@@ -102,25 +102,24 @@ impl Reference {
     }
 }
 
-/// "89.00" / "89" / "89.0" → minor units with `digits` decimals.
+/// "89.00" / "89" / "89.0" → minor units with `digits` decimals; -1 when it has more
+/// (non-zero) decimals than the currency.
 fn parse_minor(s: &str, digits: u32) -> Option<i64> {
     let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
     if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let mut v: i64 = whole.parse().ok()?;
-    let mut f = frac.to_string();
-    while f.len() < digits as usize {
-        f.push('0');
-    }
-    for _ in 0..digits {
-        v = v.checked_mul(10)?;
-    }
-    let frac_value: i64 = if f.is_empty() { 0 } else { f[..digits as usize].parse().ok()? };
-    if f.len() > digits as usize && f[digits as usize..].bytes().any(|b| b != b'0') {
+    let digits = digits as usize;
+    if frac.len() > digits && frac.bytes().skip(digits).any(|b| b != b'0') {
         return Some(-1);
     }
-    v.checked_add(frac_value)
+    let mut v: i64 = whole.parse().ok()?;
+    let mut frac_bytes = frac.bytes();
+    for _ in 0..digits {
+        let d = frac_bytes.next().map_or(0, |b| i64::from(b - b'0'));
+        v = v.checked_mul(10)?.checked_add(d)?;
+    }
+    Some(v)
 }
 
 /// The value of `attr="..."` in one tag, if the tag has it (as a whole attribute name).
@@ -148,5 +147,9 @@ mod tests {
         assert_eq!(parse_minor("89", 2), Some(8900));
         assert_eq!(parse_minor("84.5", 2), Some(8450));
         assert_eq!(parse_minor("1200", 0), Some(1200));
+        assert_eq!(parse_minor("1200.00", 0), Some(1200));
+        assert_eq!(parse_minor("1.999", 2), Some(-1));
+        assert_eq!(parse_minor("1.990", 2), Some(199));
+        assert_eq!(parse_minor("12,50", 2), None);
     }
 }

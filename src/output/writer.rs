@@ -70,7 +70,7 @@ impl Staging {
             return Err(e);
         }
         if had_target {
-            std::fs::remove_dir_all(&old)?;
+            remove_tree(&old)?;
         }
         Ok(())
     }
@@ -79,4 +79,25 @@ impl Staging {
     pub fn abandon(self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// `remove_dir_all`, with the folders two levels down removed in parallel: a site is
+/// thousands of small folders (one per page), and removing them one by one is most of the
+/// time a rebuild spends on the disk.
+fn remove_tree(root: &Path) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    let mut folders = Vec::new();
+    for entry in std::fs::read_dir(root)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            for inner in std::fs::read_dir(entry.path())? {
+                let inner = inner?;
+                if inner.file_type()?.is_dir() {
+                    folders.push(inner.path());
+                }
+            }
+        }
+    }
+    folders.par_iter().try_for_each(|f| std::fs::remove_dir_all(f))?;
+    std::fs::remove_dir_all(root)
 }

@@ -60,6 +60,8 @@ pub struct Renderer<'a> {
     variant_kinds: BTreeSet<String>,
     /// The banner and preferences wording every page shows, and their hash.
     pub consent_ui: runtime::ConsentUi,
+    /// The runtime's configuration, all but the page's interests.
+    page_config: runtime::PageConfig,
 }
 
 impl<'a> Renderer<'a> {
@@ -138,6 +140,7 @@ impl<'a> Renderer<'a> {
             guard: invariance::Reference::new(shop),
             variant_kinds: shop.site.page_variant_kinds().map(str::to_string).collect(),
             consent_ui: runtime::ConsentUi::default(),
+            page_config: runtime::PageConfig::new(shop, ""),
         };
         // The consent UI is rendered once, with only the `site` global, so every page shows
         // the same bytes and the hash proves what was shown.
@@ -155,6 +158,7 @@ impl<'a> Renderer<'a> {
             partial("partials/consent-banner.html")?,
             partial("partials/consent-choices.html")?,
         );
+        r.page_config = runtime::PageConfig::new(shop, &r.consent_ui.hash);
         // The product-page picks block does not depend on the product: render it once.
         if r.theme.slots.get("product").is_some_and(|s| s.iter().any(|n| n == "picks")) {
             let page = V::from(BTreeMap::from([("kind", V::from("product"))]));
@@ -417,7 +421,7 @@ impl<'a> Renderer<'a> {
             PageKind::Tag(t, _) => vec![shop.tags[t].slug.clone()],
             _ => Vec::new(),
         };
-        vars.insert("cohort_config", V::from(runtime::page_config(shop, &self.consent_ui.hash, &interests)));
+        vars.insert("cohort_config", V::from(self.page_config.for_page(&interests)));
         vars.insert("consent_banner", V::from(self.consent_ui.banner.as_str()));
         match job.kind {
             PageKind::Home => {
