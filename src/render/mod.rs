@@ -5,7 +5,7 @@
 pub mod context;
 
 use crate::cohorts::{fragment_hash, invariance, slots};
-use crate::content::{Shop, slugify};
+use crate::content::Shop;
 use crate::output::csp;
 use crate::plan::{Job, PageKind, listing_path, page_count};
 use crate::runtime;
@@ -54,8 +54,8 @@ pub struct Renderer<'a> {
     default_hero: V,
     default_picks: V,
     default_product_picks: Option<String>,
-    related: Recs,
-    together: Recs,
+    related: &'a Recs,
+    together: &'a Recs,
     guard: invariance::Reference,
     variant_kinds: BTreeSet<String>,
     /// The banner and preferences wording every page shows, and their hash.
@@ -67,7 +67,7 @@ pub struct Renderer<'a> {
 impl<'a> Renderer<'a> {
     /// Prepares everything pages share: product cards, each cohort's picks (in the order of
     /// `[[cohorts]]`) and the featured list everyone sees by default.
-    pub fn new(shop: &'a Shop, theme: &'a Theme, recs: &crate::build::Recommendations) -> Result<Self, String> {
+    pub fn new(shop: &'a Shop, theme: &'a Theme, recs: &'a crate::build::Recommendations) -> Result<Self, String> {
         let cards: Vec<V> = shop.products.iter().map(|p| context::card(shop, p)).collect();
         Self::with_cards(shop, theme, cards, recs)
     }
@@ -78,7 +78,7 @@ impl<'a> Renderer<'a> {
         shop: &'a Shop,
         theme: &'a Theme,
         cards: Vec<V>,
-        recs: &crate::build::Recommendations,
+        recs: &'a crate::build::Recommendations,
     ) -> Result<Self, String> {
         let featured: Vec<usize> = recs.featured.iter().map(|(i, _)| *i).collect();
         let picks = &recs.cohort_picks;
@@ -89,13 +89,8 @@ impl<'a> Renderer<'a> {
             Some("Everyone sees these until they choose a preference; nothing about you is used."),
         );
         let default_hero = context::default_hero(shop);
-        // Slugs of each product's category and tags, once, for every cohort's interest matches.
-        let keys: Vec<Vec<String>> = shop
-            .products
-            .iter()
-            .map(|p| std::iter::once(&p.category).chain(&p.tags).map(|t| slugify(t)).collect())
-            .collect();
         let mut cohorts = Vec::new();
+        let mut matches = crate::cohorts::interest_matches(shop).into_iter();
         for (ci, c) in shop.site.config.cohorts.iter().enumerate() {
             let list = picks.get(ci).cloned().unwrap_or_default();
             let same_as_default = list.iter().map(|(i, _)| *i).eq(featured.iter().copied());
@@ -108,10 +103,7 @@ impl<'a> Renderer<'a> {
             cohorts.push(CohortView {
                 id: c.id.get_ref().clone(),
                 info: V::from(Serde(&json!({"id": c.id.get_ref(), "label": c.label, "description": c.description}))),
-                matching: {
-                    let interests: BTreeSet<String> = c.interests.iter().map(|i| slugify(i)).collect();
-                    keys.iter().map(|k| k.iter().any(|s| interests.contains(s))).collect()
-                },
+                matching: matches.next().unwrap_or_default(),
                 hero,
                 picks: (!same_as_default).then(|| {
                     rec_block(
@@ -135,8 +127,8 @@ impl<'a> Renderer<'a> {
             default_hero: V::from(Serde(&default_hero)),
             default_picks,
             default_product_picks: None,
-            related: recs.related.clone(),
-            together: recs.together.clone(),
+            related: &recs.related,
+            together: &recs.together,
             guard: invariance::Reference::new(shop),
             variant_kinds: shop.site.page_variant_kinds().map(str::to_string).collect(),
             consent_ui: runtime::ConsentUi::default(),
@@ -451,8 +443,8 @@ impl<'a> Renderer<'a> {
                 fn list(recs: &Recs, i: usize) -> &[(usize, String)] {
                     recs.get(i).map_or(&[][..], Vec::as_slice)
                 }
-                vars.insert("related", rec_block(&self.cards, list(&self.related, i), "You may also like", None));
-                vars.insert("together", rec_block(&self.cards, list(&self.together, i), "Often bought together", None));
+                vars.insert("related", rec_block(&self.cards, list(self.related, i), "You may also like", None));
+                vars.insert("together", rec_block(&self.cards, list(self.together, i), "Often bought together", None));
             }
             PageKind::Category(t, n) | PageKind::Tag(t, n) => {
                 let is_cat = matches!(job.kind, PageKind::Category(..));
