@@ -98,6 +98,6 @@ fn remove_tree(root: &Path) -> std::io::Result<()> {
             }
         }
     }
-    folders.par_iter().try_for_each(|f| std::fs::remove_dir_all(f))?;
+    folders.par_iter().try_for_each(std::fs::remove_dir_all)?;
     std::fs::remove_dir_all(root)
 }
