@@ -165,6 +165,8 @@ enum RecsFrom {
     Kept,
     /// Computed in the background for this generation.
     Given(build::Recommendations),
+    /// Reuse the last build's, which are exact (the products did not change).
+    Same,
 }
 
 /// Everything needed to compute recommendations off the main thread.
@@ -236,6 +238,20 @@ pub struct Incremental {
     state: Option<State>,
     /// A failed configuration or theme load: redo it on the next change, whatever it is.
     pending: Changes,
+}
+
+/// The templates a page of `kind` rendered with `template` depends on (see
+/// [`Theme::templates_hash`]); when one names another through a variable, the theme's
+/// generation, so that any theme change renders the page again.
+fn template_signature(theme: &Theme, template: &str, kind: &str, generation: u64) -> u64 {
+    let slots = theme.slots.get(kind).cloned().unwrap_or_default();
+    let slot_templates: Vec<String> = slots.iter().map(|n| format!("slots/{n}.html")).collect();
+    let mut roots = vec![template, "partials/consent-banner.html", "partials/consent-choices.html"];
+    roots.extend(slot_templates.iter().map(String::as_str));
+    match theme.templates_hash(&roots) {
+        Some(h) => hash_of(&(h, &slots)),
+        None => hash_of(&(generation, &slots, template)),
+    }
 }
 
 fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
@@ -326,7 +342,14 @@ impl Incremental {
             || changes.theme
             || !changes.statics.is_empty()
             || changes.products.iter().any(|p| p.components().count() > 2);
-        let pass = Pass { copied, theme_changed: full || changes.theme, fast: None, recs_from: RecsFrom::Compute };
+        // Recommendations and product cards depend on the products and shop.toml alone: a
+        // template, page or static file change keeps them.
+        let catalog_same = !full && changes.products.is_empty() && state.recommendations.is_some();
+        let recs_from = if catalog_same { RecsFrom::Same } else { RecsFrom::Compute };
+        if !catalog_same {
+            state.cards = None;
+        }
+        let pass = Pass { copied, theme_changed: full || changes.theme, fast: None, recs_from };
         render(state, &root, self.options.drafts, &self.files, pass)
     }
 
@@ -527,6 +550,8 @@ fn render(
     let (shop, kept_plan, kept_cards) = match kept {
         Some((shop, plan, cards)) => (shop, Some(plan), Some(cards)),
         None => {
+            // Cards kept by the caller (the products did not change) are used as they are.
+            let cards = state.cards.take();
             let mut products = Vec::with_capacity(state.catalog.len());
             let mut diags = Vec::new();
             for entry in state.catalog.values() {
@@ -540,7 +565,8 @@ fn render(
             timer.mark("collect");
             let shop = Shop::assemble(root, state.site.clone(), products, pages, &state.stray, diags, drafts)
                 .map_err(BuildError::Invalid)?;
-            (shop, None, None)
+            let cards = cards.filter(|c| c.len() == shop.products.len());
+            (shop, None, cards)
         }
     };
 
@@ -563,6 +589,7 @@ fn render(
     let (recs, previous) = match recs_from {
         RecsFrom::Given(recs) => (recs, Some(state.recommendations.take().unwrap_or_default())),
         RecsFrom::Kept if stale => (state.recommendations.take().unwrap_or_default(), None),
+        RecsFrom::Same if state.recommendations.is_some() => (state.recommendations.take().unwrap_or_default(), None),
         _ => {
             let recs = build::recommendations(&shop, state.aggregates.as_ref());
             (recs, Some(state.recommendations.take().unwrap_or_default()))
@@ -591,7 +618,7 @@ fn render(
         l.iter().map(|(i, r)| (hashes.get(*i).copied().unwrap_or(0), r.clone())).collect()
     };
     let global = hash_of(&(
-        state.theme_generation,
+        &state.theme.engine_name,
         format!("{:?}", shop.site),
         &site_json,
         list(featured),
@@ -625,27 +652,44 @@ fn render(
         newest.truncate(8);
         newest.iter().map(|&i| hashes[i]).collect::<Vec<u64>>()
     };
+    // What each page renders with: its template, its kind's slot templates and the consent
+    // partials, with what they include; a template edit renders again only the pages that
+    // use it.
+    let mut template_sigs: HashMap<(&str, &str), u64> = HashMap::new();
+    for job in &plan.jobs {
+        template_sigs
+            .entry((job.template, job.kind.name()))
+            .or_insert_with(|| template_signature(&state.theme, job.template, job.kind.name(), state.theme_generation));
+    }
+    let template_sig = |job: &crate::plan::Job| template_sigs.get(&(job.template, job.kind.name())).copied();
     timer.mark("orders");
     // None: not a candidate, the page stays as it is.
     let signatures: Vec<Option<u64>> = plan
         .jobs
         .iter()
-        .map(|job| match job.kind {
-            PageKind::Product(i) => (everything
-                || changed.contains(&i)
-                || related.get(i).is_some_and(|l| shows_changed(l))
-                || together.get(i).is_some_and(|l| shows_changed(l))
-                || list_changed(old_related, related, i)
-                || list_changed(old_together, together, i))
-            .then(|| hash_of(&(global, &job.path, hashes[i], recs_of(related, i), recs_of(together, i)))),
-            PageKind::Category(t, n) => category_candidates[t]
-                .then(|| hash_of(&(global, &job.path, listings.page(&shop.categories[t], &category_orders[t], n)))),
-            PageKind::Tag(t, n) => tag_candidates[t]
-                .then(|| hash_of(&(global, &job.path, listings.page(&shop.tags[t], &tag_orders[t], n)))),
-            PageKind::Home => Some(hash_of(&(global, &job.path, &newest))),
-            PageKind::Page(i) => Some(hash_of(&(global, &job.path, format!("{:?}", shop.pages[i])))),
-            _ => Some(hash_of(&(global, &job.path))),
+        .map(|job| {
+            (
+                job,
+                match job.kind {
+                    PageKind::Product(i) => (everything
+                        || changed.contains(&i)
+                        || related.get(i).is_some_and(|l| shows_changed(l))
+                        || together.get(i).is_some_and(|l| shows_changed(l))
+                        || list_changed(old_related, related, i)
+                        || list_changed(old_together, together, i))
+                    .then(|| hash_of(&(global, &job.path, hashes[i], recs_of(related, i), recs_of(together, i)))),
+                    PageKind::Category(t, n) => category_candidates[t].then(|| {
+                        hash_of(&(global, &job.path, listings.page(&shop.categories[t], &category_orders[t], n)))
+                    }),
+                    PageKind::Tag(t, n) => tag_candidates[t]
+                        .then(|| hash_of(&(global, &job.path, listings.page(&shop.tags[t], &tag_orders[t], n)))),
+                    PageKind::Home => Some(hash_of(&(global, &job.path, &newest))),
+                    PageKind::Page(i) => Some(hash_of(&(global, &job.path, format!("{:?}", shop.pages[i])))),
+                    _ => Some(hash_of(&(global, &job.path))),
+                },
+            )
         })
+        .map(|(job, sig)| sig.map(|sig| hash_of(&(sig, template_sig(job)))))
         .collect();
     let dirty: Vec<usize> = (0..plan.jobs.len())
         .filter(|&j| {
@@ -831,7 +875,7 @@ fn render(
         rendered: rendered_count,
         pages,
         files_changed,
-        full: theme_changed,
+        full: theme_changed && rendered_count == pages,
         css_only: false,
         elapsed: Duration::ZERO,
         recommendations_stale: stale,
