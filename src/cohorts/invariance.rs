@@ -58,11 +58,10 @@ impl Reference {
                 return Err(format!("product `{sku}` shows availability `{shown}` instead of `{availability}`"));
             }
         }
-        for amount in self.amounts(html) {
-            if !allowed.contains(&amount.1) {
+        for (marker, number, minor) in self.amounts(html) {
+            if !allowed.contains(&minor) {
                 return Err(format!(
-                    "it shows the amount `{}`, which is not the price of any product it mentions",
-                    amount.0
+                    "it shows the amount `{marker}{number}`, which is not the price of any product it mentions"
                 ));
             }
         }
@@ -71,30 +70,32 @@ impl Reference {
 
     /// Every amount of money written in the text: the currency marker followed (or preceded)
     /// by a number.
-    fn amounts(&self, html: &str) -> Vec<(String, i64)> {
+    fn amounts<'h>(&'h self, html: &'h str) -> Vec<(&'h str, &'h str, i64)> {
+        let number_char = |c: char| c.is_ascii_digit() || c == '.' || c == ',';
         let mut found = Vec::new();
         for marker in &self.symbol_or_code {
             if marker.is_empty() {
                 continue;
             }
             for (at, _) in html.match_indices(marker.as_str()) {
-                let after = &html[at + marker.len()..];
-                let number: String =
-                    after.trim_start().chars().take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ',').collect();
-                let number = number.trim_end_matches(['.', ',']).to_string();
-                let number = if number.is_empty() {
+                let after = html[at + marker.len()..].trim_start();
+                let end = after.find(|c: char| !number_char(c)).unwrap_or(after.len());
+                let mut number = after[..end].trim_end_matches(['.', ',']);
+                if number.is_empty() {
                     let before = html[..at].trim_end();
-                    let rev: String =
-                        before.chars().rev().take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ',').collect();
-                    rev.chars().rev().collect::<String>().trim_start_matches(['.', ',']).to_string()
-                } else {
-                    number
-                };
+                    let start = before.rfind(|c: char| !number_char(c)).map_or(0, |i| i + 1);
+                    number = before[start..].trim_start_matches(['.', ',']);
+                }
                 if number.is_empty() {
                     continue;
                 }
-                if let Some(minor) = parse_minor(&number.replace(',', ""), self.digits) {
-                    found.push((format!("{marker}{number}"), minor));
+                let minor = if number.contains(',') {
+                    parse_minor(&number.replace(',', ""), self.digits)
+                } else {
+                    parse_minor(number, self.digits)
+                };
+                if let Some(minor) = minor {
+                    found.push((marker.as_str(), number, minor));
                 }
             }
         }

@@ -60,7 +60,14 @@ fn html_formatter(
     if value.is_none() || value.is_undefined() {
         return minijinja::escape_formatter(out, state, value);
     }
-    let text = value.to_string();
+    let owned;
+    let text = match value.as_str() {
+        Some(s) => s,
+        None => {
+            owned = value.to_string();
+            &owned
+        }
+    };
     let mut last = 0;
     for (i, b) in text.bytes().enumerate() {
         let rep = match b {
