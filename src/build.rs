@@ -290,11 +290,7 @@ pub fn site_files(
 
 /// The CSP hashes of the inline scripts of a rendered page and its variants.
 pub fn script_hashes(page: &RenderedPage) -> Vec<String> {
-    let mut scripts = csp::inline_script_hashes(&page.html);
-    for (_, html) in &page.variants {
-        scripts.extend(csp::inline_script_hashes(html));
-    }
-    scripts
+    page.script_hashes.clone()
 }
 /// A rendered page (its HTML already written), its job, and its inline scripts' CSP hashes.
 type PageResult<'a> = Result<(RenderedPage, &'a Job, Vec<String>), String>;

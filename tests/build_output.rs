@@ -255,3 +255,41 @@ fn base_url_override_and_subpath() {
     assert!(read(&out.join("sitemap.xml")).contains("<loc>https://x.example.org/shop/pages/about/</loc>"));
     let _ = Path::new("");
 }
+
+#[test]
+fn a_rebuild_keeps_unchanged_files_and_replaces_changed_ones() {
+    use std::os::unix::fs::MetadataExt;
+    let shop = copy_fixture("basic");
+    let out = shop.path().join("public");
+    build_ok(shop.path(), &out);
+    let meta = |rel: &str| std::fs::metadata(out.join(rel)).unwrap();
+    let (about_before, style_before) = (meta("pages/about/index.html"), meta("style.css"));
+    let knife_before = meta("products/chef-knife/index.html");
+    let knife = shop.path().join("products/chef-knife.md");
+    let text = read(&knife);
+    let edited = text.replacen("price = \"79.00\"", "price = \"81.00\"", 1);
+    assert_ne!(text, edited, "the fixture's knife price");
+    std::fs::write(&knife, edited).unwrap();
+    build_ok(shop.path(), &out);
+
+    // The same file (inode) where nothing changed; a new one where the bytes changed.
+    let (about_after, style_after) = (meta("pages/about/index.html"), meta("style.css"));
+    assert_eq!((about_after.ino(), about_after.mtime()), (about_before.ino(), about_before.mtime()), "page kept");
+    assert_eq!(style_after.ino(), style_before.ino(), "static file kept");
+    assert_eq!(about_after.nlink(), 1, "no link left to the replaced output");
+    assert_ne!(meta("products/chef-knife/index.html").ino(), knife_before.ino(), "changed page written anew");
+    assert!(read(&out.join("products/chef-knife/index.html")).contains("€81.00"));
+    assert!(read(&out.join("categories/kitchen/index.html")).contains("€81.00"), "listing written again");
+
+    // The result is exactly a fresh build of the same files.
+    let fresh = tempfile::tempdir().unwrap();
+    build_ok(shop.path(), &fresh.path().join("site"));
+    assert_eq!(tree(&out), tree(&fresh.path().join("site")));
+    let leftovers: Vec<_> = std::fs::read_dir(shop.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("cohort-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -196,6 +196,39 @@ fn a_summary_edit_in_a_larger_catalog_renders_few_pages_and_stays_identical() {
     assert_identical(&s, root, "a summary edit");
 }
 
+#[test]
+fn a_template_edit_renders_only_the_pages_that_use_it() {
+    let shop = basic_shop();
+    let root = shop.path();
+    let s = start(root);
+    let events = s.events();
+    events.next_named("hello");
+    let product_pages = s.site().keys().filter(|k| k.starts_with("products/") && k.ends_with("/index.html")).count();
+    assert!(product_pages > 3, "{product_pages} product pages");
+    let template =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates/product.html"))
+            .unwrap();
+    let edited = template.replacen("{% block content %}", "{% block content %}<p>Edited template.</p>", 1);
+    assert_ne!(edited, template);
+    write(root, "templates/product.html", &edited);
+    events.next_named("reload").expect("a reload event");
+    let line =
+        s.stderr().lines().find(|l| l.contains("changed:") && l.contains("template")).unwrap_or_default().to_string();
+    let rendered: Option<usize> =
+        line.split(" of ").next().and_then(|head| head.split_whitespace().last()).and_then(|n| n.parse().ok());
+    assert_eq!(rendered, Some(product_pages), "only the product pages render again: {line}");
+    assert!(!line.contains("full render"), "{line}");
+    assert_identical(&s, root, "a product template edit");
+    // A partial every page includes (the consent banner) renders everything again.
+    let banner = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates/partials/consent-banner.html"),
+    )
+    .unwrap();
+    write(root, "templates/partials/consent-banner.html", &format!("{banner}\n"));
+    events.next_named("reload").expect("a reload event");
+    assert_identical(&s, root, "a banner edit");
+}
+
 /// The section `<section class="NAME"` ... `</section>` of a page.
 fn section<'a>(html: &'a str, class: &str) -> &'a str {
     let start = html.find(&format!("<section class=\"{class}\"")).unwrap_or_else(|| panic!("no {class} section"));

@@ -5,11 +5,11 @@
 //! must be the price or compare-at price of a product it mentions.
 
 use crate::content::Shop;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::HashMap;
 
 /// What the guard knows of each product: its price, compare-at price and availability.
 pub struct Reference {
-    by_sku: BTreeMap<String, (i64, Option<i64>, &'static str)>,
+    by_sku: HashMap<String, (i64, Option<i64>, &'static str)>,
     symbol_or_code: Vec<String>,
     digits: u32,
 }
@@ -27,37 +27,41 @@ impl Reference {
     }
 
     /// Checks one rendered fragment or page; the error says what differs.
+    ///
+    /// One pass over the tags that carry a `data-` attribute: a tag's `data-price` and
+    /// `data-availability` are compared with the product of the same tag's `data-sku`; every
+    /// SKU mentioned adds its prices to the amounts the text may show.
     pub fn check(&self, html: &str) -> Result<(), String> {
-        let skus = attribute_values(html, "data-sku");
-        let mut allowed = BTreeSet::new();
-        for sku in &skus {
-            let Some((price, compare, _)) = self.by_sku.get(sku) else {
+        let mut allowed: Vec<i64> = Vec::new();
+        let mut rest = html;
+        while let Some(at) = rest.find("data-") {
+            let tag_start = rest[..at].rfind('<').unwrap_or(0);
+            let tag_end = rest[at..].find('>').map_or(rest.len(), |e| at + e);
+            let tag = &rest[tag_start..tag_end];
+            rest = &rest[tag_end..];
+            let Some(sku) = attribute(tag, "data-sku") else {
+                continue;
+            };
+            let Some((price, compare, availability)) = self.by_sku.get(sku) else {
                 return Err(format!("it mentions SKU `{sku}`, which no product has"));
             };
-            allowed.insert(*price);
-            if let Some(c) = compare {
-                allowed.insert(*c);
-            }
-        }
-        for (sku, price) in paired(html, "data-price") {
-            if let Some((expected, _, _)) = self.by_sku.get(&sku)
-                && parse_minor(&price, self.digits) != Some(*expected)
+            allowed.push(*price);
+            allowed.extend(*compare);
+            if let Some(shown) = attribute(tag, "data-price")
+                && parse_minor(shown, self.digits) != Some(*price)
             {
-                return Err(format!("product `{sku}` shows data-price=\"{price}\" instead of its price"));
+                return Err(format!("product `{sku}` shows data-price=\"{shown}\" instead of its price"));
             }
-        }
-        for (sku, availability) in paired(html, "data-availability") {
-            if let Some((_, _, expected)) = self.by_sku.get(&sku)
-                && availability != *expected
+            if let Some(shown) = attribute(tag, "data-availability")
+                && shown != *availability
             {
-                return Err(format!("product `{sku}` shows availability `{availability}` instead of `{expected}`"));
+                return Err(format!("product `{sku}` shows availability `{shown}` instead of `{availability}`"));
             }
         }
-        for amount in self.amounts(html) {
-            if !allowed.contains(&amount.1) {
+        for (marker, number, minor) in self.amounts(html) {
+            if !allowed.contains(&minor) {
                 return Err(format!(
-                    "it shows the amount `{}`, which is not the price of any product it mentions",
-                    amount.0
+                    "it shows the amount `{marker}{number}`, which is not the price of any product it mentions"
                 ));
             }
         }
@@ -66,30 +70,32 @@ impl Reference {
 
     /// Every amount of money written in the text: the currency marker followed (or preceded)
     /// by a number.
-    fn amounts(&self, html: &str) -> Vec<(String, i64)> {
+    fn amounts<'h>(&'h self, html: &'h str) -> Vec<(&'h str, &'h str, i64)> {
+        let number_char = |c: char| c.is_ascii_digit() || c == '.' || c == ',';
         let mut found = Vec::new();
         for marker in &self.symbol_or_code {
             if marker.is_empty() {
                 continue;
             }
             for (at, _) in html.match_indices(marker.as_str()) {
-                let after = &html[at + marker.len()..];
-                let number: String =
-                    after.trim_start().chars().take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ',').collect();
-                let number = number.trim_end_matches(['.', ',']).to_string();
-                let number = if number.is_empty() {
+                let after = html[at + marker.len()..].trim_start();
+                let end = after.find(|c: char| !number_char(c)).unwrap_or(after.len());
+                let mut number = after[..end].trim_end_matches(['.', ',']);
+                if number.is_empty() {
                     let before = html[..at].trim_end();
-                    let rev: String =
-                        before.chars().rev().take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ',').collect();
-                    rev.chars().rev().collect::<String>().trim_start_matches(['.', ',']).to_string()
-                } else {
-                    number
-                };
+                    let start = before.rfind(|c: char| !number_char(c)).map_or(0, |i| i + 1);
+                    number = before[start..].trim_start_matches(['.', ',']);
+                }
                 if number.is_empty() {
                     continue;
                 }
-                if let Some(minor) = parse_minor(&number.replace(',', ""), self.digits) {
-                    found.push((format!("{marker}{number}"), minor));
+                let minor = if number.contains(',') {
+                    parse_minor(&number.replace(',', ""), self.digits)
+                } else {
+                    parse_minor(number, self.digits)
+                };
+                if let Some(minor) = minor {
+                    found.push((marker.as_str(), number, minor));
                 }
             }
         }
@@ -97,48 +103,39 @@ impl Reference {
     }
 }
 
-/// "89.00" / "89" / "89.0" → minor units with `digits` decimals.
+/// "89.00" / "89" / "89.0" → minor units with `digits` decimals; -1 when it has more
+/// (non-zero) decimals than the currency.
 fn parse_minor(s: &str, digits: u32) -> Option<i64> {
     let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
     if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let mut v: i64 = whole.parse().ok()?;
-    let mut f = frac.to_string();
-    while f.len() < digits as usize {
-        f.push('0');
-    }
-    for _ in 0..digits {
-        v = v.checked_mul(10)?;
-    }
-    let frac_value: i64 = if f.is_empty() { 0 } else { f[..digits as usize].parse().ok()? };
-    if f.len() > digits as usize && f[digits as usize..].bytes().any(|b| b != b'0') {
+    let digits = digits as usize;
+    if frac.len() > digits && frac.bytes().skip(digits).any(|b| b != b'0') {
         return Some(-1);
     }
-    v.checked_add(frac_value)
-}
-
-fn attribute_values(html: &str, attr: &str) -> Vec<String> {
-    let needle = format!("{attr}=\"");
-    html.match_indices(&needle)
-        .filter_map(|(i, _)| html[i + needle.len()..].split('"').next().map(str::to_string))
-        .collect()
-}
-
-/// For each element carrying `attr`, its value and the `data-sku` of the same tag.
-fn paired(html: &str, attr: &str) -> Vec<(String, String)> {
-    let needle = format!("{attr}=\"");
-    let mut out = Vec::new();
-    for (i, _) in html.match_indices(&needle) {
-        let tag_start = html[..i].rfind('<').unwrap_or(0);
-        let tag_end = html[i..].find('>').map_or(html.len(), |e| i + e);
-        let tag = &html[tag_start..tag_end];
-        let value = html[i + needle.len()..].split('"').next().unwrap_or("").to_string();
-        if let Some(sku) = attribute_values(tag, "data-sku").into_iter().next() {
-            out.push((sku, value));
-        }
+    let mut v: i64 = whole.parse().ok()?;
+    let mut frac_bytes = frac.bytes();
+    for _ in 0..digits {
+        let d = frac_bytes.next().map_or(0, |b| i64::from(b - b'0'));
+        v = v.checked_mul(10)?.checked_add(d)?;
     }
-    out
+    Some(v)
+}
+
+/// The value of `attr="..."` in one tag, if the tag has it (as a whole attribute name).
+fn attribute<'h>(tag: &'h str, attr: &str) -> Option<&'h str> {
+    let mut from = 0;
+    while let Some(i) = tag[from..].find(attr) {
+        let at = from + i;
+        let after = &tag[at + attr.len()..];
+        let boundary = tag[..at].ends_with(|c: char| c.is_ascii_whitespace());
+        if boundary && let Some(value) = after.strip_prefix("=\"") {
+            return value.split('"').next();
+        }
+        from = at + attr.len();
+    }
+    None
 }
 
 #[cfg(test)]
@@ -151,5 +148,9 @@ mod tests {
         assert_eq!(parse_minor("89", 2), Some(8900));
         assert_eq!(parse_minor("84.5", 2), Some(8450));
         assert_eq!(parse_minor("1200", 0), Some(1200));
+        assert_eq!(parse_minor("1200.00", 0), Some(1200));
+        assert_eq!(parse_minor("1.999", 2), Some(-1));
+        assert_eq!(parse_minor("1.990", 2), Some(199));
+        assert_eq!(parse_minor("12,50", 2), None);
     }
 }

@@ -12,6 +12,10 @@ use std::collections::BTreeSet;
 /// Data blocks (`type="application/json"`, `application/ld+json`, ...) are not executed and
 /// need no hash; scripts with `src` are covered by `'self'` or not at all.
 pub fn inline_script_hashes(html: &str) -> Vec<String> {
+    // Most fragments have no script at all: skip the lower-cased copy for them.
+    if !html.as_bytes().windows(7).any(|w| w[0] == b'<' && w[1..].eq_ignore_ascii_case(b"script")) {
+        return Vec::new();
+    }
     let lower = html.to_ascii_lowercase();
     let mut out = Vec::new();
     let mut at = 0;

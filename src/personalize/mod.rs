@@ -214,10 +214,10 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
         .iter()
         .zip(product_paths)
         .map(|(p, path)| {
-            let mut c = context::card(shop, p);
+            let mut c = context::card_json(shop, p);
             c["url"] = serde_json::json!(shop.site.url(path));
             c["permalink"] = serde_json::json!(shop.site.permalink(path));
-            c
+            minijinja::Value::from(minijinja::value::Serde(&c))
         })
         .collect();
     let renderer = Renderer::with_cards(shop, theme, cards, &recs).map_err(|e| Error::Invalid(render_error(&e)))?;

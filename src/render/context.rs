@@ -59,8 +59,14 @@ pub fn hero_value(shop: &Shop, title: &str, text: &str, image: Option<&str>) -> 
     json!({"title": title, "text": text, "image": image})
 }
 
-/// A product as listings, recommendation blocks and the product page show it.
-pub fn card(shop: &Shop, p: &Product) -> Value {
+/// A product as listings, recommendation blocks and the product page show it, converted
+/// once for the template engine (cards are shared by every page that shows the product).
+pub fn card(shop: &Shop, p: &Product) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(&card_json(shop, p)))
+}
+
+/// [`card`] as JSON.
+pub fn card_json(shop: &Shop, p: &Product) -> Value {
     let site = &shop.site;
     let images: Vec<Value> = p.images.iter().map(|i| json!({"url": site.url(&i.path), "alt": i.alt})).collect();
     json!({

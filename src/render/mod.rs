@@ -5,12 +5,16 @@
 pub mod context;
 
 use crate::cohorts::{fragment_hash, invariance, slots};
-use crate::content::{Shop, slugify};
+use crate::content::Shop;
+use crate::output::csp;
 use crate::plan::{Job, PageKind, listing_path, page_count};
 use crate::runtime;
 use crate::theme::Theme;
-use serde_json::{Map, Value, json};
+use minijinja::Value as V;
+use minijinja::value::{Enumerator, Object, Serde};
+use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// A rendered page and what it brought with it.
 pub struct RenderedPage {
@@ -21,6 +25,8 @@ pub struct RenderedPage {
     pub fragments: Vec<(String, String)>,
     /// Full-page variants (output file, html).
     pub variants: Vec<(String, String)>,
+    /// CSP sources of the inline scripts in the page, its variants and its fragments.
+    pub script_hashes: Vec<String>,
 }
 
 /// A slot's default content and each differing cohort's version (see
@@ -34,11 +40,13 @@ pub struct SlotVersions {
 /// A cohort as the renderer sees it.
 struct CohortView {
     id: String,
-    info: Value,
+    info: V,
     /// For each product (by index), whether it matches one of the cohort's interests.
     matching: Vec<bool>,
-    hero: Option<Value>,
-    picks: Value,
+    /// None when the cohort sees the default.
+    hero: Option<V>,
+    /// None when the cohort sees the default.
+    picks: Option<V>,
     /// Rendered `picks` slot for product pages (the same on every product page).
     product_picks: Option<String>,
 }
@@ -49,23 +57,26 @@ pub type Recs = Vec<Vec<(usize, String)>>;
 pub struct Renderer<'a> {
     shop: &'a Shop,
     theme: &'a Theme,
-    cards: Vec<Value>,
+    cards: Vec<V>,
     cohorts: Vec<CohortView>,
-    default_picks: Value,
+    default_hero: V,
+    default_picks: V,
     default_product_picks: Option<String>,
-    related: Recs,
-    together: Recs,
+    related: &'a Recs,
+    together: &'a Recs,
     guard: invariance::Reference,
     variant_kinds: BTreeSet<String>,
     /// The banner and preferences wording every page shows, and their hash.
     pub consent_ui: runtime::ConsentUi,
+    /// The runtime's configuration, all but the page's interests.
+    page_config: runtime::PageConfig,
 }
 
 impl<'a> Renderer<'a> {
     /// Prepares everything pages share: product cards, each cohort's picks (in the order of
     /// `[[cohorts]]`) and the featured list everyone sees by default.
-    pub fn new(shop: &'a Shop, theme: &'a Theme, recs: &crate::build::Recommendations) -> Result<Self, String> {
-        let cards: Vec<Value> = shop.products.iter().map(|p| context::card(shop, p)).collect();
+    pub fn new(shop: &'a Shop, theme: &'a Theme, recs: &'a crate::build::Recommendations) -> Result<Self, String> {
+        let cards: Vec<V> = shop.products.iter().map(|p| context::card(shop, p)).collect();
         Self::with_cards(shop, theme, cards, recs)
     }
 
@@ -74,34 +85,20 @@ impl<'a> Renderer<'a> {
     pub fn with_cards(
         shop: &'a Shop,
         theme: &'a Theme,
-        cards: Vec<Value>,
-        recs: &crate::build::Recommendations,
+        cards: Vec<V>,
+        recs: &'a crate::build::Recommendations,
     ) -> Result<Self, String> {
         let featured: Vec<usize> = recs.featured.iter().map(|(i, _)| *i).collect();
         let picks = &recs.cohort_picks;
-        let items = |list: &[(usize, String)]| -> Vec<Value> {
-            list.iter()
-                .map(|(i, reason)| {
-                    let mut c = cards[*i].clone();
-                    c["reason"] = json!(reason);
-                    c
-                })
-                .collect()
-        };
-        let default_list = &recs.featured;
-        let default_picks = json!({
-            "title": "Popular right now",
-            "reason": "Everyone sees these until they choose a preference; nothing about you is used.",
-            "products": items(default_list),
-        });
+        let default_picks = rec_block(
+            &cards,
+            &recs.featured,
+            "Popular right now",
+            Some("Everyone sees these until they choose a preference; nothing about you is used."),
+        );
         let default_hero = context::default_hero(shop);
-        // Slugs of each product's category and tags, once, for every cohort's interest matches.
-        let keys: Vec<Vec<String>> = shop
-            .products
-            .iter()
-            .map(|p| std::iter::once(&p.category).chain(&p.tags).map(|t| slugify(t)).collect())
-            .collect();
         let mut cohorts = Vec::new();
+        let mut matches = crate::cohorts::interest_matches(shop).into_iter();
         for (ci, c) in shop.site.config.cohorts.iter().enumerate() {
             let list = picks.get(ci).cloned().unwrap_or_default();
             let same_as_default = list.iter().map(|(i, _)| *i).eq(featured.iter().copied());
@@ -109,24 +106,24 @@ impl<'a> Renderer<'a> {
                 .hero
                 .as_ref()
                 .map(|h| context::hero_value(shop, &h.title, &h.text, h.image.as_deref()))
-                .filter(|h| *h != default_hero);
+                .filter(|h| *h != default_hero)
+                .map(|h| V::from(Serde(&h)));
             cohorts.push(CohortView {
                 id: c.id.get_ref().clone(),
-                info: json!({"id": c.id.get_ref(), "label": c.label, "description": c.description}),
-                matching: {
-                    let interests: BTreeSet<String> = c.interests.iter().map(|i| slugify(i)).collect();
-                    keys.iter().map(|k| k.iter().any(|s| interests.contains(s))).collect()
-                },
+                info: V::from(Serde(&json!({"id": c.id.get_ref(), "label": c.label, "description": c.description}))),
+                matching: matches.next().unwrap_or_default(),
                 hero,
-                picks: if same_as_default {
-                    Value::Null
-                } else {
-                    json!({
-                        "title": format!("Picked for {}", c.label),
-                        "reason": format!("Because you chose {}. Chosen on this device; the shop does not know who you are.", c.label),
-                        "products": items(&list),
-                    })
-                },
+                picks: (!same_as_default).then(|| {
+                    rec_block(
+                        &cards,
+                        &list,
+                        &format!("Picked for {}", c.label),
+                        Some(&format!(
+                            "Because you chose {}. Chosen on this device; the shop does not know who you are.",
+                            c.label
+                        )),
+                    )
+                }),
                 product_picks: None,
             });
         }
@@ -135,19 +132,24 @@ impl<'a> Renderer<'a> {
             theme,
             cards,
             cohorts,
+            default_hero: V::from(Serde(&default_hero)),
             default_picks,
             default_product_picks: None,
-            related: recs.related.clone(),
-            together: recs.together.clone(),
+            related: &recs.related,
+            together: &recs.together,
             guard: invariance::Reference::new(shop),
             variant_kinds: shop.site.page_variant_kinds().map(str::to_string).collect(),
             consent_ui: runtime::ConsentUi::default(),
+            page_config: runtime::PageConfig::new(shop, ""),
         };
         // The consent UI is rendered once, with only the `site` global, so every page shows
         // the same bytes and the hash proves what was shown.
         let partial = |name: &str| -> Result<String, String> {
             if theme.engine.has(name) {
-                theme.engine.render(name, &json!({})).map_err(|e| format!("while rendering {name}: {e}"))
+                theme
+                    .engine
+                    .render(name, &V::from(BTreeMap::<&str, V>::new()))
+                    .map_err(|e| format!("while rendering {name}: {e}"))
             } else {
                 Ok(String::new())
             }
@@ -156,15 +158,16 @@ impl<'a> Renderer<'a> {
             partial("partials/consent-banner.html")?,
             partial("partials/consent-choices.html")?,
         );
+        r.page_config = runtime::PageConfig::new(shop, &r.consent_ui.hash);
         // The product-page picks block does not depend on the product: render it once.
         if r.theme.slots.get("product").is_some_and(|s| s.iter().any(|n| n == "picks")) {
-            let base = json!({"page": {"kind": "product"}});
-            r.default_product_picks = Some(r.render_slot("picks", &base, "picks", &r.default_picks, None)?);
+            let page = V::from(BTreeMap::from([("kind", V::from("product"))]));
+            r.default_product_picks = Some(r.render_slot("picks", &page, "picks", &r.default_picks, None)?);
             for ci in 0..r.cohorts.len() {
-                if r.cohorts[ci].picks.is_null() {
+                let Some(picks) = &r.cohorts[ci].picks else {
                     continue;
-                }
-                let html = r.render_slot("picks", &base, "picks", &r.cohorts[ci].picks, Some(ci))?;
+                };
+                let html = r.render_slot("picks", &page, "picks", picks, Some(ci))?;
                 r.cohorts[ci].product_picks = Some(html);
             }
         }
@@ -172,23 +175,18 @@ impl<'a> Renderer<'a> {
     }
 
     /// Gives the product cards back (see [`Renderer::with_cards`]).
-    pub fn into_cards(self) -> Vec<Value> {
+    pub fn into_cards(self) -> Vec<V> {
         self.cards
     }
 
-    fn render_slot(
-        &self,
-        name: &str,
-        base: &Value,
-        var: &str,
-        data: &Value,
-        cohort: Option<usize>,
-    ) -> Result<String, String> {
+    fn render_slot(&self, name: &str, page: &V, var: &str, data: &V, cohort: Option<usize>) -> Result<String, String> {
         // A slot sees `page`, its own data and `cohort` (and the `site` global): a small
         // context, since slots are rendered once per cohort.
-        let mut ctx = json!({"page": base.get("page").cloned().unwrap_or(Value::Null)});
-        ctx[var] = data.clone();
-        ctx["cohort"] = cohort.map_or(Value::Null, |ci| self.cohorts[ci].info.clone());
+        let ctx = V::from(BTreeMap::from([
+            ("page", page.clone()),
+            (var, data.clone()),
+            ("cohort", cohort.map_or(V::from(()), |ci| self.cohorts[ci].info.clone())),
+        ]));
         let template = format!("slots/{name}.html");
         self.theme.engine.render(&template, &ctx).map_err(|e| e.to_string())
     }
@@ -196,21 +194,23 @@ impl<'a> Renderer<'a> {
     /// Renders one page with its slots, fragments and variants.
     pub fn render(&self, job: &Job) -> Result<RenderedPage, String> {
         let (mut ctx, source) = self.page_context(job);
+        let page = V::from(Serde(&ctx.page));
         let kind = job.kind.name();
         let slot_names: Vec<String> = self.theme.slots.get(kind).cloned().unwrap_or_default();
         let mut fragments = Vec::new();
-        let mut slot_html = Map::new();
+        let mut slot_html: BTreeMap<String, String> = BTreeMap::new();
         // Per cohort: slot name → that cohort's content.
         let mut cohort_slots: BTreeMap<usize, BTreeMap<String, String>> = BTreeMap::new();
         let mut keys_by_slot: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
         let mut default_by_slot: BTreeMap<String, String> = BTreeMap::new();
         for name in &slot_names {
-            let (var, default_data) = self.slot_data(job, name, None);
             let default_html = match (name.as_str(), &self.default_product_picks, job.kind) {
                 ("picks", Some(html), PageKind::Product(_)) => html.clone(),
-                _ => self
-                    .render_slot(name, &ctx, var, &default_data, None)
-                    .map_err(|e| self.context_error(job, &source, &e))?,
+                _ => {
+                    let (var, default_data) = self.slot_data(job, name, None);
+                    self.render_slot(name, &page, var, &default_data.unwrap_or_default(), None)
+                        .map_err(|e| self.context_error(job, &source, &e))?
+                }
             };
             let mut keys = Vec::new();
             for ci in 0..self.cohorts.len() {
@@ -222,11 +222,10 @@ impl<'a> Renderer<'a> {
                         }
                     }
                     _ => {
-                        let (_, data) = self.slot_data(job, name, Some(ci));
-                        if data.is_null() {
+                        let (var, Some(data)) = self.slot_data(job, name, Some(ci)) else {
                             continue;
-                        }
-                        self.render_slot(name, &ctx, var, &data, Some(ci))
+                        };
+                        self.render_slot(name, &page, var, &data, Some(ci))
                             .map_err(|e| self.context_error(job, &source, &e))?
                     }
                 };
@@ -244,22 +243,25 @@ impl<'a> Renderer<'a> {
                 fragments.push((hash, html.clone()));
                 cohort_slots.entry(ci).or_default().insert(name.clone(), html);
             }
-            slot_html.insert(name.clone(), Value::String(slots::wrap(name, &keys, &default_html, None)));
+            slot_html.insert(name.clone(), slots::wrap(name, &keys, &default_html, None));
             keys_by_slot.insert(name.clone(), keys);
             default_by_slot.insert(name.clone(), default_html);
         }
-        let default_wrapped: BTreeMap<String, String> =
-            slot_html.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect();
-        ctx["slots"] = Value::Object(slot_html);
+        let default_wrapped = slot_html;
         let html = self
             .theme
             .engine
-            .render(job.template, &ctx)
+            .render(job.template, &ctx.value(page, V::from(default_wrapped.clone())))
             .map_err(|e| self.context_error(job, &source, &e.to_string()))?;
 
         let mut variants = Vec::new();
+        let mut script_hashes = csp::inline_script_hashes(&html);
         let variant_kind = matches!(job.kind, PageKind::Home | PageKind::Category(..));
-        if variant_kind && self.variant_kinds.contains(kind) {
+        if variant_kind && self.variant_kinds.contains(kind) && !cohort_slots.is_empty() {
+            // The variant is the default page with the cohort's fragments spliced in and a
+            // noindex tag: the default page is cut once at its slots. A theme that prints a
+            // slot twice or has no </head> gets each variant rendered again instead.
+            let cuts = Cuts::new(&html, &slot_names, &default_wrapped);
             for (ci, contents) in &cohort_slots {
                 let id = &self.cohorts[*ci].id;
                 let wrapped = |name: &String| {
@@ -267,24 +269,27 @@ impl<'a> Renderer<'a> {
                     let keys = keys_by_slot.get(name).map_or(&[][..], Vec::as_slice);
                     slots::wrap(name, keys, content, Some(id))
                 };
-                // The variant is the default page with the cohort's fragments spliced in and a
-                // noindex tag; a theme that prints a slot twice or has no </head> is rendered
-                // again instead.
-                // A spliced variant is the default page plus fragments the guard has already
-                // checked; a re-rendered one is checked whole.
-                let vhtml = match splice(&html, &slot_names, &default_wrapped, &wrapped) {
-                    Some(v) => v,
+                let vhtml = match &cuts {
+                    // The spliced parts are fragments the guard has already checked; their
+                    // scripts are the only ones the default page does not have.
+                    Some(cuts) => {
+                        for content in contents.values() {
+                            script_hashes.extend(csp::inline_script_hashes(content));
+                        }
+                        cuts.splice(&wrapped)
+                    }
                     None => {
-                        let mut vctx = ctx.clone();
-                        let map: Map<String, Value> =
-                            slot_names.iter().map(|n| (n.clone(), Value::String(wrapped(n)))).collect();
-                        vctx["slots"] = Value::Object(map);
-                        vctx["page"]["noindex"] = json!(true);
-                        vctx["page"]["variant"] = self.cohorts[*ci].info.clone();
+                        let map: BTreeMap<String, String> =
+                            slot_names.iter().map(|n| (n.clone(), wrapped(n))).collect();
+                        let cohort = &self.shop.site.config.cohorts[*ci];
+                        ctx.page["noindex"] = json!(true);
+                        ctx.page["variant"] =
+                            json!({"id": id, "label": cohort.label, "description": cohort.description});
+                        let vpage = V::from(Serde(&ctx.page));
                         let v = self
                             .theme
                             .engine
-                            .render(job.template, &vctx)
+                            .render(job.template, &ctx.value(vpage, V::from(map)))
                             .map_err(|e| self.context_error(job, &source, &e.to_string()))?;
                         self.guard.check(&v).map_err(|e| {
                             format!(
@@ -292,13 +297,14 @@ impl<'a> Renderer<'a> {
                                 job.path
                             )
                         })?;
+                        script_hashes.extend(csp::inline_script_hashes(&v));
                         v
                     }
                 };
                 variants.push((format!("c/{id}/{}", job.output_file()), vhtml));
             }
         }
-        Ok(RenderedPage { file: job.output_file(), html, fragments, variants })
+        Ok(RenderedPage { file: job.output_file(), html, fragments, variants, script_hashes })
     }
 
     /// One slot rendered on its own, for pages Cohort did not render (plugin mode,
@@ -307,19 +313,21 @@ impl<'a> Renderer<'a> {
     /// cohort version has passed the price invariance guard. `job` says which product or
     /// listing the slot is about; its template is not used.
     pub fn slot_versions(&self, job: &Job, name: &str) -> Result<SlotVersions, String> {
-        let base = json!({"page": {"kind": job.kind.name(), "path": job.path, "url": self.shop.site.url(&job.path)}});
-        let (var, default_data) = self.slot_data(job, name, None);
-        if default_data.is_null() {
+        let page = V::from(BTreeMap::from([
+            ("kind", V::from(job.kind.name())),
+            ("path", V::from(job.path.as_str())),
+            ("url", V::from(self.shop.site.url(&job.path))),
+        ]));
+        let (var, Some(default_data)) = self.slot_data(job, name, None) else {
             return Err(format!("slot `{name}` has no data on a {} page", job.kind.name()));
-        }
-        let default_html = self.render_slot(name, &base, var, &default_data, None)?;
+        };
+        let default_html = self.render_slot(name, &page, var, &default_data, None)?;
         let mut cohorts = Vec::new();
         for ci in 0..self.cohorts.len() {
-            let (_, data) = self.slot_data(job, name, Some(ci));
-            if data.is_null() {
+            let (_, Some(data)) = self.slot_data(job, name, Some(ci)) else {
                 continue;
-            }
-            let html = self.render_slot(name, &base, var, &data, Some(ci))?;
+            };
+            let html = self.render_slot(name, &page, var, &data, Some(ci))?;
             if html == default_html {
                 continue;
             }
@@ -343,45 +351,45 @@ impl<'a> Renderer<'a> {
     }
 
     /// The variable name and data of slot `name` for the default (`cohort` None) or a
-    /// cohort; Null when that cohort sees the default.
-    fn slot_data(&self, job: &Job, name: &str, cohort: Option<usize>) -> (&'static str, Value) {
+    /// cohort; None when that cohort sees the default.
+    fn slot_data(&self, job: &Job, name: &str, cohort: Option<usize>) -> (&'static str, Option<V>) {
         let view = cohort.map(|ci| &self.cohorts[ci]);
         match name {
             "hero" => (
                 "hero",
                 match view {
-                    None => context::default_hero(self.shop),
-                    Some(v) => v.hero.clone().unwrap_or(Value::Null),
+                    None => Some(self.default_hero.clone()),
+                    Some(v) => v.hero.clone(),
                 },
             ),
             "picks" => (
                 "picks",
                 match view {
-                    None => self.default_picks.clone(),
+                    None => Some(self.default_picks.clone()),
                     Some(v) => v.picks.clone(),
                 },
             ),
             "copy" => {
                 let PageKind::Product(i) = job.kind else {
-                    return ("product", Value::Null);
+                    return ("product", None);
                 };
                 match view {
-                    None => ("product", self.product_value(i)),
+                    None => ("product", Some(self.product_value(i, Vec::new()))),
                     Some(v) => match self.shop.products[i].cohort_copy.get(&v.id) {
                         Some(copy) => {
-                            let mut p = self.product_value(i);
+                            let mut extra = Vec::new();
                             if let Some(s) = &copy.summary {
-                                p["summary"] = json!(s);
+                                extra.push(("summary", V::from(s.as_str())));
                             }
                             if let Some(b) = &copy.badge {
-                                p["badge"] = json!(b);
+                                extra.push(("badge", V::from(b.as_str())));
                             }
                             if let Some(h) = &copy.hero_image {
-                                p["hero_image"] = json!(self.shop.site.url(h));
+                                extra.push(("hero_image", V::from(self.shop.site.url(h))));
                             }
-                            ("product", p)
+                            ("product", Some(self.product_value(i, extra)))
                         }
-                        None => ("product", Value::Null),
+                        None => ("product", None),
                     },
                 }
             }
@@ -389,52 +397,40 @@ impl<'a> Renderer<'a> {
                 let (taxon, page) = match job.kind {
                     PageKind::Category(t, p) => (&self.shop.categories[t], p),
                     PageKind::Tag(t, p) => (&self.shop.tags[t], p),
-                    _ => return ("products", Value::Null),
+                    _ => return ("products", None),
                 };
                 let per_page = *self.shop.site.config.paginate_by.get_ref();
                 let default_slice = page_slice(&taxon.products, page, per_page);
                 match view {
-                    None => ("products", self.cards_for(default_slice)),
+                    None => ("products", Some(self.cards_for(default_slice))),
                     Some(v) => {
                         let mut order: Vec<usize> = taxon.products.iter().copied().filter(|&i| v.matching[i]).collect();
                         order.extend(taxon.products.iter().copied().filter(|&i| !v.matching[i]));
                         let slice = page_slice(&order, page, per_page);
                         if slice == default_slice {
-                            ("products", Value::Null)
+                            ("products", None)
                         } else {
-                            ("products", self.cards_for(slice))
+                            ("products", Some(self.cards_for(slice)))
                         }
                     }
                 }
             }
-            _ => ("slot", Value::Null),
+            _ => ("slot", None),
         }
     }
 
-    fn cards_for(&self, indices: &[usize]) -> Value {
-        Value::Array(indices.iter().map(|&i| self.cards[i].clone()).collect())
+    fn cards_for(&self, indices: &[usize]) -> V {
+        indices.iter().map(|&i| self.cards[i].clone()).collect()
     }
 
-    fn product_value(&self, i: usize) -> Value {
-        let mut p = self.cards[i].clone();
-        p["body"] = json!(self.shop.products[i].body_html);
-        p
-    }
-
-    fn rec_block(&self, list: &[(usize, String)], title: &str) -> Value {
-        let items: Vec<Value> = list
-            .iter()
-            .map(|(i, reason)| {
-                let mut c = self.cards[*i].clone();
-                c["reason"] = json!(reason);
-                c
-            })
-            .collect();
-        json!({"title": title, "products": items})
+    /// The product as its page and the `copy` slot see it: its card, its body and `extra`.
+    fn product_value(&self, i: usize, mut extra: Vec<(&'static str, V)>) -> V {
+        extra.push(("body", V::from(self.shop.products[i].body_html.as_str())));
+        with_fields(&self.cards[i], extra)
     }
 
     /// The page's variables (before slots) and the source file it comes from.
-    fn page_context(&self, job: &Job) -> (Value, String) {
+    fn page_context(&self, job: &Job) -> (PageContext, String) {
         let shop = self.shop;
         let site = &shop.site;
         let c = &site.config;
@@ -449,7 +445,7 @@ impl<'a> Renderer<'a> {
             "title": c.title,
             "description": c.description,
         });
-        let mut ctx = json!({});
+        let mut vars: BTreeMap<&'static str, V> = BTreeMap::new();
         let mut source = String::new();
         let interests: Vec<String> = match job.kind {
             PageKind::Product(i) => {
@@ -460,16 +456,16 @@ impl<'a> Renderer<'a> {
             PageKind::Tag(t, _) => vec![shop.tags[t].slug.clone()],
             _ => Vec::new(),
         };
-        ctx["cohort_config"] = json!(runtime::page_config(shop, &self.consent_ui.hash, &interests));
-        ctx["consent_banner"] = json!(self.consent_ui.banner);
+        vars.insert("cohort_config", V::from(self.page_config.for_page(&interests)));
+        vars.insert("consent_banner", V::from(self.consent_ui.banner.as_str()));
         match job.kind {
             PageKind::Home => {
-                ctx["hero"] = context::default_hero(shop);
-                ctx["picks"] = self.default_picks.clone();
+                vars.insert("hero", self.default_hero.clone());
+                vars.insert("picks", self.default_picks.clone());
                 let mut newest: Vec<usize> = (0..shop.products.len()).collect();
                 newest.sort_by(|&a, &b| shop.products[b].date.cmp(&shop.products[a].date).then(a.cmp(&b)));
                 newest.truncate(8);
-                ctx["new_arrivals"] = self.cards_for(&newest);
+                vars.insert("new_arrivals", self.cards_for(&newest));
             }
             PageKind::Product(i) => {
                 let p = &shop.products[i];
@@ -477,17 +473,21 @@ impl<'a> Renderer<'a> {
                 page["title"] = json!(p.title);
                 page["description"] = json!(p.summary);
                 page["image"] = json!(p.images.first().map(|img| site.permalink(&img.path)));
-                ctx["product"] = self.product_value(i);
-                ctx["jsonld"] = json!(context::product_jsonld(shop, p));
-                ctx["og"] = json!({
-                    "price_amount": p.price.decimal(),
-                    "price_currency": site.currency.code,
-                    "availability": context::og_availability(p),
-                });
-                ctx["related"] =
-                    self.rec_block(self.related.get(i).map_or(&[][..], Vec::as_slice), "You may also like");
-                ctx["together"] =
-                    self.rec_block(self.together.get(i).map_or(&[][..], Vec::as_slice), "Often bought together");
+                vars.insert("product", self.product_value(i, Vec::new()));
+                vars.insert("jsonld", V::from(context::product_jsonld(shop, p)));
+                vars.insert(
+                    "og",
+                    json_value(&json!({
+                        "price_amount": p.price.decimal(),
+                        "price_currency": site.currency.code,
+                        "availability": context::og_availability(p),
+                    })),
+                );
+                fn list(recs: &Recs, i: usize) -> &[(usize, String)] {
+                    recs.get(i).map_or(&[][..], Vec::as_slice)
+                }
+                vars.insert("related", rec_block(&self.cards, list(self.related, i), "You may also like", None));
+                vars.insert("together", rec_block(&self.cards, list(self.together, i), "Often bought together", None));
             }
             PageKind::Category(t, n) | PageKind::Tag(t, n) => {
                 let is_cat = matches!(job.kind, PageKind::Category(..));
@@ -502,72 +502,171 @@ impl<'a> Renderer<'a> {
                 if n > 1 {
                     page["canonical"] = json!(site.permalink(&job.path));
                 }
-                ctx["taxon"] = json!({"kind": if is_cat { "category" } else { "tag" }, "name": taxon.name, "slug": taxon.slug, "url": site.url(&base), "count": taxon.products.len()});
-                ctx["products"] = self.cards_for(page_slice(&taxon.products, n, per_page));
+                vars.insert("taxon", json_value(&json!({"kind": if is_cat { "category" } else { "tag" }, "name": taxon.name, "slug": taxon.slug, "url": site.url(&base), "count": taxon.products.len()})));
+                vars.insert("products", self.cards_for(page_slice(&taxon.products, n, per_page)));
                 let url_of = |k: usize| site.url(&listing_path(&base, k));
-                ctx["paginator"] = json!({
+                vars.insert("paginator", json_value(&json!({
                     "current": n,
                     "total": total,
                     "prev_url": if n > 1 { Some(url_of(n - 1)) } else { None },
                     "next_url": if n < total { Some(url_of(n + 1)) } else { None },
                     "pages": (1..=total).map(|k| json!({"number": k, "url": url_of(k), "current": k == n})).collect::<Vec<_>>(),
-                });
+                })));
             }
             PageKind::Page(i) => {
                 let p = &shop.pages[i];
                 source = p.source.display().to_string();
                 page["title"] = json!(p.title);
                 page["description"] = json!(p.summary);
-                ctx["content"] = json!({"title": p.title, "summary": p.summary, "html": p.body_html});
+                vars.insert(
+                    "content",
+                    json_value(&json!({"title": p.title, "summary": p.summary, "html": p.body_html})),
+                );
             }
             PageKind::Privacy => {
                 page["title"] = json!("Privacy notice");
                 page["description"] = json!(format!("How {} handles your data", c.title));
-                ctx["storage"] = runtime::storage_context(&c.privacy);
-                ctx["consent_api"] = json!({
-                    "endpoint": c.privacy.consent_endpoint,
-                    "enabled": !c.privacy.consent_endpoint.is_empty(),
-                    "interest_threshold": runtime::INTEREST_THRESHOLD,
-                });
+                vars.insert("storage", json_value(&runtime::storage_context(&c.privacy)));
+                vars.insert(
+                    "consent_api",
+                    json_value(&json!({
+                        "endpoint": c.privacy.consent_endpoint,
+                        "enabled": !c.privacy.consent_endpoint.is_empty(),
+                        "interest_threshold": runtime::INTEREST_THRESHOLD,
+                    })),
+                );
             }
             PageKind::Preferences => {
                 page["title"] = json!("Privacy preferences");
                 page["description"] = json!("Choose what this shop may remember on this device");
                 page["noindex"] = json!(true);
-                ctx["consent_choices"] = json!(self.consent_ui.choices);
-                ctx["storage"] = runtime::storage_context(&c.privacy);
+                vars.insert("consent_choices", V::from(self.consent_ui.choices.as_str()));
+                vars.insert("storage", json_value(&runtime::storage_context(&c.privacy)));
             }
             PageKind::NotFound => {
                 page["title"] = json!("Page not found");
                 page["noindex"] = json!(true);
             }
         }
-        ctx["page"] = page;
-        (ctx, source)
+        (PageContext { page, vars }, source)
     }
 }
 
-/// The default page with each slot's wrapper replaced and a robots noindex tag added; None
-/// when a slot does not appear exactly once or the page has no `</head>`.
-fn splice(
-    html: &str,
-    names: &[String],
-    defaults: &BTreeMap<String, String>,
-    wrapped: &dyn Fn(&String) -> String,
-) -> Option<String> {
-    let mut out = html.to_string();
-    for name in names {
-        let old = defaults.get(name)?;
-        if out.matches(old.as_str()).count() != 1 {
+const NOINDEX: &str = "<meta name=\"robots\" content=\"noindex\">";
+
+/// A page's template variables before its slots: `page` stays JSON (a variant rendered
+/// again changes it), the rest is ready for the engine.
+struct PageContext {
+    page: Value,
+    vars: BTreeMap<&'static str, V>,
+}
+
+impl PageContext {
+    /// The whole context: the variables, `page` and `slots`.
+    fn value(&self, page: V, slots: V) -> V {
+        let mut map = self.vars.clone();
+        map.insert("page", page);
+        map.insert("slots", slots);
+        V::from(map)
+    }
+}
+
+fn json_value(value: &Value) -> V {
+    V::from(Serde(value))
+}
+
+/// A recommendation block: a title, an optional reason and the products with their reasons.
+fn rec_block(cards: &[V], list: &[(usize, String)], title: &str, reason: Option<&str>) -> V {
+    let products: V =
+        list.iter().map(|(i, why)| with_fields(&cards[*i], vec![("reason", V::from(why.as_str()))])).collect();
+    let mut map = BTreeMap::from([("title", V::from(title)), ("products", products)]);
+    if let Some(reason) = reason {
+        map.insert("reason", V::from(reason));
+    }
+    V::from(map)
+}
+
+/// `base` (a map) with some fields added or replaced, without copying it.
+fn with_fields(base: &V, fields: Vec<(&'static str, V)>) -> V {
+    V::from_object(Overlay { base: base.clone(), fields })
+}
+
+/// A map seen through a few added or replaced fields: a product card with a reason, a body
+/// or a cohort's copy.
+#[derive(Debug)]
+struct Overlay {
+    base: V,
+    fields: Vec<(&'static str, V)>,
+}
+
+impl Object for Overlay {
+    fn get_value(self: &Arc<Self>, key: &V) -> Option<V> {
+        if let Some(name) = key.as_str()
+            && let Some((_, v)) = self.fields.iter().find(|(n, _)| *n == name)
+        {
+            return Some(v.clone());
+        }
+        self.base.get_item(key).ok().filter(|v| !v.is_undefined())
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let mut keys: Vec<V> = self.base.try_iter().map(Iterator::collect).unwrap_or_default();
+        keys.extend(self.fields.iter().map(|(n, _)| V::from(*n)));
+        keys.sort();
+        keys.dedup();
+        Enumerator::Values(keys)
+    }
+}
+
+/// The default page cut at each slot's wrapper (and where the noindex tag goes), so each
+/// cohort's variant is the pieces joined with that cohort's slots in between.
+struct Cuts<'h> {
+    html: &'h str,
+    /// (start, end, slot name or None for the noindex tag), in page order.
+    cuts: Vec<(usize, usize, Option<&'h String>)>,
+}
+
+impl<'h> Cuts<'h> {
+    /// None when a slot does not appear exactly once, or the page has no `</head>`.
+    fn new(html: &'h str, names: &'h [String], defaults: &BTreeMap<String, String>) -> Option<Cuts<'h>> {
+        let mut cuts = Vec::with_capacity(names.len() + 1);
+        for name in names {
+            let old = defaults.get(name)?;
+            let mut found = html.match_indices(old.as_str());
+            let (at, _) = found.next()?;
+            if found.next().is_some() {
+                return None;
+            }
+            cuts.push((at, at + old.len(), Some(name)));
+        }
+        if !html.contains(NOINDEX) {
+            let head = html.find("</head>")?;
+            cuts.push((head, head, None));
+        }
+        cuts.sort_unstable();
+        if cuts.windows(2).any(|w| w[0].1 > w[1].0) {
             return None;
         }
-        out = out.replacen(old.as_str(), &wrapped(name), 1);
+        Some(Cuts { html, cuts })
     }
-    if !out.contains("<meta name=\"robots\" content=\"noindex\">") {
-        let head = out.find("</head>")?;
-        out.insert_str(head, "<meta name=\"robots\" content=\"noindex\">\n");
+
+    fn splice(&self, wrapped: &dyn Fn(&String) -> String) -> String {
+        let mut out = String::with_capacity(self.html.len() + 4096);
+        let mut at = 0;
+        for (start, end, name) in &self.cuts {
+            out.push_str(&self.html[at..*start]);
+            match name {
+                Some(name) => out.push_str(&wrapped(name)),
+                None => {
+                    out.push_str(NOINDEX);
+                    out.push('\n');
+                }
+            }
+            at = *end;
+        }
+        out.push_str(&self.html[at..]);
+        out
     }
-    Some(out)
 }
 
 fn page_slice(list: &[usize], page: usize, per_page: usize) -> &[usize] {

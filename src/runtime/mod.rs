@@ -180,32 +180,62 @@ pub fn page_interests<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<Strin
 /// `u` the consent-UI hash, `t` the interest threshold, `i` this page's interests, `c` the
 /// cohorts (`id`, `label`, `campaigns`, `interests`).
 pub fn page_config(shop: &Shop, ui_hash: &str, interests: &[String]) -> String {
-    let site: &Site = &shop.site;
-    let p = &site.config.privacy;
-    let cohorts: Vec<serde_json::Value> = site
-        .config
-        .cohorts
-        .iter()
-        .map(|c| {
-            json!({
-                "id": c.id.get_ref(),
-                "label": c.label,
-                "campaigns": c.campaigns,
-                "interests": page_interests(c.interests.iter().map(String::as_str)),
+    PageConfig::new(shop, ui_hash).for_page(interests)
+}
+
+/// [`page_config`] for many pages: everything but the page's interests is serialized once.
+pub struct PageConfig {
+    before: String,
+    after: String,
+}
+
+impl PageConfig {
+    pub fn new(shop: &Shop, ui_hash: &str) -> PageConfig {
+        const MARK: &str = "cohort-page-interests";
+        let site: &Site = &shop.site;
+        let p = &site.config.privacy;
+        let cohorts: Vec<serde_json::Value> = site
+            .config
+            .cohorts
+            .iter()
+            .map(|c| {
+                json!({
+                    "id": c.id.get_ref(),
+                    "label": c.label,
+                    "campaigns": c.campaigns,
+                    "interests": page_interests(c.interests.iter().map(String::as_str)),
+                })
             })
-        })
-        .collect();
-    script_safe_json(&json!({
-        "v": p.policy_version,
-        "e": p.consent_endpoint.trim_end_matches('/'),
-        "m": p.consent_max_age_days,
-        "g": p.honor_gpc,
-        "b": site.base_path,
-        "u": ui_hash,
-        "t": INTEREST_THRESHOLD,
-        "i": interests,
-        "c": cohorts,
-    }))
+            .collect();
+        let text = script_safe_json(&json!({
+            "v": p.policy_version,
+            "e": p.consent_endpoint.trim_end_matches('/'),
+            "m": p.consent_max_age_days,
+            "g": p.honor_gpc,
+            "b": site.base_path,
+            "u": ui_hash,
+            "t": INTEREST_THRESHOLD,
+            "i": MARK,
+            "c": cohorts,
+        }));
+        // The key `"i":` comes once, and its value is the mark (other values that equal it
+        // would be escaped differently or sit under another key).
+        let needle = format!("\"i\":\"{MARK}\"");
+        let (before, after) = match text.find(&needle) {
+            Some(at) => (text[..at + 4].to_string(), text[at + needle.len()..].to_string()),
+            None => (text, String::new()),
+        };
+        PageConfig { before, after }
+    }
+
+    pub fn for_page(&self, interests: &[String]) -> String {
+        let list = script_safe_json(&json!(interests));
+        let mut out = String::with_capacity(self.before.len() + list.len() + self.after.len());
+        out.push_str(&self.before);
+        out.push_str(&list);
+        out.push_str(&self.after);
+        out
+    }
 }
 
 /// What the visitor is shown when asked for consent, and its hash.

@@ -165,6 +165,8 @@ enum RecsFrom {
     Kept,
     /// Computed in the background for this generation.
     Given(build::Recommendations),
+    /// Reuse the last build's, which are exact (the products did not change).
+    Same,
 }
 
 /// Everything needed to compute recommendations off the main thread.
@@ -212,7 +214,7 @@ struct State {
     /// The shop, plan and product cards of the last good build, kept for the fast path.
     shop: Option<Shop>,
     plan: Option<Plan>,
-    cards: Option<Vec<serde_json::Value>>,
+    cards: Option<Vec<minijinja::Value>>,
     /// Hash of each product of `shop`, in order.
     hashes: Option<Vec<u64>>,
     /// The recommendations of the last good build.
@@ -224,6 +226,10 @@ struct State {
     global: u64,
     records: HashMap<String, Record>,
     fragment_refs: HashMap<String, usize>,
+    /// How many records name each CSP script hash and each cohort route: `_headers` and
+    /// `_redirects` are written again only when one appears or disappears.
+    script_refs: HashMap<String, usize>,
+    route_refs: HashMap<(String, String), usize>,
 }
 
 pub struct Incremental {
@@ -232,6 +238,20 @@ pub struct Incremental {
     state: Option<State>,
     /// A failed configuration or theme load: redo it on the next change, whatever it is.
     pending: Changes,
+}
+
+/// The templates a page of `kind` rendered with `template` depends on (see
+/// [`Theme::templates_hash`]); when one names another through a variable, the theme's
+/// generation, so that any theme change renders the page again.
+fn template_signature(theme: &Theme, template: &str, kind: &str, generation: u64) -> u64 {
+    let slots = theme.slots.get(kind).cloned().unwrap_or_default();
+    let slot_templates: Vec<String> = slots.iter().map(|n| format!("slots/{n}.html")).collect();
+    let mut roots = vec![template, "partials/consent-banner.html", "partials/consent-choices.html"];
+    roots.extend(slot_templates.iter().map(String::as_str));
+    match theme.templates_hash(&roots) {
+        Some(h) => hash_of(&(h, &slots)),
+        None => hash_of(&(generation, &slots, template)),
+    }
 }
 
 fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
@@ -322,7 +342,14 @@ impl Incremental {
             || changes.theme
             || !changes.statics.is_empty()
             || changes.products.iter().any(|p| p.components().count() > 2);
-        let pass = Pass { copied, theme_changed: full || changes.theme, fast: None, recs_from: RecsFrom::Compute };
+        // Recommendations and product cards depend on the products and shop.toml alone: a
+        // template, page or static file change keeps them.
+        let catalog_same = !full && changes.products.is_empty() && state.recommendations.is_some();
+        let recs_from = if catalog_same { RecsFrom::Same } else { RecsFrom::Compute };
+        if !catalog_same {
+            state.cards = None;
+        }
+        let pass = Pass { copied, theme_changed: full || changes.theme, fast: None, recs_from };
         render(state, &root, self.options.drafts, &self.files, pass)
     }
 
@@ -385,7 +412,8 @@ impl Incremental {
         let pages = content::load_pages(root);
         let theme_generation = self.state.as_ref().map_or(0, |s| s.theme_generation + 1);
         let old = self.state.take();
-        let (records, fragment_refs) = old.map(|s| (s.records, s.fragment_refs)).unwrap_or_default();
+        let (records, fragment_refs, script_refs, route_refs) =
+            old.map(|s| (s.records, s.fragment_refs, s.script_refs, s.route_refs)).unwrap_or_default();
         self.state = Some(State {
             site,
             catalog,
@@ -404,6 +432,8 @@ impl Incremental {
             global: 0,
             records,
             fragment_refs,
+            script_refs,
+            route_refs,
         });
         Ok(())
     }
@@ -520,6 +550,8 @@ fn render(
     let (shop, kept_plan, kept_cards) = match kept {
         Some((shop, plan, cards)) => (shop, Some(plan), Some(cards)),
         None => {
+            // Cards kept by the caller (the products did not change) are used as they are.
+            let cards = state.cards.take();
             let mut products = Vec::with_capacity(state.catalog.len());
             let mut diags = Vec::new();
             for entry in state.catalog.values() {
@@ -533,7 +565,8 @@ fn render(
             timer.mark("collect");
             let shop = Shop::assemble(root, state.site.clone(), products, pages, &state.stray, diags, drafts)
                 .map_err(BuildError::Invalid)?;
-            (shop, None, None)
+            let cards = cards.filter(|c| c.len() == shop.products.len());
+            (shop, None, cards)
         }
     };
 
@@ -544,16 +577,23 @@ fn render(
         state.theme.engine.add_global("site", &site_value);
     }
     timer.mark("site global");
+    let fast_path = fast.is_some();
+    let plan_kept = kept_plan.is_some();
     let plan = match kept_plan {
         Some(plan) => plan,
         None => Plan::new(&shop, |t| state.theme.templates.contains_key(t)),
     };
     timer.mark("plan");
     let stale = matches!(recs_from, RecsFrom::Kept) && state.recommendations.is_some();
-    let recs = match recs_from {
-        RecsFrom::Given(recs) => recs,
-        RecsFrom::Kept if stale => state.recommendations.clone().unwrap_or_default(),
-        _ => build::recommendations(&shop, state.aggregates.as_ref()),
+    // `previous`: the last build's lists to compare with; None when they are the ones used.
+    let (recs, previous) = match recs_from {
+        RecsFrom::Given(recs) => (recs, Some(state.recommendations.take().unwrap_or_default())),
+        RecsFrom::Kept if stale => (state.recommendations.take().unwrap_or_default(), None),
+        RecsFrom::Same if state.recommendations.is_some() => (state.recommendations.take().unwrap_or_default(), None),
+        _ => {
+            let recs = build::recommendations(&shop, state.aggregates.as_ref());
+            (recs, Some(state.recommendations.take().unwrap_or_default()))
+        }
     };
     let (featured, cohort_picks, related, together) =
         (&recs.featured, &recs.cohort_picks, &recs.related, &recs.together);
@@ -573,11 +613,12 @@ fn render(
             .map(|p| state.catalog.get(&p.source).map_or_else(|| product_hash(p), |e| e.hash))
             .collect(),
     };
+    timer.mark("hashes");
     let list = |l: &[(usize, String)]| -> Vec<(u64, String)> {
         l.iter().map(|(i, r)| (hashes.get(*i).copied().unwrap_or(0), r.clone())).collect()
     };
     let global = hash_of(&(
-        state.theme_generation,
+        &state.theme.engine_name,
         format!("{:?}", shop.site),
         &site_json,
         list(featured),
@@ -590,9 +631,8 @@ fn render(
     let shows_changed = |l: &[(usize, String)]| l.iter().any(|(i, _)| changed.contains(i));
     // A product's lists can change without naming a changed product (the text statistics
     // of the whole catalog move): compare with the last build's lists.
-    let previous = state.recommendations.take().unwrap_or_default();
-    let (old_related, old_together) = (&previous.related, &previous.together);
-    let list_changed = |old: &Recs, new: &Recs, i: usize| old.get(i) != new.get(i);
+    let list_changed = |old: Option<&Recs>, new: &Recs, i: usize| old.is_some_and(|old| old.get(i) != new.get(i));
+    let (old_related, old_together) = (previous.as_ref().map(|p| &p.related), previous.as_ref().map(|p| &p.together));
     let taxa_changed = |taxa: &[content::Taxon]| -> Vec<bool> {
         taxa.iter().map(|t| everything || t.products.iter().any(|i| changed.contains(i))).collect()
     };
@@ -602,6 +642,7 @@ fn render(
     let orders = |taxa: &[content::Taxon], wanted: &[bool]| -> Vec<Vec<Vec<usize>>> {
         taxa.iter().zip(wanted).map(|(t, w)| if *w { listings.orders(t) } else { Vec::new() }).collect()
     };
+    timer.mark("global");
     let category_orders = orders(&shop.categories, &category_candidates);
     let tag_orders = orders(&shop.tags, &tag_candidates);
     let recs_of = |r: &Recs, i: usize| list(r.get(i).map_or(&[][..], Vec::as_slice));
@@ -611,26 +652,44 @@ fn render(
         newest.truncate(8);
         newest.iter().map(|&i| hashes[i]).collect::<Vec<u64>>()
     };
+    // What each page renders with: its template, its kind's slot templates and the consent
+    // partials, with what they include; a template edit renders again only the pages that
+    // use it.
+    let mut template_sigs: HashMap<(&str, &str), u64> = HashMap::new();
+    for job in &plan.jobs {
+        template_sigs
+            .entry((job.template, job.kind.name()))
+            .or_insert_with(|| template_signature(&state.theme, job.template, job.kind.name(), state.theme_generation));
+    }
+    let template_sig = |job: &crate::plan::Job| template_sigs.get(&(job.template, job.kind.name())).copied();
+    timer.mark("orders");
     // None: not a candidate, the page stays as it is.
     let signatures: Vec<Option<u64>> = plan
         .jobs
         .iter()
-        .map(|job| match job.kind {
-            PageKind::Product(i) => (everything
-                || changed.contains(&i)
-                || related.get(i).is_some_and(|l| shows_changed(l))
-                || together.get(i).is_some_and(|l| shows_changed(l))
-                || list_changed(old_related, related, i)
-                || list_changed(old_together, together, i))
-            .then(|| hash_of(&(global, &job.path, hashes[i], recs_of(related, i), recs_of(together, i)))),
-            PageKind::Category(t, n) => category_candidates[t]
-                .then(|| hash_of(&(global, &job.path, listings.page(&shop.categories[t], &category_orders[t], n)))),
-            PageKind::Tag(t, n) => tag_candidates[t]
-                .then(|| hash_of(&(global, &job.path, listings.page(&shop.tags[t], &tag_orders[t], n)))),
-            PageKind::Home => Some(hash_of(&(global, &job.path, &newest))),
-            PageKind::Page(i) => Some(hash_of(&(global, &job.path, format!("{:?}", shop.pages[i])))),
-            _ => Some(hash_of(&(global, &job.path))),
+        .map(|job| {
+            (
+                job,
+                match job.kind {
+                    PageKind::Product(i) => (everything
+                        || changed.contains(&i)
+                        || related.get(i).is_some_and(|l| shows_changed(l))
+                        || together.get(i).is_some_and(|l| shows_changed(l))
+                        || list_changed(old_related, related, i)
+                        || list_changed(old_together, together, i))
+                    .then(|| hash_of(&(global, &job.path, hashes[i], recs_of(related, i), recs_of(together, i)))),
+                    PageKind::Category(t, n) => category_candidates[t].then(|| {
+                        hash_of(&(global, &job.path, listings.page(&shop.categories[t], &category_orders[t], n)))
+                    }),
+                    PageKind::Tag(t, n) => tag_candidates[t]
+                        .then(|| hash_of(&(global, &job.path, listings.page(&shop.tags[t], &tag_orders[t], n)))),
+                    PageKind::Home => Some(hash_of(&(global, &job.path, &newest))),
+                    PageKind::Page(i) => Some(hash_of(&(global, &job.path, format!("{:?}", shop.pages[i])))),
+                    _ => Some(hash_of(&(global, &job.path))),
+                },
+            )
         })
+        .map(|(job, sig)| sig.map(|sig| hash_of(&(sig, template_sig(job)))))
         .collect();
     let dirty: Vec<usize> = (0..plan.jobs.len())
         .filter(|&j| {
@@ -680,54 +739,63 @@ fn render(
     let copied_layer = if copied { Some(read_copied(&shop, &state.theme, root)?) } else { None };
 
     // Everything succeeded: work out the new records and the changes to the served files.
-    let mut old = std::mem::take(&mut state.records);
-    let mut records: HashMap<String, Record> = HashMap::with_capacity(plan.jobs.len());
+    // Records are kept in place: only the rendered pages' records are replaced, and those of
+    // pages no longer planned are dropped.
+    let mut records = std::mem::take(&mut state.records);
     let mut removed: HashSet<String> = HashSet::new();
     let mut inserted: Vec<(String, Bytes)> = Vec::new();
     let mut touched: HashSet<String> = HashSet::new();
     let refs = &mut state.fragment_refs;
-    let mut routes = Vec::new();
-    let mut scripts: BTreeSet<String> = BTreeSet::new();
+    let mut counts =
+        RefCounts { scripts: &mut state.script_refs, routes: &mut state.route_refs, changes: HashMap::new() };
     let rendered_count = rendered.len();
-    for (j, job) in plan.jobs.iter().enumerate() {
-        let record = match rendered.remove(&j) {
-            Some(page) => {
-                if let Some(prev) = old.remove(&job.path) {
-                    forget(prev, refs, &mut removed, &mut touched);
-                }
-                let record_routes = build::variant_routes(&page, job);
-                let scripts = build::script_hashes(&page);
-                let RenderedPage { file, html, fragments, variants } = page;
-                let mut files = vec![file.clone()];
-                inserted.push((file, Bytes::from(html.into_bytes())));
-                for (vfile, vhtml) in variants {
-                    files.push(vfile.clone());
-                    inserted.push((vfile, Bytes::from(vhtml.into_bytes())));
-                }
-                let mut hashes = Vec::with_capacity(fragments.len());
-                for (h, fhtml) in fragments {
-                    let n = refs.entry(h.clone()).or_insert(0);
-                    *n += 1;
-                    if *n == 1 {
-                        inserted.push((fragment_path(&h), Bytes::from(fhtml.into_bytes())));
-                    }
-                    touched.insert(h.clone());
-                    hashes.push(h);
-                }
-                Record { signature: signatures[j], files, fragments: hashes, routes: record_routes, scripts }
+    if !plan_kept {
+        let planned: HashSet<&str> = plan.jobs.iter().map(|job| job.path.as_str()).collect();
+        let gone: Vec<String> = records.keys().filter(|p| !planned.contains(p.as_str())).cloned().collect();
+        for path in gone {
+            if let Some(prev) = records.remove(&path) {
+                counts.remove(&prev);
+                forget(prev, refs, &mut removed, &mut touched);
             }
-            None => match old.remove(&job.path) {
-                Some(prev) => prev,
-                None => return Err(BuildError::Io(format!("internal: no record for /{}", job.path))),
-            },
+        }
+    }
+    for &j in &dirty {
+        let (Some(page), Some(job)) = (rendered.remove(&j), plan.jobs.get(j)) else {
+            continue;
         };
-        routes.extend(record.routes.iter().cloned());
-        scripts.extend(record.scripts.iter().cloned());
+        if let Some(prev) = records.remove(&job.path) {
+            counts.remove(&prev);
+            forget(prev, refs, &mut removed, &mut touched);
+        }
+        let record_routes = build::variant_routes(&page, job);
+        let scripts = build::script_hashes(&page);
+        let RenderedPage { file, html, fragments, variants, .. } = page;
+        let mut files = vec![file.clone()];
+        inserted.push((file, Bytes::from(html.into_bytes())));
+        for (vfile, vhtml) in variants {
+            files.push(vfile.clone());
+            inserted.push((vfile, Bytes::from(vhtml.into_bytes())));
+        }
+        let mut hashes = Vec::with_capacity(fragments.len());
+        for (h, fhtml) in fragments {
+            let n = refs.entry(h.clone()).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                inserted.push((fragment_path(&h), Bytes::from(fhtml.into_bytes())));
+            }
+            touched.insert(h.clone());
+            hashes.push(h);
+        }
+        let record = Record { signature: signatures[j], files, fragments: hashes, routes: record_routes, scripts };
+        counts.add(&record);
         records.insert(job.path.clone(), record);
     }
-    for (_, prev) in old.drain() {
-        forget(prev, refs, &mut removed, &mut touched);
+    if !plan_kept && let Some(job) = plan.jobs.iter().find(|job| !records.contains_key(&job.path)) {
+        let message = format!("internal: no record for /{}", job.path);
+        state.records = records;
+        return Err(BuildError::Io(message));
     }
+    let sitewide_changed = counts.changed() || !fast_path;
     for h in touched {
         if refs.get(&h).is_some_and(|n| *n == 0) {
             refs.remove(&h);
@@ -736,23 +804,31 @@ fn render(
     }
     timer.mark("records");
     // The sitemap lists the plan's paths and the products' dates: on the fast path neither
-    // changed, so the served one is kept rather than written again for every product.
-    let kept_sitemap = if fast.is_some() {
+    // changed, so the served one is kept rather than written again for every product. The
+    // other site-wide files depend on the configuration, the cohort routes and the inline
+    // scripts: on the fast path, when no route or script appeared or went, they are kept.
+    let kept_sitemap = if fast_path {
         files.read().unwrap_or_else(std::sync::PoisonError::into_inner).sitewide.get("sitemap.xml").cloned()
     } else {
         None
     };
-    let mut sitemap_entries: Vec<(String, Option<String>)> = match kept_sitemap {
-        Some(_) => Vec::new(),
-        None => plan.jobs.iter().filter_map(|job| build::sitemap_entry(&shop, job)).collect(),
-    };
-    let mut sitewide: HashMap<String, Bytes> = build::site_files(&shop, &mut sitemap_entries, &mut routes, &scripts)
-        .into_iter()
-        .map(|(path, text)| (path.to_string(), Bytes::from(text.into_bytes())))
-        .collect();
-    if let Some(sitemap) = kept_sitemap {
-        sitewide.insert("sitemap.xml".to_string(), sitemap);
-    }
+    let sitewide: Option<HashMap<String, Bytes>> = sitewide_changed.then(|| {
+        let mut sitemap_entries: Vec<(String, Option<String>)> = match kept_sitemap {
+            Some(_) => Vec::new(),
+            None => plan.jobs.iter().filter_map(|job| build::sitemap_entry(&shop, job)).collect(),
+        };
+        let mut routes: Vec<(String, String)> = state.route_refs.keys().cloned().collect();
+        let scripts: BTreeSet<String> = state.script_refs.keys().cloned().collect();
+        let mut sitewide: HashMap<String, Bytes> =
+            build::site_files(&shop, &mut sitemap_entries, &mut routes, &scripts)
+                .into_iter()
+                .map(|(path, text)| (path.to_string(), Bytes::from(text.into_bytes())))
+                .collect();
+        if let Some(sitemap) = kept_sitemap {
+            sitewide.insert("sitemap.xml".to_string(), sitemap);
+        }
+        sitewide
+    });
 
     timer.mark("site files");
     let inserted_paths: HashSet<&str> = inserted.iter().map(|(p, _)| p.as_str()).collect();
@@ -770,7 +846,10 @@ fn render(
         if let Some(layer) = copied_layer {
             site.copied = layer;
         }
-        site.sitewide = sitewide;
+        if let Some(sitewide) = sitewide {
+            site.sitewide = sitewide;
+            site.refresh_rules();
+        }
         site.base_path = shop.site.base_path.clone();
         let cohorts: Vec<serde_json::Value> = shop
             .site
@@ -780,7 +859,6 @@ fn render(
             .map(|c| serde_json::json!({"id": c.id.get_ref(), "label": c.label}))
             .collect();
         site.cohorts_json = Bytes::from(serde_json::to_vec(&cohorts).unwrap_or_default());
-        site.refresh_rules();
     }
     timer.mark("publish");
     state.records = records;
@@ -797,7 +875,7 @@ fn render(
         rendered: rendered_count,
         pages,
         files_changed,
-        full: theme_changed,
+        full: theme_changed && rendered_count == pages,
         css_only: false,
         elapsed: Duration::ZERO,
         recommendations_stale: stale,
@@ -821,6 +899,59 @@ fn forget(
             *n = n.saturating_sub(1);
         }
         touched.insert(h);
+    }
+}
+
+/// Reference counts of the CSP script hashes and cohort routes over all records.
+struct RefCounts<'a> {
+    scripts: &'a mut HashMap<String, usize>,
+    routes: &'a mut HashMap<(String, String), usize>,
+    /// Per key (hashed), appearances minus disappearances during this pass.
+    changes: HashMap<u64, i32>,
+}
+
+impl RefCounts<'_> {
+    fn add(&mut self, record: &Record) {
+        for s in &record.scripts {
+            count_up(self.scripts, s, &mut self.changes);
+        }
+        for r in &record.routes {
+            count_up(self.routes, r, &mut self.changes);
+        }
+    }
+
+    fn remove(&mut self, record: &Record) {
+        for s in &record.scripts {
+            count_down(self.scripts, s, &mut self.changes);
+        }
+        for r in &record.routes {
+            count_down(self.routes, r, &mut self.changes);
+        }
+    }
+
+    /// Whether a hash or route appeared or disappeared over the whole pass (a page rendered
+    /// again drops its routes and adds them back).
+    fn changed(&self) -> bool {
+        self.changes.values().any(|d| *d != 0)
+    }
+}
+
+/// `changes` counts appearances (+1) and disappearances (-1) per key, as its hash.
+fn count_up<K: std::hash::Hash + Eq + Clone>(refs: &mut HashMap<K, usize>, key: &K, changes: &mut HashMap<u64, i32>) {
+    let n = refs.entry(key.clone()).or_insert(0);
+    *n += 1;
+    if *n == 1 {
+        *changes.entry(hash_of(key)).or_insert(0) += 1;
+    }
+}
+
+fn count_down<K: std::hash::Hash + Eq>(refs: &mut HashMap<K, usize>, key: &K, changes: &mut HashMap<u64, i32>) {
+    if let Some(n) = refs.get_mut(key) {
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            refs.remove(key);
+            *changes.entry(hash_of(key)).or_insert(0) -= 1;
+        }
     }
 }
 
@@ -874,41 +1005,26 @@ impl Timer {
 /// each cohort's version of its `grid` slot (the cohort's interests first, as the renderer
 /// orders them), so a product's change renders again only the listing pages that show it.
 struct ListingKeys<'a> {
-    shop: &'a Shop,
     hashes: &'a [u64],
-    interests: Vec<HashSet<String>>,
+    /// Per cohort, per product: whether it comes first in that cohort's listings.
+    matches: Vec<Vec<bool>>,
     per_page: usize,
 }
 
 impl<'a> ListingKeys<'a> {
-    fn new(shop: &'a Shop, hashes: &'a [u64]) -> ListingKeys<'a> {
-        let interests = shop
-            .site
-            .config
-            .cohorts
-            .iter()
-            .map(|c| c.interests.iter().map(|i| content::slugify(i)).collect())
-            .collect();
-        ListingKeys { shop, hashes, interests, per_page: (*shop.site.config.paginate_by.get_ref()).max(1) }
+    fn new(shop: &Shop, hashes: &'a [u64]) -> ListingKeys<'a> {
+        let matches = crate::cohorts::interest_matches(shop);
+        ListingKeys { hashes, matches, per_page: (*shop.site.config.paginate_by.get_ref()).max(1) }
     }
 
     /// Each cohort's order of the taxon's products.
     fn orders(&self, taxon: &content::Taxon) -> Vec<Vec<usize>> {
-        let keys: Vec<Vec<String>> = taxon
-            .products
+        self.matches
             .iter()
-            .map(|&i| {
-                let p = &self.shop.products[i];
-                std::iter::once(&p.category).chain(&p.tags).map(|t| content::slugify(t)).collect()
-            })
-            .collect();
-        self.interests
-            .iter()
-            .map(|set| {
-                let hit: Vec<bool> = keys.iter().map(|k| k.iter().any(|s| set.contains(s))).collect();
-                let mut order: Vec<usize> =
-                    taxon.products.iter().zip(&hit).filter(|(_, h)| **h).map(|(i, _)| *i).collect();
-                order.extend(taxon.products.iter().zip(&hit).filter(|(_, h)| !**h).map(|(i, _)| *i));
+            .map(|hit| {
+                let first = |i: &usize| hit.get(*i).copied().unwrap_or(false);
+                let mut order: Vec<usize> = taxon.products.iter().copied().filter(first).collect();
+                order.extend(taxon.products.iter().copied().filter(|i| !first(i)));
                 order
             })
             .collect()

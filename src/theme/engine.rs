@@ -4,8 +4,10 @@
 use crate::diagnostics::Diagnostic;
 
 pub trait Engine: Send + Sync {
-    /// Renders template `name` with `context` (an object; its keys become variables).
-    fn render(&self, name: &str, context: &serde_json::Value) -> Result<String, TemplateError>;
+    /// Renders template `name` with `context` (a map; its keys become variables). Contexts
+    /// are minijinja values because they share product cards between pages without
+    /// copying; other engines serialize them.
+    fn render(&self, name: &str, context: &minijinja::Value) -> Result<String, TemplateError>;
     /// Sets a variable every template sees (`site`).
     fn add_global(&mut self, name: &str, value: &serde_json::Value);
     fn has(&self, name: &str) -> bool;

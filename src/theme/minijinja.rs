@@ -35,9 +35,9 @@ impl MiniJinja {
 }
 
 impl Engine for MiniJinja {
-    fn render(&self, name: &str, context: &serde_json::Value) -> Result<String, TemplateError> {
+    fn render(&self, name: &str, context: &Value) -> Result<String, TemplateError> {
         let template = self.env.get_template(name).map_err(|e| convert(&e))?;
-        template.render(Value::from(Serde(context))).map_err(|e| convert(&e))
+        template.render(context).map_err(|e| convert(&e))
     }
     fn add_global(&mut self, name: &str, value: &serde_json::Value) {
         self.env.add_global(name.to_string(), Value::from(Serde(value)));
@@ -60,7 +60,14 @@ fn html_formatter(
     if value.is_none() || value.is_undefined() {
         return minijinja::escape_formatter(out, state, value);
     }
-    let text = value.to_string();
+    let owned;
+    let text = match value.as_str() {
+        Some(s) => s,
+        None => {
+            owned = value.to_string();
+            &owned
+        }
+    };
     let mut last = 0;
     for (i, b) in text.bytes().enumerate() {
         let rep = match b {

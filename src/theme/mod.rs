@@ -58,6 +58,8 @@ fn default_engine() -> String {
 
 pub struct Theme {
     pub name: String,
+    /// The engine theme.toml names ("minijinja" or "tera").
+    pub engine_name: String,
     /// Cohort slots per page kind, from theme.toml.
     pub slots: BTreeMap<String, Vec<String>>,
     pub engine: Box<dyn Engine>,
@@ -65,6 +67,9 @@ pub struct Theme {
     pub templates: BTreeMap<String, Source>,
     /// Site path → file, theme static files first, then the shop's `static/` over them.
     pub static_files: BTreeMap<String, Source>,
+    /// Template name → a hash of its text and the templates it names (`extends`, `include`,
+    /// `import`, `from`); None when it names one through a variable.
+    pub template_uses: BTreeMap<String, (u64, Option<Vec<String>>)>,
 }
 
 /// The template names the build renders; a theme must provide each.
@@ -115,7 +120,7 @@ impl Theme {
         for (path, source) in walk(&root.join("static")) {
             static_files.insert(path, source);
         }
-        let mut sources = Vec::new();
+        let mut sources: Vec<(String, String)> = Vec::new();
         let mut diags = Diagnostics::default();
         for (name, source) in &templates {
             let shown = source.path().map_or_else(
@@ -141,6 +146,15 @@ impl Theme {
         if !diags.is_empty() {
             return Err(diags);
         }
+        let uses: BTreeMap<String, (u64, Option<Vec<String>>)> = sources
+            .iter()
+            .map(|(name, text)| {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                text.hash(&mut h);
+                (name.clone(), (h.finish(), template_references(text)))
+            })
+            .collect();
         let origin = |n: &str| -> String {
             templates.get(n).and_then(Source::path).map_or_else(
                 || format!("themes/{}/templates/{n}", meta.name),
@@ -164,8 +178,77 @@ impl Theme {
         if let Err(d) = crate::cohorts::slots::validate(&meta.slots, &theme_file, |n| templates.contains_key(n)) {
             return Err(Diagnostics(vec![d]));
         }
-        Ok(Theme { name: meta.name, slots: meta.slots, engine, templates, static_files })
+        let template_uses = uses;
+        Ok(Theme {
+            name: meta.name,
+            engine_name: meta.engine,
+            slots: meta.slots,
+            engine,
+            templates,
+            static_files,
+            template_uses,
+        })
     }
+
+    /// A hash of everything `roots` render with: their texts and those of every template
+    /// they name, transitively. None when one of them names a template through a variable
+    /// (then any template change may concern it).
+    pub fn templates_hash(&self, roots: &[&str]) -> Option<u64> {
+        use std::hash::{Hash, Hasher};
+        let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+        let mut todo: Vec<&str> = roots.to_vec();
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        while let Some(name) = todo.pop() {
+            if !seen.insert(name) {
+                continue;
+            }
+            match self.template_uses.get(name) {
+                Some((hash, Some(names))) => {
+                    (name, hash).hash(&mut hasher);
+                    todo.extend(names.iter().map(String::as_str));
+                }
+                Some((_, None)) => return None,
+                // A name no template has: an engine error if it is ever rendered.
+                None => (name, 0u64).hash(&mut hasher),
+            }
+        }
+        Some(hasher.finish())
+    }
+}
+
+/// The templates a template's text names literally in `extends`, `include`, `import` and
+/// `from` tags; None when one is named through a variable or an expression.
+pub fn template_references(text: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find("{%") {
+        let after = &rest[open + 2..];
+        let close = after.find("%}").unwrap_or(after.len());
+        let tag = after[..close].trim_matches(|c: char| c == '-' || c == '+' || c == '~' || c.is_whitespace());
+        rest = &after[close..];
+        let (keyword, args) = tag.split_once(char::is_whitespace).unwrap_or((tag, ""));
+        if !matches!(keyword, "extends" | "include" | "import" | "from") {
+            continue;
+        }
+        let args = args.trim_start();
+        let list = if keyword == "include" && args.starts_with('[') {
+            let end = args.find(']')?;
+            args[1..end].split(',').map(str::trim).filter(|a| !a.is_empty()).map(literal).collect::<Option<Vec<_>>>()?
+        } else {
+            vec![literal(args.split_whitespace().next().unwrap_or(""))?]
+        };
+        out.extend(list);
+    }
+    out.sort();
+    out.dedup();
+    Some(out)
+}
+
+/// The text of a quoted string literal token, None for anything else.
+fn literal(token: &str) -> Option<String> {
+    let quote = token.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let inner = token.strip_prefix(quote)?.strip_suffix(quote)?;
+    (!inner.contains(quote)).then(|| inner.to_string())
 }
 
 /// Every file below `dir`, keyed by its path relative to `dir` with `/` separators.
@@ -182,4 +265,31 @@ fn walk(dir: &Path) -> BTreeMap<String, Source> {
             Some((rel, Source::File(e.path().to_path_buf())))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::template_references;
+
+    #[test]
+    fn references_are_the_literal_template_names() {
+        let text = "{% extends \"base.html\" %}{%- include 'partials/card.html' -%}\n{% include [\"a.html\", 'b.html'] ignore missing %}{% import \"macros.html\" as m %}{% from \"forms.html\" import field %}{% if x %}{{ y }}{% endif %}";
+        assert_eq!(
+            template_references(text),
+            Some(
+                vec!["a.html", "b.html", "base.html", "forms.html", "macros.html", "partials/card.html"]
+                    .into_iter()
+                    .map(String::from)
+                    .collect()
+            )
+        );
+    }
+
+    #[test]
+    fn a_template_named_by_a_variable_is_unknown() {
+        assert_eq!(template_references("{% include item.template %}"), None);
+        assert_eq!(template_references("{% extends layout ~ \".html\" %}"), None);
+        assert_eq!(template_references("{% include [\"a.html\", other] %}"), None);
+        assert_eq!(template_references("no tags here"), Some(vec![]));
+    }
 }

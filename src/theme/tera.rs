@@ -27,7 +27,7 @@ impl TeraEngine {
 }
 
 impl Engine for TeraEngine {
-    fn render(&self, name: &str, context: &serde_json::Value) -> Result<String, TemplateError> {
+    fn render(&self, name: &str, context: &minijinja::Value) -> Result<String, TemplateError> {
         let ctx = Context::from_serialize(context).map_err(|e| convert(&e))?;
         self.tera.render(name, &ctx).map_err(|e| {
             let mut t = convert(&e);

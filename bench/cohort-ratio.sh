@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Issue #3's benchmark: the 10,000-product catalog with 8 cohorts against the same catalog
+# with none, in two ways:
+#   fresh    each run builds into an empty output folder (the old one is removed, untimed)
+#   rebuild  each run replaces the previous build's output (what `cohort build` does in a
+#            shop folder day to day: the old output is removed as part of the build)
+# and the output of each (files, bytes, variants, fragments).
+#
+#   bash bench/cohort-ratio.sh              # PRODUCTS=10000 COHORTS=8 RUNS=5
+#
+# Needs hyperfine (apt-get install -y hyperfine). Writes to bench/out/ (gitignored).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PRODUCTS=${PRODUCTS:-10000}
+COHORTS=${COHORTS:-8}
+RUNS=${RUNS:-5}
+OUT=bench/out
+command -v hyperfine >/dev/null || { echo "missing: hyperfine (apt-get install -y hyperfine)" >&2; exit 2; }
+
+cargo build --release --quiet --bin cohort --example gen_catalog
+gen=target/release/examples/gen_catalog
+cohort=target/release/cohort
+"$gen" --products "$PRODUCTS" --cohorts 0 --out "$OUT/shop0"
+"$gen" --products "$PRODUCTS" --cohorts "$COHORTS" --out "$OUT/shop$COHORTS"
+
+echo "== machine: $(nproc) cores; $(uptime)"
+echo "== fresh output folder"
+hyperfine --runs "$RUNS" --export-json "$OUT/ratio-fresh.json" \
+    --prepare "rm -rf $OUT/ratio0 $OUT/ratio$COHORTS; sync" \
+    -n "no cohorts" "$cohort build --root $OUT/shop0 -o $OUT/ratio0" \
+    -n "$COHORTS cohorts" "$cohort build --root $OUT/shop$COHORTS -o $OUT/ratio$COHORTS"
+echo "== rebuild over the previous output"
+hyperfine --warmup 1 --runs "$RUNS" --export-json "$OUT/ratio-rebuild.json" --prepare sync \
+    -n "no cohorts" "$cohort build --root $OUT/shop0 -o $OUT/ratio0" \
+    -n "$COHORTS cohorts" "$cohort build --root $OUT/shop$COHORTS -o $OUT/ratio$COHORTS"
+echo "== $(uptime)"
+
+for mode in fresh rebuild; do
+    python3 - "$OUT/ratio-$mode.json" "$mode" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+a, b = r[0], r[1]
+print(f"{sys.argv[2]:8} no cohorts {a['mean']:.2f} s ± {a['stddev']:.2f} (median {a['median']:.2f}, user {a['user']:.2f} s, sys {a['system']:.2f} s)")
+print(f"{'':8} {b['command']:10} {b['mean']:.2f} s ± {b['stddev']:.2f} (median {b['median']:.2f}, user {b['user']:.2f} s, sys {b['system']:.2f} s)")
+print(f"{'':8} ratio of means {b['mean']/a['mean']:.2f}, of medians {b['median']/a['median']:.2f}, of CPU {(b['user']+b['system'])/(a['user']+a['system']):.2f}")
+PY
+done
+for d in "$OUT/ratio0" "$OUT/ratio$COHORTS"; do
+    files=$(find "$d" -type f | wc -l)
+    bytes=$(find "$d" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
+    variants=$( [ -d "$d/c" ] && find "$d/c" -type f | wc -l || echo 0)
+    fragments=$( [ -d "$d/_cohort/f" ] && find "$d/_cohort/f" -type f | wc -l || echo 0)
+    echo "$d: $files files, $bytes bytes, $variants variants, $fragments fragments"
+done
