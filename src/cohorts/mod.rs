@@ -3,7 +3,7 @@
 //! A page marks its cohort-dependent regions as *slots* ([`slots`]); each cohort's version of
 //! a slot is rendered on its own and written once, by content hash, as a fragment; pages of
 //! the kinds in `page_variants` also get a full-page variant under `/c/COHORT/`
-//! (see [`crate::render`]). [`invariance`] checks that no cohort ever sees another price.
+//! (`render`). [`invariance`] checks that no cohort ever sees another price.
 
 pub mod invariance;
 pub mod slots;
