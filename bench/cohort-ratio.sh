@@ -9,11 +9,18 @@
 #   bash bench/cohort-ratio.sh              # PRODUCTS=10000 COHORTS=8 RUNS=5
 #
 # Needs hyperfine (apt-get install -y hyperfine). Writes to bench/out/ (gitignored).
+#
+# SETTLE seconds (default 16) pass before each run: on an ext4 file system without a
+# journal (this project's VM), inodes freed in the last 5-15 s are skipped one by one when
+# new files are created (ext4's `recently_deleted`), so a build that starts right after the
+# previous run's output was removed spends most of its time in the kernel's inode
+# allocator. SETTLE=0 shows that effect.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PRODUCTS=${PRODUCTS:-10000}
 COHORTS=${COHORTS:-8}
 RUNS=${RUNS:-5}
+SETTLE=${SETTLE:-16}
 OUT=bench/out
 command -v hyperfine >/dev/null || { echo "missing: hyperfine (apt-get install -y hyperfine)" >&2; exit 2; }
 
@@ -26,11 +33,11 @@ cohort=target/release/cohort
 echo "== machine: $(nproc) cores; $(uptime)"
 echo "== fresh output folder"
 hyperfine --runs "$RUNS" --export-json "$OUT/ratio-fresh.json" \
-    --prepare "rm -rf $OUT/ratio0 $OUT/ratio$COHORTS; sync" \
+    --prepare "rm -rf $OUT/ratio0 $OUT/ratio$COHORTS; sync; sleep $SETTLE" \
     -n "no cohorts" "$cohort build --root $OUT/shop0 -o $OUT/ratio0" \
     -n "$COHORTS cohorts" "$cohort build --root $OUT/shop$COHORTS -o $OUT/ratio$COHORTS"
 echo "== rebuild over the previous output"
-hyperfine --warmup 1 --runs "$RUNS" --export-json "$OUT/ratio-rebuild.json" --prepare sync \
+hyperfine --warmup 1 --runs "$RUNS" --export-json "$OUT/ratio-rebuild.json" --prepare "sync; sleep $SETTLE" \
     -n "no cohorts" "$cohort build --root $OUT/shop0 -o $OUT/ratio0" \
     -n "$COHORTS cohorts" "$cohort build --root $OUT/shop$COHORTS -o $OUT/ratio$COHORTS"
 echo "== $(uptime)"
