@@ -83,7 +83,7 @@ pub fn html(html: &str, mut f: impl FnMut(Item)) {
 }
 
 /// The offset of the `>` closing a start tag whose attributes begin at `from`, minding quotes.
-fn end_of_tag(html: &str, from: usize) -> usize {
+pub(crate) fn end_of_tag(html: &str, from: usize) -> usize {
     let b = html.as_bytes();
     let mut quote = 0u8;
     let mut i = from;

@@ -379,7 +379,7 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
         .zip(&variant_cohorts)
         .map(|(page, ids)| {
             let mut w = PageWrite::default();
-            let interests = page_interests(shop, page.kind);
+            let interests = crate::render::page_interests(shop, page.kind);
             let block = format!(
                 "{}{}\n<script type=\"application/json\" id=\"cohort-config\">{}</script>\n<script src=\"{}cohort.js\" defer></script>{}",
                 site::BEGIN,
@@ -703,19 +703,6 @@ fn slot_key(m: &site::Marked, kind: PageKind, path: &str, shop: &Shop) -> Result
             };
             Err((format!("unknown slot `{other}`"), hint))
         }
-    }
-}
-
-/// The interests a page counts on the device: its product's category and tags, its listing.
-fn page_interests(shop: &Shop, kind: PageKind) -> Vec<String> {
-    match kind {
-        PageKind::Product(i) => {
-            let p = &shop.products[i];
-            runtime::page_interests(std::iter::once(p.category.as_str()).chain(p.tags.iter().map(String::as_str)))
-        }
-        PageKind::Category(t, _) => vec![shop.categories[t].slug.clone()],
-        PageKind::Tag(t, _) => vec![shop.tags[t].slug.clone()],
-        _ => Vec::new(),
     }
 }
 

@@ -82,21 +82,7 @@ fn tags(html: &str) -> Vec<Tag> {
         }
         let name = html[name_start..j].to_ascii_lowercase();
         // The end of the tag: the first `>` outside quotes.
-        let mut k = j;
-        let mut quote = 0u8;
-        while k < b.len() {
-            let c = b[k];
-            if quote != 0 {
-                if c == quote {
-                    quote = 0;
-                }
-            } else if c == b'"' || c == b'\'' {
-                quote = c;
-            } else if c == b'>' {
-                break;
-            }
-            k += 1;
-        }
+        let k = crate::check::scan::end_of_tag(html, j);
         if k >= b.len() {
             break;
         }

@@ -447,15 +447,7 @@ impl<'a> Renderer<'a> {
         });
         let mut vars: BTreeMap<&'static str, V> = BTreeMap::new();
         let mut source = String::new();
-        let interests: Vec<String> = match job.kind {
-            PageKind::Product(i) => {
-                let p = &shop.products[i];
-                runtime::page_interests(std::iter::once(p.category.as_str()).chain(p.tags.iter().map(String::as_str)))
-            }
-            PageKind::Category(t, _) => vec![shop.categories[t].slug.clone()],
-            PageKind::Tag(t, _) => vec![shop.tags[t].slug.clone()],
-            _ => Vec::new(),
-        };
+        let interests = page_interests(shop, job.kind);
         vars.insert("cohort_config", V::from(self.page_config.for_page(&interests)));
         vars.insert("consent_banner", V::from(self.consent_ui.banner.as_str()));
         match job.kind {
@@ -553,6 +545,19 @@ impl<'a> Renderer<'a> {
 }
 
 const NOINDEX: &str = "<meta name=\"robots\" content=\"noindex\">";
+
+/// The interests a page counts on the device: its product's category and tags, its listing.
+pub fn page_interests(shop: &Shop, kind: PageKind) -> Vec<String> {
+    match kind {
+        PageKind::Product(i) => {
+            let p = &shop.products[i];
+            runtime::page_interests(std::iter::once(p.category.as_str()).chain(p.tags.iter().map(String::as_str)))
+        }
+        PageKind::Category(t, _) => vec![shop.categories[t].slug.clone()],
+        PageKind::Tag(t, _) => vec![shop.tags[t].slug.clone()],
+        _ => Vec::new(),
+    }
+}
 
 /// A page's template variables before its slots: `page` stays JSON (a variant rendered
 /// again changes it), the rest is ready for the engine.

@@ -33,58 +33,12 @@ after(async () => {
   if (h) await stop(h);
 });
 
-async function fresh({ gpc = false } = {}) {
-  const context = await h.browser.newContext({ serviceWorkers: 'block' });
-  context.setDefaultTimeout(10_000);
-  const requests = [];
-  const csp = [];
-  context.on('request', (r) => requests.push(r.url()));
-  if (gpc) {
-    await context.addInitScript(() => {
-      Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true, configurable: true });
-    });
-  }
-  await context.addInitScript(() => {
-    window.__csp = [];
-    document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`), true);
-  });
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (/Content.Security.Policy/i.test(m.text())) csp.push(m.text());
-  });
-  page.on('pageerror', (e) => csp.push(`page error: ${e.message}`));
-  return { context, page, requests, csp };
-}
+const pageHelpers = require('../lib/page');
+const fresh = (opts) => pageHelpers.fresh(h, opts);
+const open = (page, p) => pageHelpers.open(h, page, p);
+const { storage, waitReceipt, slotsShown } = pageHelpers;
 
-async function open(page, p) {
-  const res = await page.goto(h.origin + p, { waitUntil: 'load' });
-  await page.waitForLoadState('networkidle', { timeout: 5000 }).catch(() => {});
-  return res;
-}
-
-async function storage(page, context) {
-  const s = await page.evaluate(async () => ({
-    local: Object.fromEntries(Object.keys(localStorage).map((k) => [k, localStorage.getItem(k)])),
-    session: sessionStorage.length,
-    idb: (await indexedDB.databases()).map((d) => d.name),
-  }));
-  s.cookies = (await context.cookies()).map((c) => c.name);
-  return s;
-}
-
-async function slotsShown(page, cohort) {
-  return page.evaluate((c) => {
-    const out = [];
-    for (const s of document.querySelectorAll('[data-cohort-slot]')) {
-      const keys = JSON.parse(s.dataset.cohortKeys);
-      if (keys[c]) out.push({ slot: s.dataset.cohortSlot, hash: keys[c], shown: s.dataset.cohortShown || null, html: s.innerHTML });
-    }
-    return out;
-  }, cohort);
-}
-
-const receipt = (page) =>
-  waitFor(() => page.evaluate(() => (JSON.parse(localStorage.getItem('cohort.consent') || 'null') || {}).r), 'a receipt');
+const receipt = waitReceipt;
 
 describe('personalized Hugo site, before any choice', () => {
   it('every page type loads only from its own origin, stores nothing, sends nothing, has zero CSP violations', async () => {

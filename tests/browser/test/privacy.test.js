@@ -39,55 +39,10 @@ after(async () => {
 });
 
 /** A fresh browser context (no cookies, no storage) recording requests and CSP problems. */
-async function fresh({ gpc = false } = {}) {
-  const context = await h.browser.newContext({ serviceWorkers: 'block' });
-  context.setDefaultTimeout(10_000);
-  const requests = [];
-  const csp = [];
-  context.on('request', (r) => requests.push(r.url()));
-  if (gpc) {
-    await context.addInitScript(() => {
-      Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true, configurable: true });
-    });
-  }
-  await context.addInitScript(() => {
-    window.__csp = [];
-    document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`), true);
-    window.__changes = [];
-    document.addEventListener('cohort:change', (e) => window.__changes.push(e.detail.cohort));
-    window.__cls = 0;
-    window.__shifts = [];
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) {
-        window.__shifts.push({ value: e.value, input: e.hadRecentInput });
-        if (!e.hadRecentInput) window.__cls += e.value;
-      }
-    }).observe({ type: 'layout-shift', buffered: true });
-  });
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (/Content.Security.Policy/i.test(m.text())) csp.push(m.text());
-  });
-  page.on('pageerror', (e) => csp.push(`page error: ${e.message}`));
-  return { context, page, requests, csp };
-}
-
-async function open(page, p) {
-  const res = await page.goto(h.origin + p, { waitUntil: 'load' });
-  // cohort.js is deferred; give its fetches a moment to settle.
-  await page.waitForLoadState('networkidle', { timeout: 5000 }).catch(() => {});
-  return res;
-}
-
-async function storage(page, context) {
-  const s = await page.evaluate(async () => ({
-    local: Object.fromEntries(Object.keys(localStorage).map((k) => [k, localStorage.getItem(k)])),
-    session: sessionStorage.length,
-    idb: (await indexedDB.databases()).map((d) => d.name),
-  }));
-  s.cookies = (await context.cookies()).map((c) => c.name);
-  return s;
-}
+const pageHelpers = require('../lib/page');
+const fresh = (opts) => pageHelpers.fresh(h, opts);
+const open = (page, p) => pageHelpers.open(h, page, p);
+const { storage, waitReceipt, slotsShown } = pageHelpers;
 
 function config(page) {
   return page.evaluate(() => JSON.parse(document.getElementById('cohort-config').textContent));
@@ -95,24 +50,6 @@ function config(page) {
 
 function consentCalls() {
   return h.consentLog.map((e) => `${e.method} ${e.path} ${e.status}`);
-}
-
-async function waitReceipt(page) {
-  return waitFor(
-    () => page.evaluate(() => (JSON.parse(localStorage.getItem('cohort.consent') || 'null') || {}).r),
-    'a receipt in cohort.consent',
-  );
-}
-
-async function slotsShown(page, cohort) {
-  return page.evaluate((c) => {
-    const out = [];
-    for (const s of document.querySelectorAll('[data-cohort-slot]')) {
-      const keys = JSON.parse(s.dataset.cohortKeys);
-      if (keys[c]) out.push({ slot: s.dataset.cohortSlot, hash: keys[c], shown: s.dataset.cohortShown || null, html: s.innerHTML });
-    }
-    return out;
-  }, cohort);
 }
 
 describe('every page type, before any choice', () => {
