@@ -166,6 +166,7 @@ fn personalize_hugo_site_adds_fragments_keys_variants_runtime_and_pages() {
     assert_eq!(read(root, ".well-known/gpc.json"), "{\"gpc\": true, \"lastUpdate\": \"2026-11-01\"}\n");
     let privacy = read(root, "privacy/index.html");
     assert!(privacy.contains("<h1>Privacy notice</h1>") && privacy.contains("cohort.interests"), "{privacy}");
+    assert!(privacy.contains("loads nothing from other services"), "no third party declared: {privacy}");
     assert!(privacy.contains("<main id=\"main\" data-cohort-main>"), "the notice uses the Hugo layout: {privacy}");
     assert!(privacy.contains("<title>Privacy notice · Hugo Trail &amp; Table</title>"), "{privacy}");
     assert!(privacy.contains("<link rel=\"canonical\" href=\"https://shop.example.com/privacy/\">"));
@@ -281,6 +282,11 @@ fn third_party_script_is_refused_with_file_and_origin_until_declared() {
     let privacy = read(root, "privacy/index.html");
     assert!(privacy.contains("https://widgets.example.net"), "the notice lists the origin");
     assert!(privacy.contains("Customer reviews on the reviews page"), "the notice gives its purpose");
+    assert!(
+        privacy.contains("loads content from other services only where listed below")
+            && !privacy.contains("loads nothing from other services"),
+        "the notice's summary does not deny the declared third party"
+    );
     let headers = read(root, "_headers");
     assert!(headers.contains("script-src 'self' https://widgets.example.net"), "{headers}");
 }
