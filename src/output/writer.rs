@@ -72,10 +72,14 @@ impl Staging {
         if !same {
             return false;
         }
-        if std::fs::symlink_metadata(path).is_ok() && std::fs::remove_file(path).is_err() {
-            return false;
+        // A path written earlier in this build is replaced (later files win), as a write would.
+        match std::fs::hard_link(&old, path) {
+            Ok(()) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                std::fs::remove_file(path).is_ok() && std::fs::hard_link(&old, path).is_ok()
+            }
+            Err(_) => false,
         }
-        std::fs::hard_link(&old, path).is_ok()
     }
 
     fn path_of(&self, rel: &str) -> std::io::Result<PathBuf> {
