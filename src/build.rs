@@ -324,7 +324,7 @@ fn render_into(
             }
             // Fragments are written as soon as they appear, once each (content-addressed).
             for (hash, html) in &page.fragments {
-                let fresh = written.lock().map(|mut w| w.insert(hash.clone())).unwrap_or(true);
+                let fresh = written.lock().map(|mut w| !w.contains(hash) && w.insert(hash.clone())).unwrap_or(true);
                 if fresh {
                     let file = format!("_cohort/f/{hash}.html");
                     staging.write(&file, html.as_bytes()).map_err(|e| format!("cannot write {file}: {e}"))?;

@@ -12,31 +12,36 @@ use std::collections::BTreeSet;
 /// Data blocks (`type="application/json"`, `application/ld+json`, ...) are not executed and
 /// need no hash; scripts with `src` are covered by `'self'` or not at all.
 pub fn inline_script_hashes(html: &str) -> Vec<String> {
-    // Most fragments have no script at all: skip the lower-cased copy for them.
-    if !html.as_bytes().windows(7).any(|w| w[0] == b'<' && w[1..].eq_ignore_ascii_case(b"script")) {
-        return Vec::new();
-    }
-    let lower = html.to_ascii_lowercase();
+    let bytes = html.as_bytes();
     let mut out = Vec::new();
     let mut at = 0;
-    while let Some(start) = lower[at..].find("<script").map(|i| at + i) {
+    while let Some(start) = find_tag(bytes, at, b"<script") {
         let after_name = start + "<script".len();
         // `<scripts>` or `<script-x>` are other elements.
-        if lower[after_name..].chars().next().is_some_and(|c| !(c.is_ascii_whitespace() || c == '>' || c == '/')) {
+        if bytes.get(after_name).is_some_and(|&c| !(c.is_ascii_whitespace() || c == b'>' || c == b'/')) {
             at = after_name;
             continue;
         }
-        let Some(tag_end) = lower[after_name..].find('>').map(|i| after_name + i) else { break };
+        let Some(tag_end) = memchr::memchr(b'>', &bytes[after_name..]).map(|i| after_name + i) else { break };
         let attrs = &html[after_name..tag_end];
         let body_start = tag_end + 1;
-        let body_end = lower[body_start..].find("</script").map_or(html.len(), |i| body_start + i);
+        let body_end = find_tag(bytes, body_start, b"</script").unwrap_or(bytes.len());
         if is_executable(attrs) {
-            let digest = Sha256::digest(&html.as_bytes()[body_start..body_end]);
+            let digest = Sha256::digest(&bytes[body_start..body_end]);
             out.push(format!("'sha256-{}'", base64(&digest)));
         }
         at = body_end;
     }
     out
+}
+
+/// Where `tag` (starting with `<`, matched without regard to ASCII case) first appears in
+/// `bytes` at or after `from`.
+fn find_tag(bytes: &[u8], from: usize, tag: &[u8]) -> Option<usize> {
+    let rest = bytes.get(from..)?;
+    memchr::memchr_iter(b'<', rest)
+        .map(|i| from + i)
+        .find(|&i| bytes.get(i..i + tag.len()).is_some_and(|w| w.eq_ignore_ascii_case(tag)))
 }
 
 /// Whether a `<script>` with these attributes runs inline code.

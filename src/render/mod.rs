@@ -21,8 +21,9 @@ pub struct RenderedPage {
     /// Output file relative to the output folder.
     pub file: String,
     pub html: String,
-    /// Fragments (hash, html) its slots refer to.
-    pub fragments: Vec<(String, String)>,
+    /// Fragments (hash, html) its slots refer to. The html is shared: a fragment that
+    /// appears on many pages (a product-page picks block) exists once in memory.
+    pub fragments: Vec<(String, Arc<str>)>,
     /// Full-page variants (output file, html).
     pub variants: Vec<(String, String)>,
     /// CSP sources of the inline scripts in the page, its variants and its fragments.
@@ -47,8 +48,10 @@ struct CohortView {
     hero: Option<V>,
     /// None when the cohort sees the default.
     picks: Option<V>,
-    /// Rendered `picks` slot for product pages (the same on every product page).
-    product_picks: Option<String>,
+    /// The cohort's `picks` slot on product pages, the same on every product page: its
+    /// fragment hash and html, rendered, compared and checked by the guard once. None when
+    /// it equals the default.
+    product_picks: Option<(String, Arc<str>)>,
 }
 
 /// Recommendation lists per product: (product index, plain-language reason).
@@ -61,6 +64,7 @@ pub struct Renderer<'a> {
     cohorts: Vec<CohortView>,
     default_hero: V,
     default_picks: V,
+    /// The `picks` slot every product page shows, already wrapped with its cohort keys.
     default_product_picks: Option<String>,
     related: &'a Recs,
     together: &'a Recs,
@@ -159,17 +163,27 @@ impl<'a> Renderer<'a> {
             partial("partials/consent-choices.html")?,
         );
         r.page_config = runtime::PageConfig::new(shop, &r.consent_ui.hash);
-        // The product-page picks block does not depend on the product: render it once.
+        // The product-page picks block does not depend on the product: render, compare,
+        // guard and hash each cohort's version once, and wrap the default once.
         if r.theme.slots.get("product").is_some_and(|s| s.iter().any(|n| n == "picks")) {
             let page = V::from(BTreeMap::from([("kind", V::from("product"))]));
-            r.default_product_picks = Some(r.render_slot("picks", &page, "picks", &r.default_picks, None)?);
+            let default_html = r.render_slot("picks", &page, "picks", &r.default_picks, None)?;
+            let mut keys = Vec::new();
             for ci in 0..r.cohorts.len() {
                 let Some(picks) = &r.cohorts[ci].picks else {
                     continue;
                 };
                 let html = r.render_slot("picks", &page, "picks", picks, Some(ci))?;
-                r.cohorts[ci].product_picks = Some(html);
+                if html == default_html {
+                    continue;
+                }
+                let id = &r.cohorts[ci].id;
+                r.guard.check(&html).map_err(|e| guard_message(id, "picks", "every product page", &e))?;
+                let hash = fragment_hash(&html);
+                keys.push((id.clone(), hash.clone()));
+                r.cohorts[ci].product_picks = Some((hash, Arc::from(html)));
             }
+            r.default_product_picks = Some(slots::wrap("picks", &keys, &default_html, None));
         }
         Ok(r)
     }
@@ -200,46 +214,38 @@ impl<'a> Renderer<'a> {
         let mut fragments = Vec::new();
         let mut slot_html: BTreeMap<String, String> = BTreeMap::new();
         // Per cohort: slot name → that cohort's content.
-        let mut cohort_slots: BTreeMap<usize, BTreeMap<String, String>> = BTreeMap::new();
+        let mut cohort_slots: BTreeMap<usize, BTreeMap<String, Arc<str>>> = BTreeMap::new();
         let mut keys_by_slot: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
         let mut default_by_slot: BTreeMap<String, String> = BTreeMap::new();
         for name in &slot_names {
-            let default_html = match (name.as_str(), &self.default_product_picks, job.kind) {
-                ("picks", Some(html), PageKind::Product(_)) => html.clone(),
-                _ => {
-                    let (var, default_data) = self.slot_data(job, name, None);
-                    self.render_slot(name, &page, var, &default_data.unwrap_or_default(), None)
-                        .map_err(|e| self.context_error(job, &source, &e))?
-                }
-            };
+            if let ("picks", Some(wrapped), PageKind::Product(_)) =
+                (name.as_str(), &self.default_product_picks, job.kind)
+            {
+                // Product pages have no full-page variants: only the fragments matter.
+                fragments.extend(self.cohorts.iter().filter_map(|c| c.product_picks.clone()));
+                slot_html.insert(name.clone(), wrapped.clone());
+                continue;
+            }
+            let (var, default_data) = self.slot_data(job, name, None);
+            let default_html = self
+                .render_slot(name, &page, var, &default_data.unwrap_or_default(), None)
+                .map_err(|e| self.context_error(job, &source, &e))?;
             let mut keys = Vec::new();
             for ci in 0..self.cohorts.len() {
-                let html = match (name.as_str(), job.kind) {
-                    ("picks", PageKind::Product(_)) if self.default_product_picks.is_some() => {
-                        match &self.cohorts[ci].product_picks {
-                            Some(h) => h.clone(),
-                            None => continue,
-                        }
-                    }
-                    _ => {
-                        let (var, Some(data)) = self.slot_data(job, name, Some(ci)) else {
-                            continue;
-                        };
-                        self.render_slot(name, &page, var, &data, Some(ci))
-                            .map_err(|e| self.context_error(job, &source, &e))?
-                    }
+                let (var, Some(data)) = self.slot_data(job, name, Some(ci)) else {
+                    continue;
                 };
+                let html = self
+                    .render_slot(name, &page, var, &data, Some(ci))
+                    .map_err(|e| self.context_error(job, &source, &e))?;
                 if html == default_html {
                     continue;
                 }
-                self.guard.check(&html).map_err(|e| {
-                    format!(
-                        "the price invariance guard stopped the build: cohort `{}`'s version of slot `{name}` on /{} {e}.\n  = help: every cohort must see the same price, availability and SKU; check templates/slots/{name}.html",
-                        self.cohorts[ci].id, job.path
-                    )
-                })?;
+                let id = &self.cohorts[ci].id;
+                self.guard.check(&html).map_err(|e| guard_message(id, name, &format!("/{}", job.path), &e))?;
                 let hash = fragment_hash(&html);
-                keys.push((self.cohorts[ci].id.clone(), hash.clone()));
+                let html: Arc<str> = Arc::from(html);
+                keys.push((id.clone(), hash.clone()));
                 fragments.push((hash, html.clone()));
                 cohort_slots.entry(ci).or_default().insert(name.clone(), html);
             }
@@ -265,7 +271,10 @@ impl<'a> Renderer<'a> {
             for (ci, contents) in &cohort_slots {
                 let id = &self.cohorts[*ci].id;
                 let wrapped = |name: &String| {
-                    let content = contents.get(name).or_else(|| default_by_slot.get(name)).map_or("", String::as_str);
+                    let content = match contents.get(name) {
+                        Some(html) => html,
+                        None => default_by_slot.get(name).map_or("", String::as_str),
+                    };
                     let keys = keys_by_slot.get(name).map_or(&[][..], Vec::as_slice);
                     slots::wrap(name, keys, content, Some(id))
                 };
@@ -544,6 +553,13 @@ impl<'a> Renderer<'a> {
     }
 }
 
+/// The guard's message for a cohort's version of a slot.
+fn guard_message(cohort: &str, slot: &str, place: &str, e: &str) -> String {
+    format!(
+        "the price invariance guard stopped the build: cohort `{cohort}`'s version of slot `{slot}` on {place} {e}.\n  = help: every cohort must see the same price, availability and SKU; check templates/slots/{slot}.html"
+    )
+}
+
 const NOINDEX: &str = "<meta name=\"robots\" content=\"noindex\">";
 
 /// The interests a page counts on the device: its product's category and tags, its listing.
@@ -637,8 +653,8 @@ impl<'h> Cuts<'h> {
         let mut cuts = Vec::with_capacity(names.len() + 1);
         for name in names {
             let old = defaults.get(name)?;
-            let mut found = html.match_indices(old.as_str());
-            let (at, _) = found.next()?;
+            let mut found = memchr::memmem::find_iter(html.as_bytes(), old.as_bytes());
+            let at = found.next()?;
             if found.next().is_some() {
                 return None;
             }

@@ -781,7 +781,7 @@ fn render(
             let n = refs.entry(h.clone()).or_insert(0);
             *n += 1;
             if *n == 1 {
-                inserted.push((fragment_path(&h), Bytes::from(fhtml.into_bytes())));
+                inserted.push((fragment_path(&h), Bytes::from(fhtml.as_bytes())));
             }
             touched.insert(h.clone());
             hashes.push(h);
