@@ -276,7 +276,7 @@ fn a_rebuild_keeps_unchanged_files_and_replaces_changed_ones() {
     let (about_after, style_after) = (meta("pages/about/index.html"), meta("style.css"));
     assert_eq!((about_after.ino(), about_after.mtime()), (about_before.ino(), about_before.mtime()), "page kept");
     assert_eq!(style_after.ino(), style_before.ino(), "static file kept");
-    assert_eq!(about_after.nlink(), 1, "no link left to the replaced output");
+    assert_eq!(about_after.nlink(), 2, "shared with the kept previous output, nothing copied");
     assert_ne!(meta("products/chef-knife/index.html").ino(), knife_before.ino(), "changed page written anew");
     assert!(read(&out.join("products/chef-knife/index.html")).contains("€81.00"));
     assert!(read(&out.join("categories/kitchen/index.html")).contains("€81.00"), "listing written again");
@@ -285,11 +285,83 @@ fn a_rebuild_keeps_unchanged_files_and_replaces_changed_ones() {
     let fresh = tempfile::tempdir().unwrap();
     build_ok(shop.path(), &fresh.path().join("site"));
     assert_eq!(tree(&out), tree(&fresh.path().join("site")));
+    // Beside the output: only the kept previous output, which git ignores.
     let leftovers: Vec<_> = std::fs::read_dir(shop.path())
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.contains("cohort-"))
         .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_eq!(leftovers, [".public.cohort-old"]);
+    let kept = shop.path().join(".public.cohort-old");
+    assert!(read(&kept.join("products/chef-knife/index.html")).contains("€79.00"), "the previous output");
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git").args(args).current_dir(shop.path()).output().expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    git(&["init", "-q"]);
+    let status = git(&["status", "--porcelain", "--untracked-files=all"]);
+    assert!(!status.contains("cohort-old"), "git ignores the kept output: {status}");
+    assert!(status.contains("public/index.html"), "but not the output: {status}");
+}
+
+#[test]
+fn a_recycled_output_tree_ends_exactly_as_a_fresh_build() {
+    use std::os::unix::fs::MetadataExt;
+    let shop = copy_fixture("basic");
+    let out = shop.path().join("public");
+    let kept = shop.path().join(".public.cohort-old");
+    build_ok(shop.path(), &out);
+    build_ok(shop.path(), &out);
+    assert!(kept.join("index.html").is_file(), "the second build keeps the first's output");
+
+    // Whatever the kept tree holds, the next build's output is exactly a fresh build's.
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("precious.txt"), "keep me").unwrap();
+    std::fs::write(kept.join("stray.html"), "not part of the site").unwrap();
+    std::fs::remove_dir_all(kept.join("tags")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), kept.join("tags")).unwrap();
+    std::fs::remove_dir_all(kept.join("categories")).unwrap();
+    std::fs::write(kept.join("categories"), "a file where a folder goes").unwrap();
+    std::fs::remove_file(kept.join("robots.txt")).unwrap();
+    std::fs::create_dir_all(kept.join("robots.txt/inner")).unwrap();
+    std::fs::write(kept.join("products/chef-knife/index.html"), "truncated").unwrap();
+    std::fs::create_dir_all(kept.join("old/deep/folder")).unwrap();
+    // A file a merchant dropped into the live output is not part of the next build either.
+    std::fs::write(out.join("dropped.html"), "by hand").unwrap();
+    let live_about = std::fs::metadata(out.join("pages/about/index.html")).unwrap();
+
+    let knife = shop.path().join("products/chef-knife.md");
+    let text = read(&knife);
+    std::fs::write(&knife, text.replacen("price = \"79.00\"", "price = \"83.00\"", 1)).unwrap();
+    build_ok(shop.path(), &out);
+
+    let fresh = tempfile::tempdir().unwrap();
+    build_ok(shop.path(), &fresh.path().join("site"));
+    assert_eq!(tree(&out), tree(&fresh.path().join("site")));
+    assert_eq!(read(&outside.path().join("precious.txt")), "keep me", "the link was not followed");
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 1, "nothing written through the link");
+    assert!(!std::fs::symlink_metadata(out.join("tags")).unwrap().file_type().is_symlink());
+    assert!(!out.join("old").exists() && !out.join("stray.html").exists() && !out.join("dropped.html").exists());
+    assert!(!out.join(".gitignore").exists() && !out.join("CACHEDIR.TAG").exists(), "markers stay in the kept tree");
+    // The page that did not change is the same file as before (same inode, same time).
+    let about = std::fs::metadata(out.join("pages/about/index.html")).unwrap();
+    assert_eq!((about.ino(), about.mtime()), (live_about.ino(), live_about.mtime()));
+
+    // A failed build keeps the live output as it was, and the one after it is right again.
+    let before = tree(&out);
+    std::fs::create_dir_all(shop.path().join("templates")).unwrap();
+    let broken = shop.path().join("templates/product.html");
+    std::fs::write(&broken, "{% extends \"base.html\" %}{% block content %}{{ product.nope.deeper }}{% endblock %}")
+        .unwrap();
+    let (code, _, stderr) = run(&["build", "--root", shop.path().to_str().unwrap()]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(tree(&out), before);
+    std::fs::remove_file(&broken).unwrap();
+    std::fs::write(&knife, text).unwrap();
+    build_ok(shop.path(), &out);
+    let fresh = tempfile::tempdir().unwrap();
+    build_ok(shop.path(), &fresh.path().join("site"));
+    assert_eq!(tree(&out), tree(&fresh.path().join("site")));
 }

@@ -1,64 +1,168 @@
-//! Atomic output: the build writes into a temporary folder beside the output folder and
-//! swaps it in only when everything succeeded, so a failed build leaves the previous site
+//! Atomic output: the build writes into a staging folder beside the output folder and swaps
+//! it in only when everything succeeded, so a failed build leaves the previous site
 //! untouched and a host syncing the folder never sees half a site.
 //!
-//! A file whose bytes equal the previous build's is not written again: the staging folder
-//! gets a hard link to the previous file (as `rsync --link-dest` does). Unchanged files keep
-//! their modification time, so deploy tools that compare times upload only what changed,
-//! and a rebuild writes and frees only the blocks of what changed. Nothing in the staging
-//! folder is ever opened for writing in place, so the previous site is never modified.
+//! Two trees take turns. The swap keeps the replaced output as `.NAME.cohort-old` beside
+//! the output folder, and the next build recycles that folder as its staging folder: a file
+//! that already holds the right bytes stays, a file equal to the live output's becomes a
+//! hard link to it (as `rsync --link-dest` does), anything else is written afresh, and what
+//! the build did not write is removed before the swap. A rebuild creates and deletes almost
+//! no folders or inodes, and unchanged files keep their inode and modification time, so
+//! deploy tools that compare times upload only what changed. The kept folder shares every
+//! unchanged file with the output, so it costs only the blocks of what changed; it holds a
+//! `.gitignore` of `*` and a `CACHEDIR.TAG`, and deleting it is always safe.
+//!
+//! Nothing in the staging folder is ever opened for writing in place (its files may be
+//! links to the live site's), and no symbolic link in it is followed.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 pub struct Staging {
     pub dir: PathBuf,
     target: PathBuf,
+    /// Where the replaced output is kept for the next build.
+    kept: PathBuf,
     /// The previous output, when there is one, to link unchanged files from.
     previous: Option<PathBuf>,
+    /// Whether `dir` started as an earlier tree (its leftovers are pruned before the swap).
+    recycled: bool,
+    /// Files written by this build (relative paths), when `recycled`.
+    written: Mutex<HashSet<String>>,
+    /// Folders (relative paths) known to be real folders of the staging tree.
+    folders: Mutex<HashSet<String>>,
 }
 
+/// Marks the kept tree as a cache: git ignores it, backup tools skip it.
+const KEPT_MARKERS: [(&str, &str); 2] = [
+    (".gitignore", "# Cohort's previous output, kept to make the next build fast; safe to delete.\n*\n"),
+    (
+        "CACHEDIR.TAG",
+        "Signature: 8a477f597d28d172789f06886806bc55\n# Cohort's previous output, kept to make the next build fast; safe to delete.\n",
+    ),
+];
+
 impl Staging {
-    /// Creates `.NAME.cohort-tmp` beside `target`.
+    /// Prepares `.NAME.cohort-tmp` beside `target`: the kept previous tree when there is one,
+    /// otherwise an empty folder.
     pub fn new(target: &Path) -> std::io::Result<Staging> {
         let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         std::fs::create_dir_all(parent)?;
         let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "public".into());
         let dir = parent.join(format!(".{name}.cohort-tmp"));
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir)?;
-        }
-        std::fs::create_dir_all(&dir)?;
-        let previous = target.is_dir().then(|| target.to_path_buf());
-        Ok(Staging { dir, target: target.to_path_buf(), previous })
+        let kept = parent.join(format!(".{name}.cohort-old"));
+        let is_dir = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
+        let recycled = if is_dir(&kept) {
+            if std::fs::symlink_metadata(&dir).is_ok() {
+                remove_tree(&dir)?;
+            }
+            std::fs::rename(&kept, &dir)?;
+            true
+        } else if is_dir(&dir) {
+            // A build that was interrupted: its files are as good as any to compare against.
+            true
+        } else {
+            if std::fs::symlink_metadata(&dir).is_ok() {
+                std::fs::remove_file(&dir)?;
+            }
+            std::fs::create_dir(&dir)?;
+            false
+        };
+        let previous = is_dir(target).then(|| target.to_path_buf());
+        Ok(Staging {
+            dir,
+            target: target.to_path_buf(),
+            kept,
+            previous,
+            recycled,
+            written: Mutex::new(HashSet::new()),
+            folders: Mutex::new(HashSet::new()),
+        })
     }
 
-    /// Writes `bytes` at `rel` (with `/` separators) inside the staging folder, or links the
-    /// previous build's file there when it holds the same bytes.
+    /// Writes `bytes` at `rel` (with `/` separators) inside the staging folder, unless the
+    /// file there already holds them; links the previous build's file when it holds them.
     pub fn write(&self, rel: &str, bytes: &[u8]) -> std::io::Result<()> {
-        let path = self.path_of(rel)?;
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
+        let path = self.prepare(rel)?;
+        if !(self.recycled && file_holds(&path, bytes)) && !self.link_unchanged(rel, &path, bytes) {
+            write_new(&path, |f| std::io::Write::write_all(f, bytes))?;
         }
-        if self.link_unchanged(rel, &path, bytes) {
-            return Ok(());
-        }
-        write_new(&path, |f| std::io::Write::write_all(f, bytes))
+        self.mark_written(rel);
+        Ok(())
     }
 
     pub fn copy(&self, rel: &str, from: &Path) -> std::io::Result<()> {
-        let path = self.path_of(rel)?;
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
+        let path = self.prepare(rel)?;
+        let same = |candidate: &Path| -> bool {
+            std::fs::symlink_metadata(candidate).is_ok_and(|m| m.is_file()) && files_equal(candidate, from)
+        };
+        if !(self.recycled && same(&path)) {
+            let linked = self.previous.as_ref().is_some_and(|previous| {
+                let old = previous.join(rel);
+                same(&old) && replace_with_link(&old, &path)
+            });
+            if !linked {
+                let mut source = std::fs::File::open(from)?;
+                write_new(&path, |f| std::io::copy(&mut source, f).map(|_| ()))?;
+            }
         }
-        if let Ok(meta) = std::fs::metadata(from)
-            && meta.len() <= 1 << 20
-            && let Ok(bytes) = std::fs::read(from)
-            && self.link_unchanged(rel, &path, &bytes)
-        {
+        self.mark_written(rel);
+        Ok(())
+    }
+
+    /// The staging path of `rel`, with its folders in place: every folder on the way is a
+    /// real folder (a file or link in the way is removed), and a folder left at the file's
+    /// own place by an earlier tree is removed.
+    fn prepare(&self, rel: &str) -> std::io::Result<PathBuf> {
+        let path = self.path_of(rel)?;
+        if let Some((folder, _)) = rel.rsplit_once('/') {
+            self.ensure_folder(folder)?;
+        }
+        if self.recycled && std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+            std::fs::remove_dir_all(&path)?;
+        }
+        Ok(path)
+    }
+
+    /// Makes `rel` (a folder path inside the staging folder) a real folder, checking each
+    /// folder on the way once per build.
+    fn ensure_folder(&self, rel: &str) -> std::io::Result<()> {
+        let known = |r: &str| self.folders.lock().is_ok_and(|f| f.contains(r));
+        if known(rel) {
             return Ok(());
         }
-        let mut source = std::fs::File::open(from)?;
-        write_new(&path, |f| std::io::copy(&mut source, f).map(|_| ()))
+        let mut end = 0;
+        while end < rel.len() {
+            end = rel[end..].find('/').map_or(rel.len(), |i| end + i);
+            let prefix = &rel[..end];
+            end += 1;
+            if known(prefix) {
+                continue;
+            }
+            let path = self.dir.join(prefix);
+            match std::fs::symlink_metadata(&path) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => {
+                    // Another thread may have replaced it already: the create says.
+                    let _ = std::fs::remove_file(&path);
+                    create_folder(&path)?;
+                }
+                Err(_) => create_folder(&path)?,
+            }
+            if let Ok(mut f) = self.folders.lock() {
+                f.insert(prefix.to_string());
+            }
+        }
+        Ok(())
+    }
+
+    fn mark_written(&self, rel: &str) {
+        if self.recycled
+            && let Ok(mut w) = self.written.lock()
+        {
+            w.insert(rel.to_string());
+        }
     }
 
     /// Links the previous output's `rel` at `path` if it is a regular file with exactly
@@ -66,24 +170,11 @@ impl Staging {
     fn link_unchanged(&self, rel: &str, path: &Path, bytes: &[u8]) -> bool {
         let Some(previous) = &self.previous else { return false };
         let old = previous.join(rel);
-        let same = std::fs::symlink_metadata(&old)
-            .is_ok_and(|m| m.file_type().is_file() && m.len() == bytes.len() as u64)
-            && std::fs::read(&old).is_ok_and(|b| b == bytes);
-        if !same {
-            return false;
-        }
-        // A path written earlier in this build is replaced (later files win), as a write would.
-        match std::fs::hard_link(&old, path) {
-            Ok(()) => true,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                std::fs::remove_file(path).is_ok() && std::fs::hard_link(&old, path).is_ok()
-            }
-            Err(_) => false,
-        }
+        file_holds(&old, bytes) && replace_with_link(&old, path)
     }
 
     fn path_of(&self, rel: &str) -> std::io::Result<PathBuf> {
-        if rel.split('/').any(|p| p == ".." || p.contains('\\')) || rel.starts_with('/') || rel.contains('\0') {
+        if rel.split('/').any(|p| p.is_empty() || p == "." || p == ".." || p.contains('\\')) || rel.contains('\0') {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 format!("refusing to write outside the output folder: {rel}"),
@@ -92,35 +183,133 @@ impl Staging {
         Ok(self.dir.join(rel))
     }
 
-    /// Swaps the staging folder in place of the target.
+    /// Removes what an earlier tree had and this build did not write, then swaps the staging
+    /// folder in place of the target and keeps the replaced output for the next build.
     pub fn commit(self) -> std::io::Result<()> {
-        let old = self.dir.with_file_name(format!(
-            ".{}.cohort-old",
-            self.target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-        ));
-        if old.exists() {
-            std::fs::remove_dir_all(&old)?;
+        if self.recycled {
+            let written = self.written.lock().map(|mut w| std::mem::take(&mut *w)).unwrap_or_default();
+            prune(&self.dir, "", &written, &ancestors(&written))?;
+        }
+        if std::fs::symlink_metadata(&self.kept).is_ok() {
+            remove_tree(&self.kept)?;
         }
         let had_target = self.target.exists();
         if had_target {
-            std::fs::rename(&self.target, &old)?;
+            std::fs::rename(&self.target, &self.kept)?;
         }
         if let Err(e) = std::fs::rename(&self.dir, &self.target) {
             if had_target {
-                let _ = std::fs::rename(&old, &self.target);
+                let _ = std::fs::rename(&self.kept, &self.target);
             }
             return Err(e);
         }
         if had_target {
-            remove_tree(&old)?;
+            mark_kept(&self.kept);
         }
         Ok(())
     }
 
-    /// Throws the staging folder away (the previous output stays as it was).
+    /// Gives up on this build: the previous output stays as it was, and the staging folder
+    /// is kept for the next build to recycle (removed when there is no previous output).
     pub fn abandon(self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if self.previous.is_some() && std::fs::rename(&self.dir, &self.kept).is_ok() {
+            mark_kept(&self.kept);
+        } else {
+            let _ = remove_tree(&self.dir);
+        }
     }
+}
+
+/// Writes the markers into the kept tree (as new files: an unchanged `.gitignore` of the
+/// site itself is a link to the live one).
+fn mark_kept(kept: &Path) {
+    for (name, text) in KEPT_MARKERS {
+        let _ = write_new(&kept.join(name), |f| std::io::Write::write_all(f, text.as_bytes()));
+    }
+}
+
+/// `create_dir`, content when another thread made the folder first.
+fn create_folder(path: &Path) -> std::io::Result<()> {
+    match std::fs::create_dir(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && std::fs::symlink_metadata(path)?.is_dir() => Ok(()),
+        other => other,
+    }
+}
+
+/// Whether `path` is a regular file (not a link) holding exactly `bytes`.
+fn file_holds(path: &Path, bytes: &[u8]) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file() && m.len() == bytes.len() as u64)
+        && std::fs::read(path).is_ok_and(|b| b == bytes)
+}
+
+/// Whether two files have the same bytes, compared a block at a time.
+fn files_equal(a: &Path, b: &Path) -> bool {
+    use std::io::Read;
+    let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else { return false };
+    if ma.len() != mb.len() {
+        return false;
+    }
+    let (Ok(mut fa), Ok(mut fb)) = (std::fs::File::open(a), std::fs::File::open(b)) else { return false };
+    let (mut ba, mut bb) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
+    loop {
+        let n = match fa.read(&mut ba) {
+            Ok(0) => return fb.read(&mut bb).is_ok_and(|m| m == 0),
+            Ok(n) => n,
+            Err(_) => return false,
+        };
+        if fb.read_exact(&mut bb[..n]).is_err() || ba[..n] != bb[..n] {
+            return false;
+        }
+    }
+}
+
+/// Puts a hard link to `old` at `path`, replacing what is there (later files win, as a
+/// write would); false when the file system cannot link.
+fn replace_with_link(old: &Path, path: &Path) -> bool {
+    match std::fs::hard_link(old, path) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(path).is_ok() && std::fs::hard_link(old, path).is_ok()
+        }
+        Err(_) => false,
+    }
+}
+
+/// Every folder (relative path) that holds one of `files`.
+fn ancestors(files: &HashSet<String>) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for file in files {
+        let mut rel = file.as_str();
+        while let Some((folder, _)) = rel.rsplit_once('/') {
+            if !out.insert(folder.to_string()) {
+                break;
+            }
+            rel = folder;
+        }
+    }
+    out
+}
+
+/// Removes from `dir` (the folder `rel` of the staging tree) every file this build did not
+/// write and every folder that holds none; subfolders are pruned in parallel.
+fn prune(dir: &Path, rel: &str, written: &HashSet<String>, folders: &HashSet<String>) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    let mut keep_folders = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let child = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+        if entry.file_type()?.is_dir() {
+            if folders.contains(&child) {
+                keep_folders.push((entry.path(), child));
+            } else {
+                std::fs::remove_dir_all(entry.path())?;
+            }
+        } else if !written.contains(&child) {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    keep_folders.par_iter().try_for_each(|(path, child)| prune(path, child, written, folders))
 }
 
 /// `remove_dir_all`, with the folders two levels down removed in parallel: a site is
@@ -128,6 +317,10 @@ impl Staging {
 /// time a rebuild spends on the disk.
 fn remove_tree(root: &Path) -> std::io::Result<()> {
     use rayon::prelude::*;
+    if !std::fs::symlink_metadata(root)?.is_dir() {
+        // A link or a file in its place: remove it, never what it points to.
+        return std::fs::remove_file(root);
+    }
     let mut folders = Vec::new();
     for entry in std::fs::read_dir(root)? {
         let entry = entry?;
