@@ -85,7 +85,8 @@ impl Staging {
     /// file there already holds them; links the previous build's file when it holds them.
     pub fn write(&self, rel: &str, bytes: &[u8]) -> std::io::Result<()> {
         let path = self.prepare(rel)?;
-        if !(self.recycled && file_holds(&path, bytes)) && !self.link_unchanged(rel, &path, bytes) {
+        let already_there = self.recycled && file_holds(&path, bytes);
+        if !already_there && !self.link_unchanged(rel, &path, bytes) {
             write_new(&path, |f| std::io::Write::write_all(f, bytes))?;
         }
         self.mark_written(rel);
