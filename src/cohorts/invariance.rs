@@ -34,7 +34,7 @@ impl Reference {
     pub fn check(&self, html: &str) -> Result<(), String> {
         let mut allowed: Vec<i64> = Vec::new();
         let mut rest = html;
-        while let Some(at) = rest.find("data-") {
+        while let Some(at) = memchr::memmem::find(rest.as_bytes(), b"data-") {
             let tag_start = rest[..at].rfind('<').unwrap_or(0);
             let tag_end = rest[at..].find('>').map_or(rest.len(), |e| at + e);
             let tag = &rest[tag_start..tag_end];
@@ -77,7 +77,7 @@ impl Reference {
             if marker.is_empty() {
                 continue;
             }
-            for (at, _) in html.match_indices(marker.as_str()) {
+            for at in memchr::memmem::find_iter(html.as_bytes(), marker.as_bytes()) {
                 let after = html[at + marker.len()..].trim_start();
                 let end = after.find(|c: char| !number_char(c)).unwrap_or(after.len());
                 let mut number = after[..end].trim_end_matches(['.', ',']);

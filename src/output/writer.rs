@@ -84,8 +84,9 @@ impl Staging {
     /// Writes `bytes` at `rel` (with `/` separators) inside the staging folder, unless the
     /// file there already holds them; links the previous build's file when it holds them.
     pub fn write(&self, rel: &str, bytes: &[u8]) -> std::io::Result<()> {
-        let path = self.prepare(rel)?;
-        let already_there = self.recycled && file_holds(&path, bytes);
+        let (path, existing) = self.prepare(rel)?;
+        let already_there =
+            existing.is_some_and(|m| m.len() == bytes.len() as u64) && std::fs::read(&path).is_ok_and(|b| b == bytes);
         if !already_there && !self.link_unchanged(rel, &path, bytes) {
             write_new(&path, |f| std::io::Write::write_all(f, bytes))?;
         }
@@ -94,11 +95,11 @@ impl Staging {
     }
 
     pub fn copy(&self, rel: &str, from: &Path) -> std::io::Result<()> {
-        let path = self.prepare(rel)?;
+        let (path, existing) = self.prepare(rel)?;
         let same = |candidate: &Path| -> bool {
             std::fs::symlink_metadata(candidate).is_ok_and(|m| m.is_file()) && files_equal(candidate, from)
         };
-        if !(self.recycled && same(&path)) {
+        if !(existing.is_some() && files_equal(&path, from)) {
             let linked = self.previous.as_ref().is_some_and(|previous| {
                 let old = previous.join(rel);
                 same(&old) && replace_with_link(&old, &path)
@@ -114,16 +115,24 @@ impl Staging {
 
     /// The staging path of `rel`, with its folders in place: every folder on the way is a
     /// real folder (a file or link in the way is removed), and a folder left at the file's
-    /// own place by an earlier tree is removed.
-    fn prepare(&self, rel: &str) -> std::io::Result<PathBuf> {
+    /// own place by an earlier tree is removed. Also the metadata of the regular file an
+    /// earlier tree left there, if any.
+    fn prepare(&self, rel: &str) -> std::io::Result<(PathBuf, Option<std::fs::Metadata>)> {
         let path = self.path_of(rel)?;
         if let Some((folder, _)) = rel.rsplit_once('/') {
             self.ensure_folder(folder)?;
         }
-        if self.recycled && std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
-            std::fs::remove_dir_all(&path)?;
+        if !self.recycled {
+            return Ok((path, None));
         }
-        Ok(path)
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() => {
+                std::fs::remove_dir_all(&path)?;
+                Ok((path, None))
+            }
+            Ok(m) if m.is_file() => Ok((path, Some(m))),
+            _ => Ok((path, None)),
+        }
     }
 
     /// Makes `rel` (a folder path inside the staging folder) a real folder, checking each
