@@ -227,6 +227,18 @@ fn a_template_edit_renders_only_the_pages_that_use_it() {
     write(root, "templates/partials/consent-banner.html", &format!("{banner}\n"));
     events.next_named("reload").expect("a reload event");
     assert_identical(&s, root, "a banner edit");
+    // The card partial, which `render_card` renders once per product and build: listings,
+    // recommendation blocks and cohort fragments show the new card.
+    let card = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates/partials/card.html"),
+    )
+    .unwrap();
+    let edited = card.replacen("</article>", "<span class=\"card-edited\"></span></article>", 1);
+    assert_ne!(edited, card);
+    write(root, "templates/partials/card.html", &edited);
+    events.next_named("reload").expect("a reload event");
+    s.wait_for("/categories/kitchen/", "the edited card", |b| b.contains("card-edited"));
+    assert_identical(&s, root, "a card partial edit");
 }
 
 /// The section `<section class="NAME"` ... `</section>` of a page.

@@ -2,6 +2,7 @@
 //! (written as content-addressed fragments), and full-page cohort variants where asked.
 //! Pages render in parallel; everything here is read-only and shared across threads.
 
+pub mod card_cache;
 pub mod context;
 
 use crate::cohorts::{fragment_hash, invariance, slots};
@@ -61,6 +62,8 @@ pub struct Renderer<'a> {
     shop: &'a Shop,
     theme: &'a Theme,
     cards: Vec<V>,
+    /// `render_card`'s cache of card HTML (see [`card_cache`]), passed to every template.
+    card_cache: V,
     cohorts: Vec<CohortView>,
     default_hero: V,
     default_picks: V,
@@ -131,10 +134,12 @@ impl<'a> Renderer<'a> {
                 product_picks: None,
             });
         }
+        let card_cache = V::from_object(card_cache::CardCache::new(&cards));
         let mut r = Renderer {
             shop,
             theme,
             cards,
+            card_cache,
             cohorts,
             default_hero: V::from(Serde(&default_hero)),
             default_picks,
@@ -200,6 +205,7 @@ impl<'a> Renderer<'a> {
             ("page", page.clone()),
             (var, data.clone()),
             ("cohort", cohort.map_or(V::from(()), |ci| self.cohorts[ci].info.clone())),
+            (card_cache::VAR, self.card_cache.clone()),
         ]));
         let template = format!("slots/{name}.html");
         self.theme.engine.render(&template, &ctx).map_err(|e| e.to_string())
@@ -459,6 +465,7 @@ impl<'a> Renderer<'a> {
         let interests = page_interests(shop, job.kind);
         vars.insert("cohort_config", V::from(self.page_config.for_page(&interests)));
         vars.insert("consent_banner", V::from(self.consent_ui.banner.as_str()));
+        vars.insert(card_cache::VAR, self.card_cache.clone());
         match job.kind {
             PageKind::Home => {
                 vars.insert("hero", self.default_hero.clone());

@@ -27,6 +27,7 @@ impl MiniJinja {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
         env.set_formatter(html_formatter);
+        env.add_function("render_card", crate::render::card_cache::render_card);
         for (name, source) in templates {
             env.add_template_owned(name, source).map_err(|e| convert(&e))?;
         }

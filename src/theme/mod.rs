@@ -217,9 +217,13 @@ impl Theme {
 }
 
 /// The templates a template's text names literally in `extends`, `include`, `import` and
-/// `from` tags; None when one is named through a variable or an expression.
+/// `from` tags (and the card partial, when it calls `render_card`); None when one is named
+/// through a variable or an expression.
 pub fn template_references(text: &str) -> Option<Vec<String>> {
     let mut out = Vec::new();
+    if text.contains("render_card") {
+        out.push(crate::render::card_cache::TEMPLATE.to_string());
+    }
     let mut rest = text;
     while let Some(open) = rest.find("{%") {
         let after = &rest[open + 2..];
@@ -283,6 +287,8 @@ mod tests {
                     .collect()
             )
         );
+        let grid = "<div>{% for item in products %}{{ render_card(item) }}{% endfor %}</div>";
+        assert_eq!(template_references(grid), Some(vec!["partials/card.html".to_string()]));
     }
 
     #[test]
