@@ -42,13 +42,25 @@ hyperfine --runs "$RUNS" --export-json "$OUT/ratio-fresh.json" \
     --prepare "for d in $OUT/fresh0 $OUT/fresh$COHORTS $OUT/.fresh0.cohort-old $OUT/.fresh$COHORTS.cohort-old; do if [ -e \$d ]; then mv \$d $trash/\$(date +%s%N); fi; done; sync; sleep $SETTLE" \
     -n "no cohorts" "$cohort build --root $OUT/shop0 -o $OUT/fresh0" \
     -n "$COHORTS cohorts" "$cohort build --root $OUT/shop$COHORTS -o $OUT/fresh$COHORTS"
+if [ -d /dev/shm ]; then
+    # The same, with the output in memory (tmpfs): Cohort's own work without this disk.
+    echo "== fresh output folder on tmpfs (/dev/shm)"
+    shm=/dev/shm/cohort-ratio
+    mkdir -p "$shm/trash"
+    hyperfine --runs "$RUNS" --export-json "$OUT/ratio-tmpfs.json" \
+        --prepare "for d in $shm/fresh0 $shm/fresh$COHORTS; do if [ -e \$d ]; then mv \$d $shm/trash/\$(date +%s%N); fi; done; sleep 1" \
+        -n "no cohorts" "$cohort build --root $OUT/shop0 -o $shm/fresh0" \
+        -n "$COHORTS cohorts" "$cohort build --root $OUT/shop$COHORTS -o $shm/fresh$COHORTS"
+    rm -rf "$shm"
+fi
 echo "== rebuild over the previous output"
 hyperfine --warmup 1 --runs "$RUNS" --export-json "$OUT/ratio-rebuild.json" --prepare "sync; sleep $SETTLE" \
     -n "no cohorts" "$cohort build --root $OUT/shop0 -o $OUT/ratio0" \
     -n "$COHORTS cohorts" "$cohort build --root $OUT/shop$COHORTS -o $OUT/ratio$COHORTS"
 echo "== $(uptime)"
 
-for mode in fresh rebuild; do
+for mode in fresh tmpfs rebuild; do
+    [ -f "$OUT/ratio-$mode.json" ] || continue
     python3 - "$OUT/ratio-$mode.json" "$mode" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"]
