@@ -85,8 +85,7 @@ impl Staging {
     /// file there already holds them; links the previous build's file when it holds them.
     pub fn write(&self, rel: &str, bytes: &[u8]) -> std::io::Result<()> {
         let (path, existing) = self.prepare(rel)?;
-        let already_there =
-            existing.is_some_and(|m| m.len() == bytes.len() as u64) && std::fs::read(&path).is_ok_and(|b| b == bytes);
+        let already_there = existing.is_some_and(|m| holds(&path, &m, bytes));
         if !already_there && !self.link_unchanged(rel, &path, bytes) {
             write_new(&path, |f| std::io::Write::write_all(f, bytes))?;
         }
@@ -151,14 +150,20 @@ impl Staging {
                 continue;
             }
             let path = self.dir.join(prefix);
-            match std::fs::symlink_metadata(&path) {
-                Ok(m) if m.is_dir() => {}
-                Ok(_) => {
-                    // Another thread may have replaced it already: the create says.
-                    let _ = std::fs::remove_file(&path);
-                    create_folder(&path)?;
+            if !self.recycled {
+                // A fresh staging folder holds only what this build made: no link or file can
+                // be in the way.
+                create_folder(&path)?;
+            } else {
+                match std::fs::symlink_metadata(&path) {
+                    Ok(m) if m.is_dir() => {}
+                    Ok(_) => {
+                        // Another thread may have replaced it already: the create says.
+                        let _ = std::fs::remove_file(&path);
+                        create_folder(&path)?;
+                    }
+                    Err(_) => create_folder(&path)?,
                 }
-                Err(_) => create_folder(&path)?,
             }
             if let Ok(mut f) = self.folders.lock() {
                 f.insert(prefix.to_string());
@@ -248,8 +253,12 @@ fn create_folder(path: &Path) -> std::io::Result<()> {
 
 /// Whether `path` is a regular file (not a link) holding exactly `bytes`.
 fn file_holds(path: &Path, bytes: &[u8]) -> bool {
-    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file() && m.len() == bytes.len() as u64)
-        && std::fs::read(path).is_ok_and(|b| b == bytes)
+    std::fs::symlink_metadata(path).is_ok_and(|m| holds(path, &m, bytes))
+}
+
+/// Whether the file at `path`, whose `symlink_metadata` is `meta`, holds exactly `bytes`.
+fn holds(path: &Path, meta: &std::fs::Metadata, bytes: &[u8]) -> bool {
+    meta.file_type().is_file() && meta.len() == bytes.len() as u64 && std::fs::read(path).is_ok_and(|b| b == bytes)
 }
 
 /// Whether two files have the same bytes, compared a block at a time.

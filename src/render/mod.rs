@@ -179,12 +179,12 @@ impl<'a> Renderer<'a> {
                     continue;
                 };
                 let html = r.render_slot("picks", &page, "picks", picks, Some(ci))?;
-                if html == default_html {
-                    continue;
-                }
                 let id = &r.cohorts[ci].id;
-                r.guard.check(&html).map_err(|e| guard_message(id, "picks", "every product page", &e))?;
-                let hash = fragment_hash(&html);
+                let Some((hash, html)) = cohort_fragment(&r.guard, html, &default_html)
+                    .map_err(|e| guard_message(id, "picks", "every product page", &e))?
+                else {
+                    continue;
+                };
                 keys.push((id.clone(), hash.clone()));
                 r.cohorts[ci].product_picks = Some((hash, Arc::from(html)));
             }
@@ -244,12 +244,12 @@ impl<'a> Renderer<'a> {
                 let html = self
                     .render_slot(name, &page, var, &data, Some(ci))
                     .map_err(|e| self.context_error(job, &source, &e))?;
-                if html == default_html {
-                    continue;
-                }
                 let id = &self.cohorts[ci].id;
-                self.guard.check(&html).map_err(|e| guard_message(id, name, &format!("/{}", job.path), &e))?;
-                let hash = fragment_hash(&html);
+                let Some((hash, html)) = cohort_fragment(&self.guard, html, &default_html)
+                    .map_err(|e| guard_message(id, name, &format!("/{}", job.path), &e))?
+                else {
+                    continue;
+                };
                 let html: Arc<str> = Arc::from(html);
                 keys.push((id.clone(), hash.clone()));
                 fragments.push((hash, html.clone()));
@@ -343,16 +343,16 @@ impl<'a> Renderer<'a> {
                 continue;
             };
             let html = self.render_slot(name, &page, var, &data, Some(ci))?;
-            if html == default_html {
-                continue;
-            }
-            self.guard.check(&html).map_err(|e| {
+            let Some((hash, html)) = cohort_fragment(&self.guard, html, &default_html).map_err(|e| {
                 format!(
                     "the price invariance guard stopped personalize: cohort `{}`'s version of slot `{name}` {e}",
                     self.cohorts[ci].id
                 )
-            })?;
-            cohorts.push((self.cohorts[ci].id.clone(), fragment_hash(&html), html));
+            })?
+            else {
+                continue;
+            };
+            cohorts.push((self.cohorts[ci].id.clone(), hash, html));
         }
         Ok(SlotVersions { default_html, cohorts })
     }
@@ -558,6 +558,20 @@ impl<'a> Renderer<'a> {
         }
         (PageContext { page, vars }, source)
     }
+}
+
+/// A cohort's version of a slot as a fragment (hash, html), or None when it is the default;
+/// the error is what the price guard found.
+fn cohort_fragment(
+    guard: &invariance::Reference,
+    html: String,
+    default_html: &str,
+) -> Result<Option<(String, String)>, String> {
+    if html == default_html {
+        return Ok(None);
+    }
+    guard.check(&html)?;
+    Ok(Some((fragment_hash(&html), html)))
 }
 
 /// The guard's message for a cohort's version of a slot.
