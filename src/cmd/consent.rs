@@ -5,8 +5,8 @@
 
 use super::{CmdResult, Failure};
 use crate::consent::api::{ApiConfig, DEFAULT_K, DEFAULT_RETENTION_DAYS};
-use crate::consent::http::Timeouts;
-use crate::consent::server::{self, ServerConfig};
+use crate::consent::server::{self, ServerConfig, ServerError};
+use crate::net::http::Timeouts;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -85,5 +85,8 @@ pub fn run(args: ConsentArgs) -> CmdResult {
         let _ = writeln!(out, "listening on http://{addr}");
         let _ = out.flush();
     })
-    .map_err(Failure::new)
+    .map_err(|e| match e {
+        ServerError::Usage(message) => Failure::usage(message),
+        ServerError::Runtime(message) => Failure::new(message),
+    })
 }

@@ -1,8 +1,9 @@
 //! `cohort serve`: build, serve on the loopback address, watch, rebuild, live reload.
 
 use super::{CmdResult, Failure};
-use crate::serve::{ServeOptions, run as serve};
+use crate::serve::{ServeError, ServeOptions, run as serve};
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
@@ -18,9 +19,21 @@ pub struct ServeArgs {
     /// Open the site in a browser (xdg-open)
     #[arg(long)]
     pub open: bool,
+    /// Seconds a client may take to send one request (for tests)
+    #[arg(long, default_value_t = 10, hide = true, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub read_timeout: u64,
 }
 
 pub fn run(args: ServeArgs) -> CmdResult {
-    let options = ServeOptions { root: args.root, bind: args.bind, port: args.port, open: args.open };
-    serve(&options).map_err(Failure::new)
+    let options = ServeOptions {
+        root: args.root,
+        bind: args.bind,
+        port: args.port,
+        open: args.open,
+        read_timeout: Duration::from_secs(args.read_timeout),
+    };
+    serve(&options).map_err(|e| match e {
+        ServeError::Usage(message) => Failure::usage(message),
+        ServeError::Runtime(message) => Failure::new(message),
+    })
 }

@@ -6,13 +6,12 @@
 //!   response value out, so `cohort consent-server` and `cohort serve` can both mount it.
 //! - [`store`]: SQLite (WAL, `synchronous=FULL`), schema migrations, group commit.
 //! - [`limits`]: the per-client rate limit, held in memory for one window only.
-//! - [`http`]: a small, strict HTTP/1.1 reader with size and time bounds.
-//! - [`server`]: the listener, connection threads, retention thread and graceful shutdown.
+//! - [`server`]: the listener (on the shared connection layer [`crate::net`]), the
+//!   retention thread and graceful shutdown.
 //! - [`days`]: UTC day arithmetic (`YYYY-MM-DD`) without a date crate.
 
 pub mod api;
 pub mod days;
-pub mod http;
 pub mod limits;
 pub mod server;
 pub mod store;

@@ -1,11 +1,12 @@
 //! The consent server: listener, one thread per connection (capped), the retention thread,
 //! request logging and graceful shutdown.
 //!
-//! Connections get a thread each, up to a cap sized to the machine (`64 × cores`, at least
-//! 128); beyond it a new connection is answered 503 and closed. Each thread reads with the
-//! deadlines of [`super::http::Timeouts`], so a slow or stalled client holds only its own
-//! thread, and only until its deadline. Writes all funnel into the store's single writer
-//! thread, which commits them in batches (see [`super::store`]).
+//! Connections are accepted by the shared layer of [`crate::net`]: a thread each, up to a cap
+//! sized to the machine (`64 × cores`, at least 128). When the cap is reached, the connection
+//! that has waited longest for its client is closed to make room, so idle or slow clients
+//! cannot starve the others; only when every connection is being answered does a newcomer
+//! get 503. Each thread reads with the deadlines of [`Timeouts`]. Writes all funnel into the
+//! store's single writer thread, which commits them in batches (see [`super::store`]).
 //!
 //! Logs go to stderr, one line per request: method, path template, status, duration. Never a
 //! client address, user agent, receipt or body. The client address is used only by the rate
@@ -15,18 +16,18 @@
 //! is written with `Connection: close`), close idle connections, then stop the store, which
 //! checkpoints the WAL into the database file and closes it.
 
-use super::api::{Api, ApiConfig, ApiRequest, ApiResponse, Body, Route};
+use super::api::{Api, ApiConfig, ApiRequest, ApiResponse, Body, MAX_BODY, Route};
 use super::days::Day;
-use super::http::{Connection, Incoming, Timeouts};
 use super::limits::RateLimiter;
 use super::store::SqliteStore;
-use std::collections::HashMap;
+use crate::net::http::{Connection, Incoming, Refusal, Timeouts};
+use crate::net::pool::{self, Pool, Ticket};
 use std::io::Write;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -53,40 +54,59 @@ impl ServerConfig {
     }
 }
 
+/// Why the server could not run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerError {
+    /// `--db` or `--bind` cannot be used (exit status 2).
+    Usage(String),
+    /// Anything else (exit status 1).
+    Runtime(String),
+}
+
 struct Shared {
     api: Api,
     store: SqliteStore,
     limiter: RateLimiter,
     stopping: AtomicBool,
-    next_id: AtomicU64,
-    /// Open connections (a clone of each stream, to close idle ones at shutdown).
-    open: Mutex<HashMap<u64, TcpStream>>,
-    closed: Condvar,
     timeouts: Timeouts,
 }
 
+/// The JSON form of a refusal below the API.
+fn refusal_response(r: &Refusal) -> ApiResponse {
+    ApiResponse::error(r.status, r.code, r.message)
+}
+
+fn respond(conn: &mut Connection, response: &ApiResponse, close: bool, head_only: bool) -> std::io::Result<()> {
+    let headers = response.headers.iter().map(|(n, v)| (*n, v.as_str()));
+    conn.respond(response.status, headers, &response.body, close, head_only)
+}
+
+fn bind(bind: &str) -> Result<(TcpListener, SocketAddr), ServerError> {
+    let usage = |e: std::io::Error| ServerError::Usage(format!("--bind {bind}: {e}"));
+    let addrs: Vec<SocketAddr> = bind.to_socket_addrs().map_err(usage)?.collect();
+    let listener = TcpListener::bind(&addrs[..]).map_err(usage)?;
+    let local = listener.local_addr().map_err(usage)?;
+    Ok((listener, local))
+}
+
 /// Runs until SIGTERM or SIGINT. `ready` receives the bound address once listening.
-pub fn run(config: ServerConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), String> {
-    let store = SqliteStore::open(&config.db, Day::today())
-        .map_err(|e| format!("cannot open the consent database {}: {e}", config.db.display()))?;
-    let addrs: Vec<SocketAddr> =
-        config.bind.to_socket_addrs().map_err(|e| format!("--bind {}: {e}", config.bind))?.collect();
-    let listener = TcpListener::bind(&addrs[..]).map_err(|e| format!("--bind {}: {e}", config.bind))?;
-    let local = listener.local_addr().map_err(|e| format!("--bind {}: {e}", config.bind))?;
+pub fn run(config: ServerConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), ServerError> {
+    let store = SqliteStore::open(&config.db, Day::today()).map_err(|e| {
+        ServerError::Usage(format!("--db {}: cannot open the consent database: {e}", config.db.display()))
+    })?;
+    let (listener, local) = bind(&config.bind)?;
+    let runtime = ServerError::Runtime;
 
     let shared = Arc::new(Shared {
         api: Api::new(config.api.clone()),
         store,
         limiter: RateLimiter::new(config.rate_limit, config.rate_window),
         stopping: AtomicBool::new(false),
-        next_id: AtomicU64::new(0),
-        open: Mutex::new(HashMap::new()),
-        closed: Condvar::new(),
         timeouts: config.timeouts,
     });
 
     let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT])
-        .map_err(|e| format!("cannot install signal handlers: {e}"))?;
+        .map_err(|e| runtime(format!("cannot install signal handlers: {e}")))?;
     let signal_handle = signals.handle();
     let waker = wake_address(local);
     let signal_shared = Arc::clone(&shared);
@@ -99,7 +119,7 @@ pub fn run(config: ServerConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), S
                 let _ = TcpStream::connect_timeout(&waker, Duration::from_secs(1));
             }
         })
-        .map_err(|e| format!("cannot start the signal thread: {e}"))?;
+        .map_err(|e| runtime(format!("cannot start the signal thread: {e}")))?;
 
     let (purge_stop_tx, purge_stop_rx) = mpsc::channel::<()>();
     let purge_shared = Arc::clone(&shared);
@@ -113,67 +133,28 @@ pub fn run(config: ServerConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), S
                 }
             }
         })
-        .map_err(|e| format!("cannot start the retention thread: {e}"))?;
+        .map_err(|e| runtime(format!("cannot start the retention thread: {e}")))?;
 
     ready(local);
     log_line("listening (address on stdout)");
 
-    for stream in listener.incoming() {
-        if shared.stopping.load(Ordering::SeqCst) {
-            break;
-        }
-        let Ok(stream) = stream else { continue };
-        let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-        let admitted = match (shared.open.lock(), stream.try_clone()) {
-            (Ok(mut open), Ok(clone)) if open.len() < config.max_connections => {
-                open.insert(id, clone);
-                true
-            }
-            _ => false,
-        };
-        if !admitted {
-            let mut conn = Connection::new(stream, config.timeouts);
-            let busy = ApiResponse::error(503, "busy", "Too many open connections; try again.");
-            let _ = conn.respond(&busy, true, false);
-            continue;
-        }
-        let conn_shared = Arc::clone(&shared);
-        let spawned = thread::Builder::new().stack_size(256 * 1024).spawn(move || {
-            serve_connection(&conn_shared, stream);
-            if let Ok(mut open) = conn_shared.open.lock() {
-                open.remove(&id);
-            }
-            conn_shared.closed.notify_all();
-        });
-        if spawned.is_err()
-            && let Ok(mut open) = shared.open.lock()
-        {
-            open.remove(&id);
-        }
-    }
+    let pool = Pool::new(config.max_connections);
+    let timeouts = config.timeouts;
+    let busy = move |stream: TcpStream| {
+        let mut conn = Connection::new(stream, timeouts, 0, None);
+        let busy = ApiResponse::error(503, "busy", "Too many open connections; try again.");
+        let _ = respond(&mut conn, &busy, true, false);
+    };
+    let conn_shared = Arc::clone(&shared);
+    pool::accept_loop(&listener, &pool, &shared.stopping, "consent-conn", busy, move |stream, ticket| {
+        serve_connection(&conn_shared, stream, ticket)
+    });
     drop(listener);
     log_line("stopping: no new connections; finishing requests in flight");
 
-    // Close the read side of every connection: idle ones end at once, busy ones end after
-    // writing the answer to the request they already received.
-    if let Ok(open) = shared.open.lock() {
-        for stream in open.values() {
-            let _ = stream.shutdown(Shutdown::Read);
-        }
-    }
-    let give_up = Instant::now() + config.timeouts.request + config.timeouts.write;
-    if let Ok(mut open) = shared.open.lock() {
-        while !open.is_empty() {
-            let left = give_up.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            match shared.closed.wait_timeout(open, left) {
-                Ok((guard, _)) => open = guard,
-                Err(_) => break,
-            }
-        }
-    }
+    // Idle connections end at once, busy ones after writing the answer they already owe.
+    pool.close_reads();
+    pool.wait_empty(Instant::now() + config.timeouts.request + config.timeouts.write);
     drop(purge_stop_tx);
     let _ = purge_thread.join();
     signal_handle.close();
@@ -194,16 +175,17 @@ fn wake_address(local: SocketAddr) -> SocketAddr {
     addr
 }
 
-fn serve_connection(shared: &Shared, stream: TcpStream) {
+fn serve_connection(shared: &Shared, stream: TcpStream, ticket: Ticket) {
     let peer = stream.peer_addr().ok().map(|a| a.ip());
-    let mut conn = Connection::new(stream, shared.timeouts);
+    let mut conn = Connection::new(stream, shared.timeouts, MAX_BODY, Some(ticket));
     loop {
         let incoming = conn.next_request();
         let started = Instant::now();
         match incoming {
             Incoming::Closed => return,
-            Incoming::Refused(response) => {
-                let _ = conn.respond(&response, true, false);
+            Incoming::Refused(refusal) => {
+                let response = refusal_response(&refusal);
+                let _ = respond(&mut conn, &response, true, false);
                 log_request("-", "(unparsed)", response.status, started);
                 conn.linger();
                 return;
@@ -231,7 +213,7 @@ fn serve_connection(shared: &Shared, stream: TcpStream) {
                     }
                 };
                 let close = !keep_alive || shared.stopping.load(Ordering::SeqCst);
-                let written = conn.respond(&response, close, head.method == "HEAD");
+                let written = respond(&mut conn, &response, close, head.method == "HEAD");
                 log_request(&head.method, route.template(), response.status, started);
                 if close || written.is_err() {
                     if body.is_none() {

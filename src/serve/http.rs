@@ -12,7 +12,9 @@
 
 use super::livereload::{self, Hub};
 use super::site::{Bytes, SiteFiles, pattern_matches, splice};
-use std::io::Read;
+use crate::net::http::{Connection, Incoming, Timeouts};
+use crate::net::pool::Ticket;
+use std::net::{Shutdown, TcpStream};
 use std::sync::{Arc, PoisonError, RwLock};
 
 /// Longest request target accepted.
@@ -21,7 +23,7 @@ pub const MAX_TARGET: usize = 2048;
 pub const MAX_BODY: usize = 4096;
 
 /// A request as [`Server::answer`] sees it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Req {
     pub method: String,
     pub target: String,
@@ -30,6 +32,20 @@ pub struct Req {
     pub content_type: Option<String>,
     /// None when the body was longer than [`MAX_BODY`].
     pub body: Option<Vec<u8>>,
+}
+
+impl Default for Req {
+    /// `GET /` with no headers and an empty body.
+    fn default() -> Req {
+        Req {
+            method: "GET".into(),
+            target: "/".into(),
+            cookie: None,
+            origin: None,
+            content_type: None,
+            body: Some(Vec::new()),
+        }
+    }
 }
 
 /// An answer: status, headers and body.
@@ -163,6 +179,9 @@ impl Server {
         {
             return reply;
         }
+        if req.body.is_none() {
+            return Reply::text(413, "request body too large");
+        }
         if req.method != "GET" && req.method != "HEAD" {
             let mut r = Reply::text(405, "method not allowed");
             r.headers.push(("Allow".into(), "GET, HEAD".into()));
@@ -292,53 +311,64 @@ impl Server {
         }
     }
 
-    /// Reads a tiny_http request into a [`Req`], answers it and writes the reply. The event
-    /// stream is handed to its own thread.
-    pub fn handle(self: &Arc<Self>, mut request: tiny_http::Request) {
-        let header = |name: &str| {
-            request
-                .headers()
-                .iter()
-                .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-                .map(|h| h.value.as_str().to_string())
-        };
-        let mut req = Req {
-            method: request.method().as_str().to_string(),
-            target: request.url().to_string(),
-            cookie: header("Cookie"),
-            origin: header("Origin"),
-            content_type: header("Content-Type"),
-            body: Some(Vec::new()),
-        };
-        if req.method == "GET" && req.target.split('?').next() == Some("/__cohort/events") {
-            if self.hub.client_count() >= livereload::MAX_CLIENTS {
-                let _ = request
-                    .respond(tiny_http::Response::from_string("too many live-reload tabs").with_status_code(503));
+    /// Serves one connection (on its own thread, from the shared accept loop of
+    /// [`crate::net::pool`]): reads each request with the size and time bounds of
+    /// [`crate::net::http`], answers it, and keeps the connection open while the client
+    /// wants. The event stream keeps the connection for itself until the page goes away.
+    pub fn serve_connection(&self, stream: TcpStream, ticket: Ticket, timeouts: Timeouts) {
+        let mut conn = Connection::new(stream, timeouts, MAX_BODY, Some(ticket));
+        loop {
+            let (head, body, keep_alive) = match conn.next_request() {
+                Incoming::Closed => return,
+                Incoming::Refused(refusal) => {
+                    let reply = Reply::text(refusal.status, refusal.message);
+                    let _ = write(&mut conn, &reply, true, false);
+                    conn.linger();
+                    return;
+                }
+                Incoming::Request { head, body, keep_alive } => (head, body, keep_alive),
+            };
+            if head.method == "GET" && head.target.split('?').next() == Some("/__cohort/events") {
+                self.event_stream(&mut conn);
                 return;
             }
-            let hub = self.hub.clone();
-            let writer = request.into_writer();
-            let _ = std::thread::Builder::new().name("cohort-sse".into()).spawn(move || hub.stream(writer));
+            let unread_body = body.is_none();
+            let req = Req {
+                method: head.method.clone(),
+                target: head.target.clone(),
+                cookie: head.header("cookie").map(str::to_string),
+                origin: head.header("origin").map(str::to_string),
+                content_type: head.header("content-type").map(str::to_string),
+                body,
+            };
+            let reply = self.answer(&req);
+            let written = write(&mut conn, &reply, !keep_alive, head.method == "HEAD");
+            if !keep_alive || written.is_err() {
+                if unread_body {
+                    conn.linger();
+                }
+                let _ = conn.stream().shutdown(Shutdown::Both);
+                return;
+            }
+        }
+    }
+
+    /// Hands the connection to the live-reload hub (503 when too many pages are open).
+    fn event_stream(&self, conn: &mut Connection) {
+        if self.hub.client_count() >= livereload::MAX_CLIENTS {
+            let _ = write(conn, &Reply::text(503, "too many live-reload tabs"), true, false);
             return;
         }
-        if request.body_length().is_some_and(|n| n > MAX_BODY) {
-            req.body = None;
-        } else {
-            let mut buf = Vec::new();
-            match request.as_reader().take(MAX_BODY as u64 + 1).read_to_end(&mut buf) {
-                Ok(_) if buf.len() <= MAX_BODY => req.body = Some(buf),
-                _ => req.body = None,
-            }
+        if let Ok(stream) = conn.stream().try_clone() {
+            self.hub.stream(Box::new(stream));
         }
-        let reply = self.answer(&req);
-        let mut response = tiny_http::Response::from_data(reply.body).with_status_code(reply.status);
-        for (name, value) in &reply.headers {
-            if let Ok(h) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-                response.add_header(h);
-            }
-        }
-        let _ = request.respond(response);
     }
+}
+
+/// Writes a reply on a connection.
+fn write(conn: &mut Connection, reply: &Reply, close: bool, head_only: bool) -> std::io::Result<()> {
+    let headers = reply.headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+    conn.respond(reply.status, headers, &reply.body, close, head_only)
 }
 
 #[cfg(test)]

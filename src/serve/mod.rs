@@ -15,9 +15,13 @@ pub mod site;
 pub mod watch;
 
 use crate::build::BuildOptions;
+use crate::net::http::{Connection, Timeouts};
+use crate::net::pool::{self, Pool};
 use incremental::{Changes, Incremental};
 use std::io::Write;
-use std::path::PathBuf;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -29,28 +33,73 @@ pub struct ServeOptions {
     /// 0 picks a free port.
     pub port: u16,
     pub open: bool,
+    /// Time a client has to send one request (head and body); idle keep-alive connections
+    /// close after three times that.
+    pub read_timeout: Duration,
 }
 
-/// Threads answering requests (event streams get their own).
-const WORKERS: usize = 4;
+/// Most connections open at once (each has a thread; event streams count too). When all
+/// are taken, the one that waited longest for its client is closed to make room.
+const MAX_CONNECTIONS: usize = 128;
+
+/// Why `cohort serve` stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServeError {
+    /// `--bind` or `--port` cannot be used (exit status 2).
+    Usage(String),
+    /// Anything else (exit status 1).
+    Runtime(String),
+}
+
+/// Listens on `bind:port`; `Usage` when the address cannot be used.
+fn listen(options: &ServeOptions) -> Result<(TcpListener, SocketAddr), ServeError> {
+    let usage = |e: std::io::Error| {
+        ServeError::Usage(format!("error: cannot listen on {}:{}: {e}", options.bind, options.port))
+    };
+    let listener = TcpListener::bind((options.bind.as_str(), options.port)).map_err(usage)?;
+    let addr = listener.local_addr().map_err(usage)?;
+    Ok((listener, addr))
+}
+
+/// Starts the accept loop of [`crate::net::pool`] on its own thread.
+fn start_http(listener: TcpListener, handler: Arc<http::Server>, read_timeout: Duration) -> Result<(), String> {
+    let timeouts = Timeouts { idle: read_timeout.saturating_mul(3), request: read_timeout, write: read_timeout };
+    std::thread::Builder::new()
+        .name("cohort-http".into())
+        .spawn(move || {
+            let pool = Pool::new(MAX_CONNECTIONS);
+            let never = AtomicBool::new(false);
+            let busy = move |stream: TcpStream| {
+                let mut conn = Connection::new(stream, timeouts, 0, None);
+                let _ = conn.respond(503, [("Content-Type", "text/plain; charset=utf-8")], b"busy", true, false);
+            };
+            pool::accept_loop(&listener, &pool, &never, "cohort-http-conn", busy, move |stream, ticket| {
+                handler.serve_connection(stream, ticket, timeouts)
+            });
+        })
+        .map(|_| ())
+        .map_err(|e| format!("error: cannot start the server thread: {e}"))
+}
 
 /// Builds, serves and rebuilds until the process is stopped.
-pub fn run(options: &ServeOptions) -> Result<(), String> {
-    let root =
-        options.root.canonicalize().map_err(|e| format!("error: cannot open {}: {e}", options.root.display()))?;
+pub fn run(options: &ServeOptions) -> Result<(), ServeError> {
+    let root = options
+        .root
+        .canonicalize()
+        .map_err(|e| ServeError::Runtime(format!("error: cannot open {}: {e}", options.root.display())))?;
     if !root.join("shop.toml").is_file() {
-        return Err(format!(
+        return Err(ServeError::Runtime(format!(
             "error: {} has no shop.toml\n  = help: run `cohort serve --root DIR` with a shop folder, or `cohort init DIR` first",
             root.display()
-        ));
+        )));
     }
-    let server = tiny_http::Server::http((options.bind.as_str(), options.port))
-        .map_err(|e| format!("error: cannot listen on {}:{}: {e}", options.bind, options.port))?;
-    let addr = match server.server_addr() {
-        tiny_http::ListenAddr::IP(a) => a,
-        #[allow(unreachable_patterns)]
-        _ => return Err("error: the server has no IP address".into()),
-    };
+    let (listener, addr) = listen(options)?;
+    serve_on(options, &root, listener, addr).map_err(ServeError::Runtime)
+}
+
+/// Builds, starts the HTTP thread, then watches and rebuilds until the watcher stops.
+fn serve_on(options: &ServeOptions, root: &Path, listener: TcpListener, addr: SocketAddr) -> Result<(), String> {
+    let root = root.to_path_buf();
 
     // Watch before the first build, so nothing saved meanwhile is missed.
     let (tx, rx) = channel();
@@ -72,20 +121,8 @@ pub fn run(options: &ServeOptions) -> Result<(), String> {
         .unwrap_or_else(|_| "/v1".to_string());
     let origins = vec![format!("http://{addr}"), format!("http://localhost:{}", addr.port())];
     let consent = Some(consent::mount(&endpoint, origins).map_err(|e| format!("error: {e}"))?);
-    let server = Arc::new(server);
     let handler = Arc::new(http::Server { files, hub: hub.clone(), consent });
-    for i in 0..WORKERS {
-        let server = server.clone();
-        let handler = handler.clone();
-        std::thread::Builder::new()
-            .name(format!("cohort-http-{i}"))
-            .spawn(move || {
-                while let Ok(request) = server.recv() {
-                    handler.handle(request);
-                }
-            })
-            .map_err(|e| format!("error: cannot start a server thread: {e}"))?;
-    }
+    start_http(listener, handler, options.read_timeout)?;
     let url = format!("http://{addr}/");
     println!("Serving on http://{addr}");
     let _ = std::io::stdout().flush();

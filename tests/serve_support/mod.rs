@@ -51,8 +51,14 @@ impl Resp {
 
 /// Starts `cohort serve --root ROOT -p 0` and waits for `Serving on http://127.0.0.1:PORT`.
 pub fn start(root: &Path) -> Served {
+    start_with(root, &[])
+}
+
+/// [`start`] with extra arguments.
+pub fn start_with(root: &Path, extra: &[&str]) -> Served {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cohort"))
         .args(["serve", "--root", root.to_str().expect("utf8"), "-p", "0"])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -1,17 +1,18 @@
-//! A small, strict HTTP/1.1 server-side connection: reads one request head and body at a
-//! time, with hard bounds on size and time, and writes complete responses.
+//! A small, strict HTTP/1.1 server-side connection, shared by `cohort consent-server` and
+//! `cohort serve`: reads one request head and body at a time, with hard bounds on size and
+//! time, and writes complete responses.
 //!
-//! Why not tiny_http (0.12), which the issue first named: it exposes no read timeout on the
-//! accepted socket, reads header lines without a length bound, and when a request with a
-//! large `Content-Length` is dropped unread it drains the body by allocating a buffer of the
-//! *declared* size (`vec![0; remaining]`), which a single request can turn into an abort.
-//! The consent endpoint needs only Content-Length bodies of at most 4 KiB, so this reader is
-//! short: a head of at most [`MAX_HEAD`] bytes read before a deadline, a body of at most
-//! [`MAX_BODY`] bytes read before a deadline (a larger declared body is refused unread and
-//! the connection closed), keep-alive and pipelining, `Expect: 100-continue`, and nothing
-//! else (`Transfer-Encoding` is refused with 411).
+//! Why not tiny_http (0.12): it exposes no read timeout on the accepted socket, reads header
+//! lines without a length bound, and when a request with a large `Content-Length` is dropped
+//! unread it drains the body by allocating a buffer of the *declared* size
+//! (`vec![0; remaining]`), which a single request turns into an abort. Both servers need only
+//! small Content-Length bodies, so this reader is short: a head of at most [`MAX_HEAD`] bytes
+//! read before a deadline (else 431 or 408), a body of at most `max_body` bytes read before a
+//! deadline (a larger declared body is refused unread and the connection closed),
+//! keep-alive and pipelining, `Expect: 100-continue`, and nothing else (`Transfer-Encoding`
+//! is refused with 411).
 
-use super::api::{ApiResponse, MAX_BODY};
+use super::pool::Ticket;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -53,15 +54,25 @@ impl Head {
     }
 }
 
+/// A request refused below the application: the status, a short machine-readable code and a
+/// sentence for people. Each server renders it in its own format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: &'static str,
+}
+
 /// What reading the next request gave.
 #[derive(Debug)]
 pub enum Incoming {
-    /// A request; `body` is `None` when the declared body is over [`MAX_BODY`] (left unread).
+    /// A request; `body` is `None` when the declared body is over the connection's
+    /// `max_body` (left unread; the connection must then close).
     Request { head: Head, body: Option<Vec<u8>>, keep_alive: bool },
     /// The client closed the connection or stayed idle too long between requests.
     Closed,
     /// The request cannot be served; answer this and close the connection.
-    Refused(ApiResponse),
+    Refused(Refusal),
 }
 
 /// One client connection and the bytes already read from it.
@@ -69,6 +80,10 @@ pub struct Connection {
     stream: TcpStream,
     buf: Vec<u8>,
     timeouts: Timeouts,
+    max_body: usize,
+    /// Tells the connection pool when this connection waits for its client (and may be
+    /// closed to make room) and when it is being answered.
+    ticket: Option<Ticket>,
 }
 
 enum Fill {
@@ -77,15 +92,17 @@ enum Fill {
     TimedOut,
 }
 
-fn refuse(status: u16, code: &str, message: &str) -> Incoming {
-    Incoming::Refused(ApiResponse::error(status, code, message))
+fn refuse(status: u16, code: &'static str, message: &'static str) -> Incoming {
+    Incoming::Refused(Refusal { status, code, message })
 }
 
 impl Connection {
-    pub fn new(stream: TcpStream, timeouts: Timeouts) -> Connection {
+    /// A connection reading bodies of at most `max_body` bytes; `ticket` is its place in a
+    /// [`super::pool::Pool`], if any.
+    pub fn new(stream: TcpStream, timeouts: Timeouts, max_body: usize, ticket: Option<Ticket>) -> Connection {
         let _ = stream.set_nodelay(true);
         let _ = stream.set_write_timeout(Some(timeouts.write));
-        Connection { stream, buf: Vec::with_capacity(1024), timeouts }
+        Connection { stream, buf: Vec::with_capacity(1024), timeouts, max_body, ticket }
     }
 
     pub fn stream(&self) -> &TcpStream {
@@ -113,8 +130,20 @@ impl Connection {
         }
     }
 
-    /// Reads the next request, within the size and time bounds.
+    /// Reads the next request, within the size and time bounds. While it waits for the
+    /// client the pool may close the connection to make room (it then reads as closed).
     pub fn next_request(&mut self) -> Incoming {
+        if let Some(ticket) = &self.ticket {
+            ticket.waiting();
+        }
+        let incoming = self.read_request();
+        if let Some(ticket) = &self.ticket {
+            ticket.busy();
+        }
+        incoming
+    }
+
+    fn read_request(&mut self) -> Incoming {
         let idle_deadline = Instant::now() + self.timeouts.idle;
         let mut request_deadline: Option<Instant> = None;
         let head_end = loop {
@@ -170,7 +199,7 @@ impl Connection {
             }
         };
         let mut keep_alive = !head.wants_close();
-        if length > MAX_BODY as u64 {
+        if length > self.max_body as u64 {
             // Refused unread: the connection cannot be reused.
             keep_alive = false;
             return Incoming::Request { head, body: None, keep_alive };
@@ -215,25 +244,33 @@ impl Connection {
         }
     }
 
-    /// Writes a complete response; `close` adds `Connection: close`.
-    pub fn respond(&mut self, response: &ApiResponse, close: bool, head_only: bool) -> io::Result<()> {
-        let mut out = Vec::with_capacity(256 + response.body.len());
-        out.extend_from_slice(format!("HTTP/1.1 {} {}\r\n", response.status, reason(response.status)).as_bytes());
-        for (name, value) in &response.headers {
+    /// Writes a complete response; `close` adds `Connection: close`; `head_only` (for HEAD)
+    /// sends the head with the body's length but not the body.
+    pub fn respond<'a>(
+        &mut self,
+        status: u16,
+        headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+        body: &[u8],
+        close: bool,
+        head_only: bool,
+    ) -> io::Result<()> {
+        let mut out = Vec::with_capacity(256 + body.len());
+        out.extend_from_slice(format!("HTTP/1.1 {} {}\r\n", status, reason(status)).as_bytes());
+        for (name, value) in headers {
             out.extend_from_slice(name.as_bytes());
             out.extend_from_slice(b": ");
             out.extend_from_slice(value.as_bytes());
             out.extend_from_slice(b"\r\n");
         }
-        if response.status != 204 {
-            out.extend_from_slice(format!("Content-Length: {}\r\n", response.body.len()).as_bytes());
+        if status != 204 {
+            out.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
         }
         if close {
             out.extend_from_slice(b"Connection: close\r\n");
         }
         out.extend_from_slice(b"\r\n");
-        if !head_only && response.status != 204 {
-            out.extend_from_slice(&response.body);
+        if !head_only && status != 204 {
+            out.extend_from_slice(body);
         }
         self.stream.write_all(&out)?;
         self.stream.flush()
@@ -270,7 +307,8 @@ pub fn parse_head(bytes: &[u8]) -> Result<Head, &'static str> {
     if !is_token(method) {
         return Err("Malformed method.");
     }
-    if !target.starts_with('/') || !target.bytes().all(|b| b.is_ascii_graphic()) {
+    let target = origin_form(target).ok_or("Malformed request target.")?;
+    if !target.bytes().all(|b| b.is_ascii_graphic()) {
         return Err("Malformed request target.");
     }
     let http10 = match version {
@@ -301,11 +339,36 @@ pub fn parse_head(bytes: &[u8]) -> Result<Head, &'static str> {
     Ok(Head { method: method.to_string(), target: target.to_string(), http10, headers })
 }
 
+/// The path and query of a target: itself in origin form (`/path?q`), the part after the
+/// authority in absolute form (`http://host/path?q`, which HTTP/1.1 servers must accept).
+fn origin_form(target: &str) -> Option<&str> {
+    if target.starts_with('/') {
+        return Some(target);
+    }
+    let lower = target.get(..8).unwrap_or(target).to_ascii_lowercase();
+    let rest = if lower.starts_with("http://") {
+        &target[7..]
+    } else if lower.starts_with("https://") {
+        &target[8..]
+    } else {
+        return None;
+    };
+    match rest.find(['/', '?']) {
+        Some(i) if rest.as_bytes()[i] == b'/' && i > 0 => Some(&rest[i..]),
+        None if !rest.is_empty() => Some("/"),
+        _ => None,
+    }
+}
+
 fn reason(status: u16) -> &'static str {
     match status {
+        100 => "Continue",
         200 => "OK",
         201 => "Created",
         204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        304 => "Not Modified",
         400 => "Bad Request",
         403 => "Forbidden",
         404 => "Not Found",
@@ -316,6 +379,7 @@ fn reason(status: u16) -> &'static str {
         415 => "Unsupported Media Type",
         429 => "Too Many Requests",
         431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
         503 => "Service Unavailable",
         _ => "Unknown",
     }
@@ -330,9 +394,15 @@ mod tests {
         let h = parse_head(b"GET /v1/stats HTTP/1.1\r\nHost: x\r\nOrigin:  https://a.example \r\n\r\n").unwrap();
         assert_eq!(h.method, "GET");
         assert_eq!(h.header("origin"), Some("https://a.example"));
+        let h = parse_head(b"GET http://127.0.0.1:8/../x?q HTTP/1.1\r\n\r\n").unwrap();
+        assert_eq!(h.target, "/../x?q");
+        assert_eq!(parse_head(b"GET HTTP://h HTTP/1.1\r\n\r\n").unwrap().target, "/");
         for bad in [
             &b"GET /x HTTP/2\r\n\r\n"[..],
             b"GET x HTTP/1.1\r\n\r\n",
+            b"GET http:///x HTTP/1.1\r\n\r\n",
+            b"GET http://h?x HTTP/1.1\r\n\r\n",
+            b"GET * HTTP/1.1\r\n\r\n",
             b"GET /x HTTP/1.1\r\nBad Name: v\r\n\r\n",
             b"GET /x HTTP/1.1\r\nA: \0\r\n\r\n",
             b"GET  /x HTTP/1.1\r\n\r\n",

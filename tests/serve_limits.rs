@@ -1,0 +1,132 @@
+//! `cohort serve` under hostile clients (issue 14, item 1): the development server has the
+//! limits of the consent server, from the connection layer both share. A huge declared
+//! body is refused with 413 without being read (it used to abort the process), requests
+//! whose body never comes hold only their own connection and end with 408 (they used to
+//! block every worker), an endless header line is cut off with 431 (it used to be
+//! buffered whole), and idle connections beyond the cap do not keep others out.
+
+mod serve_support;
+use serve_support::*;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+fn connect(port: u16) -> TcpStream {
+    let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    s
+}
+
+/// Reads until the status line is complete and returns the status.
+fn status_of(stream: &mut TcpStream) -> Option<u16> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !buf.windows(2).any(|w| w == b"\r\n") {
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    String::from_utf8_lossy(&buf).split(' ').nth(1)?.parse().ok()
+}
+
+#[test]
+fn a_huge_content_length_gets_413_and_the_server_keeps_serving() {
+    let shop = basic_shop();
+    let s = start(shop.path());
+    for target in ["/v1/consent", "/", "/products/"] {
+        let req = format!(
+            "POST {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n"
+        );
+        let r = raw(s.port, req.as_bytes());
+        assert_eq!(r.status, 413, "{target}: {}", r.text());
+    }
+    let r = raw(s.port, b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n");
+    assert_eq!(r.status, 413);
+    assert_eq!(s.get("/").status, 200, "the server still answers; stderr:\n{}", s.stderr());
+}
+
+#[test]
+fn bodies_that_never_come_block_nobody_and_end_with_408() {
+    let shop = basic_shop();
+    let s = start_with(shop.path(), &["--read-timeout", "2"]);
+    let mut stalled: Vec<TcpStream> = (0..12)
+        .map(|_| {
+            let mut c = connect(s.port);
+            c.write_all(b"POST /v1/consent HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+                .expect("write");
+            c
+        })
+        .collect();
+    // With every stalled request connected, others are answered at once.
+    for _ in 0..10 {
+        assert_eq!(s.get("/").status, 200);
+    }
+    // And each stalled one is cut off with 408 once its deadline passes.
+    let started = Instant::now();
+    for c in &mut stalled {
+        assert_eq!(status_of(c), Some(408));
+    }
+    assert!(started.elapsed() < Duration::from_secs(10), "408s came after {:?}", started.elapsed());
+}
+
+#[test]
+fn an_endless_header_line_gets_431() {
+    let shop = basic_shop();
+    let s = start(shop.path());
+    let mut c = connect(s.port);
+    let mut writer = c.try_clone().expect("clone");
+    let sender = std::thread::spawn(move || {
+        let _ = writer.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Pad: ");
+        let line = vec![b'a'; 64 * 1024];
+        // Up to 4 MiB; the server stops reading long before.
+        for _ in 0..64 {
+            if writer.write_all(&line).is_err() {
+                break;
+            }
+        }
+    });
+    assert_eq!(status_of(&mut c), Some(431));
+    drop(c);
+    let _ = sender.join();
+    // A head just under the limit is fine.
+    let pad = "p".repeat(7000);
+    let r = s.get_with("/", &format!("X-Pad: {pad}\r\n"));
+    assert_eq!(r.status, 200);
+    let r = s.get_with("/", &format!("X-Pad: {pad}\r\nX-More: {pad}\r\n"));
+    assert_eq!(r.status, 431);
+}
+
+#[test]
+fn idle_connections_beyond_the_cap_do_not_keep_requests_out() {
+    let shop = basic_shop();
+    let s = start(shop.path());
+    // The cap of `cohort serve` is 128 connections.
+    let idle: Vec<TcpStream> = (0..400).filter_map(|_| TcpStream::connect(("127.0.0.1", s.port)).ok()).collect();
+    assert!(idle.len() > 200, "could open only {} connections", idle.len());
+    for _ in 0..5 {
+        let r = s.get("/");
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    // A live-reload stream (a busy connection) survives the idle crowd.
+    let events = s.events();
+    assert!(events.next_named("hello").is_some());
+    let more: Vec<TcpStream> = (0..200).filter_map(|_| TcpStream::connect(("127.0.0.1", s.port)).ok()).collect();
+    assert!(!more.is_empty());
+    assert_eq!(s.get("/").status, 200);
+    drop(idle);
+}
+
+#[test]
+fn head_requests_get_the_head_only() {
+    let shop = basic_shop();
+    let s = start(shop.path());
+    for target in ["/", "/healthz"] {
+        let req = format!("HEAD {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let r = raw(s.port, req.as_bytes());
+        assert_eq!(r.status, 200, "HEAD {target}");
+        assert!(r.body.is_empty(), "HEAD {target} sent a body");
+        let length: usize = r.header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+        assert_eq!(length, s.get(target).body.len(), "HEAD {target} gives the length of GET");
+    }
+}
