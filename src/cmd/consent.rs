@@ -37,6 +37,10 @@ pub struct ConsentArgs {
     /// Seconds a client may take to send one request (head and body)
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub read_timeout: u64,
+    /// Most connections open at once (default: 64 per core, at least 128); when all are
+    /// taken, the one that waited longest for its client is closed to make room
+    #[arg(long, hide = true, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_connections: Option<u64>,
     /// Seconds between deletions of expired receipts while running
     #[arg(long, default_value_t = 3600, hide = true, value_parser = clap::value_parser!(u64).range(1..))]
     pub purge_every_secs: u64,
@@ -77,7 +81,9 @@ pub fn run(args: ConsentArgs) -> CmdResult {
             request: Duration::from_secs(args.read_timeout),
             write: Duration::from_secs(args.read_timeout),
         },
-        max_connections: ServerConfig::default_max_connections(),
+        max_connections: args
+            .max_connections
+            .map_or_else(ServerConfig::default_max_connections, |n| usize::try_from(n).unwrap_or(usize::MAX)),
         purge_every: Duration::from_secs(args.purge_every_secs),
     };
     server::run(config, |addr| {
