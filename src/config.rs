@@ -341,6 +341,15 @@ impl Config {
                 );
             }
         }
+        let policy_version = &config.privacy.policy_version;
+        if !crate::consent::api::is_policy_version(policy_version) {
+            let shown: String = policy_version.chars().take(40).collect();
+            diags.push(
+                Diagnostic::new(file, format!("[privacy] policy_version `{shown}` is not a policy version")).hint(
+                    format!("write {}, e.g. policy_version = \"2026-11-01\"", crate::consent::api::POLICY_VERSION_RULE),
+                ),
+            );
+        }
         for tp in &config.privacy.third_parties {
             if split_base_url(&tp.origin).is_none_or(|(_, p)| p != "/") {
                 diags.push(

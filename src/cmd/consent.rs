@@ -4,7 +4,7 @@
 //! until SIGTERM or SIGINT.
 
 use super::{CmdResult, Failure};
-use crate::consent::api::{ApiConfig, DEFAULT_K, DEFAULT_RETENTION_DAYS};
+use crate::consent::api::{ApiConfig, DEFAULT_K, DEFAULT_RETENTION_DAYS, POLICY_VERSION_RULE, is_policy_version};
 use crate::consent::server::{self, ServerConfig, ServerError};
 use crate::net::http::Timeouts;
 use std::io::Write;
@@ -25,9 +25,14 @@ pub struct ConsentArgs {
     /// Days a receipt is kept after the day it was recorded
     #[arg(long, default_value_t = DEFAULT_RETENTION_DAYS, value_parser = clap::value_parser!(u32).range(1..=36_500))]
     pub retention_days: u32,
-    /// Counts below k are reported as null by GET /v1/stats
+    /// Counts below k are reported as null by GET /v1/stats (and a policy version with fewer
+    /// than k records is not listed)
     #[arg(long, default_value_t = DEFAULT_K)]
     pub k: u64,
+    /// A policy version the shop published, e.g. 2026-11-01 (repeatable); POST /v1/consent
+    /// accepts only these. Without it: any date or short lowercase slug
+    #[arg(long = "policy-version", value_name = "VERSION")]
+    pub policy_version: Vec<String>,
     /// Requests per minute per client address; 0 turns the limit off
     #[arg(long, value_name = "PER_MINUTE", default_value_t = 60)]
     pub rate_limit: u32,
@@ -65,6 +70,14 @@ pub fn run(args: ConsentArgs) -> CmdResult {
     for origin in &args.allow_origin {
         check_origin(origin)?;
     }
+    for version in &args.policy_version {
+        if !is_policy_version(version) {
+            return Err(Failure::usage(format!(
+                "--policy-version {version:?}: a policy version is {POLICY_VERSION_RULE}, \
+                 the same as `policy_version` in shop.toml"
+            )));
+        }
+    }
     let config = ServerConfig {
         db: args.db,
         bind: args.bind,
@@ -73,6 +86,7 @@ pub fn run(args: ConsentArgs) -> CmdResult {
             allow_origins: args.allow_origin,
             retention_days: args.retention_days,
             k: args.k,
+            policy_versions: args.policy_version,
         },
         rate_limit: args.rate_limit,
         rate_window: Duration::from_secs(args.rate_window_secs),

@@ -19,7 +19,21 @@ pub const PURPOSES: [&str; 2] = ["personalization", "analytics"];
 pub const DEFAULT_RETENTION_DAYS: u32 = 395;
 /// The k of `GET /v1/stats` when `--k` is not given.
 pub const DEFAULT_K: u64 = 10;
-const MAX_POLICY_VERSION: usize = 64;
+/// Longest policy version accepted.
+pub const MAX_POLICY_VERSION: usize = 32;
+/// What a policy version looks like, for messages.
+pub const POLICY_VERSION_RULE: &str = "a date such as 2026-11-01 or a short slug: 1 to 32 lowercase letters, digits, dots and hyphens, \
+     starting with a letter or digit";
+
+/// Whether `v` has the shape of a policy version: `[a-z0-9][a-z0-9.-]{0,31}` (a date
+/// `YYYY-MM-DD` is one). Nothing else can be stored, so nothing else can be published.
+pub fn is_policy_version(v: &str) -> bool {
+    let b = v.as_bytes();
+    !b.is_empty()
+        && b.len() <= MAX_POLICY_VERSION
+        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
+        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'.' || *c == b'-')
+}
 
 /// How the handler is mounted and what it admits.
 #[derive(Debug, Clone)]
@@ -30,8 +44,12 @@ pub struct ApiConfig {
     pub allow_origins: Vec<String>,
     /// Days a record is kept after the day it was recorded.
     pub retention_days: u32,
-    /// Counts below this are reported as `null` by the stats endpoint.
+    /// Counts below this are reported as `null` by the stats endpoint, and a policy version
+    /// with fewer live records than this is left out of it.
     pub k: u64,
+    /// The policy versions the shop published; `POST /v1/consent` accepts only these. Empty:
+    /// any version of the shape [`is_policy_version`] checks.
+    pub policy_versions: Vec<String>,
 }
 
 /// A request as the handler sees it.
@@ -276,6 +294,14 @@ impl Api {
             Ok(c) => c,
             Err((code, message)) => return ApiResponse::error(400, code, &message),
         };
+        let published = &self.config.policy_versions;
+        if !published.is_empty() && !published.contains(&consent.policy_version) {
+            let message = format!(
+                "The field `policy_version` is not a version this shop published; accepted: {}.",
+                published.join(", ")
+            );
+            return ApiResponse::error(400, "invalid_field", &message);
+        }
         let Some(receipt) = new_receipt() else {
             return unavailable();
         };
@@ -298,8 +324,10 @@ impl Api {
     fn stats_json(&self, counts: &[PolicyCounts]) -> Value {
         let k = self.config.k;
         let shown = |n: u64| if n >= k { json!(n) } else { Value::Null };
+        // A version below k is left out: it may be a string one client sent.
         let versions: Vec<Value> = counts
             .iter()
+            .filter(|c| c.records >= k)
             .map(|c| {
                 json!({
                     "policy_version": c.policy_version,
@@ -398,11 +426,8 @@ pub fn parse_consent(body: &[u8]) -> Result<Consent, Invalid> {
         Some(Value::String(s)) => s.clone(),
         Some(_) => return Err(invalid("policy_version", "must be a string")),
     };
-    if policy_version.is_empty()
-        || policy_version.chars().count() > MAX_POLICY_VERSION
-        || policy_version.chars().any(char::is_control)
-    {
-        return Err(invalid("policy_version", "must be 1 to 64 printable characters with no control characters"));
+    if !is_policy_version(&policy_version) {
+        return Err(invalid("policy_version", &format!("must be {POLICY_VERSION_RULE}")));
     }
     let purposes = match top.get("purposes") {
         None => return Err(missing("purposes")),
@@ -485,6 +510,7 @@ mod tests {
             allow_origins: vec!["https://shop.example".into()],
             retention_days: 10,
             k: 2,
+            policy_versions: Vec::new(),
         })
     }
 
@@ -520,9 +546,19 @@ mod tests {
         assert_eq!(api.handle(&req("GET", &path, b""), &store, today.plus(11)).status, 404);
         let stats = api.handle(&req("GET", "/v1/stats?x", b""), &store, today);
         let s: Value = serde_json::from_slice(&stats.body).unwrap();
-        assert_eq!(s["policy_versions"][0]["records"], Value::Null, "1 < k = 2");
+        assert_eq!(s["policy_versions"], json!([]), "1 < k = 2: the version is not listed");
         assert_eq!(api.handle(&req("DELETE", &path, b""), &store, today).status, 204);
         assert_eq!(api.handle(&req("DELETE", &path, b""), &store, today).status, 404);
+    }
+
+    #[test]
+    fn policy_versions_have_one_shape() {
+        for ok in ["2026-11-01", "1", "v2", "2026.1-beta", &"a".repeat(32)] {
+            assert!(is_policy_version(ok), "{ok}");
+        }
+        for bad in ["", "V2", "-x", ".x", "a b", "me@mail.example", "v\u{202e}1", "v1\u{200b}", &"a".repeat(33)] {
+            assert!(!is_policy_version(bad), "{bad:?}");
+        }
     }
 
     #[test]
@@ -533,6 +569,11 @@ mod tests {
             (r#"{"x":1}"#, "`x`"),
             (r#"{"purposes":{},"ui":"a"}"#, "policy_version"),
             (r#"{"policy_version":"","purposes":{},"ui":"a"}"#, "policy_version"),
+            (r#"{"policy_version":"me@mail.example","purposes":{},"ui":"a"}"#, "policy_version"),
+            (r#"{"policy_version":"v\u202e1","purposes":{},"ui":"a"}"#, "policy_version"),
+            (r#"{"policy_version":"v1\u200b","purposes":{},"ui":"a"}"#, "policy_version"),
+            (r#"{"policy_version":"V1","purposes":{},"ui":"a"}"#, "policy_version"),
+            (r#"{"policy_version":"-1","purposes":{},"ui":"a"}"#, "policy_version"),
             (r#"{"policy_version":"v","purposes":{"tracking":true},"ui":"a"}"#, "tracking"),
             (
                 r#"{"policy_version":"v","purposes":{"personalization":1,"analytics":true},"ui":"a"}"#,

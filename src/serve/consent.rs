@@ -41,6 +41,8 @@ pub fn mount(endpoint: &str, origins: Vec<String>) -> Result<Box<ConsentHandler>
         allow_origins: origins,
         retention_days: DEFAULT_RETENTION_DAYS,
         k: DEFAULT_K,
+        // Any version of the strict shape: shop.toml's may change while serving.
+        policy_versions: Vec::new(),
     });
     let handler = move |req: &Req| -> Option<Reply> {
         let _keep = &temp;
