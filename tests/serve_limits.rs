@@ -130,3 +130,19 @@ fn head_requests_get_the_head_only() {
         assert_eq!(length, s.get(target).body.len(), "HEAD {target} gives the length of GET");
     }
 }
+
+#[test]
+fn a_bind_address_that_cannot_be_used_exits_2() {
+    let shop = basic_shop();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port().to_string();
+    for (bind, port) in [("256.0.0.1", "0"), ("not an address", "0"), ("127.0.0.1", port.as_str())] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cohort"))
+            .args(["serve", "--root", shop.path().to_str().expect("utf8"), "--bind", bind, "-p", port])
+            .output()
+            .expect("run cohort");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "--bind {bind} -p {port}: {stderr}");
+        assert!(stderr.contains("cannot listen on"), "{stderr}");
+    }
+}

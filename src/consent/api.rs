@@ -141,7 +141,7 @@ impl Route<'_> {
             Route::Consent => "POST, OPTIONS",
             Route::ConsentItem(_) => "GET, DELETE, OPTIONS",
             Route::Stats => "GET, OPTIONS",
-            Route::Healthz => "GET",
+            Route::Healthz => "GET, HEAD",
             Route::Unknown => "",
         }
     }
@@ -234,7 +234,8 @@ impl Api {
         let method_ok = match route {
             Route::Consent => req.method == "POST",
             Route::ConsentItem(_) => req.method == "GET" || req.method == "DELETE",
-            Route::Stats | Route::Healthz => req.method == "GET",
+            Route::Stats => req.method == "GET",
+            Route::Healthz => req.method == "GET" || req.method == "HEAD",
             Route::Unknown => false,
         };
         if !method_ok {
@@ -248,7 +249,14 @@ impl Api {
             return ApiResponse::error(403, "origin_not_allowed", "This origin may not call the consent API.");
         }
         match route {
-            Route::Healthz => ApiResponse::json(200, &json!({ "status": "ok" })),
+            Route::Healthz => match store.writable() {
+                Ok(()) => ApiResponse::json(200, &json!({ "status": "ok" })),
+                Err(_) => {
+                    let mut r = ApiResponse::error(503, "store_unavailable", "The consent store cannot write.");
+                    r.headers.push(("Retry-After", "5".to_string()));
+                    r
+                }
+            },
             Route::Stats => match store.stats(today) {
                 Ok(counts) => ApiResponse::json(200, &self.stats_json(&counts)),
                 Err(_) => unavailable(),
@@ -501,6 +509,9 @@ mod tests {
             let n = map.len() as u64;
             let p = map.values().filter(|r| r.personalization).count() as u64;
             Ok(vec![PolicyCounts { policy_version: "v1".into(), records: n, personalization: p, analytics: 0 }])
+        }
+        fn writable(&self) -> Result<(), StoreError> {
+            Ok(())
         }
     }
 

@@ -68,6 +68,8 @@ pub trait Store: Send + Sync {
     fn delete(&self, receipt: &str) -> Result<bool, StoreError>;
     /// Counts of live records per policy version, sorted by version.
     fn stats(&self, today: Day) -> Result<Vec<PolicyCounts>, StoreError>;
+    /// Whether a write can be committed now (what `/healthz` reports).
+    fn writable(&self) -> Result<(), StoreError>;
 }
 
 /// Schema steps; step `i` moves `user_version` from `i` to `i + 1`.
@@ -88,6 +90,11 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
 const MAX_BATCH: usize = 1024;
 /// How long a cached stats answer is served.
 const STATS_TTL: Duration = Duration::from_secs(1);
+/// How long the answer of a write probe is reused.
+const PROBE_TTL: Duration = Duration::from_secs(1);
+/// The receipt of the row a write probe inserts and deletes in one transaction: not a
+/// receipt's shape, so no request can name it.
+const PROBE_RECEIPT: &str = "-health-probe-";
 
 type Reply<T> = SyncSender<Result<T, StoreError>>;
 
@@ -95,6 +102,9 @@ enum Op {
     Insert(Record, Reply<()>),
     Delete(String, Reply<bool>),
     Purge(Day, Reply<usize>),
+    /// Inserts and deletes a row in the batch's transaction: the commit succeeds only if
+    /// the store can write (disk space, permissions, locks).
+    Probe(Reply<()>),
 }
 
 /// The SQLite store. Cloning is cheap; all clones share one writer thread.
@@ -105,6 +115,7 @@ pub struct SqliteStore {
     readers: Mutex<Vec<Connection>>,
     stats_cache: Mutex<Option<(Instant, Day, Vec<PolicyCounts>)>>,
     stats_refreshing: AtomicBool,
+    probe_cache: Mutex<Option<(Instant, Result<(), StoreError>)>>,
 }
 
 fn open_connection(path: &Path) -> Result<Connection, StoreError> {
@@ -176,6 +187,7 @@ impl SqliteStore {
             readers: Mutex::new(Vec::new()),
             stats_cache: Mutex::new(None),
             stats_refreshing: AtomicBool::new(false),
+            probe_cache: Mutex::new(None),
         })
     }
 
@@ -279,6 +291,10 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Op>) {
             )?;
             let mut delete = tx.prepare_cached("DELETE FROM consent WHERE receipt = ?1")?;
             let mut purge = tx.prepare_cached("DELETE FROM consent WHERE expires < ?1")?;
+            let mut probe = tx.prepare_cached(
+                "INSERT INTO consent (receipt, policy_version, personalization, analytics, ui, \
+                 recorded, expires) VALUES (?1, '-', 0, 0, '-', '-', '-')",
+            )?;
             for op in batch {
                 outcomes.push(match op {
                     Op::Insert(r, reply) => {
@@ -303,6 +319,11 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Op>) {
                     Op::Purge(today, reply) => {
                         let res = purge.execute(params![today.to_string()]);
                         Outcome::Count(reply, res.map_err(StoreError::from))
+                    }
+                    Op::Probe(reply) => {
+                        let res =
+                            probe.execute(params![PROBE_RECEIPT]).and_then(|_| delete.execute(params![PROBE_RECEIPT]));
+                        Outcome::Unit(reply, res.map(|_| ()).map_err(StoreError::from))
                     }
                 });
             }
@@ -390,9 +411,28 @@ impl Store for SqliteStore {
         }
         Ok(counts)
     }
+
+    fn writable(&self) -> Result<(), StoreError> {
+        self.probe()
+    }
 }
 
 impl SqliteStore {
+    /// A write probe through the writer thread, its answer reused for [`PROBE_TTL`].
+    fn probe(&self) -> Result<(), StoreError> {
+        if let Ok(cache) = self.probe_cache.lock()
+            && let Some((at, result)) = cache.as_ref()
+            && at.elapsed() < PROBE_TTL
+        {
+            return result.clone();
+        }
+        let result = self.send(Op::Probe);
+        if let Ok(mut cache) = self.probe_cache.lock() {
+            *cache = Some((Instant::now(), result.clone()));
+        }
+        result
+    }
+
     fn count_live(&self, today: Day) -> Result<Vec<PolicyCounts>, StoreError> {
         self.with_reader(|conn| {
             let mut stmt = conn.prepare_cached(

@@ -55,8 +55,21 @@ impl Server {
     }
 
     pub fn start_db(db: &Path, log: &Path, extra: &[&str]) -> Server {
+        Server::start_command(Command::new(env!("CARGO_BIN_EXE_cohort")), db, log, extra)
+    }
+
+    /// Starts the server with a file size limit of `bytes` (`ulimit -f`, with SIGXFSZ
+    /// ignored so a write over it fails with EFBIG, as on a full disk).
+    pub fn start_file_limited(dir: &Path, bytes: u64, extra: &[&str]) -> Server {
+        let mut sh = Command::new("sh");
+        let script = format!("trap '' XFSZ; ulimit -f {}; exec \"$0\" \"$@\"", bytes / 512);
+        sh.args(["-c", &script, env!("CARGO_BIN_EXE_cohort")]);
+        Server::start_command(sh, &dir.join("consent.db"), &dir.join("server.log"), extra)
+    }
+
+    fn start_command(mut command: Command, db: &Path, log: &Path, extra: &[&str]) -> Server {
         let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log).expect("open log file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cohort"))
+        let mut child = command
             .arg("consent-server")
             .arg("--db")
             .arg(db)
