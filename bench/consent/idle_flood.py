@@ -25,7 +25,15 @@ BODY = ('{"policy_version":"2026-11-01","purposes":{"personalization":true,"anal
 
 
 def post(addr):
+    """(status, ms); status 0 when the connection failed or was reset."""
     started = time.perf_counter()
+    try:
+        return exchange(addr, started)
+    except OSError:
+        return 0, (time.perf_counter() - started) * 1000
+
+
+def exchange(addr, started):
     with socket.create_connection(addr, timeout=30) as s:
         s.sendall(b"POST /v1/consent HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
                   b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(BODY), BODY))
