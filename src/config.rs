@@ -396,6 +396,18 @@ mod tests {
     }
 
     #[test]
+    fn a_policy_version_the_consent_server_would_refuse_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let shop = "title = \"T\"\nbase_url = \"https://a.com\"\ncurrency = \"EUR\"\n[privacy]\n";
+        std::fs::write(dir.path().join("shop.toml"), format!("{shop}policy_version = \"Nov 2026\"\n")).unwrap();
+        let Err(diags) = Config::load(dir.path(), None) else { panic!("Nov 2026 was accepted") };
+        let text = format!("{diags}");
+        assert!(text.contains("policy_version `Nov 2026`") && text.contains("2026-11-01"), "{text}");
+        std::fs::write(dir.path().join("shop.toml"), format!("{shop}policy_version = \"2026-11-01\"\n")).unwrap();
+        assert!(Config::load(dir.path(), None).is_ok());
+    }
+
+    #[test]
     fn unknown_field_hints_suggest() {
         let hint = unknown_field_hint("unknown field `titel`, expected one of `title`, `sku`");
         assert_eq!(hint.as_deref(), Some("did you mean `title`?"));
