@@ -267,9 +267,11 @@ fn store_unavailable_gives_503_then_recovers() {
     assert!(r.header("Retry-After").is_some());
     let del = http(server.addr, "DELETE", "/v1/consent/0123456789abcdef0123456789abcdef", &[], None);
     assert_eq!(del.status, 503);
-    server.assert_healthy();
+    // Health means "can write": it says so too (the probe answer lives up to a second).
+    wait_for_health(&server, 503);
     locker.execute_batch("ROLLBACK").expect("unlock");
     drop(locker);
+    wait_for_health(&server, 200);
 
     let r = server.post_consent(&body);
     assert_eq!(r.status, 201, "recovers once the lock is gone");
@@ -277,6 +279,19 @@ fn store_unavailable_gives_503_then_recovers() {
         .and_then(|c| c.query_row("SELECT count(*) FROM consent", [], |row| row.get(0)))
         .expect("count");
     assert_eq!(count, 2, "the refused record was not stored");
+}
+
+/// Polls `/healthz` until it answers `status`, for at most 10 seconds.
+fn wait_for_health(server: &Server, status: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = server.get("/healthz");
+        if r.status == status {
+            return;
+        }
+        assert!(Instant::now() < deadline, "healthz stayed {} (waiting for {status}): {r:?}", r.status);
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 #[test]
