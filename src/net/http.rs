@@ -227,7 +227,11 @@ impl Connection {
     /// read and discard what the client is still sending (at most 1 MiB, for at most one
     /// second), so the kernel does not answer the unread bytes with a reset that could destroy
     /// the response before the client reads it.
+    /// Meanwhile the connection counts as waiting: the pool may close it to make room.
     pub fn linger(&mut self) {
+        if let Some(ticket) = &self.ticket {
+            ticket.waiting();
+        }
         let _ = self.stream.shutdown(std::net::Shutdown::Write);
         let deadline = Instant::now() + Duration::from_secs(1);
         let mut discarded = 0usize;
