@@ -82,7 +82,12 @@ fn respond(conn: &mut Connection, response: &ApiResponse, close: bool, head_only
 }
 
 fn bind(bind: &str) -> Result<(TcpListener, SocketAddr), ServerError> {
-    let usage = |e: std::io::Error| ServerError::Usage(format!("--bind {bind}: {e}"));
+    let usage = |e: std::io::Error| {
+        ServerError::Usage(format!(
+            "error: --bind {bind}: cannot listen there ({e})\n  = help: give a local address and a free port, \
+             e.g. --bind 127.0.0.1:8787 (port 0 picks a free one)"
+        ))
+    };
     let addrs: Vec<SocketAddr> = bind.to_socket_addrs().map_err(usage)?.collect();
     let listener = TcpListener::bind(&addrs[..]).map_err(usage)?;
     let local = listener.local_addr().map_err(usage)?;
@@ -92,7 +97,11 @@ fn bind(bind: &str) -> Result<(TcpListener, SocketAddr), ServerError> {
 /// Runs until SIGTERM or SIGINT. `ready` receives the bound address once listening.
 pub fn run(config: ServerConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), ServerError> {
     let store = SqliteStore::open(&config.db, Day::today()).map_err(|e| {
-        ServerError::Usage(format!("--db {}: cannot open the consent database: {e}", config.db.display()))
+        ServerError::Usage(format!(
+            "error: --db {}: cannot open the consent database ({e})\n  = help: give a SQLite file (created if \
+             missing) in an existing folder this user can write, e.g. --db /var/lib/cohort/consent.sqlite",
+            config.db.display()
+        ))
     })?;
     let (listener, local) = bind(&config.bind)?;
     let runtime = ServerError::Runtime;

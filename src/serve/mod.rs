@@ -54,7 +54,11 @@ pub enum ServeError {
 /// Listens on `bind:port`; `Usage` when the address cannot be used.
 fn listen(options: &ServeOptions) -> Result<(TcpListener, SocketAddr), ServeError> {
     let usage = |e: std::io::Error| {
-        ServeError::Usage(format!("error: cannot listen on {}:{}: {e}", options.bind, options.port))
+        ServeError::Usage(format!(
+            "error: cannot listen on {}:{}: {e}\n  = help: another program may use the port: pick another \
+             with -p PORT (-p 0 picks a free one); --bind takes a local address such as 127.0.0.1",
+            options.bind, options.port
+        ))
     };
     let listener = TcpListener::bind((options.bind.as_str(), options.port)).map_err(usage)?;
     let addr = listener.local_addr().map_err(usage)?;
