@@ -1,0 +1,164 @@
+//! What a build must survive besides bad content (issue 14, items 5 to 11 and 15): a rebuild
+//! never leaves a moment without output, an empty catalog never replaces a live shop
+//! unasked, a closed pipe ends the process quietly, a huge value or page is cut or refused,
+//! and only `cohort build` writes consent records into the sources.
+
+mod common;
+use common::*;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf8 path")
+}
+
+/// Item 6: zero products never replace a built site unless `--allow-empty` says so.
+#[test]
+fn an_empty_catalog_does_not_replace_a_live_shop_unasked() {
+    let shop = copy_fixture("basic");
+    let out = shop.path().join("public");
+    build_ok(shop.path(), &out);
+    let before = tree(&out);
+    std::fs::remove_dir_all(shop.path().join("products")).unwrap();
+    let (code, _, stderr) = run(&["build", "--root", s(shop.path())]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("no products") && stderr.contains("--allow-empty"), "says why and how: {stderr}");
+    assert_eq!(tree(&out), before, "the live shop is untouched");
+    // An empty products/ folder is the same.
+    std::fs::create_dir(shop.path().join("products")).unwrap();
+    let (code, _, stderr) = run(&["build", "--root", s(shop.path())]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(tree(&out), before);
+    // Asked for, it is done.
+    let (code, _, stderr) = run(&["build", "--root", s(shop.path()), "--allow-empty"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!out.join("products/chef-knife/index.html").exists(), "the empty shop replaced the old one");
+    // A first build of an empty shop has nothing to protect.
+    let fresh = shop.path().join("fresh");
+    let (code, _, stderr) = run(&["build", "--root", s(shop.path()), "-o", s(&fresh)]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+/// Item 7: every command whose stdout or stderr is closed ends quietly, like `ls | head`:
+/// killed by SIGPIPE (status 141 in a shell) or exit 0, never the panic status 101.
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_every_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let shop = copy_fixture("basic");
+    let root = s(shop.path());
+    let orders = shop.path().join("orders.csv");
+    let mut csv = String::from("order_id,sku\n");
+    for o in 0..40 {
+        csv.push_str(&format!("{o},KN-200\n{o},MG-001\n"));
+    }
+    std::fs::write(&orders, csv).unwrap();
+    let agg_out = shop.path().join("agg.toml");
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["build", "--root", root],
+        vec!["check", "--root", root],
+        vec!["hosting", "--target", "nginx", "--root", root],
+        vec!["aggregate", "--orders", s(&orders), "--output", s(&agg_out)],
+        vec!["--help"],
+        vec!["build", "--no-such-flag"],
+    ];
+    for args in &commands {
+        // Both ends closed before the child writes a byte: every write fails with EPIPE.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cohort"))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cohort runs");
+        drop(child.stdout.take());
+        drop(child.stderr.take());
+        let status = child.wait().expect("cohort ends");
+        let quiet = status.signal() == Some(libc_sigpipe()) || matches!(status.code(), Some(0..=2));
+        assert!(quiet, "`cohort {}` on a closed pipe ended with {status:?} (101 is a panic)", args.join(" "));
+    }
+}
+
+#[cfg(unix)]
+fn libc_sigpipe() -> i32 {
+    13
+}
+
+/// Item 8: a 1 MiB value is cut in the message and in the excerpt, with its length shown.
+#[test]
+fn a_huge_value_is_cut_in_messages() {
+    let shop = copy_fixture("basic");
+    let file = shop.path().join("products/chef-knife.md");
+    let huge = "a".repeat(1 << 20);
+    let text = read(&file).replace("availability = \"preorder\"", &format!("availability = \"{huge}\""));
+    std::fs::write(&file, text).unwrap();
+    let (code, _, stderr) = run(&["build", "--root", s(shop.path())]);
+    assert_eq!(code, 1);
+    assert!(stderr.len() < 4096, "stderr is {} bytes:\n{}", stderr.len(), &stderr[..stderr.len().min(600)]);
+    assert!(stderr.contains("chef-knife.md:7") && stderr.contains("unknown availability"), "{stderr}");
+    assert!(stderr.contains("1048576 bytes"), "the length is shown: {stderr}");
+    assert!(stderr.contains("in_stock, out_of_stock, preorder"), "the hint survives: {stderr}");
+    let (code, stdout, stderr) = run(&["check", "--root", s(shop.path())]);
+    assert_eq!(code, 1);
+    assert!(stdout.len() + stderr.len() < 4096, "check printed {} bytes", stdout.len() + stderr.len());
+    assert!(stdout.contains("1048576 bytes"), "{stdout}");
+}
+
+/// Item 9: a template that blows a page up is refused with the template and page named,
+/// without writing gigabytes.
+#[test]
+fn a_page_that_renders_too_large_is_refused() {
+    let shop = copy_fixture("basic");
+    let out = shop.path().join("public");
+    build_ok(shop.path(), &out);
+    let before = tree(&out);
+    std::fs::create_dir_all(shop.path().join("templates")).unwrap();
+    std::fs::write(
+        shop.path().join("templates/product.html"),
+        "{% extends \"base.html\" %}{% block content %}{{ \"a\" * 20000000 }}{% endblock %}",
+    )
+    .unwrap();
+    let (code, _, stderr) = run(&["build", "--root", s(shop.path())]);
+    assert_eq!(code, 1, "{}", &stderr[..stderr.len().min(2000)]);
+    assert!(stderr.len() < 16 * 1024, "stderr is {} bytes", stderr.len());
+    assert!(stderr.contains("product.html"), "names the template: {stderr}");
+    assert!(stderr.contains("/products/"), "names the page: {stderr}");
+    assert!(stderr.contains("MiB"), "says the limit: {stderr}");
+    assert_eq!(tree(&out), before, "the previous output stays");
+}
+
+/// Item 11: `check` and `hosting` write nothing into the sources; `build` writes the
+/// consent record.
+#[test]
+fn only_build_writes_consent_records() {
+    let shop = copy_fixture("basic");
+    let records = shop.path().join("consent-records");
+    let (_, _, stderr) = run(&["check", "--root", s(shop.path())]);
+    assert!(!records.exists(), "check wrote {}: {stderr}", records.display());
+    let (code, _, stderr) = run(&["hosting", "--target", "caddy", "--root", s(shop.path())]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!records.exists(), "hosting wrote {}", records.display());
+    let tmp = tempfile::tempdir().unwrap();
+    build_ok(shop.path(), &tmp.path().join("site"));
+    let written: Vec<_> = std::fs::read_dir(records.join("ui")).expect("build writes the record").collect();
+    assert_eq!(written.len(), 1);
+}
+
+/// Item 15: an unquoted decimal-comma price gets the money hint; a `--root` without
+/// shop.toml names the folder and says what to do.
+#[test]
+fn an_unquoted_comma_price_and_a_wrong_root_get_hints() {
+    let shop = copy_fixture("basic");
+    let file = shop.path().join("products/chef-knife.md");
+    std::fs::write(&file, read(&file).replace("price = \"79.00\"", "price = 12,50")).unwrap();
+    let (code, _, stderr) = run(&["build", "--root", s(shop.path())]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("chef-knife.md:4"), "{stderr}");
+    assert!(stderr.contains("price = \"12.50\""), "the money hint: {stderr}");
+
+    let empty = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(&["build", "--root", s(empty.path())]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains(s(empty.path())), "names the folder: {stderr}");
+    assert!(stderr.contains("cohort init") && stderr.contains("--root"), "says what to do: {stderr}");
+}
