@@ -58,14 +58,16 @@ impl std::fmt::Display for BuildError {
             BuildError::Invalid(d) => write!(f, "{d}"),
             BuildError::Render(errors) => {
                 for e in errors.iter().take(20) {
-                    writeln!(f, "error: {e}\n")?;
+                    writeln!(f, "error: {}\n", crate::diagnostics::cut_long(e))?;
                 }
                 if errors.len() > 20 {
                     writeln!(f, "... and {} more", errors.len() - 20)?;
                 }
                 write!(f, "the build failed; the previous output was left untouched.")
             }
-            BuildError::Io(e) => write!(f, "error: {e}\nthe previous output was left untouched."),
+            BuildError::Io(e) => {
+                write!(f, "error: {}\nthe previous output was left untouched.", crate::diagnostics::cut_long(e))
+            }
         }
     }
 }
