@@ -162,3 +162,52 @@ fn an_unquoted_comma_price_and_a_wrong_root_get_hints() {
     assert!(stderr.contains(s(empty.path())), "names the folder: {stderr}");
     assert!(stderr.contains("cohort init") && stderr.contains("--root"), "says what to do: {stderr}");
 }
+
+/// Item 5: a rebuild swaps the new output in with no moment in which the output folder (or a
+/// page in it) is missing: a reader that stats `public/index.html` in a loop while the shop
+/// is rebuilt many times never sees it gone. The replaced tree is still kept and recycled.
+#[test]
+fn a_rebuild_never_leaves_a_moment_without_output() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let shop = copy_fixture("basic");
+    let out = shop.path().join("public");
+    build_ok(shop.path(), &out);
+    let index = out.join("index.html");
+    let stop = Arc::new(AtomicBool::new(false));
+    let (misses, looks) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let watcher = {
+        let (stop, misses, looks, index) = (stop.clone(), misses.clone(), looks.clone(), index.clone());
+        std::thread::spawn(move || {
+            // Bounded: the test stops it, and it gives up by itself after two minutes.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+            while !stop.load(Ordering::Relaxed) && std::time::Instant::now() < deadline {
+                if std::fs::metadata(&index).is_err() {
+                    misses.fetch_add(1, Ordering::Relaxed);
+                }
+                looks.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    };
+    let chef = shop.path().join("products/chef-knife.md");
+    let original = read(&chef);
+    for i in 0..40 {
+        // Every other build changes a page, so both the recycled and the kept tree turn over.
+        let text =
+            if i % 2 == 0 { original.replace("Chef's Knife", &format!("Chef's Knife {i}")) } else { original.clone() };
+        std::fs::write(&chef, text).unwrap();
+        build_ok(shop.path(), &out);
+    }
+    stop.store(true, Ordering::Relaxed);
+    watcher.join().expect("the watcher ends");
+    let (misses, looks) = (misses.load(Ordering::Relaxed), looks.load(Ordering::Relaxed));
+    assert!(looks > 1000, "the watcher looked only {looks} times");
+    assert_eq!(misses, 0, "public/index.html was missing {misses} times in {looks} looks during 40 rebuilds");
+    assert!(shop.path().join(".public.cohort-old/index.html").exists(), "the replaced output is kept");
+    assert!(!shop.path().join(".public.cohort-tmp").exists(), "no staging folder is left");
+    assert_eq!(tree(&out), {
+        let fresh = tempfile::tempdir().unwrap();
+        build_ok(shop.path(), &fresh.path().join("site"));
+        tree(&fresh.path().join("site"))
+    });
+}
