@@ -125,6 +125,17 @@ fn a_page_that_renders_too_large_is_refused() {
     assert!(stderr.contains("/products/"), "names the page: {stderr}");
     assert!(stderr.contains("MiB"), "says the limit: {stderr}");
     assert_eq!(tree(&out), before, "the previous output stays");
+    // A value far larger still is stopped by the engine's fuel before it is allocated.
+    std::fs::write(
+        shop.path().join("templates/product.html"),
+        "{% extends \"base.html\" %}{% block content %}{{ \"a\" * 100000000 }}{% endblock %}",
+    )
+    .unwrap();
+    let (code, _, stderr) = run(&["build", "--root", s(shop.path())]);
+    assert_eq!(code, 1, "{}", &stderr[..stderr.len().min(2000)]);
+    assert!(stderr.contains("product.html:1") && stderr.contains("/products/"), "{stderr}");
+    assert!(stderr.contains("multiplied"), "says what to look for: {stderr}");
+    assert_eq!(tree(&out), before, "the previous output stays");
 }
 
 /// Item 11: `check` and `hosting` write nothing into the sources; `build` writes the
