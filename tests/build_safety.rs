@@ -4,6 +4,7 @@
 //! and only `cohort build` writes consent records into the sources.
 
 mod common;
+mod serve_support;
 use common::*;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -54,6 +55,7 @@ fn a_closed_pipe_ends_every_command_quietly() {
     }
     std::fs::write(&orders, csv).unwrap();
     let agg_out = shop.path().join("agg.toml");
+    let new_shop = shop.path().join("new-shop");
     let commands: Vec<Vec<&str>> = vec![
         vec!["build", "--root", root],
         vec!["check", "--root", root],
@@ -61,6 +63,9 @@ fn a_closed_pipe_ends_every_command_quietly() {
         vec!["aggregate", "--orders", s(&orders), "--output", s(&agg_out)],
         vec!["--help"],
         vec!["build", "--no-such-flag"],
+        vec!["init", s(&new_shop)],
+        // Prints once its first build is done; would serve forever if the print went by.
+        vec!["serve", "--root", root, "-p", "0"],
     ];
     for args in &commands {
         // Both ends closed before the child writes a byte: every write fails with EPIPE.
@@ -73,7 +78,18 @@ fn a_closed_pipe_ends_every_command_quietly() {
             .expect("cohort runs");
         drop(child.stdout.take());
         drop(child.stderr.take());
-        let status = child.wait().expect("cohort ends");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("cohort runs") {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("`cohort {}` did not end within 60 s on a closed pipe", args.join(" "));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
         let quiet = status.signal() == Some(libc_sigpipe()) || matches!(status.code(), Some(0..=2));
         assert!(quiet, "`cohort {}` on a closed pipe ended with {status:?} (101 is a panic)", args.join(" "));
     }
@@ -149,6 +165,12 @@ fn only_build_writes_consent_records() {
     let (code, _, stderr) = run(&["hosting", "--target", "caddy", "--root", s(shop.path())]);
     assert_eq!(code, 0, "{stderr}");
     assert!(!records.exists(), "hosting wrote {}", records.display());
+    {
+        // Serving builds the whole site before it prints its address.
+        let served = serve_support::start(shop.path());
+        assert_eq!(served.get("/").status, 200);
+        assert!(!records.exists(), "serve wrote {}", records.display());
+    }
     let tmp = tempfile::tempdir().unwrap();
     build_ok(shop.path(), &tmp.path().join("site"));
     let written: Vec<_> = std::fs::read_dir(records.join("ui")).expect("build writes the record").collect();
@@ -221,4 +243,38 @@ fn a_rebuild_never_leaves_a_moment_without_output() {
         build_ok(shop.path(), &fresh.path().join("site"));
         tree(&fresh.path().join("site"))
     });
+}
+
+/// Item 5: a build killed at any moment leaves a complete output (the old one or the new
+/// one), and the next build recovers from whatever it left beside it.
+#[cfg(unix)]
+#[test]
+fn a_build_killed_at_any_moment_leaves_a_complete_output() {
+    let shop = copy_fixture("basic");
+    let out = shop.path().join("public");
+    build_ok(shop.path(), &out);
+    let start = std::time::Instant::now();
+    build_ok(shop.path(), &out);
+    let took = start.elapsed().as_micros().max(1000) as u64;
+    let chef = shop.path().join("products/chef-knife.md");
+    let original = read(&chef);
+    for i in 0..24u64 {
+        std::fs::write(&chef, original.replace("Chef's Knife", &format!("Chef's Knife {i}"))).unwrap();
+        let mut child = cohort()
+            .args(["build", "--root", s(shop.path())])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cohort runs");
+        // Spread the kills over the whole build, the swap at its end included.
+        std::thread::sleep(std::time::Duration::from_micros(took * (i % 12 + 1) / 10));
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(out.join("index.html").is_file(), "a kill after {i} left no output");
+        assert!(out.join("products/chef-knife/index.html").is_file(), "a kill after {i} left half an output");
+    }
+    build_ok(shop.path(), &out);
+    let fresh = tempfile::tempdir().unwrap();
+    build_ok(shop.path(), &fresh.path().join("site"));
+    assert_eq!(tree(&out), tree(&fresh.path().join("site")), "the next build recovered");
 }
