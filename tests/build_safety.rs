@@ -4,7 +4,6 @@
 //! and only `cohort build` writes consent records into the sources.
 
 mod common;
-mod serve_support;
 use common::*;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -167,8 +166,23 @@ fn only_build_writes_consent_records() {
     assert!(!records.exists(), "hosting wrote {}", records.display());
     {
         // Serving builds the whole site before it prints its address.
-        let served = serve_support::start(shop.path());
-        assert_eq!(served.get("/").status, 200);
+        let mut served = cohort()
+            .args(["serve", "--root", s(shop.path()), "-p", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cohort serve starts");
+        let stdout = served.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+            let _ = tx.send(line);
+        });
+        let first = rx.recv_timeout(std::time::Duration::from_secs(60));
+        let _ = served.kill();
+        let _ = served.wait();
+        assert!(first.is_ok_and(|l| l.starts_with("Serving on")), "serve printed no address");
         assert!(!records.exists(), "serve wrote {}", records.display());
     }
     let tmp = tempfile::tempdir().unwrap();
