@@ -219,13 +219,20 @@ impl Staging {
             return std::fs::rename(&self.dir, &self.target);
         }
         match exchange(&self.dir, &self.target) {
-            // The new tree is in place and the old one at the staging path: keep it. An
-            // interruption before this rename leaves it there, which the next build recycles.
-            Ok(()) => std::fs::rename(&self.dir, &self.kept)?,
-            Err(e) if exchange_unsupported(&e) => self.swap_by_two_renames()?,
+            // The new tree is in place and the old one at the staging path: keep it. The new
+            // site is live whatever happens next; an interruption or a failure of this rename
+            // leaves the old tree at the staging path, which the next build recycles as well.
+            Ok(()) => {
+                if std::fs::rename(&self.dir, &self.kept).is_ok() {
+                    mark_kept(&self.kept);
+                }
+            }
+            Err(e) if exchange_unsupported(&e) => {
+                self.swap_by_two_renames()?;
+                mark_kept(&self.kept);
+            }
             Err(e) => return Err(e),
         }
-        mark_kept(&self.kept);
         Ok(())
     }
 
@@ -426,4 +433,29 @@ fn write_new(path: &Path, fill: impl FnOnce(&mut std::fs::File) -> std::io::Resu
         other => other?,
     };
     fill(&mut file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exchange_swaps_two_folders_in_place() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+        std::fs::create_dir(&a).unwrap();
+        std::fs::create_dir(&b).unwrap();
+        std::fs::write(a.join("f"), "from a").unwrap();
+        std::fs::write(b.join("f"), "from b").unwrap();
+        match exchange(&a, &b) {
+            Ok(()) => {
+                assert_eq!(std::fs::read_to_string(a.join("f")).unwrap(), "from b");
+                assert_eq!(std::fs::read_to_string(b.join("f")).unwrap(), "from a");
+            }
+            // The fallback's case: a platform or file system without the exchange.
+            Err(e) => assert!(exchange_unsupported(&e), "{e}"),
+        }
+        let missing = exchange(&a, &tmp.path().join("missing")).unwrap_err();
+        assert!(!exchange_unsupported(&missing), "a missing folder is an error, not a reason to fall back");
+    }
 }
