@@ -124,14 +124,15 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
 }
 
 /// An empty catalog (no or an empty `products/`, every product a draft) must not replace a
-/// built site by accident: a live shop would become an empty one.
+/// built site with products by accident: a live shop would become an empty one. (An output
+/// that is already empty of products, built with `--allow-empty`, may be rebuilt.)
 fn refuse_empty_over_built(shop: &Shop, output: &Path) -> Result<(), BuildError> {
-    let built = std::fs::read_dir(output).is_ok_and(|mut entries| entries.next().is_some());
-    if !shop.products.is_empty() || !built {
+    let has_products = std::fs::read_dir(output.join("products")).is_ok_and(|mut entries| entries.next().is_some());
+    if !shop.products.is_empty() || !has_products {
         return Ok(());
     }
     let message = format!(
-        "the shop has no products (products/ is missing or empty, or every product is a draft), and {} holds a built site: refusing to replace it with an empty shop",
+        "the shop has no products (products/ is missing or empty, or every product is a draft), and {} holds a site with products: refusing to replace it with an empty shop",
         output.display()
     );
     let hint = "add products to products/, or pass --allow-empty to publish a shop without products";

@@ -33,6 +33,9 @@ fn an_empty_catalog_does_not_replace_a_live_shop_unasked() {
     let (code, _, stderr) = run(&["build", "--root", s(shop.path()), "--allow-empty"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(!out.join("products/chef-knife/index.html").exists(), "the empty shop replaced the old one");
+    // Once emptied on purpose, the empty shop rebuilds without the flag.
+    let (code, _, stderr) = run(&["build", "--root", s(shop.path())]);
+    assert_eq!(code, 0, "{stderr}");
     // A first build of an empty shop has nothing to protect.
     let fresh = shop.path().join("fresh");
     let (code, _, stderr) = run(&["build", "--root", s(shop.path()), "-o", s(&fresh)]);

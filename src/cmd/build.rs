@@ -21,7 +21,7 @@ pub struct BuildArgs {
     /// Worker threads [default: one per core]
     #[arg(long, default_value_t = 0)]
     pub jobs: usize,
-    /// Replace a built site even when the shop has no products (refused otherwise, so an
+    /// Replace a site with products even when the shop has none (refused otherwise, so an
     /// empty or missing products/ folder cannot empty a live shop by accident)
     #[arg(long)]
     pub allow_empty: bool,
