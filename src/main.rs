@@ -33,7 +33,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    quiet_on_closed_pipe();
+    // The consent server keeps SIGPIPE ignored: signal-hook's wake-up pipe relies on it, and
+    // its log writes already ignore a closed stdout or stderr (a server keeps serving).
+    if std::env::args_os().nth(1).is_none_or(|command| command != "consent-server") {
+        quiet_on_closed_pipe();
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Init(args) => cmd::init::run(args),

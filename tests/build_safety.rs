@@ -295,3 +295,52 @@ fn a_build_killed_at_any_moment_leaves_a_complete_output() {
     build_ok(shop.path(), &fresh.path().join("site"));
     assert_eq!(tree(&out), tree(&fresh.path().join("site")), "the next build recovered");
 }
+
+/// Item 7, the consent server: a closed stdout and stderr do not stop it (its log lines are
+/// dropped), and SIGTERM still ends it cleanly (exit 0, not killed by SIGPIPE).
+#[cfg(unix)]
+#[test]
+fn the_consent_server_keeps_serving_with_closed_pipes() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let bind = format!("127.0.0.1:{port}");
+    let db = dir.path().join("consent.db");
+    let mut child = cohort()
+        .args(["consent-server", "--db", s(&db), "--bind", &bind, "--allow-origin", "https://shop.example"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cohort runs");
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let answer = loop {
+        if let Ok(mut conn) = std::net::TcpStream::connect(&bind) {
+            conn.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+            conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+            let mut text = String::new();
+            let _ = conn.read_to_string(&mut text);
+            break text;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the server ended on a closed pipe");
+        assert!(std::time::Instant::now() < deadline, "the server never listened");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server did not stop on SIGTERM");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+}
