@@ -26,6 +26,8 @@ pub struct BuildOptions {
     pub jobs: usize,
     /// Show a progress bar when stderr is a terminal.
     pub progress: bool,
+    /// Replace a built site even when the shop has no products (`--allow-empty`).
+    pub allow_empty: bool,
 }
 
 #[derive(Debug)]
@@ -56,14 +58,16 @@ impl std::fmt::Display for BuildError {
             BuildError::Invalid(d) => write!(f, "{d}"),
             BuildError::Render(errors) => {
                 for e in errors.iter().take(20) {
-                    writeln!(f, "error: {e}\n")?;
+                    writeln!(f, "error: {}\n", crate::diagnostics::cut_long(e))?;
                 }
                 if errors.len() > 20 {
                     writeln!(f, "... and {} more", errors.len() - 20)?;
                 }
                 write!(f, "the build failed; the previous output was left untouched.")
             }
-            BuildError::Io(e) => write!(f, "error: {e}\nthe previous output was left untouched."),
+            BuildError::Io(e) => {
+                write!(f, "error: {}\nthe previous output was left untouched.", crate::diagnostics::cut_long(e))
+            }
         }
     }
 }
@@ -101,7 +105,10 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         let start = Instant::now();
         let prepared = load(options)?;
         let output = options.output.clone().unwrap_or_else(|| options.root.join("public"));
-        let mut report = write_site(&prepared, &output, options.progress)?;
+        if !options.allow_empty {
+            refuse_empty_over_built(&prepared.shop, &output)?;
+        }
+        let mut report = write_into(&prepared, &output, options.progress, Some(&options.root))?;
         report.elapsed = start.elapsed();
         Ok(report)
     };
@@ -114,6 +121,22 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     } else {
         run()
     }
+}
+
+/// An empty catalog (no or an empty `products/`, every product a draft) must not replace a
+/// built site with products by accident: a live shop would become an empty one. (An output
+/// that is already empty of products, built with `--allow-empty`, may be rebuilt.)
+fn refuse_empty_over_built(shop: &Shop, output: &Path) -> Result<(), BuildError> {
+    let has_products = std::fs::read_dir(output.join("products")).is_ok_and(|mut entries| entries.next().is_some());
+    if !shop.products.is_empty() || !has_products {
+        return Ok(());
+    }
+    let message = format!(
+        "the shop has no products (products/ is missing or empty, or every product is a draft), and {} holds a site with products: refusing to replace it with an empty shop",
+        output.display()
+    );
+    let hint = "add products to products/, or pass --allow-empty to publish a shop without products";
+    Err(BuildError::Invalid(Diagnostics(vec![crate::diagnostics::Diagnostic::new("products", message).hint(hint)])))
 }
 
 /// What recommendation blocks show, computed once per build from the catalog and the
@@ -172,14 +195,37 @@ pub fn recommendations_for(
     Recommendations { featured, cohort_picks, related: to_texts(related), together: to_texts(together) }
 }
 
-/// Renders every planned page into a staging folder and swaps it in as `output`.
+/// Renders every planned page into a staging folder and swaps it in as `output`. Writes
+/// nothing into the shop's sources: the consent UI record is written by [`build`] only
+/// (`cohort check` and `cohort hosting` build through this function into a temporary folder).
 pub fn write_site(prepared: &Prepared, output: &Path, progress: bool) -> Result<BuildReport, BuildError> {
+    write_into(prepared, output, progress, None)
+}
+
+/// [`write_site`], also saving the consent UI record under `records_root` (the shop folder)
+/// before the new output is swapped in.
+fn write_into(
+    prepared: &Prepared,
+    output: &Path,
+    progress: bool,
+    records_root: Option<&Path>,
+) -> Result<BuildReport, BuildError> {
     let Prepared { shop, theme, plan, .. } = prepared;
     let recs = recommendations(shop, prepared.aggregates.as_ref());
     let renderer = Renderer::new(shop, theme, &recs).map_err(|e| BuildError::Render(vec![e]))?;
     let staging = Staging::new(output)
         .map_err(|e| BuildError::Io(format!("cannot create a folder beside {}: {e}", output.display())))?;
-    let result = render_into(shop, theme, plan, &renderer, &staging, progress);
+    let result = render_into(shop, theme, plan, &renderer, &staging, progress).and_then(|report| {
+        if let Some(root) = records_root {
+            renderer.consent_ui.save_record(root).map_err(|e| {
+                BuildError::Io(format!(
+                    "cannot write the consent UI record in {}: {e}",
+                    root.join("consent-records/ui").display()
+                ))
+            })?;
+        }
+        Ok(report)
+    });
     match result {
         Ok(mut report) => {
             staging.commit().map_err(|e| BuildError::Io(format!("cannot replace {}: {e}", output.display())))?;
@@ -381,12 +427,6 @@ fn render_into(
     for (path, text) in site_files(shop, &mut sitemap_entries, &mut all_routes, &all_scripts) {
         staging.write(path, text.as_bytes()).map_err(io)?;
     }
-    renderer.consent_ui.save_record(&shop.root).map_err(|e| {
-        BuildError::Io(format!(
-            "cannot write the consent UI record in {}: {e}",
-            shop.root.join("consent-records/ui").display()
-        ))
-    })?;
     Ok(BuildReport {
         output: PathBuf::new(),
         pages,

@@ -229,6 +229,9 @@ pub fn toml_diagnostic(file: &Path, source: &str, first_line: usize, err: &toml:
     } else {
         d.line = first_line;
     }
+    if let Some(hint) = d.snippet.as_deref().and_then(crate::content::money::unquoted_comma_hint) {
+        return d.hint(hint);
+    }
     if let Some(hint) = unknown_field_hint(&message) {
         d = d.hint(hint);
     } else if message.contains("invalid type") && message.contains("expected a string") {
@@ -237,6 +240,24 @@ pub fn toml_diagnostic(file: &Path, source: &str, first_line: usize, err: &toml:
         d = d.hint("add the field, e.g. `title = \"...\"`");
     }
     d
+}
+
+/// `ROOT/shop.toml` does not exist: name the folder and say how to get a shop there.
+fn no_shop_here(root: &Path, file: &Path) -> Diagnostic {
+    let shown = if root.as_os_str().is_empty() { Path::new(".") } else { root };
+    let folder = std::path::absolute(shown).unwrap_or_else(|_| shown.to_path_buf());
+    let what = if folder.is_dir() { "has no shop.toml" } else { "does not exist" };
+    let empty = std::fs::read_dir(&folder).map_or(true, |mut entries| entries.next().is_none());
+    let hint = if empty {
+        format!(
+            "create a shop there with `cohort init {}`, or pass --root with the folder that holds shop.toml",
+            shown.display()
+        )
+    } else {
+        "pass --root with the folder that holds shop.toml, or start a shop in a new folder with `cohort init my-shop`"
+            .to_string()
+    };
+    Diagnostic::new(file, format!("cannot read it: the folder {} {what}", folder.display())).hint(hint)
 }
 
 fn first_message_line(message: &str) -> String {
@@ -265,6 +286,10 @@ impl Config {
         let path = root.join("shop.toml");
         let file = Path::new("shop.toml");
         let mut diags = Diagnostics::default();
+        if std::fs::symlink_metadata(&path).is_err() {
+            diags.push(no_shop_here(root, file));
+            return Err(diags);
+        }
         let source = match crate::content::read_text(&path, file) {
             Ok(s) => s,
             Err(d) => {

@@ -4,6 +4,7 @@
 //! Loading and validation collect diagnostics instead of stopping at the first one, so a
 //! single run of `cohort build` reports everything that needs fixing.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -59,24 +60,114 @@ impl fmt::Display for Diagnostic {
                 write!(f, ":{}", self.column)?;
             }
         }
-        write!(f, ": {}", self.message)?;
+        write!(f, ": {}", cut_long(&self.message))?;
         if let Some(snippet) = &self.snippet {
             let number = self.line.to_string();
+            let (snippet, column) = cut_long_at(snippet, self.column);
             write!(f, "\n {number} | {snippet}")?;
-            if self.column > 0 {
+            if column > 0 {
                 let pad: String = snippet
                     .chars()
-                    .take(self.column.saturating_sub(1))
+                    .take(column.saturating_sub(1))
                     .map(|c| if c == '\t' { '\t' } else { ' ' })
                     .collect();
                 write!(f, "\n {} | {pad}^", " ".repeat(number.len()))?;
             }
         }
         if let Some(hint) = &self.hint {
-            write!(f, "\n  = help: {hint}")?;
+            write!(f, "\n  = help: {}", cut_long(hint))?;
         }
         Ok(())
     }
+}
+
+/// A word (a run without spaces) longer than this many characters is cut in messages.
+const LONG_WORD: usize = 120;
+/// How many characters of a cut word are kept.
+const KEPT: usize = 40;
+/// An excerpt longer than this many characters is cut to a window around its column.
+const LONG_LINE: usize = 240;
+
+/// `text` with every overlong word cut, so that a huge value quoted in a message (a 1 MiB
+/// field) is shown as `"aaaa…" (1048576 bytes)` rather than whole.
+pub fn cut_long(text: &str) -> Cow<'_, str> {
+    if text.len() <= LONG_WORD {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(cut_words(text, 0).0)
+}
+
+/// [`cut_long`] for an excerpt with a caret at 1-based character `column` (0: none): also
+/// cuts a long line to a window around the column, and gives the caret's new column.
+pub fn cut_long_at(text: &str, column: usize) -> (String, usize) {
+    let (cut, column) = cut_words(text, column);
+    window(cut, column)
+}
+
+/// `text` with every overlong word cut, and where the character at `column` went.
+fn cut_words(text: &str, column: usize) -> (String, usize) {
+    let mut out = String::with_capacity(text.len().min(4 * LONG_LINE));
+    let (mut old_col, mut new_col) = (0, 0);
+    let mut moved = 0;
+    for (word, is_space) in words(text) {
+        let chars = word.chars().count();
+        let piece = if !is_space && chars > LONG_WORD { cut_word(word) } else { Cow::Borrowed(word) };
+        let piece_chars = piece.chars().count();
+        if column > old_col && column <= old_col + chars {
+            // The caret is in this word: at the same place, or at the cut when beyond it.
+            moved = new_col + (column - old_col).min(piece_chars.min(KEPT + 2));
+        }
+        old_col += chars;
+        new_col += piece_chars;
+        out.push_str(&piece);
+    }
+    if column > old_col {
+        moved = new_col + (column - old_col);
+    }
+    (out, moved)
+}
+
+/// Splits `text` into runs of spaces and runs of everything else.
+fn words(text: &str) -> impl Iterator<Item = (&str, bool)> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        let first = rest.chars().next()?;
+        let space = first.is_whitespace();
+        let end = rest.find(|c: char| c.is_whitespace() != space).unwrap_or(rest.len());
+        let (word, tail) = rest.split_at(end);
+        rest = tail;
+        Some((word, space))
+    })
+}
+
+/// `"aaaa…" (1048576 bytes)`: the start of a long word, with the length of the value (the
+/// part between its quotes when it has them, the whole word otherwise).
+fn cut_word(word: &str) -> Cow<'_, str> {
+    let quoted = word.char_indices().find(|(_, c)| matches!(c, '"' | '`' | '\'')).and_then(|(open, q)| {
+        let close = word.rfind(q).filter(|&c| c > open)?;
+        Some((open + q.len_utf8(), close))
+    });
+    let (start, end) = quoted.unwrap_or((0, word.len()));
+    let value = &word[start..end];
+    let kept: String = value.chars().take(KEPT).collect();
+    Cow::Owned(format!("{}{kept}…{} ({} bytes)", &word[..start], &word[end..], value.len()))
+}
+
+/// A line cut to a window of [`LONG_LINE`] characters around `column`, and the column in it.
+fn window(line: String, column: usize) -> (String, usize) {
+    let chars = line.chars().count();
+    if chars <= LONG_LINE {
+        return (line, column);
+    }
+    let half = LONG_LINE / 2;
+    let start = column.saturating_sub(half).min(chars - LONG_LINE);
+    let mut out: String = if start > 0 { "…".into() } else { String::new() };
+    out.extend(line.chars().skip(start).take(LONG_LINE));
+    if start + LONG_LINE < chars {
+        out.push('…');
+    }
+    let column = if column == 0 { 0 } else { column - start + usize::from(start > 0) };
+    (out, column)
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -166,6 +257,26 @@ mod tests {
         assert_eq!(line_col(s, 3), (2, 1));
         assert_eq!(line_col(s, 7), (2, 4));
         assert_eq!(line_col(s, 8), (3, 1));
+    }
+
+    #[test]
+    fn long_values_are_cut_with_their_length() {
+        let huge = "a".repeat(1 << 20);
+        let message = format!("unknown availability `{huge}`");
+        assert_eq!(cut_long(&message), format!("unknown availability `{}…` (1048576 bytes)", "a".repeat(KEPT)));
+        assert_eq!(cut_long("short `value`"), "short `value`");
+        let many = "word ".repeat(100);
+        assert_eq!(cut_long(&many), many, "a long message of short words is kept whole");
+        let line = format!("availability = \"{huge}\"");
+        let (cut, column) = cut_long_at(&line, 16);
+        assert_eq!(cut, format!("availability = \"{}…\" (1048576 bytes)", "a".repeat(KEPT)));
+        assert_eq!(cut.chars().nth(column - 1), Some('"'), "the caret stays on the quote");
+        let (_, column) = cut_long_at(&line, 1_000_000);
+        assert!(column <= LONG_LINE + 2, "the caret stays inside the shown text: {column}");
+        let spaced = "word ".repeat(10_000);
+        let (cut, column) = cut_long_at(&spaced, 25_001);
+        assert!(cut.chars().count() <= LONG_LINE + 2);
+        assert_eq!(cut.chars().nth(column - 1), Some('w'), "{cut}");
     }
 
     #[test]

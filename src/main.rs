@@ -33,6 +33,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // The consent server keeps SIGPIPE ignored: signal-hook's wake-up pipe relies on it, and
+    // its log writes already ignore a closed stdout or stderr (a server keeps serving).
+    if std::env::args_os().nth(1).is_none_or(|command| command != "consent-server") {
+        quiet_on_closed_pipe();
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Init(args) => cmd::init::run(args),
@@ -52,5 +57,18 @@ fn main() -> ExitCode {
             }
             ExitCode::from(failure.code)
         }
+    }
+}
+
+/// A closed stdout or stderr (`cohort build 2>&1 | head -1`) ends the process quietly, as it
+/// ends `ls | head`: the default action of SIGPIPE, which Rust programs otherwise ignore (and
+/// then panic in `println!`). Sockets are unaffected: the standard library writes to them with
+/// `MSG_NOSIGNAL`, so a client that hangs up never stops a server.
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in `main`, before any thread starts; it only restores the
+    // default disposition of one signal.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

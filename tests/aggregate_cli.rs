@@ -300,3 +300,32 @@ fn crlf_line_endings_bom_and_reordered_columns() {
     assert!(!out.contains("example.com"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 14 item 10: an unclosed quote used to swallow the rest of the file into one field
+/// ("60 rows used, 1 skipped" while 60 rows were lost). It is an error naming the line where
+/// the quoted field began, and nothing is written.
+#[test]
+fn an_unclosed_quote_is_an_error_naming_its_line() {
+    let dir = temp_dir("unclosed-quote");
+    let mut csv = String::from("order_id,sku,quantity\n");
+    for o in 0..60 {
+        csv.push_str(&format!("{},SKU-{},1\n", 100 + o, o % 3));
+    }
+    // Line 62: a quote opened and never closed; the 60 rows after it vanished into it.
+    csv.push_str("200,\"SKU-X,1\n");
+    for o in 0..60 {
+        csv.push_str(&format!("{},SKU-{},1\n", 300 + o, o % 3));
+    }
+    std::fs::write(dir.join("orders.csv"), &csv).unwrap();
+    let r = run(&dir, &["--orders", "orders.csv", "--k", "2", "--output", "agg.toml"]);
+    assert_eq!(r.code, 1, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("line 62"), "names the line where the quote began: {}", r.stderr);
+    assert!(r.stderr.contains("quote"), "says what is wrong: {}", r.stderr);
+    assert!(!dir.join("agg.toml").exists(), "nothing is written");
+    // A quoted field that spans lines and is closed stays fine, also on the last line.
+    let ok = "order_id,sku,quantity\n1,A,1\n2,A,1\n2,\"B\",1\n3,\"C\nD\",1\n4,\"E\"\"F\",1";
+    std::fs::write(dir.join("ok.csv"), ok).unwrap();
+    let r = run(&dir, &["--orders", "ok.csv", "--k", "2", "--output", "ok.toml"]);
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}

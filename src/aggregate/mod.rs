@@ -194,6 +194,23 @@ fn next(reader: &mut csv::Reader<std::fs::File>, rec: &mut ByteRecord, path: &Pa
     })
 }
 
+/// Fails when the file's last record, which starts at `start`, ends inside an unclosed quote.
+fn check_quotes_closed(path: &Path, start: &csv::Position) -> Result<(), String> {
+    use std::io::{Seek, SeekFrom};
+    let cannot = |e: std::io::Error| format!("{}: cannot read: {e}", path.display());
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    file.seek(SeekFrom::Start(start.byte())).map_err(cannot)?;
+    match reader::unclosed_quote(file, start.line()).map_err(cannot)? {
+        None => Ok(()),
+        Some(line) => Err(format!(
+            "{}: line {line}: a quoted field opens here and is never closed, so every row after it \
+             would be read as part of it; nothing written. Close the quote (a quote inside a quoted \
+             field is written twice: \"\")",
+            path.display()
+        )),
+    }
+}
+
 fn line_of(rec: &ByteRecord) -> u64 {
     rec.position().map(|p| p.line()).unwrap_or(0)
 }
@@ -274,8 +291,10 @@ pub fn aggregate_file(
     let mut current_order: Vec<u8> = Vec::new();
     let mut current: Vec<u32> = Vec::new();
     let mut buffered: BTreeMap<Vec<u8>, Vec<u32>> = BTreeMap::new();
+    let mut last_record = None;
     while next(&mut reader, &mut rec, path)? {
         summary.rows += 1;
+        last_record = rec.position().cloned();
         match reader::read_row(&rec, &cols) {
             Row::Skip(reason) => {
                 summary.skipped_rows += 1;
@@ -301,6 +320,9 @@ pub fn aggregate_file(
                 current.push(id);
             }
         }
+    }
+    if let Some(start) = last_record {
+        check_quotes_closed(path, &start)?;
     }
     counter.dedup(&mut current);
     counter.add_order(&current);

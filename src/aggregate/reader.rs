@@ -134,6 +134,49 @@ pub fn read_row<'a>(record: &'a ByteRecord, cols: &Columns) -> Row<'a> {
     Row::Line { order, sku }
 }
 
+/// The line where a quoted field opened and never closed, if the text read from `tail`
+/// (the bytes of the file's last record to its end, that record starting on line `line`)
+/// ends inside quotes. The CSV reader takes the end of the file as the end of such a field,
+/// so an unclosed quote would silently swallow every row after it into one field.
+pub fn unclosed_quote(tail: impl std::io::Read, mut line: u64) -> std::io::Result<Option<u64>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let mut state = State::FieldStart;
+    let mut opened = line;
+    let mut buf = [0u8; 1 << 16];
+    let mut tail = tail;
+    loop {
+        let n = match tail.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        for &b in &buf[..n] {
+            state = match (state, b) {
+                (State::Quoted, b'"') => State::QuoteInQuoted,
+                (State::Quoted, _) => State::Quoted,
+                (State::QuoteInQuoted, b'"') => State::Quoted,
+                (State::FieldStart, b'"') => {
+                    opened = line;
+                    State::Quoted
+                }
+                (_, b',' | b'\n' | b'\r') => State::FieldStart,
+                (_, _) => State::Unquoted,
+            };
+            if b == b'\n' {
+                line += 1;
+            }
+        }
+    }
+    Ok((state == State::Quoted).then_some(opened))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,5 +211,16 @@ mod tests {
         assert!(matches!(read_row(&rec(&["1", "A", "x"]), &c), Row::Skip(_)));
         assert!(matches!(read_row(&rec(&["1", "A"]), &c), Row::Skip(_)));
         assert!(matches!(read_row(&rec(&["", "A", "1"]), &c), Row::Skip(_)));
+    }
+
+    #[test]
+    fn unclosed_quotes_are_found_where_they_open() {
+        let open = |s: &str| unclosed_quote(s.as_bytes(), 5).unwrap();
+        assert_eq!(open("1,A,1\n"), None);
+        assert_eq!(open("1,\"A\nB\",1"), None);
+        assert_eq!(open("1,\"A\"\"B\",1\n"), None);
+        assert_eq!(open("1,A\"B,1\n"), None);
+        assert_eq!(open("1,\"A,1\n2,B,1\n"), Some(5));
+        assert_eq!(open("1,A,1\n2,\"B\"\"\n3,C\n"), Some(6));
     }
 }

@@ -63,6 +63,14 @@ pub struct Finding {
     pub cohort: Option<String>,
 }
 
+/// A message with its overlong values cut (see [`crate::diagnostics::cut_long`]).
+fn cut(text: String) -> String {
+    match crate::diagnostics::cut_long(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(cut) => cut,
+    }
+}
+
 impl Finding {
     pub fn new(
         severity: Severity,
@@ -77,8 +85,8 @@ impl Finding {
             rule,
             file: file.into(),
             line,
-            message: message.into(),
-            fix: fix.into(),
+            message: cut(message.into()),
+            fix: cut(fix.into()),
             acknowledged: None,
             page: None,
             cohort: None,
@@ -91,7 +99,7 @@ impl Finding {
         Finding::new(Severity::Warning, rule, file, line, msg, String::new())
     }
     pub fn fix(mut self, fix: impl Into<String>) -> Finding {
-        self.fix = fix.into();
+        self.fix = cut(fix.into());
         self
     }
     pub fn on_page(mut self, page: &str) -> Finding {

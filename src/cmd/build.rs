@@ -21,6 +21,10 @@ pub struct BuildArgs {
     /// Worker threads [default: one per core]
     #[arg(long, default_value_t = 0)]
     pub jobs: usize,
+    /// Replace a site with products even when the shop has none (refused otherwise, so an
+    /// empty or missing products/ folder cannot empty a live shop by accident)
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 pub fn run(args: BuildArgs) -> CmdResult {
@@ -31,6 +35,7 @@ pub fn run(args: BuildArgs) -> CmdResult {
         drafts: args.drafts,
         jobs: args.jobs,
         progress: true,
+        allow_empty: args.allow_empty,
     };
     match build(&options) {
         Ok(report) => {

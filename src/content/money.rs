@@ -22,6 +22,18 @@ const ZERO: &str = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF 
 const THREE: &str = "BHD IQD JOD KWD LYD OMR TND";
 const FOUR: &str = "CLF UYW";
 
+/// The hint for a TOML line such as `price = 12,50`, an amount written with a decimal
+/// comma and without quotes (TOML itself only says it expected a newline).
+pub fn unquoted_comma_hint(line: &str) -> Option<String> {
+    let (key, value) = line.split_once('=')?;
+    let (key, value) = (key.trim(), value.trim());
+    let (whole, fraction) = value.split_once(',')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(whole) && digits(fraction) && !key.is_empty()).then(|| {
+        format!("an amount is written in quotes with a dot as the decimal separator: {key} = \"{whole}.{fraction}\"")
+    })
+}
+
 impl Currency {
     /// Looks up an ISO 4217 code ("EUR", "JPY", "KWD").
     pub fn from_code(code: &str) -> Option<Currency> {
@@ -187,6 +199,14 @@ impl fmt::Display for Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_decimal_comma_without_quotes_gets_the_money_hint() {
+        let hint = unquoted_comma_hint("price = 12,50").unwrap();
+        assert!(hint.ends_with("price = \"12.50\""), "{hint}");
+        assert_eq!(unquoted_comma_hint("tags = [\"a\",\"b\"]"), None);
+        assert_eq!(unquoted_comma_hint("price = \"12,50\""), None);
+    }
 
     fn cur(code: &str) -> Currency {
         Currency::from_code(code).expect("known currency")

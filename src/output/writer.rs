@@ -12,6 +12,13 @@
 //! unchanged file with the output, so it costs only the blocks of what changed; it holds a
 //! `.gitignore` of `*` and a `CACHEDIR.TAG`, and deleting it is always safe.
 //!
+//! The swap itself leaves no moment without output: on Linux the staging folder and the
+//! output folder exchange places in one `renameat2(RENAME_EXCHANGE)`, so a host serving the
+//! folder, or a kill at any point, always finds a complete site (the new one, or the old one
+//! with the new one still beside it). Where the platform or file system lacks the exchange
+//! (other systems, old kernels, some network file systems) the swap is two renames, with a
+//! moment between them in which the output folder does not exist.
+//!
 //! Nothing in the staging folder is ever opened for writing in place (its files may be
 //! links to the live site's), and no symbolic link in it is followed.
 
@@ -208,18 +215,34 @@ impl Staging {
         if std::fs::symlink_metadata(&self.kept).is_ok() {
             remove_tree(&self.kept)?;
         }
-        let had_target = self.target.exists();
-        if had_target {
-            std::fs::rename(&self.target, &self.kept)?;
+        if std::fs::symlink_metadata(&self.target).is_err() {
+            return std::fs::rename(&self.dir, &self.target);
         }
-        if let Err(e) = std::fs::rename(&self.dir, &self.target) {
-            if had_target {
-                let _ = std::fs::rename(&self.kept, &self.target);
+        match exchange(&self.dir, &self.target) {
+            // The new tree is in place and the old one at the staging path: keep it. The new
+            // site is live whatever happens next; an interruption or a failure of this rename
+            // leaves the old tree at the staging path, which the next build recycles as well.
+            Ok(()) => {
+                if std::fs::rename(&self.dir, &self.kept).is_ok() {
+                    mark_kept(&self.kept);
+                }
             }
-            return Err(e);
+            Err(e) if exchange_unsupported(&e) => {
+                self.swap_by_two_renames()?;
+                mark_kept(&self.kept);
+            }
+            Err(e) => return Err(e),
         }
-        if had_target {
-            mark_kept(&self.kept);
+        Ok(())
+    }
+
+    /// The swap where the platform or file system cannot exchange two paths: for the
+    /// moment between the two renames the output folder does not exist.
+    fn swap_by_two_renames(&self) -> std::io::Result<()> {
+        std::fs::rename(&self.target, &self.kept)?;
+        if let Err(e) = std::fs::rename(&self.dir, &self.target) {
+            let _ = std::fs::rename(&self.kept, &self.target);
+            return Err(e);
         }
         Ok(())
     }
@@ -233,6 +256,48 @@ impl Staging {
             let _ = remove_tree(&self.dir);
         }
     }
+}
+
+/// Swaps two paths in one step, so that both exist at every moment: Linux's
+/// `renameat2(RENAME_EXCHANGE)` (3.15 and later, on ext4, XFS, Btrfs, tmpfs and most local
+/// file systems).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "a path holds a NUL byte"))
+    };
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: both paths are NUL-terminated C strings that outlive the call; the syscall only
+    // reads them.
+    let status = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if status == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+}
+
+/// Elsewhere there is no exchange: [`Staging::commit`] falls back to two renames.
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+}
+
+/// Whether an exchange failed only because the kernel or file system does not offer it
+/// (old kernels: ENOSYS; file systems without it, such as some network ones: EINVAL).
+fn exchange_unsupported(e: &std::io::Error) -> bool {
+    #[cfg(target_os = "linux")]
+    if matches!(e.raw_os_error(), Some(libc::ENOSYS | libc::EINVAL | libc::EOPNOTSUPP)) {
+        return true;
+    }
+    e.kind() == std::io::ErrorKind::Unsupported
 }
 
 /// Writes the markers into the kept tree (as new files: an unchanged `.gitignore` of the
@@ -368,4 +433,29 @@ fn write_new(path: &Path, fill: impl FnOnce(&mut std::fs::File) -> std::io::Resu
         other => other?,
     };
     fill(&mut file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exchange_swaps_two_folders_in_place() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+        std::fs::create_dir(&a).unwrap();
+        std::fs::create_dir(&b).unwrap();
+        std::fs::write(a.join("f"), "from a").unwrap();
+        std::fs::write(b.join("f"), "from b").unwrap();
+        match exchange(&a, &b) {
+            Ok(()) => {
+                assert_eq!(std::fs::read_to_string(a.join("f")).unwrap(), "from b");
+                assert_eq!(std::fs::read_to_string(b.join("f")).unwrap(), "from a");
+            }
+            // The fallback's case: a platform or file system without the exchange.
+            Err(e) => assert!(exchange_unsupported(&e), "{e}"),
+        }
+        let missing = exchange(&a, &tmp.path().join("missing")).unwrap_err();
+        assert!(!exchange_unsupported(&missing), "a missing folder is an error, not a reason to fall back");
+    }
 }

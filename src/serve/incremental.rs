@@ -712,7 +712,6 @@ fn render(
     timer.mark("renderer");
     let results: Vec<Result<RenderedPage, String>> =
         dirty.par_iter().map(|&j| renderer.render(&plan.jobs[j])).collect();
-    let consent_ui = renderer.consent_ui.clone();
     let cards = renderer.into_cards();
     timer.mark("render");
     let mut rendered: HashMap<usize, RenderedPage> = HashMap::with_capacity(dirty.len());
@@ -730,12 +729,6 @@ fn render(
         errors.dedup();
         return Err(BuildError::Render(errors));
     }
-    consent_ui.save_record(root).map_err(|e| {
-        BuildError::Io(format!(
-            "cannot write the consent UI record in {}: {e}",
-            root.join("consent-records/ui").display()
-        ))
-    })?;
     let copied_layer = if copied { Some(read_copied(&shop, &state.theme, root)?) } else { None };
 
     // Everything succeeded: work out the new records and the changes to the served files.

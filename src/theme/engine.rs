@@ -45,3 +45,66 @@ impl std::fmt::Display for TemplateError {
         f.write_str(&self.message)
     }
 }
+
+/// The largest page (or slot) one template may render: far above any real page, low enough
+/// that a runaway template (`{{ "a" * 100000000 }}`) fails fast instead of writing gigabytes.
+pub const MAX_PAGE_BYTES: usize = 16 << 20;
+
+/// The minijinja fuel of one render: one per instruction and per 64 bytes the template
+/// allocates or writes (checked before a value is allocated), so about 64 MB at most. The
+/// largest page of a generated 3,000-product shop uses about 2,500; a runaway loop or a
+/// huge value (`"a" * 100000000`) runs out.
+pub const FUEL: u64 = 1_000_000;
+
+/// Where an engine writes a page: refuses to grow beyond [`MAX_PAGE_BYTES`].
+#[derive(Default)]
+pub struct Bounded {
+    bytes: Vec<u8>,
+    /// Whether a write was refused for the size.
+    pub over: bool,
+}
+
+impl Bounded {
+    /// The page written (engines write whole UTF-8 strings; anything else is replaced).
+    pub fn into_string(self) -> String {
+        String::from_utf8(self.bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > MAX_PAGE_BYTES {
+            self.over = true;
+            return Err(std::io::Error::other("the page is too large"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The error of a template whose output went over [`MAX_PAGE_BYTES`].
+pub fn too_large(template: &str) -> TemplateError {
+    TemplateError {
+        template: Some(template.to_string()),
+        line: None,
+        message: format!(
+            "the page it renders is larger than {} MiB, the most a page may have; look for a value \
+             repeated or multiplied, or a loop that never ends",
+            MAX_PAGE_BYTES >> 20
+        ),
+    }
+}
+
+/// The error of a minijinja template that used up its [`FUEL`].
+pub fn out_of_fuel(template: &str, line: Option<usize>) -> TemplateError {
+    TemplateError {
+        template: Some(template.to_string()),
+        line,
+        message: "the template did far more work than any page needs and was stopped; look for a \
+                  value repeated or multiplied into a huge one, or a loop over a huge range"
+            .to_string(),
+    }
+}

@@ -26,6 +26,7 @@ impl MiniJinja {
     pub fn new(templates: Vec<(String, String)>) -> Result<Self, TemplateError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        env.set_fuel(Some(super::engine::FUEL));
         env.set_formatter(html_formatter);
         env.add_function("render_card", crate::render::card_cache::render_card);
         for (name, source) in templates {
@@ -38,7 +39,14 @@ impl MiniJinja {
 impl Engine for MiniJinja {
     fn render(&self, name: &str, context: &Value) -> Result<String, TemplateError> {
         let template = self.env.get_template(name).map_err(|e| convert(&e))?;
-        template.render(context).map_err(|e| convert(&e))
+        let mut out = super::engine::Bounded::default();
+        let rendered = template.render_captured_to(context, &mut out);
+        match rendered {
+            Err(_) if out.over => Err(super::engine::too_large(name)),
+            Err(e) if e.kind() == minijinja::ErrorKind::OutOfFuel => Err(super::engine::out_of_fuel(name, e.line())),
+            Err(e) => Err(convert(&e)),
+            Ok(_) => Ok(out.into_string()),
+        }
     }
     fn add_global(&mut self, name: &str, value: &serde_json::Value) {
         self.env.add_global(name.to_string(), Value::from(Serde(value)));

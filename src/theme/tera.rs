@@ -29,11 +29,17 @@ impl TeraEngine {
 impl Engine for TeraEngine {
     fn render(&self, name: &str, context: &minijinja::Value) -> Result<String, TemplateError> {
         let ctx = Context::from_serialize(context).map_err(|e| convert(&e))?;
-        self.tera.render(name, &ctx).map_err(|e| {
-            let mut t = convert(&e);
-            t.template = Some(name.to_string());
-            t
-        })
+        // Tera has no fuel: the page is bounded as it is written.
+        let mut out = super::engine::Bounded::default();
+        match self.tera.render_to(name, &ctx, &mut out) {
+            Err(_) if out.over => Err(super::engine::too_large(name)),
+            Err(e) => {
+                let mut t = convert(&e);
+                t.template = Some(name.to_string());
+                Err(t)
+            }
+            Ok(()) => Ok(out.into_string()),
+        }
     }
     fn add_global(&mut self, name: &str, value: &serde_json::Value) {
         self.tera.global_context().insert(name.to_string(), value);
