@@ -64,6 +64,27 @@ for (const [name, opts] of [['the example shop', {}], ['the shop cohort init wri
       assert.deepEqual(problems, [], `pages scroll sideways:\n${problems.join('\n')}`);
     });
 
+    it('puts the banner first in keyboard order, inside the first viewport, without covering the skip link', async () => {
+      for (const w of [390, 1280]) {
+        const { context, page } = await require('../lib/page').fresh(h);
+        await page.setViewportSize({ width: w, height: 800 });
+        await page.goto(h.origin + '/', { waitUntil: 'load' });
+        await page.waitForSelector('#cohort-banner', { state: 'visible' });
+        const order = [];
+        for (let i = 0; i < 3; i++) {
+          await page.keyboard.press('Tab');
+          order.push(await page.evaluate(() => {
+            const a = document.activeElement;
+            return a.closest('#cohort-banner') ? `banner:${a.dataset.cohortConsent || a.textContent.trim()}` : a.className || a.tagName;
+          }));
+        }
+        assert.deepEqual(order, ['skip-link', 'banner:accept', 'banner:reject'], `${w}px: Tab order from the top of the page`);
+        const box = await page.locator('#cohort-banner').boundingBox();
+        assert.ok(box && box.y >= 0 && box.y + box.height <= 800 + 0.5, `${w}px: the banner is outside the first viewport: ${JSON.stringify(box)}`);
+        await context.close();
+      }
+    });
+
     it('draws a hero title on an opaque-enough scrim, never under a faded image', async () => {
       const context = await h.browser.newContext({ viewport: { width: 390, height: 800 }, serviceWorkers: 'block' });
       const page = await context.newPage();
