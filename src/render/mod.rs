@@ -97,12 +97,18 @@ impl<'a> Renderer<'a> {
     ) -> Result<Self, String> {
         let featured: Vec<usize> = recs.featured.iter().map(|(i, _)| *i).collect();
         let picks = &recs.cohort_picks;
-        let default_picks = rec_block(
-            &cards,
-            &recs.featured,
-            "Popular right now",
-            Some("Everyone sees these until they choose a preference; nothing about you is used."),
-        );
+        let (title, reason) = if recs.featured_popular {
+            (
+                "Popular right now",
+                "The most bought products, from the shop's anonymized order counts. Everyone sees these until they choose a preference; nothing about you is used.",
+            )
+        } else {
+            (
+                "Featured",
+                "Chosen by the shop, in its own order. Everyone sees these until they choose a preference; nothing about you is used.",
+            )
+        };
+        let default_picks = rec_block(&cards, &recs.featured, title, Some(reason));
         let default_hero = context::default_hero(shop);
         let mut cohorts = Vec::new();
         let mut matches = crate::cohorts::interest_matches(shop).into_iter();
@@ -494,8 +500,13 @@ impl<'a> Renderer<'a> {
                 fn list(recs: &Recs, i: usize) -> &[(usize, String)] {
                     recs.get(i).map_or(&[][..], Vec::as_slice)
                 }
-                vars.insert("related", rec_block(&self.cards, list(self.related, i), "You may also like", None));
-                vars.insert("together", rec_block(&self.cards, list(self.together, i), "Often bought together", None));
+                let rule = format!("Products that share tags, a category or words with {}.", p.title);
+                vars.insert("related", rec_block(&self.cards, list(self.related, i), "You may also like", Some(&rule)));
+                let rule = "Bought in the same orders as this product, from the shop's anonymized order counts (only pairs seen in enough orders).";
+                vars.insert(
+                    "together",
+                    rec_block(&self.cards, list(self.together, i), "Often bought together", Some(rule)),
+                );
             }
             PageKind::Category(t, n) | PageKind::Tag(t, n) => {
                 let is_cat = matches!(job.kind, PageKind::Category(..));
@@ -618,10 +629,25 @@ fn json_value(value: &Value) -> V {
 }
 
 /// A recommendation block: a title, an optional reason and the products with their reasons.
+/// A recommendation block: `title`, the block's rule (`reason`), its `products` (the shared
+/// cards themselves, so `render_card` reuses them) and `reasons`, one per product (`title`,
+/// `url`, `reason`), for the block's single "Why am I seeing this?".
 fn rec_block(cards: &[V], list: &[(usize, String)], title: &str, reason: Option<&str>) -> V {
-    let products: V =
-        list.iter().map(|(i, why)| with_fields(&cards[*i], vec![("reason", V::from(why.as_str()))])).collect();
-    let mut map = BTreeMap::from([("title", V::from(title)), ("products", products)]);
+    let products: V = list.iter().map(|(i, _)| cards[*i].clone()).collect();
+    let reasons: V = list
+        .iter()
+        .filter(|(_, why)| !why.is_empty())
+        .map(|(i, why)| {
+            let card = &cards[*i];
+            let field = |name: &str| card.get_attr(name).unwrap_or_default();
+            V::from(BTreeMap::from([
+                ("title", field("title")),
+                ("url", field("url")),
+                ("reason", V::from(why.as_str())),
+            ]))
+        })
+        .collect();
+    let mut map = BTreeMap::from([("title", V::from(title)), ("products", products), ("reasons", reasons)]);
     if let Some(reason) = reason {
         map.insert("reason", V::from(reason));
     }
