@@ -2,7 +2,9 @@
 //! binary: no product in its own blocks, no product twice across "You may also like" and
 //! "Often bought together", "bought together" only with order data, the home block titled
 //! "Featured" without sales data and "Popular right now" with it, and one "Why am I seeing
-//! this?" per block (never one per card).
+//! this?" per block (never one per card); the home page's featured block and new arrivals
+//! share no product, and product pages carry no site-wide picks block that could repeat the
+//! product itself.
 
 mod common;
 use common::*;
@@ -63,10 +65,12 @@ fn assert_blocks_honest(name: &str, html: &str) {
     seen.sort();
     seen.dedup();
     assert_eq!(seen.len(), related.len(), "{name}: a product twice in the related block");
-    let blocks = ["<section class=\"related\"", "<section class=\"together\"", "<section class=\"picks\""]
-        .iter()
-        .filter(|b| html.contains(*b))
-        .count();
+    assert!(
+        !html.contains("<section class=\"picks\""),
+        "{name}: a site-wide picks block, which can show the product itself"
+    );
+    let blocks =
+        ["<section class=\"related\"", "<section class=\"together\""].iter().filter(|b| html.contains(*b)).count();
     assert_eq!(
         html.matches("Why am I seeing this?").count(),
         blocks,
@@ -84,6 +88,12 @@ fn without_order_data_there_is_no_bought_together_block_and_the_home_block_says_
         home.contains("<h2 id=\"picks-title\">Featured</h2>"),
         "the home block without sales data is titled Featured"
     );
+    let featured = block_skus(&home, "picks").expect("a featured block");
+    let newest = block_skus(&home, "new-arrivals").expect("new arrivals");
+    assert_eq!(newest.len(), 8, "new arrivals are filled up to eight");
+    for sku in &featured {
+        assert!(!newest.contains(sku), "{sku} is both featured and a new arrival on the home page");
+    }
     assert!(!home.contains("Popular right now"), "no popularity claim without sales data");
     let pages = product_pages(&out);
     assert!(pages.len() >= 20);

@@ -67,6 +67,8 @@ pub struct Renderer<'a> {
     cohorts: Vec<CohortView>,
     default_hero: V,
     default_picks: V,
+    /// The home page's "New arrivals" ([`new_arrivals`]).
+    new_arrivals: Vec<usize>,
     /// The `picks` slot every product page shows, already wrapped with its cohort keys.
     default_product_picks: Option<String>,
     related: &'a Recs,
@@ -149,6 +151,7 @@ impl<'a> Renderer<'a> {
             cohorts,
             default_hero: V::from(Serde(&default_hero)),
             default_picks,
+            new_arrivals: new_arrivals(shop, &recs.featured),
             default_product_picks: None,
             related: &recs.related,
             together: &recs.together,
@@ -476,10 +479,7 @@ impl<'a> Renderer<'a> {
             PageKind::Home => {
                 vars.insert("hero", self.default_hero.clone());
                 vars.insert("picks", self.default_picks.clone());
-                let mut newest: Vec<usize> = (0..shop.products.len()).collect();
-                newest.sort_by(|&a, &b| shop.products[b].date.cmp(&shop.products[a].date).then(a.cmp(&b)));
-                newest.truncate(8);
-                vars.insert("new_arrivals", self.cards_for(&newest));
+                vars.insert("new_arrivals", self.cards_for(&self.new_arrivals));
             }
             PageKind::Product(i) => {
                 let p = &shop.products[i];
@@ -626,6 +626,15 @@ impl PageContext {
 
 fn json_value(value: &Value) -> V {
     V::from(Serde(value))
+}
+
+/// The home page's "New arrivals": the eight newest products (by date, then file order)
+/// that the featured block does not already show. Watch mode's page signatures use it too.
+pub fn new_arrivals(shop: &Shop, featured: &[(usize, String)]) -> Vec<usize> {
+    let mut newest: Vec<usize> = (0..shop.products.len()).filter(|i| !featured.iter().any(|(f, _)| f == i)).collect();
+    newest.sort_by(|&a, &b| shop.products[b].date.cmp(&shop.products[a].date).then(a.cmp(&b)));
+    newest.truncate(8);
+    newest
 }
 
 /// A recommendation block: a title, an optional reason and the products with their reasons.
