@@ -145,6 +145,9 @@ fn refuse_empty_over_built(shop: &Shop, output: &Path) -> Result<(), BuildError>
 pub struct Recommendations {
     /// What everyone sees before choosing a cohort.
     pub featured: Vec<(usize, String)>,
+    /// Whether `featured` is ranked by order counts (a popularity block) rather than by the
+    /// merchant's own order (a featured block): the block is titled for what it is.
+    pub featured_popular: bool,
     /// Each cohort's picks, in the order of `[[cohorts]]`.
     pub cohort_picks: Vec<Vec<(usize, String)>>,
     pub related: Recs,
@@ -180,19 +183,56 @@ pub fn recommendations_for(
     aggregates: Option<&recommend::Aggregates>,
 ) -> Recommendations {
     let r = &config.recommendations;
+    // A featured item's reason is the block's own rule; it gets no line of its own.
     let texts = |recs: Vec<recommend::Rec>, label: Option<&str>| -> Vec<(usize, String)> {
-        recs.into_iter().map(|rec| (rec.index, rec.reason.text(items, label))).collect()
+        recs.into_iter()
+            .map(|rec| match rec.reason {
+                recommend::Reason::Featured => (rec.index, String::new()),
+                reason => (rec.index, reason.text(items, label)),
+            })
+            .collect()
     };
-    let related = recommend::related(items, r.related);
-    let together = recommend::bought_together(items, aggregates, r.bought_together, &related);
-    let featured = texts(recommend::picks(items, &[], aggregates, r.picks), None);
+    // "Bought together" comes from order counts only (no fill from similarity: a block that
+    // says "bought together" must mean it), and "related" leaves out what that block shows,
+    // so no product appears twice on one product page.
+    let together = recommend::bought_together(items, aggregates, r.bought_together, &[]);
+    let related = distinct_related(recommend::related(items, r.related + r.bought_together), &together, r.related);
+    let featured_recs = recommend::picks(items, &[], aggregates, r.picks);
+    let featured_popular = featured_recs.iter().any(|rec| matches!(rec.reason, recommend::Reason::Popular { .. }));
+    let featured = texts(featured_recs, None);
     let cohort_picks = config
         .cohorts
         .iter()
-        .map(|c| texts(recommend::picks(items, &c.interests, aggregates, r.picks), Some(&c.label)))
+        .map(|c| texts(recommend::picks(items, &c.interests, aggregates, r.picks), None))
         .collect();
     let to_texts = |all: Vec<Vec<recommend::Rec>>| -> Recs { all.into_iter().map(|list| texts(list, None)).collect() };
-    Recommendations { featured, cohort_picks, related: to_texts(related), together: to_texts(together) }
+    Recommendations {
+        featured,
+        featured_popular,
+        cohort_picks,
+        related: to_texts(related),
+        together: to_texts(together),
+    }
+}
+
+/// Each product's related list without itself and without what its "bought together" block
+/// shows, cut to `n`.
+fn distinct_related(
+    related: Vec<Vec<recommend::Rec>>,
+    together: &[Vec<recommend::Rec>],
+    n: usize,
+) -> Vec<Vec<recommend::Rec>> {
+    related
+        .into_iter()
+        .enumerate()
+        .map(|(i, list)| {
+            let shown = together.get(i).map_or(&[][..], Vec::as_slice);
+            list.into_iter()
+                .filter(|rec| rec.index != i && !shown.iter().any(|t| t.index == rec.index))
+                .take(n)
+                .collect()
+        })
+        .collect()
 }
 
 /// Renders every planned page into a staging folder and swaps it in as `output`. Writes

@@ -23,6 +23,10 @@ pub struct Config {
     /// Shown on the home page and in its meta description.
     #[serde(default)]
     pub description: String,
+    /// The shop's icon: a file under `static/` (SVG, PNG or ICO). Empty: the theme's own
+    /// `favicon.svg`.
+    #[serde(default)]
+    pub favicon: String,
     /// Products per listing page.
     #[serde(default = "default_paginate_by")]
     pub paginate_by: Spanned<usize>,

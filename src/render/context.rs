@@ -19,6 +19,8 @@ pub fn site(shop: &Shop, theme_name: &str) -> Value {
     json!({
         "title": c.title,
         "description": c.description,
+        "favicon": site.url(if c.favicon.is_empty() { "favicon.svg" } else { c.favicon.trim_start_matches('/') }),
+        "favicon_type": favicon_type(&c.favicon),
         "language": c.language,
         "currency": site.currency.code,
         "base_url": site.base_url,
@@ -42,6 +44,18 @@ pub fn site(shop: &Shop, theme_name: &str) -> Value {
         },
         "product_count": shop.products.len(),
     })
+}
+
+/// The MIME type of the shop's icon, from its file name (the theme's default is SVG).
+fn favicon_type(name: &str) -> &'static str {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".png") {
+        "image/png"
+    } else if lower.ends_with(".ico") {
+        "image/x-icon"
+    } else {
+        "image/svg+xml"
+    }
 }
 
 /// The home hero everyone sees before choosing a cohort.

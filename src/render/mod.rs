@@ -67,6 +67,8 @@ pub struct Renderer<'a> {
     cohorts: Vec<CohortView>,
     default_hero: V,
     default_picks: V,
+    /// The home page's "New arrivals" ([`new_arrivals`]).
+    new_arrivals: Vec<usize>,
     /// The `picks` slot every product page shows, already wrapped with its cohort keys.
     default_product_picks: Option<String>,
     related: &'a Recs,
@@ -97,12 +99,18 @@ impl<'a> Renderer<'a> {
     ) -> Result<Self, String> {
         let featured: Vec<usize> = recs.featured.iter().map(|(i, _)| *i).collect();
         let picks = &recs.cohort_picks;
-        let default_picks = rec_block(
-            &cards,
-            &recs.featured,
-            "Popular right now",
-            Some("Everyone sees these until they choose a preference; nothing about you is used."),
-        );
+        let (title, reason) = if recs.featured_popular {
+            (
+                "Popular right now",
+                "The most bought products, from the shop's anonymized order counts. Everyone sees these until they choose a preference; nothing about you is used.",
+            )
+        } else {
+            (
+                "Featured",
+                "Chosen by the shop, in its own order. Everyone sees these until they choose a preference; nothing about you is used.",
+            )
+        };
+        let default_picks = rec_block(&cards, &recs.featured, title, Some(reason));
         let default_hero = context::default_hero(shop);
         let mut cohorts = Vec::new();
         let mut matches = crate::cohorts::interest_matches(shop).into_iter();
@@ -143,6 +151,7 @@ impl<'a> Renderer<'a> {
             cohorts,
             default_hero: V::from(Serde(&default_hero)),
             default_picks,
+            new_arrivals: new_arrivals(shop, &recs.featured),
             default_product_picks: None,
             related: &recs.related,
             together: &recs.together,
@@ -470,10 +479,7 @@ impl<'a> Renderer<'a> {
             PageKind::Home => {
                 vars.insert("hero", self.default_hero.clone());
                 vars.insert("picks", self.default_picks.clone());
-                let mut newest: Vec<usize> = (0..shop.products.len()).collect();
-                newest.sort_by(|&a, &b| shop.products[b].date.cmp(&shop.products[a].date).then(a.cmp(&b)));
-                newest.truncate(8);
-                vars.insert("new_arrivals", self.cards_for(&newest));
+                vars.insert("new_arrivals", self.cards_for(&self.new_arrivals));
             }
             PageKind::Product(i) => {
                 let p = &shop.products[i];
@@ -494,8 +500,13 @@ impl<'a> Renderer<'a> {
                 fn list(recs: &Recs, i: usize) -> &[(usize, String)] {
                     recs.get(i).map_or(&[][..], Vec::as_slice)
                 }
-                vars.insert("related", rec_block(&self.cards, list(self.related, i), "You may also like", None));
-                vars.insert("together", rec_block(&self.cards, list(self.together, i), "Often bought together", None));
+                let rule = format!("Products that share tags, a category or words with {}.", p.title);
+                vars.insert("related", rec_block(&self.cards, list(self.related, i), "You may also like", Some(&rule)));
+                let rule = "Bought in the same orders as this product, from the shop's anonymized order counts (only pairs seen in enough orders).";
+                vars.insert(
+                    "together",
+                    rec_block(&self.cards, list(self.together, i), "Often bought together", Some(rule)),
+                );
             }
             PageKind::Category(t, n) | PageKind::Tag(t, n) => {
                 let is_cat = matches!(job.kind, PageKind::Category(..));
@@ -617,11 +628,35 @@ fn json_value(value: &Value) -> V {
     V::from(Serde(value))
 }
 
+/// The home page's "New arrivals": the eight newest products (by date, then file order)
+/// that the featured block does not already show. Watch mode's page signatures use it too.
+pub fn new_arrivals(shop: &Shop, featured: &[(usize, String)]) -> Vec<usize> {
+    let mut newest: Vec<usize> = (0..shop.products.len()).filter(|i| !featured.iter().any(|(f, _)| f == i)).collect();
+    newest.sort_by(|&a, &b| shop.products[b].date.cmp(&shop.products[a].date).then(a.cmp(&b)));
+    newest.truncate(8);
+    newest
+}
+
 /// A recommendation block: a title, an optional reason and the products with their reasons.
+/// A recommendation block: `title`, the block's rule (`reason`), its `products` (the shared
+/// cards themselves, so `render_card` reuses them) and `reasons`, one per product (`title`,
+/// `url`, `reason`), for the block's single "Why am I seeing this?".
 fn rec_block(cards: &[V], list: &[(usize, String)], title: &str, reason: Option<&str>) -> V {
-    let products: V =
-        list.iter().map(|(i, why)| with_fields(&cards[*i], vec![("reason", V::from(why.as_str()))])).collect();
-    let mut map = BTreeMap::from([("title", V::from(title)), ("products", products)]);
+    let products: V = list.iter().map(|(i, _)| cards[*i].clone()).collect();
+    let reasons: V = list
+        .iter()
+        .filter(|(_, why)| !why.is_empty())
+        .map(|(i, why)| {
+            let card = &cards[*i];
+            let field = |name: &str| card.get_attr(name).unwrap_or_default();
+            V::from(BTreeMap::from([
+                ("title", field("title")),
+                ("url", field("url")),
+                ("reason", V::from(why.as_str())),
+            ]))
+        })
+        .collect();
+    let mut map = BTreeMap::from([("title", V::from(title)), ("products", products), ("reasons", reasons)]);
     if let Some(reason) = reason {
         map.insert("reason", V::from(reason));
     }

@@ -63,7 +63,8 @@ function withdraw(){var o=cur();st&&st.r&&del(st.r);st=null;wipe();show();banner
 st=get(K);
 if(!fresh(st)){if(st||cur()||get(I))wipe();st=null}
 if(B=el('cohort-banner')){
-if(gpc){el('cohort-gpc').hidden=!1;B.querySelector('[data-cohort-consent=accept]').hidden=!0}
+// Under GPC the banner says so: [data-cohort-gpc=show] parts appear, =hide parts go.
+if(gpc)each(B.querySelectorAll('[data-cohort-gpc]'),function(x){x.hidden=x.dataset.cohortGpc=='hide'});
 B.addEventListener('click',function(e){var a=e.target.closest('[data-cohort-consent]');if(a)choose({personalization:a.dataset.cohortConsent=='accept'&&!gpc,analytics:!1})})}
 banner(!st);apply();show();
 var F=el('cohort-prefs');

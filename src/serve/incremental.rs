@@ -646,12 +646,7 @@ fn render(
     let category_orders = orders(&shop.categories, &category_candidates);
     let tag_orders = orders(&shop.tags, &tag_candidates);
     let recs_of = |r: &Recs, i: usize| list(r.get(i).map_or(&[][..], Vec::as_slice));
-    let newest = {
-        let mut newest: Vec<usize> = (0..shop.products.len()).collect();
-        newest.sort_by(|&a, &b| shop.products[b].date.cmp(&shop.products[a].date).then(a.cmp(&b)));
-        newest.truncate(8);
-        newest.iter().map(|&i| hashes[i]).collect::<Vec<u64>>()
-    };
+    let newest: Vec<u64> = crate::render::new_arrivals(&shop, featured).iter().map(|&i| hashes[i]).collect();
     // What each page renders with: its template, its kind's slot templates and the consent
     // partials, with what they include; a template edit renders again only the pages that
     // use it.

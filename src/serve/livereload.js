@@ -83,12 +83,28 @@
     }
     fetch("/__cohort/cohorts.json").then(function (r) { return r.json(); }).then(function (cohorts) {
       if (!cohorts.length) return;
+      // What the page shows: the previewed cohort, else the one the visitor's own cookie
+      // chose (the runtime swaps its slots in), else everyone's default.
+      var cookie = (document.cookie.match(/(?:^|; )cohort_([a-z0-9-]+)=/) || [])[1];
+      var shown = preview || cookie || "";
+      var name = function (id) {
+        var c = cohorts.filter(function (c) { return c.id === id; })[0];
+        return c ? (c.label || c.id) : id;
+      };
+      // A bar in the page's flow at the very top: it never covers the banner, a page control
+      // or the content, at any width.
       var box = el("div", null, {
-        position: "fixed", right: "0.75rem", bottom: "0.75rem", "z-index": "2147483646",
-        background: "#fff", color: "#111", border: "1px solid #888", padding: "0.4rem 0.6rem",
-        font: "13px/1.4 system-ui, sans-serif", "border-radius": "6px"
+        position: "relative", "z-index": "2147483646", display: "flex", "flex-wrap": "wrap",
+        gap: "0.25rem 0.75rem", "align-items": "center", background: "#fff8d6", color: "#111",
+        "border-bottom": "1px solid #b59a2a", padding: "0.3rem 0.75rem",
+        font: "13px/1.4 system-ui, sans-serif"
       });
       box.id = "cohort-preview-switcher";
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", "Cohort preview (cohort serve only)");
+      var status = el("span", preview ? "Previewing: " + name(preview)
+        : cookie ? "Showing: " + name(cookie) + " (your cohort cookie)" : "Showing: everyone (default)");
+      status.id = "cohort-preview-status";
       var label = el("label", "Preview as ");
       var select = el("select");
       var none = el("option", "everyone (default)");
@@ -97,7 +113,7 @@
       cohorts.forEach(function (c) {
         var o = el("option", c.label || c.id);
         o.value = c.id;
-        if (c.id === preview) o.selected = true;
+        if (c.id === shown) o.selected = true;
         select.appendChild(o);
       });
       select.addEventListener("change", function () {
@@ -106,8 +122,9 @@
         location.href = url.toString();
       });
       label.appendChild(select);
+      box.appendChild(status);
       box.appendChild(label);
-      document.body.appendChild(box);
+      document.body.insertBefore(box, document.body.firstChild);
     }).catch(function () { /* the switcher is optional */ });
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setup); else setup();

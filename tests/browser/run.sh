@@ -23,4 +23,4 @@ if [ -z "${COHORT_BIN:-}" ]; then
   export COHORT_BIN="$repo/target/debug/cohort"
 fi
 export CHROMIUM="$chromium"
-exec node --test --test-concurrency=1 --test-timeout=180000 test/
+exec node --test --test-concurrency=1 --test-timeout=600000 test/

@@ -80,7 +80,7 @@ describe('every page type, before any choice', () => {
     await page.focus('[data-cohort-consent=reject]');
     await page.keyboard.press('Escape');
     await page.keyboard.press('Tab');
-    const focused = await page.evaluate(() => document.activeElement && document.activeElement.textContent.trim());
+    const focused = await page.evaluate(() => document.activeElement && document.activeElement.innerText.trim());
     assert.notEqual(focused, 'Reject', 'Tab moves on');
     const s = await storage(page, context);
     assert.deepEqual(s.local, {});
@@ -100,7 +100,7 @@ describe('the banner', () => {
         const b = banner.querySelector(`[data-cohort-consent=${v}]`);
         const r = b.getBoundingClientRect();
         const cs = getComputedStyle(b);
-        return { w: r.width, h: r.height, weight: cs.fontWeight, size: cs.fontSize, bg: cs.backgroundColor, color: cs.color, text: b.textContent.trim(), visible: r.width > 0 && r.height > 0 };
+        return { w: r.width, h: r.height, weight: cs.fontWeight, size: cs.fontSize, bg: cs.backgroundColor, color: cs.color, text: b.innerText.trim(), visible: r.width > 0 && r.height > 0 };
       };
       const link = banner.querySelector('a[href$="/preferences/"]');
       return { accept: get('accept'), reject: get('reject'), role: banner.getAttribute('role'), label: banner.getAttribute('aria-label'), prefsLink: !!link, checked: banner.querySelectorAll('input:checked').length };
@@ -334,6 +334,8 @@ describe('Global Privacy Control (invariant 6)', () => {
     assert.ok(await page.isVisible('#cohort-gpc'), 'the banner says GPC is honoured');
     assert.match(await page.textContent('#cohort-gpc'), /Global Privacy Control/);
     assert.equal(await page.isVisible('[data-cohort-consent=accept]'), false, 'no one-click opt-in against the signal');
+    assert.equal(await page.isVisible('.cohort-banner-text'), false, 'under GPC the banner does not ask a question it offers no yes to');
+    assert.equal((await page.innerText('[data-cohort-consent=reject]')).trim(), 'OK', 'under GPC the one button acknowledges the signal');
     assert.deepEqual(await storage(page, context), { local: {}, session: 0, idb: [], cookies: [] });
     await open(page, pages.preferences);
     assert.equal(await page.isChecked('#cohort-personalization'), false, 'personalization starts off');
