@@ -251,7 +251,9 @@ impl Server {
     /// live-reload script.
     fn reply(&self, site: &SiteFiles, status: u16, url_path: &str, file: &str, body: &Bytes) -> Reply {
         let ctype = content_type(file);
-        let body = if ctype.starts_with("text/html") { livereload::inject(body) } else { body.to_vec() };
+        // `site` is locked for this response, so the build id is not newer than the page.
+        let body =
+            if ctype.starts_with("text/html") { livereload::inject(body, &self.hub.build_id()) } else { body.to_vec() };
         let mut r = Reply::new(status, ctype, body);
         for rule in &site.header_rules {
             if pattern_matches(&rule.pattern, url_path) {
@@ -310,7 +312,7 @@ impl Server {
             content_type: header("Content-Type"),
             body: Some(Vec::new()),
         };
-        if req.method == "GET" && req.target.split('?').next() == Some("/__cohort/events") {
+        if req.method == "GET" && req.target.split('?').next() == Some(livereload::EVENTS) {
             if self.hub.client_count() >= livereload::MAX_CLIENTS {
                 let _ = request
                     .respond(tiny_http::Response::from_string("too many live-reload tabs").with_status_code(503));
@@ -318,7 +320,8 @@ impl Server {
             }
             let hub = self.hub.clone();
             let writer = request.into_writer();
-            let _ = std::thread::Builder::new().name("cohort-sse".into()).spawn(move || hub.stream(writer));
+            let target = req.target;
+            let _ = std::thread::Builder::new().name("cohort-sse".into()).spawn(move || hub.stream(&target, writer));
             return;
         }
         if request.body_length().is_some_and(|n| n > MAX_BODY) {
