@@ -264,5 +264,7 @@ fn which(name: &str) -> PathBuf {
             return p;
         }
     }
-    panic!("{name} is not installed (apt-get install -y {name}); .ci/run installs it");
+    // Debian's package for `node` is `nodejs`.
+    let package = if name == "node" { "nodejs" } else { name };
+    panic!("{name} is not installed (apt-get install -y {package}); .ci/run installs it");
 }
