@@ -11,7 +11,7 @@
 //! attribute of the script tag), and a stream whose id is not the current one starts with a
 //! reload instead of `hello`. The id is read while the site is locked for the response and
 //! bumped only after a rebuild was published, so a page is never stamped newer than what it
-//! shows; a page stamped older than it is reloads once more, which is harmless.
+//! shows; a page stamped older than what it shows reloads once more, which is harmless.
 
 use crate::build::BuildError;
 use serde_json::{Value, json};
