@@ -117,7 +117,8 @@ fn malformed_requests_get_documented_statuses() {
         assert_eq!(r.status, *expected, "{name}: {:?}", String::from_utf8_lossy(&r.body));
         let v = r.json();
         assert!(v["error"].is_string() && v["message"].is_string(), "{name}: {v}");
-        assert!(started.elapsed() < Duration::from_secs(5), "{name} took {:?}", started.elapsed());
+        // A bound on the read deadline (about a second), with room for a busy machine.
+        assert!(started.elapsed() < Duration::from_secs(15), "{name} took {:?}", started.elapsed());
         server.assert_healthy();
     }
 
@@ -127,7 +128,7 @@ fn malformed_requests_get_documented_statuses() {
     assert!(!log.contains("panicked"), "{log}");
     // The stalled clients were cut off by the read deadline, with a 408.
     for s in &mut stalled {
-        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        let _ = s.set_read_timeout(Some(PATIENCE));
         let r = read_response(s).expect("the stalled client got an answer");
         assert_eq!(r.status, 408);
     }

@@ -46,7 +46,7 @@ fn every_201_survives_sigkill() {
         })
         .collect();
 
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + PATIENCE;
     while acknowledged.lock().map(|a| a.len()).unwrap_or(0) < 300 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(5));
     }

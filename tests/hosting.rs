@@ -11,6 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// How long a test waits for a server to start or answer: generous for a busy machine,
+/// bounded so a broken server fails the test; every wait ends as soon as it is answered.
+const PATIENCE: Duration = Duration::from_secs(60);
+
 struct Server(Child);
 impl Drop for Server {
     /// A graceful stop first (nginx's workers exit with their master on SIGTERM), then a kill.
@@ -35,7 +39,7 @@ fn free_port() -> u16 {
 /// A plain HTTP/1.0 GET; returns (status, headers, body).
 fn get(port: u16, path: &str, cookie: Option<&str>) -> (u16, String, Vec<u8>) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
     let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
     write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n{cookie}\r\n").expect("write");
     let mut raw = Vec::new();
@@ -49,7 +53,7 @@ fn get(port: u16, path: &str, cookie: Option<&str>) -> (u16, String, Vec<u8>) {
 fn wait_for(port: u16) {
     let start = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(10), "server did not start on {port}");
+        assert!(start.elapsed() < PATIENCE, "server did not start on {port}");
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -260,5 +264,7 @@ fn which(name: &str) -> PathBuf {
             return p;
         }
     }
-    panic!("{name} is not installed (apt-get install -y {name}); .ci/run installs it");
+    // Debian's package for `node` is `nodejs`.
+    let package = if name == "node" { "nodejs" } else { name };
+    panic!("{name} is not installed (apt-get install -y {package}); .ci/run installs it");
 }

@@ -270,7 +270,9 @@ impl Server {
     /// live-reload script.
     fn reply(&self, site: &SiteFiles, status: u16, url_path: &str, file: &str, body: &Bytes) -> Reply {
         let ctype = content_type(file);
-        let body = if ctype.starts_with("text/html") { livereload::inject(body) } else { body.to_vec() };
+        // `site` is locked for this response, so the build id is not newer than the page.
+        let body =
+            if ctype.starts_with("text/html") { livereload::inject(body, &self.hub.build_id()) } else { body.to_vec() };
         let mut r = Reply::new(status, ctype, body);
         for rule in &site.header_rules {
             if pattern_matches(&rule.pattern, url_path) {
@@ -328,8 +330,8 @@ impl Server {
                 }
                 Incoming::Request { head, body, keep_alive } => (head, body, keep_alive),
             };
-            if head.method == "GET" && head.target.split('?').next() == Some("/__cohort/events") {
-                self.event_stream(&mut conn);
+            if head.method == "GET" && head.target.split('?').next() == Some(livereload::EVENTS) {
+                self.event_stream(&mut conn, &head.target);
                 return;
             }
             let unread_body = body.is_none();
@@ -354,13 +356,13 @@ impl Server {
     }
 
     /// Hands the connection to the live-reload hub (503 when too many pages are open).
-    fn event_stream(&self, conn: &mut Connection) {
+    fn event_stream(&self, conn: &mut Connection, target: &str) {
         if self.hub.client_count() >= livereload::MAX_CLIENTS {
             let _ = write(conn, &Reply::text(503, "too many live-reload tabs"), true, false);
             return;
         }
         if let Ok(stream) = conn.stream().try_clone() {
-            self.hub.stream(Box::new(stream));
+            self.hub.stream(target, Box::new(stream));
         }
     }
 }

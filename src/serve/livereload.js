@@ -55,17 +55,33 @@
     });
   }
 
-  var source = new EventSource("/__cohort/events");
-  source.addEventListener("reload", function (e) {
-    var data = {};
-    try { data = JSON.parse(e.data); } catch (err) { /* keep defaults */ }
-    clearOverlay();
-    if (data.css_only) reloadStyles(); else location.reload();
-  });
-  source.addEventListener("build-error", function (e) {
-    try { showErrors(JSON.parse(e.data)); } catch (err) { /* ignore malformed */ }
-  });
-  source.addEventListener("hello", clearOverlay);
+  // The stream this page listens on carries the build it was served from (data-events),
+  // so a reload sent while it was loading is not missed: the server answers a stale id
+  // with a reload at once. After a style swap the page is current again: listen with the
+  // new id.
+  var me = document.currentScript || document.querySelector('script[src="/__cohort/livereload.js"]');
+  var source = null;
+  function listen(url) {
+    if (source) source.close();
+    source = new EventSource(url || "/__cohort/events");
+    source.addEventListener("reload", function (e) {
+      var data = {};
+      try { data = JSON.parse(e.data); } catch (err) { /* keep defaults */ }
+      clearOverlay();
+      if (data.css_only) {
+        reloadStyles();
+        if (data.events) listen(data.events);
+      } else {
+        source.close();
+        location.reload();
+      }
+    });
+    source.addEventListener("build-error", function (e) {
+      try { showErrors(JSON.parse(e.data)); } catch (err) { /* ignore malformed */ }
+    });
+    source.addEventListener("hello", clearOverlay);
+  }
+  listen(me && me.getAttribute("data-events"));
 
   // Cohort preview: keep ?cohort= on same-site links, hide consent prompts, offer a switcher.
   function setup() {

@@ -12,6 +12,10 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 pub const ORIGIN: &str = "https://shop.example";
+
+/// How long a test waits for the server to start, answer or change state: generous for a
+/// busy machine, bounded so a broken server fails the test. Waits end as soon as they can.
+pub const PATIENCE: Duration = Duration::from_secs(60);
 pub const UI: &str = "3fa9c1d2b07e44aa3fa9c1d2b07e44aa3fa9c1d2b07e44aa3fa9c1d2b07e44aa";
 
 /// A temporary directory removed on drop.
@@ -87,7 +91,7 @@ impl Server {
             let _ = BufReader::new(stdout).read_line(&mut line);
             let _ = tx.send(line);
         });
-        let line = match rx.recv_timeout(Duration::from_secs(20)) {
+        let line = match rx.recv_timeout(PATIENCE) {
             Ok(line) => line,
             Err(_) => {
                 let _ = child.kill();
@@ -181,8 +185,8 @@ pub fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]
 /// Sends raw bytes and reads one response (until the server closes or the length is read).
 pub fn raw_request(addr: SocketAddr, bytes: &[u8]) -> Option<Resp> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
-    stream.set_write_timeout(Some(Duration::from_secs(20))).ok()?;
+    stream.set_read_timeout(Some(PATIENCE)).ok()?;
+    stream.set_write_timeout(Some(PATIENCE)).ok()?;
     // A refused body may make the server stop reading; what was written is enough.
     let _ = stream.write_all(bytes);
     read_response(&mut stream)

@@ -15,8 +15,10 @@ use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// How long a rebuild may take before a test gives up.
-pub const REBUILD_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a test waits for what it expects (a rebuild, an event, a terminal line) before
+/// it gives up: generous, because the tests run on busy machines, and bounded, so a defect
+/// ends in a failure rather than a hang. Every wait returns as soon as its condition holds.
+pub const REBUILD_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct Served {
     child: Child,
@@ -98,7 +100,7 @@ pub fn start_with(root: &Path, extra: &[&str]) -> Served {
 /// Content-Length bytes).
 pub fn raw(port: u16, request: &[u8]) -> Resp {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    stream.set_read_timeout(Some(REBUILD_TIMEOUT)).expect("timeout");
     stream.write_all(request).expect("write");
     let mut buf = Vec::new();
     let mut chunk = [0u8; 65536];
@@ -150,6 +152,22 @@ impl Served {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// Waits (for at most [`REBUILD_TIMEOUT`]) until the server has printed a terminal line
+    /// that `check` accepts, and returns it. The server prints a rebuild's line before it
+    /// sends the reload event, but the line reaches this process through a pipe and a reader
+    /// thread, so a test that has seen the event must still wait for the line.
+    pub fn wait_for_line(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let stderr = self.stderr();
+            if let Some(line) = stderr.lines().find(|l| check(l)) {
+                return line.to_string();
+            }
+            assert!(start.elapsed() < REBUILD_TIMEOUT, "the server never printed {what}; its stderr:\n{stderr}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Polls `target` until `check` accepts the body, for at most [`REBUILD_TIMEOUT`].
     pub fn wait_for(&self, target: &str, what: &str, check: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
@@ -182,6 +200,86 @@ impl Served {
     pub fn events(&self) -> Events {
         Events::open(self.port)
     }
+
+    /// Opens `path` as a browser would: the page, and the event stream its live-reload
+    /// script opens.
+    pub fn open_page(&self, path: &str) -> LivePage<'_> {
+        let html = self.get(path).text();
+        let events = Events::open_at(self.port, &events_target(&html));
+        LivePage { served: self, path: path.to_string(), html, events }
+    }
+}
+
+/// The event-stream address the live-reload script of `html` connects to: the
+/// `data-events` attribute of its script tag, as `livereload.js` reads it, or the bare
+/// endpoint when the tag has none.
+pub fn events_target(html: &str) -> String {
+    let Some(at) = html.find("<script src=\"/__cohort/livereload.js\"") else {
+        panic!("the page has no live-reload script:\n{html}")
+    };
+    let tag = &html[at..at + html[at..].find('>').unwrap_or(0)];
+    tag.split_once("data-events=\"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map_or_else(|| "/__cohort/events".to_string(), |(target, _)| target.replace("&amp;", "&"))
+}
+
+/// `html` without its live-reload script tag (None when it has none): the bytes the build
+/// wrote.
+pub fn without_livereload(html: &str) -> Option<String> {
+    let start = html.find("<script src=\"/__cohort/livereload.js\"")?;
+    let end = start + html[start..].find("</script>")? + "</script>".len();
+    Some(format!("{}{}", &html[..start], &html[end..]))
+}
+
+/// A page open in a browser with the live-reload script running: the HTML it loaded and
+/// the event stream the script holds. [`LivePage::follow`] does what the script does on
+/// each event (a reload: drop the stream, load the page again, open a new stream from it).
+pub struct LivePage<'a> {
+    served: &'a Served,
+    path: String,
+    pub html: String,
+    events: Events,
+}
+
+impl LivePage<'_> {
+    /// The next event on the page's stream within [`REBUILD_TIMEOUT`].
+    pub fn next_event(&self) -> Option<(String, serde_json::Value)> {
+        self.events.next()
+    }
+
+    /// Reloads as the script does after a reload event; `beforestream` runs between
+    /// loading the page and opening its new stream (a browser spends that time on the
+    /// page's other requests and its scripts).
+    pub fn reload(&mut self, beforestream: impl FnOnce(&str)) {
+        self.events = Events::closed();
+        self.html = self.served.get(&self.path).text();
+        beforestream(&self.html);
+        self.events = Events::open_at(self.served.port, &events_target(&self.html));
+    }
+
+    /// Follows the stream (reloading on each reload event, ignoring the others) until the
+    /// page holds what `check` accepts; fails after [`REBUILD_TIMEOUT`].
+    pub fn follow_until(&mut self, what: &str, check: impl Fn(&str) -> bool) {
+        let deadline = Instant::now() + REBUILD_TIMEOUT;
+        let mut seen = Vec::new();
+        while !check(&self.html) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.events.rx.recv_timeout(left) {
+                Ok((name, data)) => {
+                    seen.push(name.clone());
+                    if name == "reload" && !data.contains("\"css_only\":true") {
+                        self.reload(|_| {});
+                    }
+                }
+                Err(_) => panic!(
+                    "the page {} never showed {what}: no reload came to its stream (events seen: {seen:?}); the server serves:\n{}\nits stderr:\n{}",
+                    self.path,
+                    self.served.get(&format!("/__cohort/raw{}index.html", self.path)).text(),
+                    self.served.stderr()
+                ),
+            }
+        }
+    }
 }
 
 /// Percent-encodes what a request line cannot carry as is.
@@ -200,15 +298,29 @@ pub fn encode(p: &str) -> String {
 /// A live-reload event stream read on a thread; events arrive on a channel.
 pub struct Events {
     rx: Receiver<(String, String)>,
-    _stream: TcpStream,
+    stream: Option<TcpStream>,
+}
+
+impl Drop for Events {
+    /// Closes the connection (the reader thread holds a clone of it), as a page that goes
+    /// away does.
+    fn drop(&mut self) {
+        if let Some(stream) = &self.stream {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
 }
 
 impl Events {
     pub fn open(port: u16) -> Events {
+        Events::open_at(port, "/__cohort/events")
+    }
+
+    /// A stream of `target` (the endpoint with a query, as a page's script opens it).
+    pub fn open_at(port: u16, target: &str) -> Events {
         let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-        stream
-            .write_all(b"GET /__cohort/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
-            .expect("write");
+        let request = format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n");
+        stream.write_all(request.as_bytes()).expect("write");
         let reader = stream.try_clone().expect("clone");
         let (tx, rx) = channel();
         std::thread::spawn(move || {
@@ -227,7 +339,12 @@ impl Events {
                 }
             }
         });
-        Events { rx, _stream: stream }
+        Events { rx, stream: Some(stream) }
+    }
+
+    /// No stream (a page that is navigating away).
+    fn closed() -> Events {
+        Events { rx: channel().1, stream: None }
     }
 
     /// The next event named `name` within [`REBUILD_TIMEOUT`], skipping others.
