@@ -132,7 +132,13 @@ fn parse_one(
             ),
             ("options", _) => chosen = parse_options(value, options, at, errors),
             (k @ ("price" | "compare_at_price"), Some(s)) => match site.currency.parse(s) {
-                Ok(m) if k == "price" => price = Some(m),
+                Ok(m) if k == "price" => {
+                    price = Some(m);
+                    // A variant with its own price has no compare-at price unless it says so.
+                    if !table.keys().any(|k| k.get_ref() == "compare_at_price") {
+                        compare_at = None;
+                    }
+                }
                 Ok(m) => compare_at = Some(m),
                 Err(e) => errors.push(at(value.span(), format!("bad {k} \"{s}\": {}", e.message())).hint(e.hint())),
             },
