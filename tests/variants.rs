@@ -92,6 +92,7 @@ fn variants_become_a_product_group_in_json_ld() {
     let html = read(&out.join("products/trail-runner-2/index.html"));
     let ld = jsonld(&html);
     let group = &ld[0];
+    validate(group);
     assert_eq!(group["@type"], "ProductGroup");
     assert_eq!(group["productGroupID"], "TR2");
     assert_eq!(group["variesBy"], serde_json::json!(["https://schema.org/color", "https://schema.org/size"]));
@@ -116,6 +117,7 @@ fn variants_become_a_product_group_in_json_ld() {
     assert_eq!(got, want);
     // A product without variants keeps its plain Product + Offer.
     let boot = jsonld(&read(&out.join("products/hiking-boot/index.html")));
+    validate(&boot[0]);
     assert_eq!(boot[0]["@type"], "Product");
     assert_eq!(boot[0]["offers"]["@type"], "Offer");
 }
@@ -192,6 +194,15 @@ fn a_cohort_that_would_change_one_variants_price_fails_the_build() {
     let (code, stderr) = build(shop.path());
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("it shows the amount `€79.00`"), "{stderr}");
+}
+
+/// Checks a page's JSON-LD against schemas/product-jsonld.schema.json.
+fn validate(json: &serde_json::Value) {
+    let text = read(&repo().join("schemas/product-jsonld.schema.json"));
+    let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator.iter_errors(json).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:?}\n{json:#}");
 }
 
 fn base64_sha256(bytes: &[u8]) -> String {
