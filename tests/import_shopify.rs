@@ -188,6 +188,12 @@ fn an_existing_product_file_is_never_overwritten_without_force() {
 
 #[test]
 fn bad_exports_are_errors_with_line_numbers_and_write_nothing() {
+    let empty = tempfile::tempdir().unwrap();
+    let (code, stderr) = import(empty.path(), &classic_export(), &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("has no shop.toml: import into a shop (create one with `cohort init DIR`"), "{stderr}");
+    assert!(!empty.path().join("products").exists());
+
     let shop = new_shop();
     // A missing required column.
     let no_price = classic_export().replace("Variant Price", "Variant Prize");

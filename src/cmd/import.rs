@@ -58,10 +58,10 @@ pub fn run(args: ImportArgs) -> CmdResult {
             Ok(())
         }
         Err(f) => {
-            let mut text = String::new();
-            if let Some(m) = &f.fatal {
-                text.push_str(&format!("error: {name}: {m}\n"));
+            if let Some(m) = f.fatal {
+                return Err(Failure::new(m));
             }
+            let mut text = String::new();
             for p in f.errors.iter().take(LISTED) {
                 text.push_str(&format!("error: {name}:{}: {}\n", p.line, p.message));
             }

@@ -67,8 +67,12 @@ pub fn convert(
     let draft = draft_note(first, warn);
     let images = images(rows);
     let text = write_file(first, &slug, &option_names, &variants, &images, draft, warn);
-    let skus =
+    let mut skus: Vec<(String, u64)> =
         variants.iter().zip(rows.iter().filter(|r| r.is_variant())).map(|(v, r)| (v.sku.clone(), r.line)).collect();
+    if !option_names.is_empty() {
+        // The product's own SKU (its handle) names the group: no variant may have it.
+        skus.push((first.handle.clone(), line));
+    }
     Some(Converted {
         slug,
         text,

@@ -28,7 +28,7 @@ pub struct Summary {
 #[derive(Debug)]
 pub struct Failed {
     pub errors: Vec<Problem>,
-    /// An error not tied to a line (the file cannot be opened, the header is wrong ...).
+    /// An error not tied to a line (no shop, the file cannot be opened ...), as printed.
     pub fatal: Option<String>,
 }
 
@@ -42,14 +42,22 @@ pub struct Options<'a> {
 /// as it is found.
 pub fn shopify(options: &Options, warn: &mut dyn FnMut(&Problem)) -> Result<Summary, Failed> {
     let fatal = |m: String| Failed { errors: Vec::new(), fatal: Some(m) };
+    if !options.root.join("shop.toml").is_file() {
+        return Err(fatal(format!(
+            "error: {} has no shop.toml: import into a shop (create one with `cohort init DIR`, or pass --root)",
+            options.root.display()
+        )));
+    }
     let site = crate::config::Config::load(options.root, None).map_err(|d| fatal(d.to_string()))?;
-    let file = std::fs::File::open(options.file).map_err(|e| fatal(format!("cannot open the export: {e}")))?;
+    let file = std::fs::File::open(options.file)
+        .map_err(|e| fatal(format!("error: {}: cannot open the export: {e}", options.file.display())))?;
     let products = options.root.join("products");
-    std::fs::create_dir_all(&products).map_err(|e| fatal(format!("cannot create {}: {e}", products.display())))?;
+    std::fs::create_dir_all(&products)
+        .map_err(|e| fatal(format!("error: cannot create {}: {e}", products.display())))?;
     let staging = tempfile::Builder::new()
         .prefix(".cohort-import-")
         .tempdir_in(&products)
-        .map_err(|e| fatal(format!("cannot write in {}: {e}", products.display())))?;
+        .map_err(|e| fatal(format!("error: cannot write in {}: {e}", products.display())))?;
 
     let mut summary = Summary::default();
     let mut errors: Vec<Problem> = Vec::new();
@@ -107,12 +115,12 @@ pub fn shopify(options: &Options, warn: &mut dyn FnMut(&Problem)) -> Result<Summ
         return Err(Failed { errors, fatal: None });
     }
     if staged.is_empty() {
-        return Err(fatal("the export holds no product rows".into()));
+        return Err(fatal(format!("error: {}: the export holds no product rows", options.file.display())));
     }
     for slug in staged {
         let target = products.join(format!("{slug}.md"));
         std::fs::rename(staging.path().join(format!("{slug}.md")), &target)
-            .map_err(|e| fatal(format!("cannot move {} into place: {e}", target.display())))?;
+            .map_err(|e| fatal(format!("error: cannot move {} into place: {e}", target.display())))?;
         summary.written.push(target);
     }
     Ok(summary)
