@@ -18,6 +18,7 @@ fn a_price_edit_reaches_the_served_feed() {
     edit(shop.path(), "products/chef-knife.md", "price = \"79.00\"", "price = \"83.25\"");
     assert!(events.next_named("reload").is_some(), "a reload after the edit");
     s.wait_for("/products/chef-knife/", "the new price on the page", |b| b.contains("€83.25"));
-    let feed = s.wait_for("/feeds/google.xml", "the new price in the feed", |b| b.contains("<g:price>83.25 EUR</g:price>"));
+    let feed =
+        s.wait_for("/feeds/google.xml", "the new price in the feed", |b| b.contains("<g:price>83.25 EUR</g:price>"));
     assert!(!feed.contains("79.00 EUR"), "{feed}");
 }

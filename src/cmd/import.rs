@@ -1,5 +1,5 @@
 //! `cohort import shopify FILE.csv`: product files from a Shopify product export. Thin:
-//! calls [`crate::import::shopify`], prints warnings and errors with their line, and the
+//! calls [`crate::import::shopify()`], prints warnings and errors with their line, and the
 //! summary.
 
 use super::{CmdResult, Failure};
