@@ -347,8 +347,8 @@ pub fn bundle_files(shop: &Shop, slug: &str, dir: &Path) -> Vec<(String, crate::
         .collect()
 }
 
-/// The site-wide files computed from the whole site: sitemap, robots, GPC, `_headers` and
-/// `_redirects`. Sorts its inputs so the result does not depend on rendering order.
+/// The site-wide files computed from the whole site: sitemap, robots, GPC, the product feed,
+/// `_headers` and `_redirects`. Sorts its inputs so the result does not depend on rendering order.
 pub fn site_files(
     shop: &Shop,
     sitemap_entries: &mut [(String, Option<String>)],
@@ -367,6 +367,9 @@ pub fn site_files(
     ];
     if site.config.privacy.honor_gpc {
         out.push((".well-known/gpc.json", sitemap::gpc(site)));
+    }
+    if site.config.feeds.google {
+        out.push((crate::output::feed::GOOGLE_PATH, crate::output::feed::google(shop)));
     }
     let policy = csp::policy(site, script_hashes);
     out.push(("_headers", hosting::headers(site, variant_routes, &policy)));

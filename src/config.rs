@@ -44,6 +44,21 @@ pub struct Config {
     /// Settings of `cohort check`.
     #[serde(default)]
     pub check: CheckConfig,
+    /// Product feeds the build writes.
+    #[serde(default)]
+    pub feeds: Feeds,
+}
+
+/// `[feeds]`: product feeds for shopping services, off unless asked for.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Feeds {
+    /// Write `/feeds/google.xml`, a Google Merchant Center product feed.
+    #[serde(default)]
+    pub google: bool,
+    /// The feed's `g:brand` for every product; the shop's title when not set.
+    #[serde(default)]
+    pub brand: Option<String>,
 }
 
 /// `[check]`: the merchant's additions to `cohort check`.

@@ -28,6 +28,8 @@ enum Command {
     Hosting(cmd::hosting::HostingArgs),
     /// Turn an order export into anonymized counts for recommendations
     Aggregate(cmd::aggregate::AggregateArgs),
+    /// Product files from another platform's export: `cohort import shopify FILE.csv`
+    Import(cmd::import::ImportArgs),
     /// Plugin mode: add cohorts, runtime, consent pages, CSP and routing to a site another generator built
     Personalize(cmd::personalize::PersonalizeArgs),
 }
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
         Command::Aggregate(args) => cmd::aggregate::run(args),
         Command::Hosting(args) => cmd::hosting::run(args),
         Command::Personalize(args) => cmd::personalize::run(args),
+        Command::Import(args) => cmd::import::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

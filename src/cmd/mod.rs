@@ -6,6 +6,7 @@ pub mod build;
 pub mod check;
 pub mod consent;
 pub mod hosting;
+pub mod import;
 pub mod init;
 pub mod personalize;
 pub mod serve;

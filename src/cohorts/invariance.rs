@@ -1,5 +1,5 @@
 //! The price invariance guard (privacy invariant 8): every cohort sees the same price,
-//! availability and SKU for every product. After rendering, each fragment and variant is
+//! availability and SKU for every product and every variant of one. After rendering, each fragment and variant is
 //! scanned: every product it mentions (an element with `data-sku`) must carry its own
 //! `data-price` and `data-availability` if it states them, and every amount of money in it
 //! must be the price or compare-at price of a product it mentions.
@@ -10,20 +10,44 @@ use std::collections::HashMap;
 /// What the guard knows of each product: its price, compare-at price and availability.
 pub struct Reference {
     by_sku: HashMap<String, (i64, Option<i64>, &'static str)>,
+    /// A product's SKU → the prices and compare-at prices of its variants, which a text that
+    /// mentions the product may show.
+    variant_amounts: HashMap<String, Vec<i64>>,
     symbol_or_code: Vec<String>,
     digits: u32,
 }
 
 impl Reference {
     pub fn new(shop: &Shop) -> Reference {
-        let by_sku = shop
+        // A variant is a product of its own here: its SKU, price and availability.
+        let by_sku =
+            shop.products
+                .iter()
+                .flat_map(|p| {
+                    let own = (p.sku.clone(), (p.price.minor, p.compare_at.map(|m| m.minor), p.availability.name()));
+                    let variants = p.variants.iter().map(|v| {
+                        (v.sku.clone(), (v.price.minor, v.compare_at.map(|m| m.minor), v.availability.name()))
+                    });
+                    std::iter::once(own).chain(variants)
+                })
+                .collect();
+        let variant_amounts = shop
             .products
             .iter()
-            .map(|p| (p.sku.clone(), (p.price.minor, p.compare_at.map(|m| m.minor), p.availability.name())))
+            .filter(|p| !p.variants.is_empty())
+            .map(|p| {
+                (
+                    p.sku.clone(),
+                    p.variants
+                        .iter()
+                        .flat_map(|v| std::iter::once(v.price.minor).chain(v.compare_at.map(|m| m.minor)))
+                        .collect(),
+                )
+            })
             .collect();
         let sample = shop.site.currency.parse("1").map(|m| m.display()).unwrap_or_default();
         let marker = sample.trim_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ',' || c == ' ').to_string();
-        Reference { by_sku, symbol_or_code: vec![marker], digits: shop.site.currency.digits }
+        Reference { by_sku, variant_amounts, symbol_or_code: vec![marker], digits: shop.site.currency.digits }
     }
 
     /// Checks one rendered fragment or page; the error says what differs.
@@ -47,6 +71,7 @@ impl Reference {
             };
             allowed.push(*price);
             allowed.extend(*compare);
+            allowed.extend(self.variant_amounts.get(sku).into_iter().flatten());
             if let Some(shown) = attribute(tag, "data-price")
                 && parse_minor(shown, self.digits) != Some(*price)
             {

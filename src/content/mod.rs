@@ -6,6 +6,7 @@ pub mod markdown;
 pub mod money;
 pub mod page;
 pub mod product;
+pub mod variant;
 
 use crate::config::{Config, Site};
 use crate::diagnostics::{Diagnostic, Diagnostics, relative};
@@ -116,6 +117,7 @@ impl Shop {
             })
             .collect();
         check_unique(&products, |p| &p.sku, "SKU", "sku", &mut diags);
+        variant::check_unique_skus(&products, &mut diags);
         check_unique(&products, |p| &p.slug, "slug", "slug", &mut diags);
         let mut page_slugs: BTreeMap<&str, &Path> = BTreeMap::new();
         for p in &pages {

@@ -2,6 +2,7 @@
 
 use super::markdown;
 use super::money::Money;
+use super::variant::{self, RawVariant, Variant};
 use crate::config::{Site, toml_diagnostic};
 use crate::diagnostics::{Diagnostic, suggest};
 use serde::Deserialize;
@@ -89,6 +90,9 @@ pub struct Product {
     pub draft: bool,
     pub weight: i64,
     pub options: Vec<(String, Vec<String>)>,
+    /// `[[variants]]`: combinations of the options with their own SKU and price; empty for
+    /// a product sold as one item.
+    pub variants: Vec<Variant>,
     pub cohort_copy: BTreeMap<String, CohortCopy>,
     pub body_html: String,
     pub body_text: String,
@@ -126,6 +130,8 @@ struct RawProduct {
     #[serde(default)]
     options: toml::Table,
     #[serde(default)]
+    variants: Vec<RawVariant>,
+    #[serde(default)]
     cohort: BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
 }
 
@@ -137,7 +143,7 @@ enum ImageSpec {
 }
 
 const COHORT_KEYS: [&str; 3] = ["summary", "badge", "hero_image"];
-const INVARIANT_KEYS: [&str; 5] = ["price", "compare_at_price", "sku", "availability", "category"];
+const INVARIANT_KEYS: [&str; 6] = ["price", "compare_at_price", "sku", "availability", "category", "variants"];
 
 /// Parses one product file. `rel` is the path relative to the shop root, `bundle` the
 /// bundle folder if the file is `products/NAME/index.md`.
@@ -274,6 +280,16 @@ pub fn parse(
         }
     }
 
+    let defaults = variant::Defaults {
+        options: &options,
+        price,
+        compare_at,
+        availability,
+        buy_url: buy_url.as_deref(),
+        product_sku: raw.sku.get_ref().trim(),
+    };
+    let variants = variant::parse_all(site, rel, fm, line0, &raw.variants, &defaults, &mut errors);
+
     let cohort_ids: Vec<&str> = site.config.cohorts.iter().map(|c| c.id.get_ref().as_str()).collect();
     let mut cohort_copy = BTreeMap::new();
     for (id, table) in &raw.cohort {
@@ -359,6 +375,7 @@ pub fn parse(
             draft: raw.draft,
             weight: raw.weight,
             options,
+            variants,
             cohort_copy,
             body_html: rendered.html,
             body_text: rendered.text,

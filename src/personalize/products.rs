@@ -329,6 +329,7 @@ pub fn parse_foreign(site: &Site, file: &Path, text: &str, site_dir: &Path) -> R
         draft: false,
         weight,
         options: Vec::new(),
+        variants: Vec::new(),
         cohort_copy,
         body_html: body.html,
         body_text: body.text,

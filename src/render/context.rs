@@ -3,7 +3,8 @@
 //! template has to do arithmetic on money.
 
 use crate::content::Shop;
-use crate::content::product::Product;
+use crate::content::product::{Availability, Product};
+use crate::content::variant::Variant;
 use serde_json::{Value, json};
 
 /// The `site` variable: configuration and navigation, the same on every page.
@@ -106,24 +107,50 @@ pub fn card_json(shop: &Shop, p: &Product) -> Value {
         "buy_url": p.buy_url,
         "date": p.date,
         "options": p.options.iter().map(|(n, v)| json!({"name": n, "values": v})).collect::<Vec<_>>(),
+        "variants": p.variants.iter().map(variant_json).collect::<Vec<_>>(),
+    })
+}
+
+/// A variant as templates see it: its options, its own price and availability.
+fn variant_json(v: &Variant) -> Value {
+    json!({
+        "sku": v.sku,
+        "label": v.label(),
+        "options": v.options.iter().map(|(n, val)| json!({"name": n, "value": val})).collect::<Vec<_>>(),
+        "price": v.price.display(),
+        "price_decimal": v.price.decimal(),
+        "price_minor": v.price.minor,
+        "compare_at": v.compare_at.map(|m| m.display()),
+        "on_sale": v.on_sale(),
+        "availability": v.availability.name(),
+        "availability_label": v.availability.label(),
+        "buy_url": v.buy_url,
     })
 }
 
 /// schema.org Product JSON-LD, escaped so it can sit inside `<script>` whatever the
-/// product's text holds.
+/// product's text holds. A product with variants is a `ProductGroup` whose `hasVariant`
+/// lists each variant as a Product with its own Offer.
 pub fn product_jsonld(shop: &Shop, p: &Product) -> String {
     let site = &shop.site;
     let url = site.permalink(&format!("products/{}/", p.slug));
-    let mut offer = json!({
-        "@type": "Offer",
-        "url": url,
-        "price": p.price.decimal(),
-        "priceCurrency": site.currency.code,
-        "availability": p.availability.schema(),
-        "itemCondition": "https://schema.org/NewCondition",
-    });
-    if let Some(seller) = Some(&site.config.title).filter(|t| !t.is_empty()) {
-        offer["seller"] = json!({"@type": "Organization", "name": seller});
+    let offer = |price: &crate::content::money::Money, availability: Availability| {
+        let mut offer = json!({
+            "@type": "Offer",
+            "url": url,
+            "price": price.decimal(),
+            "priceCurrency": site.currency.code,
+            "availability": availability.schema(),
+            "itemCondition": "https://schema.org/NewCondition",
+        });
+        if let Some(seller) = Some(&site.config.title).filter(|t| !t.is_empty()) {
+            offer["seller"] = json!({"@type": "Organization", "name": seller});
+        }
+        offer
+    };
+    let images: Vec<String> = p.images.iter().map(|i| site.permalink(&i.path)).collect();
+    if !p.variants.is_empty() {
+        return script_safe_json(&product_group(p, &url, &images, &offer));
     }
     let value = json!({
         "@context": "https://schema.org",
@@ -132,11 +159,74 @@ pub fn product_jsonld(shop: &Shop, p: &Product) -> String {
         "sku": p.sku,
         "description": p.summary,
         "category": p.category,
-        "image": p.images.iter().map(|i| site.permalink(&i.path)).collect::<Vec<_>>(),
+        "image": images,
         "url": url,
-        "offers": offer,
+        "offers": offer(&p.price, p.availability),
     });
     script_safe_json(&value)
+}
+
+/// The schema.org property an option name stands for, when there is one.
+fn schema_property(option: &str) -> Option<&'static str> {
+    match option.to_lowercase().as_str() {
+        "size" | "größe" | "taille" => Some("size"),
+        "color" | "colour" | "farbe" | "couleur" => Some("color"),
+        "material" => Some("material"),
+        "pattern" => Some("pattern"),
+        _ => None,
+    }
+}
+
+fn product_group(
+    p: &Product,
+    url: &str,
+    images: &[String],
+    offer: &dyn Fn(&crate::content::money::Money, Availability) -> Value,
+) -> Value {
+    let varies_by: Vec<Value> = p
+        .options
+        .iter()
+        .map(|(name, _)| match schema_property(name) {
+            Some(prop) => json!(format!("https://schema.org/{prop}")),
+            None => json!(name),
+        })
+        .collect();
+    let variants: Vec<Value> = p
+        .variants
+        .iter()
+        .map(|v| {
+            let mut item = json!({
+                "@type": "Product",
+                "name": format!("{} ({})", p.title, v.label()),
+                "sku": v.sku,
+                "image": images,
+                "offers": offer(&v.price, v.availability),
+            });
+            let mut extra = Vec::new();
+            for (name, value) in &v.options {
+                match schema_property(name) {
+                    Some(prop) => item[prop] = json!(value),
+                    None => extra.push(json!({"@type": "PropertyValue", "name": name, "value": value})),
+                }
+            }
+            if !extra.is_empty() {
+                item["additionalProperty"] = json!(extra);
+            }
+            item
+        })
+        .collect();
+    json!({
+        "@context": "https://schema.org",
+        "@type": "ProductGroup",
+        "name": p.title,
+        "productGroupID": p.sku,
+        "description": p.summary,
+        "category": p.category,
+        "image": images,
+        "url": url,
+        "variesBy": varies_by,
+        "hasVariant": variants,
+    })
 }
 
 /// JSON text that cannot close a `<script>` element or open a comment in it.

@@ -783,7 +783,8 @@ fn render(
         state.records = records;
         return Err(BuildError::Io(message));
     }
-    let sitewide_changed = counts.changed() || !fast_path;
+    // The product feed shows prices and availability: any edit may change it.
+    let sitewide_changed = counts.changed() || !fast_path || shop.site.config.feeds.google;
     for h in touched {
         if refs.get(&h).is_some_and(|n| *n == 0) {
             refs.remove(&h);

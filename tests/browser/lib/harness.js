@@ -131,6 +131,8 @@ async function start(opts = {}) {
       h.shop = path.join(work, 'shop');
       await fsp.cp(source, h.shop, { recursive: true, filter: (src) => !/[/\\](public|consent-records|node_modules)$/.test(src) });
       h.site = path.join(work, 'public');
+      // A test may add or change files of its copy of the shop before the build.
+      if (opts.prepare) await opts.prepare(h.shop);
       h.buildOutput = await run(binary(), ['build', '--root', h.shop, '-o', h.site]);
     }
     h.rules = parseHeaders(await fsp.readFile(path.join(h.site, '_headers'), 'utf8'));
