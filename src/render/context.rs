@@ -47,6 +47,17 @@ pub fn site(shop: &Shop, theme_name: &str) -> Value {
     })
 }
 
+/// One image of a product for templates: `url`, `alt`, and `width`/`height` read from the
+/// file's header (absent when the file cannot be read), so pages reserve the right space.
+fn image_value(site: &crate::config::Site, image: &crate::content::product::Image) -> Value {
+    let mut v = json!({"url": site.url(&image.path), "alt": image.alt});
+    if let Ok(size) = imagesize::size(&image.source) {
+        v["width"] = json!(size.width);
+        v["height"] = json!(size.height);
+    }
+    v
+}
+
 /// The MIME type of the shop's icon, from its file name (the theme's default is SVG).
 fn favicon_type(name: &str) -> &'static str {
     let lower = name.to_ascii_lowercase();
@@ -83,7 +94,7 @@ pub fn card(shop: &Shop, p: &Product) -> minijinja::Value {
 /// [`card`] as JSON.
 pub fn card_json(shop: &Shop, p: &Product) -> Value {
     let site = &shop.site;
-    let images: Vec<Value> = p.images.iter().map(|i| json!({"url": site.url(&i.path), "alt": i.alt})).collect();
+    let images: Vec<Value> = p.images.iter().map(|i| image_value(site, i)).collect();
     json!({
         "slug": p.slug,
         "url": site.url(&format!("products/{}/", p.slug)),

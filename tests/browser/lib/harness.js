@@ -104,7 +104,8 @@ function httpRequest(url, { method = 'GET', headers = {}, body } = {}) {
  * Starts everything; returns the harness object. With `{ hugo: true }` the site is the Hugo
  * fixture (tests/sites/hugo-shop) built by the real `hugo` and then `cohort personalize`d,
  * instead of a shop built by `cohort build`; with `{ init: true }` it is the shop that
- * `cohort init` writes, built.
+ * `cohort init` writes, built. `{ prepare: async (shopDir) => ... }` edits the copied shop
+ * before it is built.
  */
 async function start(opts = {}) {
   if (!fs.existsSync(CHROMIUM)) {
@@ -130,9 +131,9 @@ async function start(opts = {}) {
       h.shopSource = source;
       h.shop = path.join(work, 'shop');
       await fsp.cp(source, h.shop, { recursive: true, filter: (src) => !/[/\\](public|consent-records|node_modules)$/.test(src) });
-      h.site = path.join(work, 'public');
       // A test may add or change files of its copy of the shop before the build.
       if (opts.prepare) await opts.prepare(h.shop);
+      h.site = path.join(work, 'public');
       h.buildOutput = await run(binary(), ['build', '--root', h.shop, '-o', h.site]);
     }
     h.rules = parseHeaders(await fsp.readFile(path.join(h.site, '_headers'), 'utf8'));
