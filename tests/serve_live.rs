@@ -24,8 +24,8 @@ fn price_edit_reaches_the_page_listings_and_recommendation_blocks() {
     let page = s.wait_for("/products/chef-knife/", "the new price", |b| b.contains("€83.25"));
     assert!(!page.contains("79.00"), "the old price is gone from the product page");
     assert!(page.contains("\"price\":\"83.25\""), "JSON-LD has the new price");
-    // Listings that show it, and the picks block of another product's page.
-    for listing in ["/categories/kitchen/", "/tags/kitchen/", "/", "/products/rain-shell/"] {
+    // Listings that show it, and the related block of another product's page.
+    for listing in ["/categories/kitchen/", "/tags/kitchen/", "/", "/products/enamel-mug/"] {
         let body = s.get(listing).text();
         assert!(body.contains("data-sku=\"KN-200\" data-price=\"83.25\""), "{listing} shows the new price");
         assert!(!body.contains("data-price=\"79.00\""), "{listing} still shows the old price");
