@@ -215,3 +215,44 @@ fn missing_shop_toml_is_a_clear_error() {
     assert_eq!(code, 1);
     assert!(stderr.contains("shop.toml") && stderr.contains("cannot read"), "{stderr}");
 }
+
+#[test]
+fn a_missing_field_hint_names_the_field() {
+    expect_failure(
+        |r| edit(r, CHEF, "category = \"kitchen\"\n", ""),
+        CHEF,
+        2,
+        &["missing field `category`", "add it, e.g. category = \"shoes\""],
+    );
+    expect_failure(
+        |r| edit(r, CHEF, "price = \"79.00\"\n", ""),
+        CHEF,
+        2,
+        &["missing field `price`", "add it, e.g. price = \"89.00\""],
+    );
+}
+
+/// A missing SKU, a bad price and an unknown key in one product, and a wrong type and an
+/// unknown key in one page: every one of them in one run.
+#[test]
+fn every_problem_of_one_file_is_reported_in_one_run() {
+    let shop = copy_fixture("basic");
+    edit(shop.path(), CHEF, "sku = \"KN-200\"\n", "");
+    edit(shop.path(), CHEF, "\"79.00\"", "\"-3\"");
+    edit(shop.path(), CHEF, "weight = -1", "weight = -1\ncolour = \"red\"");
+    edit(shop.path(), "pages/about.md", "weight = 1", "weight = \"first\"\nin_manu = false");
+    let (code, _, stderr) = run(&["build", "--root", shop.path().to_str().unwrap()]);
+    assert_eq!(code, 1, "{stderr}");
+    for needle in [
+        "products/chef-knife.md:2: missing field `sku`",
+        "add it, e.g. sku = \"TR2-001\"",
+        "products/chef-knife.md:3:9: bad price \"-3\"",
+        "products/chef-knife.md:10:1: unknown field `colour`",
+        "pages/about.md:3:1: `weight` has the wrong type",
+        "pages/about.md:4:1: unknown field `in_manu`",
+        "did you mean `in_menu`?",
+        "5 problems found",
+    ] {
+        assert!(stderr.contains(needle), "missing {needle:?} in\n{stderr}");
+    }
+}

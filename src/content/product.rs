@@ -1,5 +1,6 @@
 //! A product file: its front matter fields, their validation, and the typed [`Product`].
 
+use super::front_matter::{Field, Key, Keys, lenient};
 use super::markdown;
 use super::money::Money;
 use crate::config::{Site, toml_diagnostic};
@@ -96,37 +97,74 @@ pub struct Product {
     pub key_lines: BTreeMap<String, usize>,
 }
 
+/// The front matter as written; every field is read leniently (see [`Field`]) so that one
+/// run reports every problem of the file. Unknown and missing keys are found by
+/// [`PRODUCT_KEYS`].
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawProduct {
-    title: String,
-    sku: Spanned<String>,
-    price: Spanned<toml::Value>,
-    #[serde(default)]
-    compare_at_price: Option<Spanned<toml::Value>>,
-    category: Spanned<String>,
-    #[serde(default)]
-    tags: Vec<String>,
-    #[serde(default)]
-    images: Vec<Spanned<ImageSpec>>,
-    #[serde(default)]
-    availability: Option<Spanned<String>>,
-    #[serde(default)]
-    date: Option<Spanned<toml::value::Datetime>>,
-    #[serde(default)]
-    summary: Option<String>,
-    #[serde(default)]
-    buy_url: Option<Spanned<String>>,
-    #[serde(default)]
-    draft: bool,
-    #[serde(default)]
-    weight: i64,
-    #[serde(default)]
-    slug: Option<Spanned<String>>,
-    #[serde(default)]
-    options: toml::Table,
-    #[serde(default)]
-    cohort: BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
+    #[serde(default, deserialize_with = "lenient")]
+    title: Field<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    sku: Field<Spanned<String>>,
+    #[serde(default, deserialize_with = "lenient")]
+    price: Field<Spanned<toml::Value>>,
+    #[serde(default, deserialize_with = "lenient")]
+    compare_at_price: Field<Spanned<toml::Value>>,
+    #[serde(default, deserialize_with = "lenient")]
+    category: Field<Spanned<String>>,
+    #[serde(default, deserialize_with = "lenient")]
+    tags: Field<Vec<String>>,
+    #[serde(default, deserialize_with = "lenient")]
+    images: Field<Vec<Spanned<ImageSpec>>>,
+    #[serde(default, deserialize_with = "lenient")]
+    availability: Field<Spanned<String>>,
+    #[serde(default, deserialize_with = "lenient")]
+    date: Field<Spanned<toml::value::Datetime>>,
+    #[serde(default, deserialize_with = "lenient")]
+    summary: Field<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    buy_url: Field<Spanned<String>>,
+    #[serde(default, deserialize_with = "lenient")]
+    draft: Field<bool>,
+    #[serde(default, deserialize_with = "lenient")]
+    weight: Field<i64>,
+    #[serde(default, deserialize_with = "lenient")]
+    slug: Field<Spanned<String>>,
+    #[serde(default, deserialize_with = "lenient")]
+    options: Field<toml::Table>,
+    #[serde(default, deserialize_with = "lenient")]
+    cohort: Field<CohortTables>,
+}
+
+type CohortTables = BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Spanned<toml::Value>>>;
+
+const fn key(name: &'static str, required: bool, example: &'static str) -> Key {
+    Key { name, required, example }
+}
+
+/// Every key a product's front matter may have, with an example that fits it.
+pub const PRODUCT_KEYS: [Key; 16] = [
+    key("title", true, "title = \"Trail Runner 2\""),
+    key("sku", true, "sku = \"TR2-001\""),
+    key("price", true, "price = \"89.00\""),
+    key("compare_at_price", false, "compare_at_price = \"109.00\""),
+    key("category", true, "category = \"shoes\""),
+    key("tags", false, "tags = [\"outdoor\", \"running\"]"),
+    key("images", false, "images = [\"boot.png\"]"),
+    key("availability", false, "availability = \"in_stock\""),
+    key("date", false, "date = 2026-10-01"),
+    key("summary", false, "summary = \"Light, waterproof, made to last.\""),
+    key("buy_url", false, "buy_url = \"https://buy.stripe.com/...\""),
+    key("draft", false, "draft = true"),
+    key("weight", false, "weight = 10"),
+    key("slug", false, "slug = \"trail-runner-2\""),
+    key("options", false, "options = { size = [\"S\", \"M\", \"L\"] }"),
+    key("cohort", false, "[cohort.outdoor] then summary = \"...\""),
+];
+
+/// The entry of [`PRODUCT_KEYS`] for `name`.
+fn product_key(name: &str) -> &'static Key {
+    PRODUCT_KEYS.iter().find(|k| k.name == name).unwrap_or(&PRODUCT_KEYS[0])
 }
 
 #[derive(Deserialize)]
@@ -151,45 +189,54 @@ pub fn parse(
     let split = super::front_matter::split(rel, text).map_err(|d| vec![d])?;
     let fm = split.front_matter;
     let line0 = split.front_matter_line;
+    let keys = Keys::read(rel, fm, line0).map_err(|d| vec![d])?;
     let raw: RawProduct = toml::from_str(fm).map_err(|e| vec![toml_diagnostic(rel, fm, line0, &e)])?;
     let at = |span: std::ops::Range<usize>, msg: String| Diagnostic::new(rel, msg).at_offset(fm, span.start, line0);
-    let mut errors = Vec::new();
+    let mut errors = keys.check(&PRODUCT_KEYS);
+    let title = keys.take(raw.title, product_key("title"), &mut errors);
+    let sku = keys.take(raw.sku, product_key("sku"), &mut errors);
+    let raw_price = keys.take(raw.price, product_key("price"), &mut errors);
+    let raw_compare = keys.take(raw.compare_at_price, product_key("compare_at_price"), &mut errors);
+    let category = keys.take(raw.category, product_key("category"), &mut errors);
+    let tags = keys.take(raw.tags, product_key("tags"), &mut errors).unwrap_or_default();
+    let image_specs = keys.take(raw.images, product_key("images"), &mut errors).unwrap_or_default();
+    let raw_availability = keys.take(raw.availability, product_key("availability"), &mut errors);
+    let raw_date = keys.take(raw.date, product_key("date"), &mut errors);
+    let raw_summary = keys.take(raw.summary, product_key("summary"), &mut errors);
+    let raw_buy_url = keys.take(raw.buy_url, product_key("buy_url"), &mut errors);
+    let draft = keys.take(raw.draft, product_key("draft"), &mut errors).unwrap_or(false);
+    let weight = keys.take(raw.weight, product_key("weight"), &mut errors).unwrap_or(0);
+    let raw_slug = keys.take(raw.slug, product_key("slug"), &mut errors);
+    let raw_options = keys.take(raw.options, product_key("options"), &mut errors).unwrap_or_default();
+    let raw_cohort = keys.take(raw.cohort, product_key("cohort"), &mut errors).unwrap_or_default();
 
-    let price = parse_price(site, &raw.price, "price").map_err(|(msg, hint)| at(raw.price.span(), msg).hint(hint));
-    let compare_at = match &raw.compare_at_price {
-        Some(v) => match parse_price(site, v, "compare_at_price") {
-            Ok(m) => Some(m),
-            Err((msg, hint)) => {
-                errors.push(at(v.span(), msg).hint(hint));
-                None
-            }
-        },
-        None => None,
-    };
-    let price = match price {
-        Ok(p) => Some(p),
-        Err(d) => {
-            errors.push(d);
+    let price = raw_price.as_ref().and_then(|p| match parse_price(site, p, "price") {
+        Ok(m) => Some(m),
+        Err((msg, hint)) => {
+            errors.push(at(p.span(), msg).hint(hint));
             None
         }
-    };
-    if raw.sku.get_ref().trim().is_empty() {
+    });
+    let compare_at = raw_compare.as_ref().and_then(|v| match parse_price(site, v, "compare_at_price") {
+        Ok(m) => Some(m),
+        Err((msg, hint)) => {
+            errors.push(at(v.span(), msg).hint(hint));
+            None
+        }
+    });
+    if let Some(sku) = sku.as_ref().filter(|s| s.get_ref().trim().is_empty()) {
         errors.push(
-            at(raw.sku.span(), "the SKU is empty".into())
+            at(sku.span(), "the SKU is empty".into())
                 .hint("give every product a unique stock-keeping unit, e.g. sku = \"TR2-001\""),
         );
     }
-    if raw.title.trim().is_empty() {
-        errors.push(
-            Diagnostic::new(rel, "the title is empty").at_line(line0, 1, None).hint("e.g. title = \"Trail Runner 2\""),
-        );
+    if title.as_ref().is_some_and(|t| t.trim().is_empty()) {
+        errors.push(keys.at("title", "the title is empty").hint("e.g. title = \"Trail Runner 2\""));
     }
-    if raw.category.get_ref().trim().is_empty() || super::slugify(raw.category.get_ref()).is_empty() {
-        errors.push(
-            at(raw.category.span(), "the category has no letters or digits".into()).hint("e.g. category = \"shoes\""),
-        );
+    if let Some(c) = category.as_ref().filter(|c| super::slugify(c.get_ref()).is_empty()) {
+        errors.push(at(c.span(), "the category has no letters or digits".into()).hint("e.g. category = \"shoes\""));
     }
-    let availability = match &raw.availability {
+    let availability = match &raw_availability {
         None => Some(Availability::InStock),
         Some(a) => match Availability::parse(a.get_ref()) {
             Some(av) => Some(av),
@@ -203,14 +250,14 @@ pub fn parse(
             }
         },
     };
-    let date = raw.date.as_ref().and_then(|d| match d.get_ref().date {
+    let date = raw_date.as_ref().and_then(|d| match d.get_ref().date {
         Some(date) => Some(date.to_string()),
         None => {
             errors.push(at(d.span(), "the date has no day".into()).hint("write a date such as date = 2026-10-01"));
             None
         }
     });
-    let slug = match &raw.slug {
+    let slug = match &raw_slug {
         Some(s) => {
             if s.get_ref().is_empty() || super::slugify(s.get_ref()) != *s.get_ref() {
                 errors.push(at(s.span(), format!("`{}` is not a valid slug", s.get_ref())).hint(format!(
@@ -234,7 +281,7 @@ pub fn parse(
                 .hint("rename the file, or set slug = \"my-product\""),
         );
     }
-    let buy_url = raw.buy_url.as_ref().map(|u| {
+    let buy_url = raw_buy_url.as_ref().map(|u| {
         let v = u.get_ref().trim();
         if !(v.starts_with("https://") || v.starts_with("http://")) || v.contains(['"', '<', '>', ' ']) {
             errors.push(
@@ -246,7 +293,8 @@ pub fn parse(
     });
 
     let mut images = Vec::new();
-    for spec in &raw.images {
+    let alt_default = title.clone().unwrap_or_default();
+    for spec in &image_specs {
         let (src, alt) = match spec.get_ref() {
             ImageSpec::Path(p) => (p.as_str(), None),
             ImageSpec::Full { src, alt } => (src.as_str(), alt.clone()),
@@ -255,7 +303,7 @@ pub fn parse(
             Ok((path, source)) => images.push(Image {
                 path,
                 alt_given: alt.as_deref().is_some_and(|a| !a.trim().is_empty()),
-                alt: alt.filter(|a| !a.trim().is_empty()).unwrap_or_else(|| raw.title.clone()),
+                alt: alt.filter(|a| !a.trim().is_empty()).unwrap_or_else(|| alt_default.clone()),
                 source,
             }),
             Err((msg, hint)) => errors.push(at(spec.span(), msg).hint(hint)),
@@ -263,7 +311,7 @@ pub fn parse(
     }
 
     let mut options = Vec::new();
-    for (name, values) in &raw.options {
+    for (name, values) in &raw_options {
         match values.as_array().map(|a| a.iter().map(|v| v.as_str().map(str::to_string)).collect::<Option<Vec<_>>>()) {
             Some(Some(list)) if !list.is_empty() => options.push((name.clone(), list)),
             _ => errors.push(
@@ -276,7 +324,7 @@ pub fn parse(
 
     let cohort_ids: Vec<&str> = site.config.cohorts.iter().map(|c| c.id.get_ref().as_str()).collect();
     let mut cohort_copy = BTreeMap::new();
-    for (id, table) in &raw.cohort {
+    for (id, table) in &raw_cohort {
         if !cohort_ids.contains(&id.get_ref().as_str()) {
             let hint = match suggest(id.get_ref(), cohort_ids.iter().copied()) {
                 Some(s) => format!("did you mean [cohort.{s}]? Cohorts are defined by [[cohorts]] in shop.toml"),
@@ -323,9 +371,8 @@ pub fn parse(
     }
 
     let rendered = markdown::render(split.body);
-    let summary_given = raw.summary.as_deref().is_some_and(|s| !s.trim().is_empty());
-    let summary =
-        if summary_given { raw.summary.clone().unwrap_or_default() } else { rendered.first_paragraph.clone() };
+    let summary_given = raw_summary.as_deref().is_some_and(|s| !s.trim().is_empty());
+    let summary = if summary_given { raw_summary.unwrap_or_default() } else { rendered.first_paragraph.clone() };
 
     let key_lines = fm
         .lines()
@@ -334,30 +381,25 @@ pub fn parse(
         .filter(|(k, _)| !k.starts_with('#') && !k.contains(' '))
         .collect();
 
-    match (price, availability, errors.is_empty()) {
-        (Some(price), Some(availability), true) => Ok(Product {
+    match (title, sku, price, category, availability, errors.is_empty()) {
+        (Some(title), Some(sku), Some(price), Some(category), Some(availability), true) => Ok(Product {
             slug,
             source: rel.to_path_buf(),
             bundle: bundle.map(Path::to_path_buf),
-            title: raw.title,
-            sku: raw.sku.into_inner().trim().to_string(),
+            title,
+            sku: sku.into_inner().trim().to_string(),
             price,
             compare_at,
-            category: raw.category.into_inner().trim().to_string(),
-            tags: raw
-                .tags
-                .into_iter()
-                .map(|t| t.trim().to_string())
-                .filter(|t| !super::slugify(t).is_empty())
-                .collect(),
+            category: category.into_inner().trim().to_string(),
+            tags: tags.into_iter().map(|t| t.trim().to_string()).filter(|t| !super::slugify(t).is_empty()).collect(),
             images,
             availability,
             date,
             summary,
             summary_given,
             buy_url,
-            draft: raw.draft,
-            weight: raw.weight,
+            draft,
+            weight,
             options,
             cohort_copy,
             body_html: rendered.html,
