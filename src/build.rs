@@ -81,10 +81,43 @@ pub fn load(options: &BuildOptions) -> Result<Prepared, BuildError> {
     let load = LoadOptions { drafts: options.drafts, base_url: options.base_url.as_deref() };
     let shop = Shop::load(&options.root, &load).map_err(BuildError::Invalid)?;
     let mut theme = Theme::load(&options.root, &shop.site.config.theme).map_err(BuildError::Invalid)?;
+    check_hero_images(&options.root, &shop.site, &theme)?;
     theme.engine.add_global("site", &context::site(&shop, &theme.name));
     let plan = Plan::new(&shop, |t| theme.templates.contains_key(t));
     let aggregates = load_aggregates(&options.root)?;
     Ok(Prepared { shop, theme, plan, aggregates })
+}
+
+/// Fails with one diagnostic per hero image in shop.toml (the shop's hero and each
+/// cohort's) that neither the shop's `static/` nor the theme has, as a missing product
+/// image does.
+pub fn check_hero_images(root: &Path, site: &crate::config::Site, theme: &Theme) -> Result<(), BuildError> {
+    let config = &site.config;
+    let heroes = config
+        .hero
+        .iter()
+        .map(|h| (0, h))
+        .chain(config.cohorts.iter().filter_map(|c| c.hero.as_ref().map(|h| (c.id.span().start, h))));
+    let source = std::fs::read_to_string(root.join("shop.toml")).unwrap_or_default();
+    let mut diags = Diagnostics::default();
+    for (from, hero) in heroes {
+        let Some(image) = &hero.image else { continue };
+        let path = image.trim_start_matches('/');
+        if theme.static_files.contains_key(path) {
+            continue;
+        }
+        let quoted = format!("\"{image}\"");
+        let d = crate::diagnostics::Diagnostic::new(
+            "shop.toml",
+            format!("hero image `{image}` does not exist (looked for static/{path})"),
+        )
+        .hint("put the image in static/, or fix the name");
+        diags.push(match source.get(from..).and_then(|rest| rest.find(&quoted)) {
+            Some(at) => d.at_offset(&source, from + at, 1),
+            None => d,
+        });
+    }
+    if diags.is_empty() { Ok(()) } else { Err(BuildError::Invalid(diags.sorted())) }
 }
 
 /// `data/aggregates.toml`, when the merchant has one.

@@ -256,3 +256,43 @@ fn every_problem_of_one_file_is_reported_in_one_run() {
         assert!(stderr.contains(needle), "missing {needle:?} in\n{stderr}");
     }
 }
+
+#[test]
+fn a_missing_cohort_hero_image_is_an_error() {
+    expect_failure(
+        |r| edit(r, "shop.toml", "image = \"hero.png\"", "image = \"heroo.png\""),
+        "shop.toml",
+        26,
+        &["hero image `heroo.png` does not exist (looked for static/heroo.png)", "put the image in static/"],
+    );
+}
+
+/// Builds the basic fixture after `change` and returns stderr; the build must succeed.
+fn warnings_after(change: impl FnOnce(&Path)) -> String {
+    let shop = copy_fixture("basic");
+    change(shop.path());
+    let out = tempfile::tempdir().expect("temp");
+    build_ok(shop.path(), &out.path().join("public"))
+}
+
+#[test]
+fn a_category_next_to_its_plural_is_a_warning_at_build() {
+    let stderr = warnings_after(|r| {
+        let sock = "+++\ntitle = \"Trail Sock\"\nsku = \"TS-1\"\nprice = \"9.00\"\ncategory = \"shoe\"\n+++\nWarm.\n";
+        std::fs::write(r.join("products/trail-sock.md"), sock).unwrap();
+    });
+    let expected = "warning: products/trail-sock.md:5: category `shoe` is used by this product only, while \
+                    products/hiking-boot/index.md uses `shoes`";
+    assert!(stderr.contains(expected), "{stderr}");
+    assert!(stderr.contains("write category = \"shoes\""), "{stderr}");
+    let clean = warnings_after(|_| {});
+    assert!(!clean.contains("warning"), "the fixture itself has no warnings:\n{clean}");
+}
+
+#[test]
+fn a_cohort_interest_no_product_matches_is_a_warning_at_build() {
+    let stderr =
+        warnings_after(|r| edit(r, "shop.toml", "interests = [\"kitchen\"]", "interests = [\"kitchen\", \"kitchn\"]"));
+    let expected = "warning: shop.toml:31: cohort `kitchen` has the interest `kitchn`, which no product's category or tag matches; did you mean \"kitchen\"?";
+    assert!(stderr.contains(expected), "{stderr}");
+}

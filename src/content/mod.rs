@@ -6,6 +6,7 @@ pub mod markdown;
 pub mod money;
 pub mod page;
 pub mod product;
+pub mod warnings;
 
 use crate::config::{Config, Site};
 use crate::diagnostics::{Diagnostic, Diagnostics, relative};
@@ -109,7 +110,7 @@ impl Shop {
         drafts: bool,
     ) -> Result<Shop, Diagnostics> {
         let mut diags = Diagnostics(parse_diags);
-        let warnings = stray
+        let mut warnings: Vec<String> = stray
             .iter()
             .map(|s| {
                 format!("{}: not a product (products are .md files or folders with an index.md); left out", s.display())
@@ -140,6 +141,10 @@ impl Shop {
         });
         let categories = taxa(&products, |p| vec![p.category.clone()]);
         let tags = taxa(&products, |p| p.tags.clone());
+        warnings.extend(warnings::near_duplicate_categories(&products, &categories));
+        if !products.is_empty() {
+            warnings.extend(warnings::unmatched_interests(root, &site, &categories, &tags));
+        }
         Ok(Shop { root: root.to_path_buf(), site, products, pages, categories, tags, warnings })
     }
 }
