@@ -6,7 +6,7 @@ use crate::diagnostics::Diagnostics;
 use crate::output::{csp, hosting, sitemap, writer::Staging};
 use crate::plan::{Job, PageKind, Plan};
 use crate::recommend;
-use crate::render::{Recs, RenderedPage, Renderer, context};
+use crate::render::{Recs, RenderError, RenderedPage, Renderer, context};
 use crate::theme::Theme;
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashSet};
@@ -44,8 +44,9 @@ pub struct BuildReport {
 pub enum BuildError {
     /// Problems in the shop's files, each with its place.
     Invalid(Diagnostics),
-    /// A template or guard failure while rendering.
-    Render(Vec<String>),
+    /// Template or guard failures while rendering, each distinct problem once with the
+    /// pages it stopped.
+    Render(Vec<RenderError>),
     /// The output could not be written.
     Io(String),
 }
@@ -326,7 +327,13 @@ pub fn script_hashes(page: &RenderedPage) -> Vec<String> {
     page.script_hashes.clone()
 }
 /// A rendered page (its HTML already written), its job, and its inline scripts' CSP hashes.
-type PageResult<'a> = Result<(RenderedPage, &'a Job, Vec<String>), String>;
+type PageResult<'a> = Result<(RenderedPage, &'a Job, Vec<String>), PageError>;
+
+/// Why a page is missing from the output: it did not render, or it could not be written.
+enum PageError {
+    Render(RenderError),
+    Write(String),
+}
 
 fn render_into(
     shop: &Shop,
@@ -349,18 +356,19 @@ fn render_into(
         .jobs
         .par_iter()
         .map(|job| {
-            let page = renderer.render(job)?;
+            let page = renderer.render(job).map_err(PageError::Render)?;
             let scripts = script_hashes(&page);
-            staging.write(&page.file, page.html.as_bytes()).map_err(|e| format!("cannot write {}: {e}", page.file))?;
+            let cannot = |file: &str, e: std::io::Error| PageError::Write(format!("cannot write {file}: {e}"));
+            staging.write(&page.file, page.html.as_bytes()).map_err(|e| cannot(&page.file, e))?;
             for (file, html) in &page.variants {
-                staging.write(file, html.as_bytes()).map_err(|e| format!("cannot write {file}: {e}"))?;
+                staging.write(file, html.as_bytes()).map_err(|e| cannot(file, e))?;
             }
             // Fragments are written as soon as they appear, once each (content-addressed).
             for (hash, html) in &page.fragments {
                 let fresh = written.lock().map(|mut w| !w.contains(hash) && w.insert(hash.clone())).unwrap_or(true);
                 if fresh {
                     let file = format!("_cohort/f/{hash}.html");
-                    staging.write(&file, html.as_bytes()).map_err(|e| format!("cannot write {file}: {e}"))?;
+                    staging.write(&file, html.as_bytes()).map_err(|e| cannot(&file, e))?;
                 }
             }
             if let Some(bar) = &bar {
@@ -374,6 +382,7 @@ fn render_into(
         bar.finish_and_clear();
     }
     let mut errors = Vec::new();
+    let mut write_errors = Vec::new();
     let mut all_routes = Vec::new();
     let mut sitemap_entries = Vec::new();
     let mut all_scripts = BTreeSet::new();
@@ -381,7 +390,8 @@ fn render_into(
     let mut variants = 0;
     for r in results {
         match r {
-            Err(e) => errors.push(e),
+            Err(PageError::Render(e)) => errors.push(e),
+            Err(PageError::Write(e)) => write_errors.push(e),
             Ok((page, job, scripts)) => {
                 pages += 1;
                 all_scripts.extend(scripts);
@@ -392,9 +402,10 @@ fn render_into(
         }
     }
     if !errors.is_empty() {
-        errors.sort();
-        errors.dedup();
-        return Err(BuildError::Render(errors));
+        return Err(BuildError::Render(RenderError::merge(errors)));
+    }
+    if let Some(first) = write_errors.first() {
+        return Err(BuildError::Io(first.clone()));
     }
     let io = |e: std::io::Error| BuildError::Io(e.to_string());
     let fragments = written.into_inner().map(|w| w.len()).unwrap_or(0);

@@ -296,3 +296,73 @@ fn a_cohort_interest_no_product_matches_is_a_warning_at_build() {
     let expected = "warning: shop.toml:31: cohort `kitchen` has the interest `kitchn`, which no product's category or tag matches; did you mean \"kitchen\"?";
     assert!(stderr.contains(expected), "{stderr}");
 }
+
+/// The basic fixture with `templates/product.html` overridden (and, for tera, the plain-tera
+/// theme installed); returns (exit code, stderr of build, stdout of check).
+fn with_product_template(tera: bool, template: &str) -> (i32, String, String) {
+    let shop = copy_fixture("basic");
+    if tera {
+        copy_dir(&repo().join("tests/themes/plain-tera"), &shop.path().join("themes/plain-tera"));
+        edit(shop.path(), "shop.toml", "currency = \"EUR\"", "currency = \"EUR\"\ntheme = \"plain-tera\"");
+    }
+    std::fs::create_dir_all(shop.path().join("templates")).unwrap();
+    std::fs::write(shop.path().join("templates/product.html"), template).unwrap();
+    let root = shop.path().to_str().unwrap();
+    let (code, _, stderr) = run(&["build", "--root", root]);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let (_, check, _) = run(&["check", "--root", root]);
+    (code, stderr, check)
+}
+
+fn default_product_template() -> String {
+    read(&repo().join("themes/default/templates/product.html"))
+}
+
+#[test]
+fn an_undefined_field_is_named_with_a_suggestion_once_for_all_pages() {
+    let template = default_product_template().replacen("{{ product.title }}", "{{ product.titel }}", 1);
+    let (code, stderr, check) = with_product_template(false, &template);
+    assert_eq!(code, 1, "{stderr}");
+    for needle in [
+        "error: templates/product.html:3:39: undefined value: `product.titel` is undefined (while rendering 4 pages, e.g. /products/chef-knife/ from products/chef-knife.md)",
+        " 3 | <meta property=\"og:title\" content=\"{{ product.titel }}\">\n   |                                       ^",
+        "= help: did you mean `product.title`?",
+    ] {
+        assert!(stderr.contains(needle), "missing {needle:?} in\n{stderr}");
+    }
+    assert_eq!(stderr.matches("product.titel` is undefined").count(), 1, "one error for all pages:\n{stderr}");
+    assert_eq!(check.matches("product.titel` is undefined").count(), 1, "{check}");
+    assert!(check.contains("templates/product.html:3: ") && check.contains("did you mean `product.title`?"), "{check}");
+}
+
+#[test]
+fn an_unclosed_if_points_at_the_tag_that_opened_it() {
+    let template = default_product_template();
+    let line = template.lines().position(|l| l.starts_with("{% endif %}")).expect("an endif line") + 1;
+    let template = template.replacen("{% endif %}", "", 1);
+    let (code, stderr, _) = with_product_template(false, &template);
+    assert_eq!(code, 1, "{stderr}");
+    let expected = format!("error: templates/product.html:{}:1: `{{% if %}}` is never closed", line - 1);
+    assert!(stderr.contains(&expected), "missing {expected:?} in\n{stderr}");
+    assert!(stderr.contains("{% if page.image %}") && stderr.contains("  | ^"), "{stderr}");
+    assert!(stderr.contains("add `{% endif %}` where the if should end"), "{stderr}");
+}
+
+#[test]
+fn tera_template_errors_are_named_placed_and_counted() {
+    let typo = "{% extends \"base.html\" %}\n{% block head %}{% endblock head %}\n{% block content %}<h1>{{ product.titel }}</h1>{% endblock content %}\n";
+    let (code, stderr, _) = with_product_template(true, typo);
+    assert_eq!(code, 1, "{stderr}");
+    for needle in [
+        "error: templates/product.html:3:35: Field `titel` is not defined (`product.titel`) (while rendering 4 pages, e.g. /products/chef-knife/",
+        "= help: did you mean `product.title`?",
+    ] {
+        assert!(stderr.contains(needle), "missing {needle:?} in\n{stderr}");
+    }
+    assert_eq!(stderr.matches("Field `titel`").count(), 1, "{stderr}");
+    let unclosed = "{% extends \"base.html\" %}\n{% block head %}{% endblock head %}\n{% block content %}\n  {% if product.title %}<h1>{{ product.title }}</h1>\n{% endblock content %}\n";
+    let (code, stderr, _) = with_product_template(true, unclosed);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("templates/product.html:4:3: `{% if %}` is never closed"), "{stderr}");
+    assert!(stderr.contains(" 4 |   {% if product.title %}"), "{stderr}");
+}

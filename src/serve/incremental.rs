@@ -712,7 +712,7 @@ fn render(
     };
     let renderer = Renderer::with_cards(&shop, &state.theme, cards, &recs).map_err(|e| BuildError::Render(vec![e]))?;
     timer.mark("renderer");
-    let results: Vec<Result<RenderedPage, String>> =
+    let results: Vec<Result<RenderedPage, crate::render::RenderError>> =
         dirty.par_iter().map(|&j| renderer.render(&plan.jobs[j])).collect();
     let consent_ui = renderer.consent_ui.clone();
     let cards = renderer.into_cards();
@@ -728,9 +728,7 @@ fn render(
         }
     }
     if !errors.is_empty() {
-        errors.sort();
-        errors.dedup();
-        return Err(BuildError::Render(errors));
+        return Err(BuildError::Render(crate::render::RenderError::merge(errors)));
     }
     consent_ui.save_record(root).map_err(|e| {
         BuildError::Io(format!(
