@@ -95,10 +95,12 @@ impl RenderError {
         let what = match self.kind.as_ref() {
             RenderErrorKind::Template { error, .. } => error.message.clone(),
             RenderErrorKind::Guard { cohort, slot: Some(slot), detail } => format!(
-                "the price invariance guard stopped the build: cohort `{cohort}`'s version of slot `{slot}` {detail}"
+                "the price invariance guard stopped the build: cohort `{cohort}`'s version of slot `{slot}`: {detail}"
             ),
             RenderErrorKind::Guard { cohort, slot: None, detail } => {
-                format!("the price invariance guard stopped the build: cohort `{cohort}`'s variant {detail}")
+                format!(
+                    "the price invariance guard stopped the build: cohort `{cohort}`'s variant of the page: {detail}"
+                )
             }
             RenderErrorKind::Other(message) => message.clone(),
         };
@@ -123,18 +125,25 @@ impl RenderError {
     }
 }
 
+impl RenderError {
+    /// The error as a diagnostic: place, message, the template line and the fix.
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        let (file, line, column) = self.place();
+        let file = if file.is_empty() { "templates".to_string() } else { file };
+        let d = Diagnostic::new(file, self.summary()).hint(self.hint());
+        match self.kind.as_ref() {
+            RenderErrorKind::Template { error, .. } => d.at_line(line, column, error.snippet.as_deref()),
+            _ => d,
+        }
+    }
+}
+
 impl std::fmt::Display for RenderError {
     /// The error as `cohort build` prints it (after "error: "): place, message, the
     /// template line with a caret, and the fix.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (file, line, column) = self.place();
-        let mut d = Diagnostic::new(file, self.summary()).hint(self.hint());
-        if let RenderErrorKind::Template { error, .. } = self.kind.as_ref() {
-            d = d.at_line(line, column, error.snippet.as_deref());
-        }
-        let text = d.to_string();
-        let text = text.strip_prefix("error: ").unwrap_or(&text);
-        f.write_str(text.strip_prefix(": ").unwrap_or(text))
+        let text = self.to_diagnostic().to_string();
+        f.write_str(text.strip_prefix("error: ").unwrap_or(&text))
     }
 }
 
