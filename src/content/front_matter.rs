@@ -77,7 +77,7 @@ impl<'a> Keys<'a> {
     /// Reads the top-level keys of `source` (front matter starting on file line
     /// `first_line`); a TOML syntax error is the one diagnostic then.
     pub fn read(file: &'a Path, source: &'a str, first_line: usize) -> Result<Keys<'a>, Diagnostic> {
-        let table: std::collections::BTreeMap<toml::Spanned<String>, toml::Value> =
+        let table: std::collections::BTreeMap<toml::Spanned<String>, serde::de::IgnoredAny> =
             toml::from_str(source).map_err(|e| crate::config::toml_diagnostic(file, source, first_line, &e))?;
         let mut spans: Vec<(String, std::ops::Range<usize>)> =
             table.keys().map(|k| (k.get_ref().clone(), k.span())).collect();
