@@ -438,7 +438,7 @@ fn render_into(
         fragments,
         static_files,
         products: shop.products.len(),
-        warnings: shop.warnings.clone(),
+        warnings: shop.warnings.iter().map(ToString::to_string).collect(),
         elapsed: Duration::ZERO,
     })
 }

@@ -246,6 +246,8 @@ pub fn run(root: &Path) -> Report {
     let locator = Locator::new(shop, theme);
     let mut findings = content::sources(shop);
     findings.extend(ethics::cohorts(shop, &locator));
+    let loaded = load_warnings(shop, &findings);
+    findings.extend(loaded);
     let temp = match TempDir::new() {
         Ok(t) => t,
         Err(e) => {
@@ -271,6 +273,24 @@ pub fn run(root: &Path) -> Report {
     }
     acknowledge(shop, &mut findings);
     Report::finish(findings)
+}
+
+/// The warnings found while loading (those `cohort build` prints) as findings; an unmatched
+/// interest of a cohort that matches no product at all is left to `ethics/cohort-no-products`.
+fn load_warnings(shop: &Shop, findings: &[Finding]) -> Vec<Finding> {
+    let no_products =
+        |id: &str| findings.iter().any(|f| f.rule == "ethics/cohort-no-products" && f.cohort.as_deref() == Some(id));
+    shop.warnings
+        .iter()
+        .filter(|w| w.cohort.as_deref().is_none_or(|id| !no_products(id)))
+        .map(|w| {
+            let f = Finding::warning(w.rule, w.file.display().to_string(), w.line, &w.message).fix(&w.hint);
+            match &w.cohort {
+                Some(id) => f.for_cohort(id),
+                None => f,
+            }
+        })
+        .collect()
 }
 
 /// Marks findings about a cohort that shop.toml acknowledges with a reason.

@@ -36,7 +36,7 @@ pub struct Shop {
     pub categories: Vec<Taxon>,
     pub tags: Vec<Taxon>,
     /// Non-fatal notes for the merchant (printed, never hidden).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<warnings::Warning>,
 }
 
 pub struct LoadOptions<'a> {
@@ -110,12 +110,7 @@ impl Shop {
         drafts: bool,
     ) -> Result<Shop, Diagnostics> {
         let mut diags = Diagnostics(parse_diags);
-        let mut warnings: Vec<String> = stray
-            .iter()
-            .map(|s| {
-                format!("{}: not a product (products are .md files or folders with an index.md); left out", s.display())
-            })
-            .collect();
+        let mut warnings: Vec<warnings::Warning> = stray.iter().map(|s| warnings::stray(s)).collect();
         check_unique(&products, |p| &p.sku, "SKU", "sku", &mut diags);
         check_unique(&products, |p| &p.slug, "slug", "slug", &mut diags);
         let mut page_slugs: BTreeMap<&str, &Path> = BTreeMap::new();

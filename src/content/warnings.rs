@@ -5,7 +5,49 @@
 use super::{Taxon, product::Product};
 use crate::config::Site;
 use crate::diagnostics::{edit_distance, suggest};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// A mistake that does not stop the build, with the `cohort check` rule that reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// The rule id in `cohort check` (docs/check.md).
+    pub rule: &'static str,
+    /// The file to fix, relative to the shop root.
+    pub file: PathBuf,
+    /// 1-based line, 0 for the whole file.
+    pub line: usize,
+    pub message: String,
+    pub hint: String,
+    /// The cohort it is about, for acknowledgements in shop.toml.
+    pub cohort: Option<String>,
+}
+
+impl std::fmt::Display for Warning {
+    /// As `cohort build` prints it after "warning: ": `FILE[:LINE]: message; hint`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+        }
+        write!(f, ": {}", self.message)?;
+        if !self.hint.is_empty() {
+            write!(f, "; {}", self.hint)?;
+        }
+        Ok(())
+    }
+}
+
+/// A file in `products/` that is neither a product file nor a bundle.
+pub fn stray(path: &Path) -> Warning {
+    Warning {
+        rule: "content/not-a-product",
+        file: path.to_path_buf(),
+        line: 0,
+        message: "not a product (products are .md files or folders with an index.md); left out".into(),
+        hint: String::new(),
+        cohort: None,
+    }
+}
 
 /// Whether two category slugs look like one meant twice: a singular and its plural, or a
 /// small typo (one edit for short words, two for longer ones).
@@ -23,7 +65,7 @@ fn near(a: &str, b: &str) -> bool {
 
 /// A warning for every category only one product uses whose name is close to another
 /// category's, naming both files.
-pub fn near_duplicate_categories(products: &[Product], categories: &[Taxon]) -> Vec<String> {
+pub fn near_duplicate_categories(products: &[Product], categories: &[Taxon]) -> Vec<Warning> {
     let mut out = Vec::new();
     for lone in categories.iter().filter(|c| c.products.len() == 1) {
         let other = categories
@@ -38,27 +80,30 @@ pub fn near_duplicate_categories(products: &[Product], categories: &[Taxon]) -> 
         let Some(first) = other.products.first().and_then(|&i| products.get(i)) else {
             continue;
         };
-        let line = p.key_lines.get("category").map_or(String::new(), |l| format!(":{l}"));
         let more = match other.products.len() {
             1 => " uses".to_string(),
             n => format!(" and {} more use", n - 1),
         };
-        out.push(format!(
-            "{}{line}: category `{}` is used by this product only, while {}{more} `{}`: a second category \
-             is made for it; if you meant the same one, write category = \"{}\"",
-            p.source.display(),
-            lone.name,
-            first.source.display(),
-            other.name,
-            other.name,
-        ));
+        out.push(Warning {
+            rule: "content/near-duplicate-category",
+            file: p.source.clone(),
+            line: p.key_lines.get("category").copied().unwrap_or(0),
+            message: format!(
+                "category `{}` is used by this product only, while {}{more} `{}`: a second category is made for it",
+                lone.name,
+                first.source.display(),
+                other.name,
+            ),
+            hint: format!("if you meant the same one, write category = \"{}\"", other.name),
+            cohort: None,
+        });
     }
     out
 }
 
 /// A warning for every cohort interest in shop.toml that matches no product's category or
 /// tag, with the closest one in use as a suggestion.
-pub fn unmatched_interests(root: &Path, site: &Site, categories: &[Taxon], tags: &[Taxon]) -> Vec<String> {
+pub fn unmatched_interests(root: &Path, site: &Site, categories: &[Taxon], tags: &[Taxon]) -> Vec<Warning> {
     let used: Vec<&str> = categories.iter().chain(tags).map(|t| t.slug.as_str()).collect();
     let source = std::fs::read_to_string(root.join("shop.toml")).unwrap_or_default();
     let mut out = Vec::new();
@@ -74,12 +119,16 @@ pub fn unmatched_interests(root: &Path, site: &Site, categories: &[Taxon], tags:
                 None if used.is_empty() => "no product has a category or tags yet".to_string(),
                 None => format!("the categories and tags in use are: {}", shown(&used)),
             };
-            let line =
-                interest_line(&source, cohort.id.span().start, interest).map_or(String::new(), |l| format!(":{l}"));
-            out.push(format!(
-                "shop.toml{line}: cohort `{id}` has the interest `{interest}`, which no product's category or tag \
-                 matches; {hint}"
-            ));
+            out.push(Warning {
+                rule: "ethics/cohort-interest-unmatched",
+                file: PathBuf::from("shop.toml"),
+                line: interest_line(&source, cohort.id.span().start, interest).unwrap_or(0),
+                message: format!(
+                    "cohort `{id}` has the interest `{interest}`, which no product's category or tag matches"
+                ),
+                hint,
+                cohort: Some(id.clone()),
+            });
         }
     }
     out
