@@ -107,6 +107,12 @@ fn unclosed_tag(source: &str) -> Option<Open<'_>> {
     let mut stack: Vec<Open> = Vec::new();
     let mut rest = 0;
     while let Some(found) = source[rest..].find("{%") {
+        // A comment before the tag may hold tags that do not count.
+        if let Some(comment) = source[rest..rest + found].find("{#") {
+            let from = rest + comment + 2;
+            rest = source[from..].find("#}").map_or(source.len(), |e| from + e + 2);
+            continue;
+        }
         let start = rest + found;
         let inner_start = start + 2;
         let close = source[inner_start..].find("%}").map_or(source.len(), |c| inner_start + c);
@@ -121,7 +127,7 @@ fn unclosed_tag(source: &str) -> Option<Open<'_>> {
             }
             continue;
         }
-        if let Some(name) = keyword.strip_prefix("end") {
+        if let Some(name) = keyword.strip_prefix("end").filter(|n| BLOCK_TAGS.contains(n)) {
             match stack.last() {
                 Some(top) if top.keyword == name => {
                     stack.pop();
@@ -207,7 +213,7 @@ mod tests {
         let src = "{% extends \"b\" %}\n{% block body %}\n{% if x %}\n<h1>{{ y }}</h1>\n{% endblock %}\n";
         let open = unclosed_tag(src).map(|o| (o.keyword, line_col(src, o.offset)));
         assert_eq!(open, Some(("if", (3, 1))));
-        let fine = "{% for a in b %}{% if a %}{% set x = 1 %}{% endif %}{% endfor %}{% raw %}{% if %}{% endraw %}";
+        let fine = "{% for a in b %}{# {% if a %} #}{% if a %}{% set x = 1 %}{% endif %}{% endfor %}{% raw %}{% if %}{% endraw %}";
         assert!(unclosed_tag(fine).is_none());
         assert_eq!(unclosed_tag("{% for a in b %}\n{{ a }}").map(|o| o.keyword), Some("for"));
     }

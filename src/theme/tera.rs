@@ -58,7 +58,8 @@ impl TeraEngine {
             let names: Vec<String> = names.split(", ").map(str::to_string).collect();
             let expr = expression_before(text, report.span().range.end);
             t.message = format!("{} (`{expr}`)", t.message);
-            t.hint = did_you_mean(&expr, &names);
+            t.hint =
+                did_you_mean(&expr, &names).or_else(|| Some(format!("the names known here are: {}", names.join(", "))));
         }
         t
     }
