@@ -71,7 +71,7 @@ impl RenderError {
         let Some(first) = self.pages.first() else {
             return match self.kind.as_ref() {
                 RenderErrorKind::Guard { .. } => "on every product page".to_string(),
-                _ => "before any page was rendered".to_string(),
+                _ => "while rendering what every page shares".to_string(),
             };
         };
         let from = self.source.as_ref().map_or(String::new(), |s| format!(" from {s}"));
