@@ -6,7 +6,7 @@ use crate::diagnostics::Diagnostics;
 use crate::output::{csp, hosting, sitemap, writer::Staging};
 use crate::plan::{Job, PageKind, Plan};
 use crate::recommend;
-use crate::render::{Recs, RenderedPage, Renderer, context};
+use crate::render::{Recs, RenderError, RenderedPage, Renderer, context};
 use crate::theme::Theme;
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashSet};
@@ -46,8 +46,9 @@ pub struct BuildReport {
 pub enum BuildError {
     /// Problems in the shop's files, each with its place.
     Invalid(Diagnostics),
-    /// A template or guard failure while rendering.
-    Render(Vec<String>),
+    /// Template or guard failures while rendering, each distinct problem once with the
+    /// pages it stopped.
+    Render(Vec<RenderError>),
     /// The output could not be written.
     Io(String),
 }
@@ -58,7 +59,7 @@ impl std::fmt::Display for BuildError {
             BuildError::Invalid(d) => write!(f, "{d}"),
             BuildError::Render(errors) => {
                 for e in errors.iter().take(20) {
-                    writeln!(f, "error: {}\n", crate::diagnostics::cut_long(e))?;
+                    writeln!(f, "error: {}\n", crate::diagnostics::cut_long(&e.to_string()))?;
                 }
                 if errors.len() > 20 {
                     writeln!(f, "... and {} more", errors.len() - 20)?;
@@ -85,10 +86,43 @@ pub fn load(options: &BuildOptions) -> Result<Prepared, BuildError> {
     let load = LoadOptions { drafts: options.drafts, base_url: options.base_url.as_deref() };
     let shop = Shop::load(&options.root, &load).map_err(BuildError::Invalid)?;
     let mut theme = Theme::load(&options.root, &shop.site.config.theme).map_err(BuildError::Invalid)?;
+    check_hero_images(&options.root, &shop.site, &theme)?;
     theme.engine.add_global("site", &context::site(&shop, &theme.name));
     let plan = Plan::new(&shop, |t| theme.templates.contains_key(t));
     let aggregates = load_aggregates(&options.root)?;
     Ok(Prepared { shop, theme, plan, aggregates })
+}
+
+/// Fails with one diagnostic per hero image in shop.toml (the shop's hero and each
+/// cohort's) that neither the shop's `static/` nor the theme has, as a missing product
+/// image does.
+pub fn check_hero_images(root: &Path, site: &crate::config::Site, theme: &Theme) -> Result<(), BuildError> {
+    let config = &site.config;
+    let heroes = config
+        .hero
+        .iter()
+        .map(|h| (0, h))
+        .chain(config.cohorts.iter().filter_map(|c| c.hero.as_ref().map(|h| (c.id.span().start, h))));
+    let source = std::fs::read_to_string(root.join("shop.toml")).unwrap_or_default();
+    let mut diags = Diagnostics::default();
+    for (from, hero) in heroes {
+        let Some(image) = &hero.image else { continue };
+        let path = image.trim_start_matches('/');
+        if theme.static_files.contains_key(path) {
+            continue;
+        }
+        let quoted = format!("\"{image}\"");
+        let d = crate::diagnostics::Diagnostic::new(
+            "shop.toml",
+            format!("hero image `{image}` does not exist (looked for static/{path})"),
+        )
+        .hint("put the image in static/, or fix the name");
+        diags.push(match source.get(from..).and_then(|rest| rest.find(&quoted)) {
+            Some(at) => d.at_offset(&source, from + at, 1),
+            None => d,
+        });
+    }
+    if diags.is_empty() { Ok(()) } else { Err(BuildError::Invalid(diags.sorted())) }
 }
 
 /// `data/aggregates.toml`, when the merchant has one.
@@ -382,7 +416,13 @@ pub fn script_hashes(page: &RenderedPage) -> Vec<String> {
     page.script_hashes.clone()
 }
 /// A rendered page (its HTML already written), its job, and its inline scripts' CSP hashes.
-type PageResult<'a> = Result<(RenderedPage, &'a Job, Vec<String>), String>;
+type PageResult<'a> = Result<(RenderedPage, &'a Job, Vec<String>), PageError>;
+
+/// Why a page is missing from the output: it did not render, or it could not be written.
+enum PageError {
+    Render(RenderError),
+    Write(String),
+}
 
 fn render_into(
     shop: &Shop,
@@ -405,18 +445,19 @@ fn render_into(
         .jobs
         .par_iter()
         .map(|job| {
-            let page = renderer.render(job)?;
+            let page = renderer.render(job).map_err(PageError::Render)?;
             let scripts = script_hashes(&page);
-            staging.write(&page.file, page.html.as_bytes()).map_err(|e| format!("cannot write {}: {e}", page.file))?;
+            let cannot = |file: &str, e: std::io::Error| PageError::Write(format!("cannot write {file}: {e}"));
+            staging.write(&page.file, page.html.as_bytes()).map_err(|e| cannot(&page.file, e))?;
             for (file, html) in &page.variants {
-                staging.write(file, html.as_bytes()).map_err(|e| format!("cannot write {file}: {e}"))?;
+                staging.write(file, html.as_bytes()).map_err(|e| cannot(file, e))?;
             }
             // Fragments are written as soon as they appear, once each (content-addressed).
             for (hash, html) in &page.fragments {
                 let fresh = written.lock().map(|mut w| !w.contains(hash) && w.insert(hash.clone())).unwrap_or(true);
                 if fresh {
                     let file = format!("_cohort/f/{hash}.html");
-                    staging.write(&file, html.as_bytes()).map_err(|e| format!("cannot write {file}: {e}"))?;
+                    staging.write(&file, html.as_bytes()).map_err(|e| cannot(&file, e))?;
                 }
             }
             if let Some(bar) = &bar {
@@ -430,6 +471,7 @@ fn render_into(
         bar.finish_and_clear();
     }
     let mut errors = Vec::new();
+    let mut write_errors = Vec::new();
     let mut all_routes = Vec::new();
     let mut sitemap_entries = Vec::new();
     let mut all_scripts = BTreeSet::new();
@@ -437,7 +479,8 @@ fn render_into(
     let mut variants = 0;
     for r in results {
         match r {
-            Err(e) => errors.push(e),
+            Err(PageError::Render(e)) => errors.push(e),
+            Err(PageError::Write(e)) => write_errors.push(e),
             Ok((page, job, scripts)) => {
                 pages += 1;
                 all_scripts.extend(scripts);
@@ -448,9 +491,10 @@ fn render_into(
         }
     }
     if !errors.is_empty() {
-        errors.sort();
-        errors.dedup();
-        return Err(BuildError::Render(errors));
+        return Err(BuildError::Render(RenderError::merge(errors)));
+    }
+    if let Some(first) = write_errors.first() {
+        return Err(BuildError::Io(first.clone()));
     }
     let io = |e: std::io::Error| BuildError::Io(e.to_string());
     let fragments = written.into_inner().map(|w| w.len()).unwrap_or(0);
@@ -477,7 +521,7 @@ fn render_into(
         fragments,
         static_files,
         products: shop.products.len(),
-        warnings: shop.warnings.clone(),
+        warnings: shop.warnings.iter().map(ToString::to_string).collect(),
         elapsed: Duration::ZERO,
     })
 }

@@ -255,8 +255,8 @@ pub fn toml_diagnostic(file: &Path, source: &str, first_line: usize, err: &toml:
         d = d.hint(hint);
     } else if message.contains("invalid type") && message.contains("expected a string") {
         d = d.hint("put the value in double quotes, e.g. price = \"89.00\"");
-    } else if message.contains("missing field") {
-        d = d.hint("add the field, e.g. `title = \"...\"`");
+    } else if let Some(field) = message.split("missing field `").nth(1).and_then(|r| r.split('`').next()) {
+        d = d.hint(format!("add it, e.g. {field} = \"...\""));
     }
     d
 }

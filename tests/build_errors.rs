@@ -215,3 +215,154 @@ fn missing_shop_toml_is_a_clear_error() {
     assert_eq!(code, 1);
     assert!(stderr.contains("shop.toml") && stderr.contains("cannot read"), "{stderr}");
 }
+
+#[test]
+fn a_missing_field_hint_names_the_field() {
+    expect_failure(
+        |r| edit(r, CHEF, "category = \"kitchen\"\n", ""),
+        CHEF,
+        2,
+        &["missing field `category`", "add it, e.g. category = \"shoes\""],
+    );
+    expect_failure(
+        |r| edit(r, CHEF, "price = \"79.00\"\n", ""),
+        CHEF,
+        2,
+        &["missing field `price`", "add it, e.g. price = \"89.00\""],
+    );
+}
+
+/// A missing SKU, a bad price and an unknown key in one product, and a wrong type and an
+/// unknown key in one page: every one of them in one run.
+#[test]
+fn every_problem_of_one_file_is_reported_in_one_run() {
+    let shop = copy_fixture("basic");
+    edit(shop.path(), CHEF, "sku = \"KN-200\"\n", "");
+    edit(shop.path(), CHEF, "\"79.00\"", "\"-3\"");
+    edit(shop.path(), CHEF, "weight = -1", "weight = -1\ncolour = \"red\"");
+    edit(shop.path(), "pages/about.md", "weight = 1", "weight = \"first\"\nin_manu = false");
+    let (code, _, stderr) = run(&["build", "--root", shop.path().to_str().unwrap()]);
+    assert_eq!(code, 1, "{stderr}");
+    for needle in [
+        "products/chef-knife.md:2: missing field `sku`",
+        "add it, e.g. sku = \"TR2-001\"",
+        "products/chef-knife.md:3:9: bad price \"-3\"",
+        "products/chef-knife.md:10:1: unknown field `colour`",
+        "pages/about.md:3:1: `weight` has the wrong type",
+        "pages/about.md:4:1: unknown field `in_manu`",
+        "did you mean `in_menu`?",
+        "5 problems found",
+    ] {
+        assert!(stderr.contains(needle), "missing {needle:?} in\n{stderr}");
+    }
+}
+
+#[test]
+fn a_missing_cohort_hero_image_is_an_error() {
+    expect_failure(
+        |r| edit(r, "shop.toml", "image = \"hero.png\"", "image = \"heroo.png\""),
+        "shop.toml",
+        26,
+        &["hero image `heroo.png` does not exist (looked for static/heroo.png)", "put the image in static/"],
+    );
+}
+
+/// Builds the basic fixture after `change` and returns stderr; the build must succeed.
+fn warnings_after(change: impl FnOnce(&Path)) -> String {
+    let shop = copy_fixture("basic");
+    change(shop.path());
+    let out = tempfile::tempdir().expect("temp");
+    build_ok(shop.path(), &out.path().join("public"))
+}
+
+#[test]
+fn a_category_next_to_its_plural_is_a_warning_at_build() {
+    let stderr = warnings_after(|r| {
+        let sock = "+++\ntitle = \"Trail Sock\"\nsku = \"TS-1\"\nprice = \"9.00\"\ncategory = \"shoe\"\n+++\nWarm.\n";
+        std::fs::write(r.join("products/trail-sock.md"), sock).unwrap();
+    });
+    let expected = "warning: products/trail-sock.md:5: category `shoe` is used by this product only, while \
+                    products/hiking-boot/index.md uses `shoes`";
+    assert!(stderr.contains(expected), "{stderr}");
+    assert!(stderr.contains("write category = \"shoes\""), "{stderr}");
+    let clean = warnings_after(|_| {});
+    assert!(!clean.contains("warning"), "the fixture itself has no warnings:\n{clean}");
+}
+
+#[test]
+fn a_cohort_interest_no_product_matches_is_a_warning_at_build() {
+    let stderr =
+        warnings_after(|r| edit(r, "shop.toml", "interests = [\"kitchen\"]", "interests = [\"kitchen\", \"kitchn\"]"));
+    let expected = "warning: shop.toml:31: cohort `kitchen` has the interest `kitchn`, which no product's category or tag matches; did you mean \"kitchen\"?";
+    assert!(stderr.contains(expected), "{stderr}");
+}
+
+/// The basic fixture with `templates/product.html` overridden (and, for tera, the plain-tera
+/// theme installed); returns (exit code, stderr of build, stdout of check).
+fn with_product_template(tera: bool, template: &str) -> (i32, String, String) {
+    let shop = copy_fixture("basic");
+    if tera {
+        copy_dir(&repo().join("tests/themes/plain-tera"), &shop.path().join("themes/plain-tera"));
+        edit(shop.path(), "shop.toml", "currency = \"EUR\"", "currency = \"EUR\"\ntheme = \"plain-tera\"");
+    }
+    std::fs::create_dir_all(shop.path().join("templates")).unwrap();
+    std::fs::write(shop.path().join("templates/product.html"), template).unwrap();
+    let root = shop.path().to_str().unwrap();
+    let (code, _, stderr) = run(&["build", "--root", root]);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let (_, check, _) = run(&["check", "--root", root]);
+    (code, stderr, check)
+}
+
+fn default_product_template() -> String {
+    read(&repo().join("themes/default/templates/product.html"))
+}
+
+#[test]
+fn an_undefined_field_is_named_with_a_suggestion_once_for_all_pages() {
+    let template = default_product_template().replacen("{{ product.title }}", "{{ product.titel }}", 1);
+    let (code, stderr, check) = with_product_template(false, &template);
+    assert_eq!(code, 1, "{stderr}");
+    for needle in [
+        "error: templates/product.html:3:39: undefined value: `product.titel` is undefined (while rendering 4 pages, e.g. /products/chef-knife/ from products/chef-knife.md)",
+        " 3 | <meta property=\"og:title\" content=\"{{ product.titel }}\">\n   |                                       ^",
+        "= help: did you mean `product.title`?",
+    ] {
+        assert!(stderr.contains(needle), "missing {needle:?} in\n{stderr}");
+    }
+    assert_eq!(stderr.matches("product.titel` is undefined").count(), 1, "one error for all pages:\n{stderr}");
+    assert_eq!(check.matches("product.titel` is undefined").count(), 1, "{check}");
+    assert!(check.contains("templates/product.html:3: ") && check.contains("did you mean `product.title`?"), "{check}");
+}
+
+#[test]
+fn an_unclosed_if_points_at_the_tag_that_opened_it() {
+    let template = default_product_template();
+    let line = template.lines().position(|l| l.starts_with("{% endif %}")).expect("an endif line") + 1;
+    let template = template.replacen("{% endif %}", "", 1);
+    let (code, stderr, _) = with_product_template(false, &template);
+    assert_eq!(code, 1, "{stderr}");
+    let expected = format!("error: templates/product.html:{}:1: `{{% if %}}` is never closed", line - 1);
+    assert!(stderr.contains(&expected), "missing {expected:?} in\n{stderr}");
+    assert!(stderr.contains("{% if page.image %}") && stderr.contains("  | ^"), "{stderr}");
+    assert!(stderr.contains("add `{% endif %}` where the if should end"), "{stderr}");
+}
+
+#[test]
+fn tera_template_errors_are_named_placed_and_counted() {
+    let typo = "{% extends \"base.html\" %}\n{% block head %}{% endblock head %}\n{% block content %}<h1>{{ product.titel }}</h1>{% endblock content %}\n";
+    let (code, stderr, _) = with_product_template(true, typo);
+    assert_eq!(code, 1, "{stderr}");
+    for needle in [
+        "error: templates/product.html:3:35: Field `titel` is not defined (`product.titel`) (while rendering 4 pages, e.g. /products/chef-knife/",
+        "= help: did you mean `product.title`?",
+    ] {
+        assert!(stderr.contains(needle), "missing {needle:?} in\n{stderr}");
+    }
+    assert_eq!(stderr.matches("Field `titel`").count(), 1, "{stderr}");
+    let unclosed = "{% extends \"base.html\" %}\n{% block head %}{% endblock head %}\n{% block content %}\n  {% if product.title %}<h1>{{ product.title }}</h1>\n{% endblock content %}\n";
+    let (code, stderr, _) = with_product_template(true, unclosed);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("templates/product.html:4:3: `{% if %}` is never closed"), "{stderr}");
+    assert!(stderr.contains(" 4 |   {% if product.title %}"), "{stderr}");
+}

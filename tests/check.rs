@@ -332,6 +332,8 @@ fn words_from_other_languages_and_the_shop_list_count() {
 fn a_cohort_aimed_at_children_is_an_error() {
     let f = Fixture::new("minors");
     f.replace("shop.toml", "interests = [\"kitchen\"]", "interests = [\"kitchen\", \"kids\"]");
+    // A product tagged `kids`, so the interest matches one (else it is also a warning).
+    f.replace("products/apron.md", "tags = [\"kitchen\"]", "tags = [\"kitchen\", \"kids\"]");
     let o = f.check();
     let line = f.line_of("shop.toml", "\"kids\"");
     o.only("ethics/minors", "shop.toml", line);
@@ -620,4 +622,29 @@ fn the_example_shop_passes() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(!text.contains("error["), "{text}");
+}
+
+#[test]
+fn a_category_next_to_its_singular_is_a_warning() {
+    let f = Fixture::new("near-duplicate-category");
+    f.replace("products/throw.md", "category = \"textiles\"", "category = \"textile\"");
+    let o = f.check();
+    let line = f.line_of("products/throw.md", "category = ");
+    let found = o.only("content/near-duplicate-category", "products/throw.md", line);
+    assert!(
+        found[0]["message"].as_str().is_some_and(|m| m.contains("products/apron.md uses `textiles`")),
+        "{}",
+        o.stdout
+    );
+    assert_eq!(found[0]["fix"], "if you meant the same one, write category = \"textiles\"");
+}
+
+#[test]
+fn a_cohort_interest_no_product_matches_is_a_warning() {
+    let f = Fixture::new("cohort-interest-unmatched");
+    f.replace("shop.toml", "interests = [\"kitchen\"]", "interests = [\"kitchen\", \"cookwear\"]");
+    let o = f.check();
+    let line = f.line_of("shop.toml", "interests = ");
+    let found = o.only("ethics/cohort-interest-unmatched", "shop.toml", line);
+    assert_eq!(found[0]["fix"], "did you mean \"cookware\"?", "{}", o.stdout);
 }

@@ -17,6 +17,7 @@ pub mod scan;
 
 use crate::build::{BuildError, BuildOptions};
 use crate::content::Shop;
+use crate::render::{RenderError, RenderErrorKind};
 use crate::theme::Theme;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -253,6 +254,8 @@ pub fn run(root: &Path) -> Report {
     let locator = Locator::new(shop, theme);
     let mut findings = content::sources(shop);
     findings.extend(ethics::cohorts(shop, &locator));
+    let loaded = load_warnings(shop, &findings);
+    findings.extend(loaded);
     let temp = match TempDir::new() {
         Ok(t) => t,
         Err(e) => {
@@ -280,6 +283,24 @@ pub fn run(root: &Path) -> Report {
     Report::finish(findings)
 }
 
+/// The warnings found while loading (those `cohort build` prints) as findings; an unmatched
+/// interest of a cohort that matches no product at all is left to `ethics/cohort-no-products`.
+fn load_warnings(shop: &Shop, findings: &[Finding]) -> Vec<Finding> {
+    let no_products =
+        |id: &str| findings.iter().any(|f| f.rule == "ethics/cohort-no-products" && f.cohort.as_deref() == Some(id));
+    shop.warnings
+        .iter()
+        .filter(|w| w.cohort.as_deref().is_none_or(|id| !no_products(id)))
+        .map(|w| {
+            let f = Finding::warning(w.rule, w.file.display().to_string(), w.line, &w.message).fix(&w.hint);
+            match &w.cohort {
+                Some(id) => f.for_cohort(id),
+                None => f,
+            }
+        })
+        .collect()
+}
+
 /// Marks findings about a cohort that shop.toml acknowledges with a reason.
 fn acknowledge(shop: &Shop, findings: &mut [Finding]) {
     for f in findings.iter_mut() {
@@ -295,6 +316,34 @@ fn acknowledge(shop: &Shop, findings: &mut [Finding]) {
     }
 }
 
+/// A rendering error as a finding: a guard failure points at the slot template's price,
+/// availability or SKU attribute; a template error at its place in the template.
+fn render_finding(e: &RenderError, locator: Option<&Locator>) -> Finding {
+    match e.kind.as_ref() {
+        RenderErrorKind::Guard { slot, .. } => {
+            let (file, line) = match (slot, locator) {
+                (Some(slot), Some(l)) => {
+                    let t = format!("slots/{slot}.html");
+                    let line = ["data-price", "data-availability", "data-sku"]
+                        .iter()
+                        .find_map(|n| l.template_line(&t, n))
+                        .unwrap_or(0);
+                    (l.template_display(&t), line)
+                }
+                _ => ("templates/slots".to_string(), 0),
+            };
+            Finding::error("ethics/cohort-price-difference", file, line, e.summary()).fix(
+                "show every cohort the same price, availability and SKU: take them from the product, never from the cohort",
+            )
+        }
+        RenderErrorKind::Template { file, error } => {
+            Finding::error("content/invalid", file.clone(), error.line.unwrap_or(0), e.summary()).fix(e.hint())
+        }
+        RenderErrorKind::Other(_) => Finding::error("content/invalid", "(build)", 0, e.summary())
+            .fix("fix the template or the content it names; `cohort build` shows the full error"),
+    }
+}
+
 /// A shop that does not load or build, as findings.
 fn build_error_findings(e: &BuildError, locator: Option<&Locator>) -> Vec<Finding> {
     match e {
@@ -303,44 +352,13 @@ fn build_error_findings(e: &BuildError, locator: Option<&Locator>) -> Vec<Findin
             .iter()
             .map(|d| {
                 Finding::error("content/invalid", d.file.display().to_string(), d.line, &d.message).fix(
-                    d.hint.clone().unwrap_or_else(|| "correct the file; `cohort build` shows the offending line".into()),
+                    d.hint
+                        .clone()
+                        .unwrap_or_else(|| "correct the file; `cohort build` shows the offending line".into()),
                 )
             })
             .collect(),
-        BuildError::Render(errors) => errors
-            .iter()
-            .map(|message| {
-                let first = message.lines().next().unwrap_or_default().to_string();
-                if message.contains("price invariance guard") {
-                    let slot = message
-                        .split("templates/slots/")
-                        .nth(1)
-                        .and_then(|r| r.split(".html").next())
-                        .map(|n| format!("slots/{n}.html"));
-                    let (file, line) = match (slot, locator) {
-                        (Some(t), Some(l)) => {
-                            let line = ["data-price", "data-availability", "data-sku"]
-                                .iter()
-                                .find_map(|n| l.template_line(&t, n))
-                                .unwrap_or(0);
-                            (l.template_display(&t), line)
-                        }
-                        _ => ("templates/slots".to_string(), 0),
-                    };
-                    Finding::error("ethics/cohort-price-difference", file, line, first).fix(
-                        "show every cohort the same price, availability and SKU: take them from the product, never from the cohort",
-                    )
-                } else {
-                    let template = message.split(" with ").nth(1).and_then(|r| r.split(':').next());
-                    let file = match (template, locator) {
-                        (Some(t), Some(l)) => l.template_display(t),
-                        _ => "(build)".to_string(),
-                    };
-                    Finding::error("content/invalid", file, 0, first)
-                        .fix("fix the template or the content it names; `cohort build` shows the full error")
-                }
-            })
-            .collect(),
+        BuildError::Render(errors) => errors.iter().map(|e| render_finding(e, locator)).collect(),
         BuildError::Io(msg) => vec![
             Finding::error("content/invalid", "(build)", 0, msg.clone())
                 .fix("make the temporary folder writable and retry"),

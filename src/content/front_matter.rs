@@ -43,6 +43,99 @@ pub fn split<'a>(file: &Path, text: &'a str) -> Result<Split<'a>, Diagnostic> {
         .hint("Did you forget the closing `+++` after the front matter?"))
 }
 
+/// A front matter field read leniently: `None` when absent, `Some(Err(message))` when its
+/// value has the wrong type. Reading every field this way lets one run report every wrong
+/// field of a file instead of stopping at the first.
+pub type Field<T> = Option<Result<T, String>>;
+
+/// `deserialize_with` for a [`Field`]: a value of the wrong type becomes `Some(Err)`.
+pub fn lenient<'de, D, T>(deserializer: D) -> Result<Field<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    Ok(Some(T::deserialize(deserializer).map_err(|e| e.to_string().lines().next().unwrap_or_default().to_string())))
+}
+
+/// A key of a front matter: its name, whether it must be given, and an example line that
+/// fits it (shown in hints).
+pub struct Key {
+    pub name: &'static str,
+    pub required: bool,
+    pub example: &'static str,
+}
+
+/// The keys of one front matter, in their file order, with the byte span of each name.
+pub struct Keys<'a> {
+    file: &'a Path,
+    source: &'a str,
+    first_line: usize,
+    spans: Vec<(String, std::ops::Range<usize>)>,
+}
+
+impl<'a> Keys<'a> {
+    /// Reads the top-level keys of `source` (front matter starting on file line
+    /// `first_line`); a TOML syntax error is the one diagnostic then.
+    pub fn read(file: &'a Path, source: &'a str, first_line: usize) -> Result<Keys<'a>, Diagnostic> {
+        let table: std::collections::BTreeMap<toml::Spanned<String>, serde::de::IgnoredAny> =
+            toml::from_str(source).map_err(|e| crate::config::toml_diagnostic(file, source, first_line, &e))?;
+        let mut spans: Vec<(String, std::ops::Range<usize>)> =
+            table.keys().map(|k| (k.get_ref().clone(), k.span())).collect();
+        spans.sort_by_key(|(_, span)| span.start);
+        Ok(Keys { file, source, first_line, spans })
+    }
+
+    /// A diagnostic placed at `key` (at the top of the front matter when it is absent).
+    pub fn at(&self, key: &str, message: impl Into<String>) -> Diagnostic {
+        let d = Diagnostic::new(self.file, message);
+        match self.spans.iter().find(|(k, _)| k == key) {
+            Some((_, span)) => d.at_offset(self.source, span.start, self.first_line),
+            None => d.at_line(self.first_line, 0, None),
+        }
+    }
+
+    /// One diagnostic for every key not in `known` and every required key that is missing.
+    pub fn check(&self, known: &[Key]) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for (name, _) in &self.spans {
+            if known.iter().any(|k| k.name == name) {
+                continue;
+            }
+            let names = known.iter().map(|k| k.name);
+            let hint = match crate::diagnostics::suggest(name, names.clone()) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None => format!("remove it; the known keys are: {}", names.collect::<Vec<_>>().join(", ")),
+            };
+            out.push(self.at(name, format!("unknown field `{name}`")).hint(hint));
+        }
+        for key in known.iter().filter(|k| k.required) {
+            if !self.spans.iter().any(|(k, _)| k == key.name) {
+                out.push(
+                    self.at(key.name, format!("missing field `{}`", key.name))
+                        .hint(format!("add it, e.g. {}", key.example)),
+                );
+            }
+        }
+        out
+    }
+
+    /// The value of `field` when present and of the right type; a wrong type is pushed to
+    /// `errors` (placed at the key, with the example of `key`).
+    pub fn take<T>(&self, field: Field<T>, key: &Key, errors: &mut Vec<Diagnostic>) -> Option<T> {
+        match field? {
+            Ok(v) => Some(v),
+            Err(message) => {
+                let message = message.strip_prefix("invalid type: ").unwrap_or(&message);
+                errors.push(
+                    self.at(key.name, format!("`{}` has the wrong type: {message}", key.name))
+                        .hint(format!("write it like this: {}", key.example)),
+                );
+                None
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ pub mod money;
 pub mod page;
 pub mod product;
 pub mod variant;
+pub mod warnings;
 
 use crate::config::{Config, Site};
 use crate::diagnostics::{Diagnostic, Diagnostics, relative};
@@ -36,7 +37,7 @@ pub struct Shop {
     pub categories: Vec<Taxon>,
     pub tags: Vec<Taxon>,
     /// Non-fatal notes for the merchant (printed, never hidden).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<warnings::Warning>,
 }
 
 pub struct LoadOptions<'a> {
@@ -110,12 +111,7 @@ impl Shop {
         drafts: bool,
     ) -> Result<Shop, Diagnostics> {
         let mut diags = Diagnostics(parse_diags);
-        let warnings = stray
-            .iter()
-            .map(|s| {
-                format!("{}: not a product (products are .md files or folders with an index.md); left out", s.display())
-            })
-            .collect();
+        let mut warnings: Vec<warnings::Warning> = stray.iter().map(|s| warnings::stray(s)).collect();
         check_unique(&products, |p| &p.sku, "SKU", "sku", &mut diags);
         variant::check_unique_skus(&products, &mut diags);
         check_unique(&products, |p| &p.slug, "slug", "slug", &mut diags);
@@ -142,6 +138,10 @@ impl Shop {
         });
         let categories = taxa(&products, |p| vec![p.category.clone()]);
         let tags = taxa(&products, |p| p.tags.clone());
+        warnings.extend(warnings::near_duplicate_categories(&products, &categories));
+        if !products.is_empty() {
+            warnings.extend(warnings::unmatched_interests(root, &site, &categories, &tags));
+        }
         Ok(Shop { root: root.to_path_buf(), site, products, pages, categories, tags, warnings })
     }
 }

@@ -1,5 +1,6 @@
 //! A content page (`pages/*.md`): about, shipping, returns and the like.
 
+use super::front_matter::{Field, Key, Keys, lenient};
 use super::markdown;
 use crate::config::toml_diagnostic;
 use crate::diagnostics::Diagnostic;
@@ -20,61 +21,87 @@ pub struct Page {
     pub body_html: String,
 }
 
+/// The front matter as written, read leniently (see [`Field`]); unknown and missing keys
+/// are found by [`PAGE_KEYS`].
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawPage {
-    title: String,
-    #[serde(default)]
-    summary: Option<String>,
-    #[serde(default)]
-    weight: i64,
-    #[serde(default)]
-    draft: bool,
-    #[serde(default)]
-    slug: Option<Spanned<String>>,
-    #[serde(default)]
-    date: Option<toml::value::Datetime>,
-    #[serde(default = "yes")]
-    in_menu: bool,
+    #[serde(default, deserialize_with = "lenient")]
+    title: Field<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    summary: Field<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    weight: Field<i64>,
+    #[serde(default, deserialize_with = "lenient")]
+    draft: Field<bool>,
+    #[serde(default, deserialize_with = "lenient")]
+    slug: Field<Spanned<String>>,
+    #[serde(default, deserialize_with = "lenient")]
+    date: Field<toml::value::Datetime>,
+    #[serde(default, deserialize_with = "lenient")]
+    in_menu: Field<bool>,
 }
 
-fn yes() -> bool {
-    true
-}
+/// Every key a page's front matter may have, with an example that fits it.
+pub const PAGE_KEYS: [Key; 7] = [
+    Key { name: "title", required: true, example: "title = \"Shipping\"" },
+    Key { name: "summary", required: false, example: "summary = \"How we ship.\"" },
+    Key { name: "weight", required: false, example: "weight = 10" },
+    Key { name: "draft", required: false, example: "draft = true" },
+    Key { name: "slug", required: false, example: "slug = \"shipping\"" },
+    Key { name: "date", required: false, example: "date = 2026-10-01" },
+    Key { name: "in_menu", required: false, example: "in_menu = false" },
+];
 
 pub fn parse(rel: &Path, text: &str) -> Result<Page, Vec<Diagnostic>> {
     let split = super::front_matter::split(rel, text).map_err(|d| vec![d])?;
     let fm = split.front_matter;
-    let raw: RawPage = toml::from_str(fm).map_err(|e| vec![toml_diagnostic(rel, fm, split.front_matter_line, &e)])?;
-    let slug = match &raw.slug {
+    let line0 = split.front_matter_line;
+    let keys = Keys::read(rel, fm, line0).map_err(|d| vec![d])?;
+    let raw: RawPage = toml::from_str(fm).map_err(|e| vec![toml_diagnostic(rel, fm, line0, &e)])?;
+    let mut errors = keys.check(&PAGE_KEYS);
+    let title = keys.take(raw.title, &PAGE_KEYS[0], &mut errors);
+    let summary = keys.take(raw.summary, &PAGE_KEYS[1], &mut errors);
+    let weight = keys.take(raw.weight, &PAGE_KEYS[2], &mut errors).unwrap_or(0);
+    let draft = keys.take(raw.draft, &PAGE_KEYS[3], &mut errors).unwrap_or(false);
+    let raw_slug = keys.take(raw.slug, &PAGE_KEYS[4], &mut errors);
+    let _date = keys.take(raw.date, &PAGE_KEYS[5], &mut errors);
+    let in_menu = keys.take(raw.in_menu, &PAGE_KEYS[6], &mut errors).unwrap_or(true);
+    let slug = match &raw_slug {
         Some(s) if super::slugify(s.get_ref()) == *s.get_ref() && !s.get_ref().is_empty() => s.get_ref().clone(),
         Some(s) => {
-            return Err(vec![
+            errors.push(
                 Diagnostic::new(rel, format!("`{}` is not a valid slug", s.get_ref()))
-                    .at_offset(fm, s.span().start, split.front_matter_line)
+                    .at_offset(fm, s.span().start, line0)
                     .hint(format!(
                         "use lowercase letters, digits and dashes, e.g. \"{}\"",
                         super::slugify(s.get_ref())
                     )),
-            ]);
+            );
+            String::new()
         }
-        None => super::slugify(&rel.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()),
+        None => {
+            let slug = super::slugify(&rel.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
+            if slug.is_empty() {
+                errors.push(
+                    Diagnostic::new(rel, "the file name gives an empty slug")
+                        .hint("rename the file, or set slug = \"about\""),
+                );
+            }
+            slug
+        }
     };
-    if slug.is_empty() {
-        return Err(vec![
-            Diagnostic::new(rel, "the file name gives an empty slug").hint("rename the file, or set slug = \"about\""),
-        ]);
-    }
-    let _ = raw.date;
+    let (Some(title), true) = (title, errors.is_empty()) else {
+        return Err(errors);
+    };
     let rendered = markdown::render(split.body);
     Ok(Page {
         slug,
         source: rel.to_path_buf(),
-        title: raw.title,
-        summary: raw.summary.unwrap_or(rendered.first_paragraph),
-        weight: raw.weight,
-        draft: raw.draft,
-        in_menu: raw.in_menu,
+        title,
+        summary: summary.unwrap_or(rendered.first_paragraph),
+        weight,
+        draft,
+        in_menu,
         body_html: rendered.html,
     })
 }

@@ -1,5 +1,6 @@
 //! A product file: its front matter fields, their validation, and the typed [`Product`].
 
+use super::front_matter::{Field, Key, Keys, lenient};
 use super::markdown;
 use super::money::Money;
 use super::variant::{self, RawVariant, Variant};
@@ -100,39 +101,77 @@ pub struct Product {
     pub key_lines: BTreeMap<String, usize>,
 }
 
+/// The front matter as written; every field is read leniently (see [`Field`]) so that one
+/// run reports every problem of the file. Unknown and missing keys are found by
+/// [`PRODUCT_KEYS`].
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawProduct {
-    title: String,
-    sku: Spanned<String>,
-    price: Spanned<toml::Value>,
-    #[serde(default)]
-    compare_at_price: Option<Spanned<toml::Value>>,
-    category: Spanned<String>,
-    #[serde(default)]
-    tags: Vec<String>,
-    #[serde(default)]
-    images: Vec<Spanned<ImageSpec>>,
-    #[serde(default)]
-    availability: Option<Spanned<String>>,
-    #[serde(default)]
-    date: Option<Spanned<toml::value::Datetime>>,
-    #[serde(default)]
-    summary: Option<String>,
-    #[serde(default)]
-    buy_url: Option<Spanned<String>>,
-    #[serde(default)]
-    draft: bool,
-    #[serde(default)]
-    weight: i64,
-    #[serde(default)]
-    slug: Option<Spanned<String>>,
-    #[serde(default)]
-    options: toml::Table,
-    #[serde(default)]
-    variants: Vec<RawVariant>,
-    #[serde(default)]
-    cohort: BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
+    #[serde(default, deserialize_with = "lenient")]
+    title: Field<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    sku: Field<Spanned<String>>,
+    #[serde(default, deserialize_with = "lenient")]
+    price: Field<Spanned<toml::Value>>,
+    #[serde(default, deserialize_with = "lenient")]
+    compare_at_price: Field<Spanned<toml::Value>>,
+    #[serde(default, deserialize_with = "lenient")]
+    category: Field<Spanned<String>>,
+    #[serde(default, deserialize_with = "lenient")]
+    tags: Field<Vec<String>>,
+    #[serde(default, deserialize_with = "lenient")]
+    images: Field<Vec<Spanned<ImageSpec>>>,
+    #[serde(default, deserialize_with = "lenient")]
+    availability: Field<Spanned<String>>,
+    #[serde(default, deserialize_with = "lenient")]
+    date: Field<Spanned<toml::value::Datetime>>,
+    #[serde(default, deserialize_with = "lenient")]
+    summary: Field<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    buy_url: Field<Spanned<String>>,
+    #[serde(default, deserialize_with = "lenient")]
+    draft: Field<bool>,
+    #[serde(default, deserialize_with = "lenient")]
+    weight: Field<i64>,
+    #[serde(default, deserialize_with = "lenient")]
+    slug: Field<Spanned<String>>,
+    #[serde(default, deserialize_with = "lenient")]
+    options: Field<toml::Table>,
+    #[serde(default, deserialize_with = "lenient")]
+    variants: Field<Vec<RawVariant>>,
+    #[serde(default, deserialize_with = "lenient")]
+    cohort: Field<CohortTables>,
+}
+
+type CohortTables = BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Spanned<toml::Value>>>;
+
+const fn key(name: &'static str, required: bool, example: &'static str) -> Key {
+    Key { name, required, example }
+}
+
+/// Every key a product's front matter may have, with an example that fits it.
+pub const PRODUCT_KEYS: [Key; 17] = [
+    key("title", true, "title = \"Trail Runner 2\""),
+    key("sku", true, "sku = \"TR2-001\""),
+    key("price", true, "price = \"89.00\""),
+    key("compare_at_price", false, "compare_at_price = \"109.00\""),
+    key("category", true, "category = \"shoes\""),
+    key("tags", false, "tags = [\"outdoor\", \"running\"]"),
+    key("images", false, "images = [\"boot.png\"]"),
+    key("availability", false, "availability = \"in_stock\""),
+    key("date", false, "date = 2026-10-01"),
+    key("summary", false, "summary = \"Light, waterproof, made to last.\""),
+    key("buy_url", false, "buy_url = \"https://buy.stripe.com/...\""),
+    key("draft", false, "draft = true"),
+    key("weight", false, "weight = 10"),
+    key("slug", false, "slug = \"trail-runner-2\""),
+    key("options", false, "options = { size = [\"S\", \"M\", \"L\"] }"),
+    key("variants", false, "[[variants]] then sku = \"TR2-001-41\" and options = { size = \"41\" }"),
+    key("cohort", false, "[cohort.outdoor] then summary = \"...\""),
+];
+
+/// The entry of [`PRODUCT_KEYS`] for `name`.
+fn product_key(name: &str) -> &'static Key {
+    PRODUCT_KEYS.iter().find(|k| k.name == name).unwrap_or(&PRODUCT_KEYS[0])
 }
 
 #[derive(Deserialize)]
@@ -145,6 +184,23 @@ enum ImageSpec {
 const COHORT_KEYS: [&str; 3] = ["summary", "badge", "hero_image"];
 const INVARIANT_KEYS: [&str; 6] = ["price", "compare_at_price", "sku", "availability", "category", "variants"];
 
+/// Where a product's front matter is: for placing diagnostics and resolving images.
+struct Place<'a> {
+    root: &'a Path,
+    rel: &'a Path,
+    bundle: Option<&'a Path>,
+    /// The front matter text and the file line it starts on.
+    fm: &'a str,
+    line0: usize,
+}
+
+impl Place<'_> {
+    /// A diagnostic at byte `span.start` of the front matter.
+    fn at(&self, span: std::ops::Range<usize>, message: String) -> Diagnostic {
+        Diagnostic::new(self.rel, message).at_offset(self.fm, span.start, self.line0)
+    }
+}
+
 /// Parses one product file. `rel` is the path relative to the shop root, `bundle` the
 /// bundle folder if the file is `products/NAME/index.md`.
 pub fn parse(
@@ -155,71 +211,158 @@ pub fn parse(
     text: &str,
 ) -> Result<Product, Vec<Diagnostic>> {
     let split = super::front_matter::split(rel, text).map_err(|d| vec![d])?;
-    let fm = split.front_matter;
-    let line0 = split.front_matter_line;
+    let (fm, line0) = (split.front_matter, split.front_matter_line);
+    let keys = Keys::read(rel, fm, line0).map_err(|d| vec![d])?;
     let raw: RawProduct = toml::from_str(fm).map_err(|e| vec![toml_diagnostic(rel, fm, line0, &e)])?;
-    let at = |span: std::ops::Range<usize>, msg: String| Diagnostic::new(rel, msg).at_offset(fm, span.start, line0);
-    let mut errors = Vec::new();
+    let place = Place { root, rel, bundle, fm, line0 };
+    let mut errors = keys.check(&PRODUCT_KEYS);
+    let e = &mut errors;
+    let title = keys.take(raw.title, product_key("title"), e);
+    let sku = keys.take(raw.sku, product_key("sku"), e);
+    let raw_price = keys.take(raw.price, product_key("price"), e);
+    let raw_compare = keys.take(raw.compare_at_price, product_key("compare_at_price"), e);
+    let category = keys.take(raw.category, product_key("category"), e);
+    let tags = keys.take(raw.tags, product_key("tags"), e).unwrap_or_default();
+    let image_specs = keys.take(raw.images, product_key("images"), e).unwrap_or_default();
+    let raw_availability = keys.take(raw.availability, product_key("availability"), e);
+    let raw_date = keys.take(raw.date, product_key("date"), e);
+    let raw_summary = keys.take(raw.summary, product_key("summary"), e);
+    let raw_buy_url = keys.take(raw.buy_url, product_key("buy_url"), e);
+    let draft = keys.take(raw.draft, product_key("draft"), e).unwrap_or(false);
+    let weight = keys.take(raw.weight, product_key("weight"), e).unwrap_or(0);
+    let raw_slug = keys.take(raw.slug, product_key("slug"), e);
+    let raw_options = keys.take(raw.options, product_key("options"), e).unwrap_or_default();
+    let raw_variants = keys.take(raw.variants, product_key("variants"), e).unwrap_or_default();
+    let raw_cohort = keys.take(raw.cohort, product_key("cohort"), e).unwrap_or_default();
 
-    let price = parse_price(site, &raw.price, "price").map_err(|(msg, hint)| at(raw.price.span(), msg).hint(hint));
-    let compare_at = match &raw.compare_at_price {
-        Some(v) => match parse_price(site, v, "compare_at_price") {
-            Ok(m) => Some(m),
-            Err((msg, hint)) => {
-                errors.push(at(v.span(), msg).hint(hint));
-                None
-            }
-        },
-        None => None,
-    };
-    let price = match price {
-        Ok(p) => Some(p),
-        Err(d) => {
-            errors.push(d);
-            None
-        }
-    };
-    if raw.sku.get_ref().trim().is_empty() {
-        errors.push(
-            at(raw.sku.span(), "the SKU is empty".into())
-                .hint("give every product a unique stock-keeping unit, e.g. sku = \"TR2-001\""),
-        );
-    }
-    if raw.title.trim().is_empty() {
-        errors.push(
-            Diagnostic::new(rel, "the title is empty").at_line(line0, 1, None).hint("e.g. title = \"Trail Runner 2\""),
-        );
-    }
-    if raw.category.get_ref().trim().is_empty() || super::slugify(raw.category.get_ref()).is_empty() {
-        errors.push(
-            at(raw.category.span(), "the category has no letters or digits".into()).hint("e.g. category = \"shoes\""),
-        );
-    }
-    let availability = match &raw.availability {
-        None => Some(Availability::InStock),
-        Some(a) => match Availability::parse(a.get_ref()) {
-            Some(av) => Some(av),
-            None => {
-                let hint = match suggest(a.get_ref(), Availability::NAMES) {
-                    Some(s) => format!("did you mean \"{s}\"? Use one of: {}", Availability::NAMES.join(", ")),
-                    None => format!("use one of: {}", Availability::NAMES.join(", ")),
-                };
-                errors.push(at(a.span(), format!("unknown availability `{}`", a.get_ref())).hint(hint));
-                None
-            }
-        },
-    };
-    let date = raw.date.as_ref().and_then(|d| match d.get_ref().date {
+    let price = raw_price.as_ref().and_then(|p| money(site, &place, p, "price", e));
+    let compare_at = raw_compare.as_ref().and_then(|p| money(site, &place, p, "compare_at_price", e));
+    check_texts(&place, &keys, title.as_deref(), sku.as_ref(), category.as_ref(), e);
+    let availability = availability(&place, raw_availability.as_ref(), e);
+    let date = raw_date.as_ref().and_then(|d| match d.get_ref().date {
         Some(date) => Some(date.to_string()),
         None => {
-            errors.push(at(d.span(), "the date has no day".into()).hint("write a date such as date = 2026-10-01"));
+            e.push(place.at(d.span(), "the date has no day".into()).hint("write a date such as date = 2026-10-01"));
             None
         }
     });
-    let slug = match &raw.slug {
+    let slug = slug(&place, raw_slug.as_ref(), e);
+    let buy_url = raw_buy_url.as_ref().map(|u| buy_url(&place, u, e));
+    let images = images(&place, &image_specs, &slug, title.as_deref().unwrap_or_default(), e);
+    let options = options(&place, &raw_options, e);
+    let defaults = variant::Defaults {
+        options: &options,
+        price,
+        compare_at,
+        availability,
+        buy_url: buy_url.as_deref(),
+        product_sku: sku.as_ref().map_or("", |s| s.get_ref().trim()),
+    };
+    let variants = variant::parse_all(site, rel, fm, line0, &raw_variants, &defaults, e);
+    let cohort_copy = cohort_copy(site, &place, &raw_cohort, &slug, e);
+
+    let rendered = markdown::render(split.body);
+    let summary_given = raw_summary.as_deref().is_some_and(|s| !s.trim().is_empty());
+    let summary = if summary_given { raw_summary.unwrap_or_default() } else { rendered.first_paragraph.clone() };
+    let key_lines = fm
+        .lines()
+        .enumerate()
+        .filter_map(|(i, l)| l.split_once('=').map(|(k, _)| (k.trim().to_string(), i + line0)))
+        .filter(|(k, _)| !k.starts_with('#') && !k.contains(' '))
+        .collect();
+
+    match (title, sku, price, category, availability, errors.is_empty()) {
+        (Some(title), Some(sku), Some(price), Some(category), Some(availability), true) => Ok(Product {
+            slug,
+            source: rel.to_path_buf(),
+            bundle: bundle.map(Path::to_path_buf),
+            title,
+            sku: sku.into_inner().trim().to_string(),
+            price,
+            compare_at,
+            category: category.into_inner().trim().to_string(),
+            tags: tags.into_iter().map(|t| t.trim().to_string()).filter(|t| !super::slugify(t).is_empty()).collect(),
+            images,
+            availability,
+            date,
+            summary,
+            summary_given,
+            buy_url,
+            draft,
+            weight,
+            options,
+            variants,
+            cohort_copy,
+            body_html: rendered.html,
+            body_text: rendered.text,
+            key_lines,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// A price field as money, or its error pushed to `errors`.
+fn money(
+    site: &Site,
+    place: &Place,
+    value: &Spanned<toml::Value>,
+    key: &str,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<Money> {
+    match parse_price(site, value, key) {
+        Ok(m) => Some(m),
+        Err((msg, hint)) => {
+            errors.push(place.at(value.span(), msg).hint(hint));
+            None
+        }
+    }
+}
+
+/// The title, SKU and category, when given, must say something.
+fn check_texts(
+    place: &Place,
+    keys: &Keys,
+    title: Option<&str>,
+    sku: Option<&Spanned<String>>,
+    category: Option<&Spanned<String>>,
+    errors: &mut Vec<Diagnostic>,
+) {
+    if let Some(sku) = sku.filter(|s| s.get_ref().trim().is_empty()) {
+        errors.push(
+            place
+                .at(sku.span(), "the SKU is empty".into())
+                .hint("give every product a unique stock-keeping unit, e.g. sku = \"TR2-001\""),
+        );
+    }
+    if title.is_some_and(|t| t.trim().is_empty()) {
+        errors.push(keys.at("title", "the title is empty").hint("e.g. title = \"Trail Runner 2\""));
+    }
+    if let Some(c) = category.filter(|c| super::slugify(c.get_ref()).is_empty()) {
+        errors
+            .push(place.at(c.span(), "the category has no letters or digits".into()).hint("e.g. category = \"shoes\""));
+    }
+}
+
+/// The availability (in stock when not given); None after an error.
+fn availability(place: &Place, raw: Option<&Spanned<String>>, errors: &mut Vec<Diagnostic>) -> Option<Availability> {
+    let Some(a) = raw else { return Some(Availability::InStock) };
+    let parsed = Availability::parse(a.get_ref());
+    if parsed.is_none() {
+        let hint = match suggest(a.get_ref(), Availability::NAMES) {
+            Some(s) => format!("did you mean \"{s}\"? Use one of: {}", Availability::NAMES.join(", ")),
+            None => format!("use one of: {}", Availability::NAMES.join(", ")),
+        };
+        errors.push(place.at(a.span(), format!("unknown availability `{}`", a.get_ref())).hint(hint));
+    }
+    parsed
+}
+
+/// The slug given, or the one the file (or bundle folder) name gives.
+fn slug(place: &Place, raw: Option<&Spanned<String>>, errors: &mut Vec<Diagnostic>) -> String {
+    let slug = match raw {
         Some(s) => {
             if s.get_ref().is_empty() || super::slugify(s.get_ref()) != *s.get_ref() {
-                errors.push(at(s.span(), format!("`{}` is not a valid slug", s.get_ref())).hint(format!(
+                errors.push(place.at(s.span(), format!("`{}` is not a valid slug", s.get_ref())).hint(format!(
                     "use lowercase letters, digits and dashes, e.g. slug = \"{}\"",
                     super::slugify(s.get_ref())
                 )));
@@ -227,72 +370,90 @@ pub fn parse(
             s.get_ref().clone()
         }
         None => {
-            let stem = match bundle {
+            let stem = match place.bundle {
                 Some(dir) => dir.file_name(),
-                None => rel.file_stem(),
+                None => place.rel.file_stem(),
             };
             super::slugify(&stem.map(|s| s.to_string_lossy().into_owned()).unwrap_or_default())
         }
     };
     if slug.is_empty() {
         errors.push(
-            Diagnostic::new(rel, "the file name gives an empty slug")
+            Diagnostic::new(place.rel, "the file name gives an empty slug")
                 .hint("rename the file, or set slug = \"my-product\""),
         );
     }
-    let buy_url = raw.buy_url.as_ref().map(|u| {
-        let v = u.get_ref().trim();
-        if !(v.starts_with("https://") || v.starts_with("http://")) || v.contains(['"', '<', '>', ' ']) {
-            errors.push(
-                at(u.span(), format!("`{v}` is not a web address"))
-                    .hint("buy_url is a plain link to a hosted checkout, e.g. \"https://buy.stripe.com/...\""),
-            );
-        }
-        v.to_string()
-    });
+    slug
+}
 
+/// The checkout link, trimmed; an error when it is not a web address.
+fn buy_url(place: &Place, raw: &Spanned<String>, errors: &mut Vec<Diagnostic>) -> String {
+    let v = raw.get_ref().trim();
+    if !(v.starts_with("https://") || v.starts_with("http://")) || v.contains(['"', '<', '>', ' ']) {
+        errors.push(
+            place
+                .at(raw.span(), format!("`{v}` is not a web address"))
+                .hint("buy_url is a plain link to a hosted checkout, e.g. \"https://buy.stripe.com/...\""),
+        );
+    }
+    v.to_string()
+}
+
+/// The images that exist; an error for each one that does not.
+fn images(
+    place: &Place,
+    specs: &[Spanned<ImageSpec>],
+    slug: &str,
+    title: &str,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<Image> {
     let mut images = Vec::new();
-    for spec in &raw.images {
+    for spec in specs {
         let (src, alt) = match spec.get_ref() {
             ImageSpec::Path(p) => (p.as_str(), None),
             ImageSpec::Full { src, alt } => (src.as_str(), alt.clone()),
         };
-        match resolve_image(root, bundle, &slug, src) {
+        match resolve_image(place.root, place.bundle, slug, src) {
             Ok((path, source)) => images.push(Image {
                 path,
                 alt_given: alt.as_deref().is_some_and(|a| !a.trim().is_empty()),
-                alt: alt.filter(|a| !a.trim().is_empty()).unwrap_or_else(|| raw.title.clone()),
+                alt: alt.filter(|a| !a.trim().is_empty()).unwrap_or_else(|| title.to_string()),
                 source,
             }),
-            Err((msg, hint)) => errors.push(at(spec.span(), msg).hint(hint)),
+            Err((msg, hint)) => errors.push(place.at(spec.span(), msg).hint(hint)),
         }
     }
+    images
+}
 
+/// The `[options]` table: each a non-empty list of strings.
+fn options(place: &Place, raw: &toml::Table, errors: &mut Vec<Diagnostic>) -> Vec<(String, Vec<String>)> {
     let mut options = Vec::new();
-    for (name, values) in &raw.options {
+    for (name, values) in raw {
         match values.as_array().map(|a| a.iter().map(|v| v.as_str().map(str::to_string)).collect::<Option<Vec<_>>>()) {
             Some(Some(list)) if !list.is_empty() => options.push((name.clone(), list)),
             _ => errors.push(
-                Diagnostic::new(rel, format!("option `{name}` must be a list of strings"))
-                    .at_line(line_of_key(fm, name).map_or(line0, |l| l + line0 - 1), 1, None)
+                Diagnostic::new(place.rel, format!("option `{name}` must be a list of strings"))
+                    .at_line(line_of_key(place.fm, name).map_or(place.line0, |l| l + place.line0 - 1), 1, None)
                     .hint(format!("e.g. {name} = [\"S\", \"M\", \"L\"]")),
             ),
         }
     }
+    options
+}
 
-    let defaults = variant::Defaults {
-        options: &options,
-        price,
-        compare_at,
-        availability,
-        buy_url: buy_url.as_deref(),
-        product_sku: raw.sku.get_ref().trim(),
-    };
-    let variants = variant::parse_all(site, rel, fm, line0, &raw.variants, &defaults, &mut errors);
-
+/// The `[cohort.ID]` tables: copy for cohorts shop.toml defines, never price or stock.
+fn cohort_copy(
+    site: &Site,
+    place: &Place,
+    raw: &CohortTables,
+    slug: &str,
+    errors: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, CohortCopy> {
+    let at = |span: std::ops::Range<usize>, msg: String| place.at(span, msg);
     let cohort_ids: Vec<&str> = site.config.cohorts.iter().map(|c| c.id.get_ref().as_str()).collect();
     let mut cohort_copy = BTreeMap::new();
-    for (id, table) in &raw.cohort {
+    for (id, table) in raw {
         if !cohort_ids.contains(&id.get_ref().as_str()) {
             let hint = match suggest(id.get_ref(), cohort_ids.iter().copied()) {
                 Some(s) => format!("did you mean [cohort.{s}]? Cohorts are defined by [[cohorts]] in shop.toml"),
@@ -328,7 +489,7 @@ pub fn parse(
             match k {
                 "summary" => copy.summary = Some(text.to_string()),
                 "badge" => copy.badge = Some(text.to_string()),
-                "hero_image" => match resolve_image(root, bundle, &slug, text) {
+                "hero_image" => match resolve_image(place.root, place.bundle, slug, text) {
                     Ok((path, _)) => copy.hero_image = Some(path),
                     Err((msg, hint)) => errors.push(at(value.span(), msg).hint(hint)),
                 },
@@ -337,52 +498,7 @@ pub fn parse(
         }
         cohort_copy.insert(id.get_ref().clone(), copy);
     }
-
-    let rendered = markdown::render(split.body);
-    let summary_given = raw.summary.as_deref().is_some_and(|s| !s.trim().is_empty());
-    let summary =
-        if summary_given { raw.summary.clone().unwrap_or_default() } else { rendered.first_paragraph.clone() };
-
-    let key_lines = fm
-        .lines()
-        .enumerate()
-        .filter_map(|(i, l)| l.split_once('=').map(|(k, _)| (k.trim().to_string(), i + line0)))
-        .filter(|(k, _)| !k.starts_with('#') && !k.contains(' '))
-        .collect();
-
-    match (price, availability, errors.is_empty()) {
-        (Some(price), Some(availability), true) => Ok(Product {
-            slug,
-            source: rel.to_path_buf(),
-            bundle: bundle.map(Path::to_path_buf),
-            title: raw.title,
-            sku: raw.sku.into_inner().trim().to_string(),
-            price,
-            compare_at,
-            category: raw.category.into_inner().trim().to_string(),
-            tags: raw
-                .tags
-                .into_iter()
-                .map(|t| t.trim().to_string())
-                .filter(|t| !super::slugify(t).is_empty())
-                .collect(),
-            images,
-            availability,
-            date,
-            summary,
-            summary_given,
-            buy_url,
-            draft: raw.draft,
-            weight: raw.weight,
-            options,
-            variants,
-            cohort_copy,
-            body_html: rendered.html,
-            body_text: rendered.text,
-            key_lines,
-        }),
-        _ => Err(errors),
-    }
+    cohort_copy
 }
 
 fn unknown_cohort_key(at: &impl Fn(std::ops::Range<usize>, String) -> Diagnostic, key: &Spanned<String>) -> Diagnostic {

@@ -220,7 +220,8 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
             minijinja::Value::from(minijinja::value::Serde(&c))
         })
         .collect();
-    let renderer = Renderer::with_cards(shop, theme, cards, &recs).map_err(|e| Error::Invalid(render_error(&e)))?;
+    let renderer = Renderer::with_cards(shop, theme, cards, &recs)
+        .map_err(|e| Error::Invalid(Diagnostics(vec![e.to_diagnostic()])))?;
     let previous = read_manifest(dir);
     let mut report = Report { products: shop.products.len(), ..Report::default() };
 
@@ -253,7 +254,7 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
         (PageKind::Preferences, "preferences/", "preferences.html", "Privacy preferences"),
     ] {
         let job = Job { kind, path: path.into(), template, inputs: Vec::new(), in_sitemap: false };
-        let rendered = renderer.render(&job).map_err(|e| Error::Invalid(render_error(&e)))?;
+        let rendered = renderer.render(&job).map_err(|e| Error::Invalid(Diagnostics(vec![e.to_diagnostic()])))?;
         let content = site::main_content(&rendered.html).to_string();
         let page_name = path.trim_end_matches('/');
         if let Some(existing) = pages.iter_mut().find(|p| p.path == path) {
@@ -284,7 +285,7 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
 
     // 3. Each distinct slot, rendered once: its default and each cohort's version.
     let keys: BTreeSet<&SlotKey> = pages.iter().flat_map(|p| p.slots.iter().map(|(_, k)| k)).collect();
-    let rendered: Vec<(SlotKey, Result<SlotVersions, String>)> = keys
+    let rendered: Vec<(SlotKey, Result<SlotVersions, crate::render::RenderError>)> = keys
         .into_par_iter()
         .map(|k| {
             let job = Job { kind: k.kind, path: k.path.clone(), template: "", inputs: Vec::new(), in_sitemap: false };
@@ -871,10 +872,4 @@ fn remove_empty_parents(dir: &Path, path: &Path) {
         }
         p = d.parent();
     }
-}
-
-fn render_error(e: &str) -> Diagnostics {
-    Diagnostics(vec![
-        Diagnostic::new("templates", e).hint("check the theme's templates (or the shop's overrides in templates/)"),
-    ])
 }

@@ -4,6 +4,9 @@
 
 pub mod card_cache;
 pub mod context;
+pub mod error;
+
+pub use error::{RenderError, RenderErrorKind};
 
 use crate::cohorts::{fragment_hash, invariance, slots};
 use crate::content::Shop;
@@ -11,6 +14,7 @@ use crate::output::csp;
 use crate::plan::{Job, PageKind, listing_path, page_count};
 use crate::runtime;
 use crate::theme::Theme;
+use crate::theme::engine::TemplateError;
 use minijinja::Value as V;
 use minijinja::value::{Enumerator, Object, Serde};
 use serde_json::{Value, json};
@@ -84,7 +88,7 @@ pub struct Renderer<'a> {
 impl<'a> Renderer<'a> {
     /// Prepares everything pages share: product cards, each cohort's picks (in the order of
     /// `[[cohorts]]`) and the featured list everyone sees by default.
-    pub fn new(shop: &'a Shop, theme: &'a Theme, recs: &'a crate::build::Recommendations) -> Result<Self, String> {
+    pub fn new(shop: &'a Shop, theme: &'a Theme, recs: &'a crate::build::Recommendations) -> Result<Self, RenderError> {
         let cards: Vec<V> = shop.products.iter().map(|p| context::card(shop, p)).collect();
         Self::with_cards(shop, theme, cards, recs)
     }
@@ -96,7 +100,7 @@ impl<'a> Renderer<'a> {
         theme: &'a Theme,
         cards: Vec<V>,
         recs: &'a crate::build::Recommendations,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, RenderError> {
         let featured: Vec<usize> = recs.featured.iter().map(|(i, _)| *i).collect();
         let picks = &recs.cohort_picks;
         let (title, reason) = if recs.featured_popular {
@@ -162,12 +166,12 @@ impl<'a> Renderer<'a> {
         };
         // The consent UI is rendered once, with only the `site` global, so every page shows
         // the same bytes and the hash proves what was shown.
-        let partial = |name: &str| -> Result<String, String> {
+        let partial = |name: &str| -> Result<String, RenderError> {
             if theme.engine.has(name) {
                 theme
                     .engine
                     .render(name, &V::from(BTreeMap::<&str, V>::new()))
-                    .map_err(|e| format!("while rendering {name}: {e}"))
+                    .map_err(|e| template_error(shop, theme, e, name))
             } else {
                 Ok(String::new())
             }
@@ -181,16 +185,17 @@ impl<'a> Renderer<'a> {
         // guard and hash each cohort's version once, and wrap the default once.
         if r.theme.slots.get("product").is_some_and(|s| s.iter().any(|n| n == "picks")) {
             let page = V::from(BTreeMap::from([("kind", V::from("product"))]));
-            let default_html = r.render_slot("picks", &page, "picks", &r.default_picks, None)?;
+            let shared = |e| template_error(shop, theme, e, "slots/picks.html");
+            let default_html = r.render_slot("picks", &page, "picks", &r.default_picks, None).map_err(shared)?;
             let mut keys = Vec::new();
             for ci in 0..r.cohorts.len() {
                 let Some(picks) = &r.cohorts[ci].picks else {
                     continue;
                 };
-                let html = r.render_slot("picks", &page, "picks", picks, Some(ci))?;
+                let html = r.render_slot("picks", &page, "picks", picks, Some(ci)).map_err(shared)?;
                 let id = &r.cohorts[ci].id;
                 let Some((hash, html)) = cohort_fragment(&r.guard, html, &default_html)
-                    .map_err(|e| guard_message(id, "picks", "every product page", &e))?
+                    .map_err(|e| RenderError::new(guard(id, "picks", e)))?
                 else {
                     continue;
                 };
@@ -207,7 +212,14 @@ impl<'a> Renderer<'a> {
         self.cards
     }
 
-    fn render_slot(&self, name: &str, page: &V, var: &str, data: &V, cohort: Option<usize>) -> Result<String, String> {
+    fn render_slot(
+        &self,
+        name: &str,
+        page: &V,
+        var: &str,
+        data: &V,
+        cohort: Option<usize>,
+    ) -> Result<String, TemplateError> {
         // A slot sees `page`, its own data and `cohort` (and the `site` global): a small
         // context, since slots are rendered once per cohort.
         let ctx = V::from(BTreeMap::from([
@@ -217,11 +229,11 @@ impl<'a> Renderer<'a> {
             (card_cache::VAR, self.card_cache.clone()),
         ]));
         let template = format!("slots/{name}.html");
-        self.theme.engine.render(&template, &ctx).map_err(|e| e.to_string())
+        self.theme.engine.render(&template, &ctx)
     }
 
     /// Renders one page with its slots, fragments and variants.
-    pub fn render(&self, job: &Job) -> Result<RenderedPage, String> {
+    pub fn render(&self, job: &Job) -> Result<RenderedPage, RenderError> {
         let (mut ctx, source) = self.page_context(job);
         let page = V::from(Serde(&ctx.page));
         let kind = job.kind.name();
@@ -244,7 +256,7 @@ impl<'a> Renderer<'a> {
             let (var, default_data) = self.slot_data(job, name, None);
             let default_html = self
                 .render_slot(name, &page, var, &default_data.unwrap_or_default(), None)
-                .map_err(|e| self.context_error(job, &source, &e))?;
+                .map_err(|e| self.template_error(job, &source, e))?;
             let mut keys = Vec::new();
             for ci in 0..self.cohorts.len() {
                 let (var, Some(data)) = self.slot_data(job, name, Some(ci)) else {
@@ -252,10 +264,10 @@ impl<'a> Renderer<'a> {
                 };
                 let html = self
                     .render_slot(name, &page, var, &data, Some(ci))
-                    .map_err(|e| self.context_error(job, &source, &e))?;
+                    .map_err(|e| self.template_error(job, &source, e))?;
                 let id = &self.cohorts[ci].id;
                 let Some((hash, html)) = cohort_fragment(&self.guard, html, &default_html)
-                    .map_err(|e| guard_message(id, name, &format!("/{}", job.path), &e))?
+                    .map_err(|e| RenderError::new(guard(id, name, e)).on_page(&job.path, &source))?
                 else {
                     continue;
                 };
@@ -273,7 +285,7 @@ impl<'a> Renderer<'a> {
             .theme
             .engine
             .render(job.template, &ctx.value(page, V::from(default_wrapped.clone())))
-            .map_err(|e| self.context_error(job, &source, &e.to_string()))?;
+            .map_err(|e| self.template_error(job, &source, e))?;
 
         let mut variants = Vec::new();
         let mut script_hashes = csp::inline_script_hashes(&html);
@@ -314,12 +326,10 @@ impl<'a> Renderer<'a> {
                             .theme
                             .engine
                             .render(job.template, &ctx.value(vpage, V::from(map)))
-                            .map_err(|e| self.context_error(job, &source, &e.to_string()))?;
-                        self.guard.check(&v).map_err(|e| {
-                            format!(
-                                "the price invariance guard stopped the build: cohort `{id}`'s variant of /{} {e}",
-                                job.path
-                            )
+                            .map_err(|e| self.template_error(job, &source, e))?;
+                        self.guard.check(&v).map_err(|detail| {
+                            let kind = RenderErrorKind::Guard { cohort: id.clone(), slot: None, detail };
+                            RenderError::new(kind).on_page(&job.path, &source)
                         })?;
                         script_hashes.extend(csp::inline_script_hashes(&v));
                         v
@@ -336,28 +346,26 @@ impl<'a> Renderer<'a> {
     /// differs, `(cohort id, fragment hash, html)` in the order of `[[cohorts]]`. Every
     /// cohort version has passed the price invariance guard. `job` says which product or
     /// listing the slot is about; its template is not used.
-    pub fn slot_versions(&self, job: &Job, name: &str) -> Result<SlotVersions, String> {
+    pub fn slot_versions(&self, job: &Job, name: &str) -> Result<SlotVersions, RenderError> {
         let page = V::from(BTreeMap::from([
             ("kind", V::from(job.kind.name())),
             ("path", V::from(job.path.as_str())),
             ("url", V::from(self.shop.site.url(&job.path))),
         ]));
         let (var, Some(default_data)) = self.slot_data(job, name, None) else {
-            return Err(format!("slot `{name}` has no data on a {} page", job.kind.name()));
+            let message = format!("slot `{name}` has no data on a {} page", job.kind.name());
+            return Err(RenderError::new(RenderErrorKind::Other(message)));
         };
-        let default_html = self.render_slot(name, &page, var, &default_data, None)?;
+        let shared = |e| template_error(self.shop, self.theme, e, &format!("slots/{name}.html"));
+        let default_html = self.render_slot(name, &page, var, &default_data, None).map_err(shared)?;
         let mut cohorts = Vec::new();
         for ci in 0..self.cohorts.len() {
             let (_, Some(data)) = self.slot_data(job, name, Some(ci)) else {
                 continue;
             };
-            let html = self.render_slot(name, &page, var, &data, Some(ci))?;
-            let Some((hash, html)) = cohort_fragment(&self.guard, html, &default_html).map_err(|e| {
-                format!(
-                    "the price invariance guard stopped personalize: cohort `{}`'s version of slot `{name}` {e}",
-                    self.cohorts[ci].id
-                )
-            })?
+            let html = self.render_slot(name, &page, var, &data, Some(ci)).map_err(shared)?;
+            let Some((hash, html)) = cohort_fragment(&self.guard, html, &default_html)
+                .map_err(|e| RenderError::new(guard(&self.cohorts[ci].id, name, e)))?
             else {
                 continue;
             };
@@ -366,12 +374,9 @@ impl<'a> Renderer<'a> {
         Ok(SlotVersions { default_html, cohorts })
     }
 
-    fn context_error(&self, job: &Job, source: &str, e: &str) -> String {
-        if source.is_empty() {
-            format!("while rendering /{} with {}: {e}", job.path, job.template)
-        } else {
-            format!("while rendering /{} (from {source}) with {}: {e}", job.path, job.template)
-        }
+    /// A template error found while rendering `job`'s page (from content file `source`).
+    fn template_error(&self, job: &Job, source: &str, e: TemplateError) -> RenderError {
+        template_error(self.shop, self.theme, e, job.template).on_page(&job.path, source)
     }
 
     /// The variable name and data of slot `name` for the default (`cohort` None) or a
@@ -585,11 +590,16 @@ fn cohort_fragment(
     Ok(Some((fragment_hash(&html), html)))
 }
 
-/// The guard's message for a cohort's version of a slot.
-fn guard_message(cohort: &str, slot: &str, place: &str, e: &str) -> String {
-    format!(
-        "the price invariance guard stopped the build: cohort `{cohort}`'s version of slot `{slot}` on {place} {e}.\n  = help: every cohort must see the same price, availability and SKU; check templates/slots/{slot}.html"
-    )
+/// What the price guard found in cohort `cohort`'s version of slot `slot`.
+fn guard(cohort: &str, slot: &str, detail: String) -> RenderErrorKind {
+    RenderErrorKind::Guard { cohort: cohort.to_string(), slot: Some(slot.to_string()), detail }
+}
+
+/// An engine error placed in the file of its template (`fallback` when the engine did not
+/// name one): the shop's override or the theme's file.
+fn template_error(shop: &Shop, theme: &Theme, mut e: TemplateError, fallback: &str) -> RenderError {
+    let name = e.template.get_or_insert_with(|| fallback.to_string()).clone();
+    RenderError::new(RenderErrorKind::Template { file: theme.template_file(&shop.root, &name), error: e })
 }
 
 const NOINDEX: &str = "<meta name=\"robots\" content=\"noindex\">";

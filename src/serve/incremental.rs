@@ -406,6 +406,7 @@ impl Incremental {
         let root = &self.options.root;
         let site = Config::load(root, self.options.base_url.as_deref()).map_err(BuildError::Invalid)?;
         let theme = Theme::load(root, &site.config.theme).map_err(BuildError::Invalid)?;
+        build::check_hero_images(root, &site, &theme)?;
         let aggregates = build::load_aggregates(root)?;
         let (files, stray) = content::find_products(root);
         let catalog = parse_products(&site, root, &files);
@@ -441,6 +442,7 @@ impl Incremental {
     fn reload_theme(&mut self) -> Result<(), BuildError> {
         let Some(state) = self.state.as_mut() else { return self.load_everything() };
         state.theme = Theme::load(&self.options.root, &state.site.config.theme).map_err(BuildError::Invalid)?;
+        build::check_hero_images(&self.options.root, &state.site, &state.theme)?;
         state.theme_generation += 1;
         state.site_json.clear();
         Ok(())
@@ -705,7 +707,7 @@ fn render(
     };
     let renderer = Renderer::with_cards(&shop, &state.theme, cards, &recs).map_err(|e| BuildError::Render(vec![e]))?;
     timer.mark("renderer");
-    let results: Vec<Result<RenderedPage, String>> =
+    let results: Vec<Result<RenderedPage, crate::render::RenderError>> =
         dirty.par_iter().map(|&j| renderer.render(&plan.jobs[j])).collect();
     let cards = renderer.into_cards();
     timer.mark("render");
@@ -720,9 +722,7 @@ fn render(
         }
     }
     if !errors.is_empty() {
-        errors.sort();
-        errors.dedup();
-        return Err(BuildError::Render(errors));
+        return Err(BuildError::Render(crate::render::RenderError::merge(errors)));
     }
     let copied_layer = if copied { Some(read_copied(&shop, &state.theme, root)?) } else { None };
 

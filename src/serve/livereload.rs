@@ -57,28 +57,12 @@ pub fn error_items(error: &BuildError) -> Vec<Value> {
         BuildError::Render(errors) => errors
             .iter()
             .map(|e| {
-                let (file, line, column) = locate(e);
-                json!({"file": file, "line": line, "column": column, "message": e, "text": e})
+                let (file, line, column) = e.place();
+                json!({"file": file, "line": line, "column": column, "message": e.summary(), "text": e.to_string()})
             })
             .collect(),
         BuildError::Io(e) => vec![json!({"file": "", "line": 0, "column": 0, "message": e, "text": e})],
     }
-}
-
-/// The last `FILE:LINE[:COL]` mentioned in a message ("... product.html:3: unknown filter").
-fn locate(text: &str) -> (String, usize, usize) {
-    let mut found = (String::new(), 0, 0);
-    for word in text.split_whitespace() {
-        let word = word.trim_end_matches([':', ',', ')', '.']).trim_start_matches('(');
-        let mut parts = word.split(':');
-        let (Some(file), Some(line)) = (parts.next(), parts.next()) else { continue };
-        let Ok(line) = line.parse::<usize>() else { continue };
-        let column = parts.next().and_then(|c| c.parse::<usize>().ok()).unwrap_or(0);
-        if file.contains('.') {
-            found = (file.to_string(), line, column);
-        }
-    }
-    found
 }
 
 /// An SSE message: `event: NAME` and one `data:` line of JSON.
@@ -250,14 +234,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn locates_file_and_line() {
-        assert_eq!(
-            locate(
-                "while rendering /x/ (from products/x.md) with product.html: templates/product.html:3: unknown filter"
-            ),
-            ("templates/product.html".into(), 3, 0)
-        );
-        assert_eq!(locate("no place here"), (String::new(), 0, 0));
+    fn a_render_error_item_carries_its_place() {
+        use crate::render::{RenderError, RenderErrorKind};
+        use crate::theme::engine::TemplateError;
+        let error = TemplateError::new(Some("product.html".into()), "unknown filter").at("a\nb {{ x|nope }}", 6);
+        let kind = RenderErrorKind::Template { file: "templates/product.html".into(), error };
+        let items = error_items(&BuildError::Render(vec![RenderError::new(kind).on_page("products/x/", "")]));
+        assert_eq!(items[0]["file"], "templates/product.html");
+        assert_eq!((items[0]["line"].as_u64(), items[0]["column"].as_u64()), (Some(2), Some(5)));
+        assert_eq!(items[0]["message"], "unknown filter (while rendering /products/x/)");
     }
 
     fn first_message(hub: &Hub, build: Option<&str>) -> String {

@@ -190,6 +190,15 @@ impl Theme {
         })
     }
 
+    /// The file template `name` comes from, relative to the shop `root` (the shop's
+    /// override, a local theme's file, or the built-in theme's path).
+    pub fn template_file(&self, root: &Path, name: &str) -> String {
+        self.templates.get(name).and_then(Source::path).map_or_else(
+            || format!("themes/{}/templates/{name}", self.name),
+            |p| crate::diagnostics::relative(root, p).display().to_string(),
+        )
+    }
+
     /// A hash of everything `roots` render with: their texts and those of every template
     /// they name, transitively. None when one of them names a template through a variable
     /// (then any template change may concern it).
