@@ -355,21 +355,28 @@ def draw_kind(c, kind, cx, cy, s, p, v):
         garden(c, cx, cy, s * 0.85, p, v, kind)
 
 
-def product_image(category, kind, v, alt=False):
+# Photo shapes: shops mix landscape, portrait and square shots, and the theme must keep each.
+SHAPES = {"landscape": (480, 360), "portrait": (360, 480), "square": (420, 420)}
+
+
+def product_image(category, kind, v, alt=False, shape="landscape"):
     p = PALETTES[category]
-    w, h = 480, 360
+    w, h = SHAPES[shape]
     c = Canvas(w, h)
     top, bottom = hexc(p[0]), hexc(p[1])
     if alt:
         top, bottom = bottom, mix(bottom, hexc(p[5]), 0.25)
     c.bands(top, bottom, 8)
-    sun_x = 90 + 75 * (v % 5)
-    c.ellipse(sun_x, 70 + 12 * (v % 3), 46 + 6 * (v % 4), 46 + 6 * (v % 4), hexc(p[2]))
+    # The scene is drawn for 480 x 360 and placed at the canvas's centre, scaled to fit.
+    k = min(w / 480, h / 360)
+    cx, floor = w / 2, round(h * 292 / 360)
+    sun_x = round((90 + 75 * (v % 5)) * w / 480)
+    c.ellipse(sun_x, round((70 + 12 * (v % 3)) * h / 360), 46 + 6 * (v % 4), 46 + 6 * (v % 4), hexc(p[2]))
     # floor and soft shadow
-    c.rect(0, 292, w, h, mix(bottom, hexc(p[5]), 0.12))
-    c.ellipse(240, 300, 170, 16, mix(bottom, hexc(p[5]), 0.3))
+    c.rect(0, floor, w, h, mix(bottom, hexc(p[5]), 0.12))
+    c.ellipse(cx, floor + 8, round(170 * k), 16, mix(bottom, hexc(p[5]), 0.3))
     pal = (p[0], p[1], p[2], [hexc(x) for x in p[3]], hexc(p[4]), hexc(p[5]), hexc(p[6]))
-    draw_kind(c, kind, 240, 185, 1.05, pal, v)
+    draw_kind(c, kind, cx, floor - 107 * k, 1.05 * k, pal, v)
     return c
 
 
@@ -384,6 +391,19 @@ def hero_image(scene):
         c.poly([(520, 90), (575, 140), (545, 150), (520, 130), (495, 148), (470, 138)], hexc("#f4f4f0"))
         c.poly([(560, 400), (640, 330), (700, 300), (690, 305), (620, 340), (600, 400)], hexc("#c9a46b"))
         shoe(c, 210, 330, 0.55, (0, 0, 0, [hexc("#e4572e")] * 3, hexc("#f3c969"), hexc("#263238"), hexc("#f7f7f2")), 0)
+    elif scene == "shop":
+        # The hero everyone sees: a shelf with one thing from each corner of the shop.
+        c.bands(hexc("#f4ead7"), hexc("#d9c7a4"), 10)
+        c.rect(0, 300, w, 400, hexc("#7a5a3c"))
+        c.rect(0, 300, w, 312, hexc("#5e4329"))
+        def pal(cat):
+            q = PALETTES[cat]
+            return (q[0], q[1], q[2], [hexc(x) for x in q[3]], hexc(q[4]), hexc(q[5]), hexc(q[6]))
+        backpack(c, 250, 215, 0.85, pal("packs"), 0)
+        shoe(c, 470, 262, 0.7, pal("shoes"), 0)
+        cookware(c, 690, 232, 0.65, pal("cookware"), 1, "pot")
+        tool(c, 900, 240, 0.6, pal("tools"), 0, "hammer")
+        garden(c, 1070, 240, 0.55, pal("garden"), 1, "can")
     elif scene == "kitchen":
         c.bands(hexc("#fbeee0"), hexc("#efc9a8"), 8)
         for k in range(6):
@@ -421,7 +441,7 @@ def hero_image(scene):
     return c
 
 
-# (output path relative to example-shop/, category, kind, variant, alternate background)
+# (output path relative to example-shop/, category, kind, variant, alternate background[, shape])
 PRODUCT_IMAGES = [
     ("products/trail-runner-2/photo.png", "shoes", "runner", 0, False),
     ("products/trail-runner-2/photo-trail.png", "shoes", "runner", 0, True),
@@ -429,21 +449,21 @@ PRODUCT_IMAGES = [
     ("static/images/ridgeline-hiking-boot-sole.png", "shoes", "boot", 1, True),
     ("static/images/harbour-canvas-sneaker.png", "shoes", "sneaker", 2, False),
     ("static/images/hut-slipper.png", "shoes", "slipper", 4, False),
-    ("static/images/stormhood-rain-shell.png", "outerwear", "hoodie", 0, False),
-    ("static/images/cedar-waxed-field-jacket.png", "outerwear", "jacket", 2, False),
-    ("static/images/loft-down-vest.png", "outerwear", "vest", 1, False),
-    ("static/images/ridge-merino-hoodie.png", "outerwear", "hoodie", 4, False),
-    ("static/images/packable-wind-smock.png", "outerwear", "smock", 5, False),
-    ("products/fernpack-28/photo.png", "packs", "backpack", 2, False),
+    ("static/images/stormhood-rain-shell.png", "outerwear", "hoodie", 0, False, "portrait"),
+    ("static/images/cedar-waxed-field-jacket.png", "outerwear", "jacket", 2, False, "portrait"),
+    ("static/images/loft-down-vest.png", "outerwear", "vest", 1, False, "portrait"),
+    ("static/images/ridge-merino-hoodie.png", "outerwear", "hoodie", 4, False, "portrait"),
+    ("static/images/packable-wind-smock.png", "outerwear", "smock", 5, False, "portrait"),
+    ("products/fernpack-28/photo.png", "packs", "backpack", 2, False, "portrait"),
     ("static/images/roll-top-daypack-20.png", "packs", "backpack", 0, False),
     ("static/images/flint-hip-pack.png", "packs", "hippack", 1, False),
-    ("static/images/market-tote.png", "packs", "tote", 4, False),
+    ("static/images/market-tote.png", "packs", "tote", 4, False, "portrait"),
     ("static/images/market-tote-garden.png", "packs", "tote", 4, True),
     ("static/images/carbon-steel-skillet-28.png", "cookware", "pan", 0, False),
-    ("products/enamel-dutch-oven/photo.png", "cookware", "pot", 1, False),
+    ("products/enamel-dutch-oven/photo.png", "cookware", "pot", 1, False, "square"),
     ("static/images/camp-kettle-1l.png", "cookware", "kettle", 2, False),
     ("static/images/stovetop-espresso-pot.png", "cookware", "moka", 3, False),
-    ("static/images/titanium-mug-450.png", "cookware", "mug", 4, False),
+    ("static/images/titanium-mug-450.png", "cookware", "mug", 4, False, "square"),
     ("products/chefs-knife-21/photo.png", "knives", "chef", 0, False),
     ("static/images/folding-pocket-knife.png", "knives", "folding", 1, False),
     ("static/images/bread-knife-24.png", "knives", "bread", 2, False),
@@ -455,10 +475,11 @@ PRODUCT_IMAGES = [
     ("static/images/forged-hand-trowel.png", "garden", "trowel", 0, False),
     ("products/galvanised-watering-can/photo.png", "garden", "can", 1, False),
     ("static/images/bypass-pruners.png", "garden", "pruner", 2, False),
-    ("static/images/heirloom-tomato-seed-tin.png", "garden", "seeds", 3, False),
+    ("static/images/heirloom-tomato-seed-tin.png", "garden", "seeds", 3, False, "square"),
 ]
 
 HEROES = [
+    ("static/hero-shop.png", "shop"),
     ("static/hero-trail.png", "trail"),
     ("static/hero-kitchen.png", "kitchen"),
     ("static/hero-workshop.png", "workshop"),
@@ -476,8 +497,8 @@ def write(rel, canvas):
 
 
 def main():
-    for rel, category, kind, v, alt in PRODUCT_IMAGES:
-        write(rel, product_image(category, kind, v, alt))
+    for rel, category, kind, v, alt, *shape in PRODUCT_IMAGES:
+        write(rel, product_image(category, kind, v, alt, *shape))
     for rel, scene in HEROES:
         write(rel, hero_image(scene))
 
