@@ -103,7 +103,8 @@ function httpRequest(url, { method = 'GET', headers = {}, body } = {}) {
 /**
  * Starts everything; returns the harness object. With `{ hugo: true }` the site is the Hugo
  * fixture (tests/sites/hugo-shop) built by the real `hugo` and then `cohort personalize`d,
- * instead of a shop built by `cohort build`.
+ * instead of a shop built by `cohort build`; with `{ init: true }` it is the starter shop of
+ * `cohort init`, built as it comes.
  */
 async function start(opts = {}) {
   if (!fs.existsSync(CHROMIUM)) {
@@ -114,6 +115,12 @@ async function start(opts = {}) {
   try {
     if (opts.hugo) {
       await personalizedHugo(h);
+    } else if (opts.init) {
+      // The shop `cohort init` writes, as a new merchant gets it.
+      h.shop = path.join(work, 'shop');
+      h.initOutput = await run(binary(), ['init', h.shop]);
+      h.site = path.join(work, 'public');
+      h.buildOutput = await run(binary(), ['build', '--root', h.shop, '-o', h.site]);
     } else {
       // The example shop once it exists, else this suite's fixture; copied so the build's
       // consent records never land in the repository.
