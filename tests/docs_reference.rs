@@ -200,3 +200,42 @@ fn every_shop_toml_key_is_in_the_reference() {
         .collect();
     assert!(missing.is_empty(), "shop.toml keys not documented in docs/ (add them to docs/shop.md): {missing:?}");
 }
+
+/// The keys of a JSON object, and of the objects in it (one level down, `parent.key`).
+fn json_keys(v: &serde_json::Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for (k, v) in v.as_object().into_iter().flatten() {
+        out.insert(k.clone());
+        let inner = match v {
+            serde_json::Value::Array(a) => a.first(),
+            other => Some(other),
+        };
+        for (k2, _) in inner.and_then(serde_json::Value::as_object).into_iter().flatten() {
+            out.insert(format!("{k}.{k2}"));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_site_and_card_variable_is_in_the_theme_reference() {
+    let themes = read(&repo().join("docs/themes.md"));
+    let options = cohort::build::BuildOptions {
+        root: repo().join("example-shop"),
+        output: None,
+        base_url: None,
+        drafts: false,
+        jobs: 1,
+        progress: false,
+    };
+    let Ok(prepared) = cohort::build::load(&options) else { panic!("the example shop loads") };
+    let shop = &prepared.shop;
+    let site = cohort::render::context::site(shop, "default");
+    let card = cohort::render::context::card_json(shop, &shop.products[0]);
+    let mut keys: Vec<String> = json_keys(&site).into_iter().map(|k| format!("site.{k}")).collect();
+    keys.extend(json_keys(&card).into_iter().map(|k| format!("card.{k}")));
+    assert!(keys.len() > 30, "the context keys: {keys:?}");
+    let missing: Vec<_> =
+        keys.iter().filter(|k| !themes.contains(&format!("`{}`", k.rsplit('.').next().unwrap_or(k)))).collect();
+    assert!(missing.is_empty(), "template variables not in docs/themes.md: {missing:?}");
+}
