@@ -25,7 +25,7 @@ cargo build --release --quiet --example gen_catalog --bin cohort
 rm -rf "$OUT"
 target/release/examples/gen_catalog --products "$PRODUCTS" --cohorts "$COHORTS" --out "$OUT/shop" --hugo "$OUT/hugo"
 
-# Mark slots in the benchmark's Hugo theme with the documented partial (README, "Already on
+# Mark slots in the benchmark's Hugo theme with the documented partial (docs/plugin-mode.md, "Already on
 # Hugo or Zola?"): hero and picks on the home page, copy and picks on product pages, grid on
 # category and tag listings.
 layouts="$OUT/hugo/layouts"

@@ -24,6 +24,8 @@ pub fn run(args: InitArgs) -> CmdResult {
         let Some(rel) = path.strip_prefix("starter/") else {
             continue;
         };
+        // Stored without its dot so that it does not apply to the theme folder itself.
+        let rel = if rel == "gitignore" { ".gitignore" } else { rel };
         let target = dir.join(rel);
         let bytes =
             source.bytes().map_err(|e| Failure::new(format!("error: cannot read the starter file {rel}: {e}")))?;
@@ -40,6 +42,7 @@ pub fn run(args: InitArgs) -> CmdResult {
             .map_err(|e| Failure::new(format!("error: cannot create {extra}/: {e}")))?;
     }
     println!("Created a new shop in {} ({written} files).", dir.display());
-    println!("Next: edit {}/shop.toml, then run `cohort build --root {}`.", dir.display(), dir.display());
+    println!("Next: cohort serve --root {}", dir.display());
+    println!("Then edit shop.toml and products/ there; its README.md lists the steps to publishing.");
     Ok(())
 }

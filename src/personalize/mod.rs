@@ -262,7 +262,7 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
             let Some(m) = marks.into_iter().find(|m| m.value == page_name) else {
                 return Err(Error::Invalid(Diagnostics(vec![
                     Diagnostic::new(dir.join(&existing.file), format!("the site already has a page at /{path}, without a place for Cohort's {}", title.to_lowercase()))
-                        .hint(format!("put an element <div data-cohort-page=\"{page_name}\"></div> where the notice goes (see README, \"Already on Hugo or Zola?\"), or remove the page")),
+                        .hint(format!("put an element <div data-cohort-page=\"{page_name}\"></div> where the notice goes (see docs/plugin-mode.md, step 4), or remove the page")),
                 ])));
             };
             existing.kind = kind;

@@ -1,8 +1,8 @@
 //! The browser runtime: `cohort.js`, the one definition of everything it stores on a
 //! visitor's device, the per-page configuration it reads, and the consent-UI record.
 //!
-//! [`STORAGE`] is the single list of cookies and storage keys. The privacy notice, the
-//! README and `cohort check` all read it, so a key cannot be added to the script without
+//! [`STORAGE`] is the single list of cookies and storage keys. The preferences page, the
+//! privacy notice and `cohort check` read it, so a key cannot be added to the script without
 //! being declared here (a test compares the script's keys with this list).
 //!
 //! The consent-UI hash is the sha256 of a record holding exactly what the visitor is shown:

@@ -103,9 +103,9 @@ function httpRequest(url, { method = 'GET', headers = {}, body } = {}) {
 /**
  * Starts everything; returns the harness object. With `{ hugo: true }` the site is the Hugo
  * fixture (tests/sites/hugo-shop) built by the real `hugo` and then `cohort personalize`d,
- * instead of a shop built by `cohort build`; with `{ init: true }` it is the shop that
- * `cohort init` writes, built. `{ prepare: async (shopDir) => ... }` edits the copied shop
- * before it is built.
+ * instead of a shop built by `cohort build`; with `{ init: true }` it is the starter shop of
+ * `cohort init`, built as it comes. `{ prepare: async (shopDir) => ... }` edits the copied
+ * example shop before it is built.
  */
 async function start(opts = {}) {
   if (!fs.existsSync(CHROMIUM)) {
@@ -117,10 +117,9 @@ async function start(opts = {}) {
     if (opts.hugo) {
       await personalizedHugo(h);
     } else if (opts.init) {
-      // The shop a new merchant starts from: `cohort init`, then `cohort build`.
-      h.shop = path.join(work, 'new-shop');
-      h.shopSource = h.shop;
-      await run(binary(), ['init', h.shop]);
+      // The shop `cohort init` writes, as a new merchant gets it.
+      h.shop = path.join(work, 'shop');
+      h.initOutput = await run(binary(), ['init', h.shop]);
       h.site = path.join(work, 'public');
       h.buildOutput = await run(binary(), ['build', '--root', h.shop, '-o', h.site]);
     } else {
