@@ -227,6 +227,7 @@ fn every_site_and_card_variable_is_in_the_theme_reference() {
         drafts: false,
         jobs: 1,
         progress: false,
+        allow_empty: false,
     };
     let Ok(prepared) = cohort::build::load(&options) else { panic!("the example shop loads") };
     let shop = &prepared.shop;
