@@ -87,3 +87,16 @@ fn a_shop_with_an_endpoint_still_shows_the_receipt() {
     assert!(!prefs.contains("Receipts are not kept"));
     assert!(read(&out.join("privacy/index.html")).contains("a receipt of it is recorded"));
 }
+
+#[test]
+fn a_shop_without_receipts_does_not_promise_one_in_its_notice() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let shop = dir.path().join("shop");
+    let (code, _, stderr) = run(&["init", shop.to_str().expect("utf8")]);
+    assert_eq!(code, 0, "{stderr}");
+    let out = dir.path().join("public");
+    build_ok(&shop, &out);
+    let privacy = read(&out.join("privacy/index.html"));
+    assert!(privacy.contains("cohort.consent"), "the notice lists the consent key");
+    assert!(!privacy.contains("receipt number"), "a shop that keeps no receipts promises none in its storage table");
+}

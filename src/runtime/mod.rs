@@ -96,7 +96,16 @@ pub fn declared(name: &str) -> Option<&'static StorageItem> {
     })
 }
 
+/// The words of [`StorageItem::what`] that hold only for a shop that keeps receipts.
+const RECEIPT_WORDS: &str = "the receipt number of your choice, ";
+
 impl StorageItem {
+    /// What it holds, as the privacy notice says it: a shop without a consent endpoint keeps
+    /// no receipt, so its notice does not promise one.
+    pub fn what_text(&self, privacy: &Privacy) -> String {
+        if privacy.consent_endpoint.is_empty() { self.what.replace(RECEIPT_WORDS, "") } else { self.what.to_string() }
+    }
+
     pub fn lifetime_text(&self, privacy: &Privacy) -> String {
         let days = privacy.consent_max_age_days;
         match self.lifetime {
@@ -120,7 +129,7 @@ pub fn storage_context(privacy: &Privacy) -> serde_json::Value {
                     "store": s.store,
                     "store_label": match s.store { Store::LocalStorage => "Local storage", Store::Cookie => "Cookie" },
                     "purpose": s.purpose,
-                    "what": s.what,
+                    "what": s.what_text(privacy),
                     "lifetime": s.lifetime_text(privacy),
                 })
             })
