@@ -86,35 +86,36 @@ pub fn load(options: &BuildOptions) -> Result<Prepared, BuildError> {
     let load = LoadOptions { drafts: options.drafts, base_url: options.base_url.as_deref() };
     let shop = Shop::load(&options.root, &load).map_err(BuildError::Invalid)?;
     let mut theme = Theme::load(&options.root, &shop.site.config.theme).map_err(BuildError::Invalid)?;
-    check_hero_images(&options.root, &shop.site, &theme)?;
+    check_static_files(&options.root, &shop.site, &theme)?;
     theme.engine.add_global("site", &context::site(&shop, &theme.name));
     let plan = Plan::new(&shop, |t| theme.templates.contains_key(t));
     let aggregates = load_aggregates(&options.root)?;
     Ok(Prepared { shop, theme, plan, aggregates })
 }
 
-/// Fails with one diagnostic per hero image in shop.toml (the shop's hero and each
-/// cohort's) that neither the shop's `static/` nor the theme has, as a missing product
-/// image does.
-pub fn check_hero_images(root: &Path, site: &crate::config::Site, theme: &Theme) -> Result<(), BuildError> {
+/// Fails with one diagnostic per file shop.toml names that neither the shop's `static/` nor
+/// the theme has: the hero images (the shop's and each cohort's) and the favicon, as a missing
+/// product image does.
+pub fn check_static_files(root: &Path, site: &crate::config::Site, theme: &Theme) -> Result<(), BuildError> {
     let config = &site.config;
     let heroes = config
         .hero
         .iter()
         .map(|h| (0, h))
-        .chain(config.cohorts.iter().filter_map(|c| c.hero.as_ref().map(|h| (c.id.span().start, h))));
+        .chain(config.cohorts.iter().filter_map(|c| c.hero.as_ref().map(|h| (c.id.span().start, h))))
+        .filter_map(|(from, h)| h.image.as_deref().map(|image| (from, "hero image", image)));
+    let favicon = (!config.favicon.is_empty()).then_some((0, "favicon", config.favicon.as_str()));
     let source = std::fs::read_to_string(root.join("shop.toml")).unwrap_or_default();
     let mut diags = Diagnostics::default();
-    for (from, hero) in heroes {
-        let Some(image) = &hero.image else { continue };
-        let path = image.trim_start_matches('/');
+    for (from, what, name) in heroes.chain(favicon) {
+        let path = name.trim_start_matches('/');
         if theme.static_files.contains_key(path) {
             continue;
         }
-        let quoted = format!("\"{image}\"");
+        let quoted = format!("\"{name}\"");
         let d = crate::diagnostics::Diagnostic::new(
             "shop.toml",
-            format!("hero image `{image}` does not exist (looked for static/{path})"),
+            format!("{what} `{name}` does not exist (looked for static/{path})"),
         )
         .hint("put the image in static/, or fix the name");
         diags.push(match source.get(from..).and_then(|rest| rest.find(&quoted)) {

@@ -267,6 +267,22 @@ fn a_missing_cohort_hero_image_is_an_error() {
     );
 }
 
+#[test]
+fn a_missing_favicon_is_an_error_and_a_hostile_one_never_leaves_the_tree() {
+    expect_failure(
+        |r| edit(r, "shop.toml", "title = \"Test Shop\"", "title = \"Test Shop\"\nfavicon = \"logo.png\""),
+        "shop.toml",
+        2,
+        &["favicon `logo.png` does not exist (looked for static/logo.png)", "put the image in static/"],
+    );
+    expect_failure(
+        |r| edit(r, "shop.toml", "title = \"Test Shop\"", "title = \"Test Shop\"\nfavicon = \"../../</script>.png\""),
+        "shop.toml",
+        2,
+        &["favicon `../../</script>.png` does not exist"],
+    );
+}
+
 /// Builds the basic fixture after `change` and returns stderr; the build must succeed.
 fn warnings_after(change: impl FnOnce(&Path)) -> String {
     let shop = copy_fixture("basic");

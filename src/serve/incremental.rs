@@ -406,7 +406,7 @@ impl Incremental {
         let root = &self.options.root;
         let site = Config::load(root, self.options.base_url.as_deref()).map_err(BuildError::Invalid)?;
         let theme = Theme::load(root, &site.config.theme).map_err(BuildError::Invalid)?;
-        build::check_hero_images(root, &site, &theme)?;
+        build::check_static_files(root, &site, &theme)?;
         let aggregates = build::load_aggregates(root)?;
         let (files, stray) = content::find_products(root);
         let catalog = parse_products(&site, root, &files);
@@ -442,7 +442,7 @@ impl Incremental {
     fn reload_theme(&mut self) -> Result<(), BuildError> {
         let Some(state) = self.state.as_mut() else { return self.load_everything() };
         state.theme = Theme::load(&self.options.root, &state.site.config.theme).map_err(BuildError::Invalid)?;
-        build::check_hero_images(&self.options.root, &state.site, &state.theme)?;
+        build::check_static_files(&self.options.root, &state.site, &state.theme)?;
         state.theme_generation += 1;
         state.site_json.clear();
         Ok(())
