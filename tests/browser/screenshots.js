@@ -6,15 +6,15 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { start, stop } = require('./lib/harness');
+const { pagesUnder } = require('./lib/page');
 
 async function main() {
   const out = path.resolve(process.argv[2] || 'screenshots');
   fs.mkdirSync(out, { recursive: true });
   const h = await start();
   try {
-    const first = (dir) => `/${dir}/${fs.readdirSync(path.join(h.site, dir)).sort()[0]}/`;
-    const pages = { home: '/', listing: first('categories'), product: first('products') };
-    const cohorts = fs.existsSync(path.join(h.site, 'c')) ? fs.readdirSync(path.join(h.site, 'c')).sort() : [];
+    const pages = { home: '/', listing: pagesUnder(h.site, 'categories')[0], product: pagesUnder(h.site, 'products')[0] };
+    const cohorts = pagesUnder(h.site, 'c').map((p) => p.split('/')[2]);
     const cohort = process.argv[3] || cohorts[0];
     for (const who of ['everyone', cohort].filter(Boolean)) {
       for (const width of [390, 1280]) {

@@ -1,6 +1,8 @@
 // Page helpers the browser tests share: a fresh browser context that records requests,
 // CSP violations, cohort changes and layout shifts; opening a page; what it stored.
 'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
 const { waitFor } = require('./harness');
 
 async function fresh(h, { gpc = false } = {}) {
@@ -71,4 +73,27 @@ async function slotsShown(page, cohort) {
   }, cohort);
 }
 
-module.exports = { fresh, open, storage, waitReceipt, slotsShown };
+/** URL paths of the pages in the folders of `site/dir` that hold an index.html, sorted. */
+function pagesUnder(site, dir) {
+  const base = path.join(site, dir);
+  if (!fs.existsSync(base)) return [];
+  return fs.readdirSync(base).filter((n) => fs.existsSync(path.join(base, n, 'index.html'))).sort().map((n) => `/${dir}/${n}/`);
+}
+
+/** One page of each kind a built site has, by kind (kinds the site lacks are left out). */
+function pageKinds(site) {
+  const k = {
+    home: '/',
+    product: pagesUnder(site, 'products')[0],
+    category: pagesUnder(site, 'categories')[0],
+    tag: pagesUnder(site, 'tags')[0],
+    content: pagesUnder(site, 'pages')[0],
+    privacy: '/privacy/',
+    preferences: '/preferences/',
+    notFound: '/no-such-page/',
+  };
+  for (const [name, p] of Object.entries(k)) if (!p) delete k[name];
+  return k;
+}
+
+module.exports = { fresh, open, storage, waitReceipt, slotsShown, pagesUnder, pageKinds };

@@ -4,24 +4,14 @@
 'use strict';
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
 const { start, stop } = require('../lib/harness');
+const pageHelpers = require('../lib/page');
 
 const WIDTHS = [320, 360, 390, 414, 768, 1280];
 
 /** One page of each kind the built site has, and every cohort variant of the home page. */
 function pageKinds(site) {
-  const first = (dir) => {
-    const base = path.join(site, dir);
-    if (!fs.existsSync(base)) return [];
-    const names = fs.readdirSync(base).filter((n) => fs.existsSync(path.join(base, n, 'index.html'))).sort();
-    return names.length ? [`/${dir}/${names[0]}/`] : [];
-  };
-  const cohorts = fs.existsSync(path.join(site, 'c'))
-    ? fs.readdirSync(path.join(site, 'c')).filter((n) => fs.existsSync(path.join(site, 'c', n, 'index.html'))).sort().map((n) => `/c/${n}/`)
-    : [];
-  return ['/', ...first('products'), ...first('categories'), ...first('tags'), ...first('pages'), '/privacy/', '/preferences/', '/no-such-page/', ...cohorts];
+  return [...Object.values(pageHelpers.pageKinds(site)), ...pageHelpers.pagesUnder(site, 'c')];
 }
 
 /** Elements whose right edge passes the viewport, and the page's scroll width. */
@@ -66,7 +56,7 @@ for (const [name, opts] of [['the example shop', {}], ['the shop cohort init wri
 
     it('puts the banner first in keyboard order, inside the first viewport, without covering the skip link', async () => {
       for (const w of [390, 1280]) {
-        const { context, page } = await require('../lib/page').fresh(h);
+        const { context, page } = await pageHelpers.fresh(h);
         await page.setViewportSize({ width: w, height: 800 });
         await page.goto(h.origin + '/', { waitUntil: 'load' });
         await page.waitForSelector('#cohort-banner', { state: 'visible' });

@@ -11,22 +11,15 @@ const { start, stop, waitFor, httpRequest } = require('../lib/harness');
 let h;
 const pages = {};
 
-/** The first directory under `dir` of the built site that holds an index.html. */
-function firstPage(dir) {
-  const base = path.join(h.site, dir);
-  if (!fs.existsSync(base)) return null;
-  const names = fs.readdirSync(base).filter((n) => fs.existsSync(path.join(base, n, 'index.html'))).sort();
-  return names.length ? `/${dir}/${names[0]}/` : null;
-}
-
 before(async () => {
   h = await start();
+  const first = (dir) => pageHelpers.pagesUnder(h.site, dir)[0] || null;
   Object.assign(pages, {
     home: '/',
-    product: firstPage('products'),
-    category: firstPage('categories'),
-    tag: firstPage('tags'),
-    content: firstPage('pages'),
+    product: first('products'),
+    category: first('categories'),
+    tag: first('tags'),
+    content: first('pages'),
     privacy: '/privacy/',
     preferences: '/preferences/',
     notFound: '/no-such-page/',

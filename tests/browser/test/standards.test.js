@@ -27,18 +27,6 @@ function htmlPages(site) {
   return out.sort();
 }
 
-/** The URL path of one page of each kind, as the site has them. */
-function kinds(site) {
-  const first = (dir) => {
-    const base = path.join(site, dir);
-    const names = fs.existsSync(base) ? fs.readdirSync(base).filter((n) => fs.existsSync(path.join(base, n, 'index.html'))).sort() : [];
-    return names.length ? `/${dir}/${names[0]}/` : null;
-  };
-  const k = { home: '/', product: first('products'), category: first('categories'), tag: first('tags'), content: first('pages'), preferences: '/preferences/', privacy: '/privacy/', notFound: '/no-such-page/' };
-  for (const [name, p] of Object.entries(k)) if (!p) delete k[name];
-  return k;
-}
-
 function nuChecker(files) {
   const jar = require.resolve('vnu-jar/build/dist/vnu.jar');
   const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
@@ -80,7 +68,7 @@ for (const [name, opts] of [['the example shop', {}], ['the shop cohort init wri
     let pages;
     before(async () => {
       h = await start(opts);
-      pages = kinds(h.site);
+      pages = pageHelpers.pageKinds(h.site);
     });
     after(async () => {
       if (h) await stop(h);
