@@ -554,7 +554,7 @@ fn third_parties_are_reported_until_declared() {
     f.replace(
         "shop.toml",
         "contact = \"privacy@shop.example.com\"",
-        "contact = \"privacy@shop.example.com\"\n\n[[privacy.third_parties]]\norigin = \"https://images.example.net\"\npurpose = \"Photos of the team on the about page\"",
+        "contact = \"privacy@shop.example.com\"\n\n[[privacy.third_parties]]\norigin = \"https://images.example.net\"\nname = \"Example images\"\npurpose = \"functional\"\nkinds = [\"image\"]\ndescription = \"Photos of the team on the about page\"",
     );
     let o = f.check();
     assert_eq!(o.findings().len(), 3, "{}", o.stdout);

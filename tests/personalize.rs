@@ -274,7 +274,7 @@ fn third_party_script_is_refused_with_file_and_origin_until_declared() {
 
     let mut toml = std::fs::read_to_string(root.join("shop.toml")).expect("shop.toml");
     toml.push_str(
-        "\n[[privacy.third_parties]]\norigin = \"https://widgets.example.net\"\npurpose = \"Customer reviews on the reviews page\"\n",
+        "\n[[privacy.third_parties]]\norigin = \"https://widgets.example.net\"\nname = \"Example widgets\"\npurpose = \"functional\"\nkinds = [\"script\"]\ndescription = \"Customer reviews on the reviews page\"\n",
     );
     std::fs::write(root.join("shop.toml"), toml).expect("write shop.toml");
     let (code, out, err) = personalize(root);

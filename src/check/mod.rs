@@ -879,7 +879,8 @@ impl<'a> Ctx<'a> {
     /// The origins a page may load from: its own, the consent endpoint's, declared third parties.
     pub fn allowed_origins(&self) -> HashSet<String> {
         let privacy = &self.shop.site.config.privacy;
-        let mut set: HashSet<String> = privacy.third_parties.iter().filter_map(|t| origin_of(&t.origin)).collect();
+        let mut set: HashSet<String> =
+            privacy.third_parties.iter().flat_map(|t| t.origins().filter_map(origin_of).collect::<Vec<_>>()).collect();
         set.insert(self.origin.clone());
         if let Some(o) = origin_of(&privacy.consent_endpoint) {
             set.insert(o);

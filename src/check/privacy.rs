@@ -19,7 +19,7 @@ pub fn audit(ctx: &Ctx) -> Vec<Finding> {
 /// `privacy/third-party-origin`: loads from other origins, in HTML, CSS and JS.
 fn origins(ctx: &Ctx) -> Vec<Finding> {
     let allowed = ctx.allowed_origins();
-    let declare = "or, if it must stay, declare it in shop.toml: [[privacy.third_parties]] origin = \"ORIGIN\", purpose = \"...\" (it is then allowed by the CSP and listed in the privacy notice)";
+    let declare = "or, if it must stay, declare it in shop.toml: [[privacy.third_parties]] name = \"...\", origin = \"ORIGIN\", purpose = \"functional\" (or necessary, analytics, marketing), kinds = [\"KIND\"], description = \"...\" (it is then allowed by the CSP for those kinds and listed in the privacy notice)";
     ctx.built
         .scans
         .par_iter()
@@ -184,7 +184,7 @@ fn storage(ctx: &Ctx) -> Vec<Finding> {
                         format!("the privacy notice does not list the declared third party {}", tp.origin),
                     )
                     .fix(
-                        "list every entry of site.privacy.third_parties (origin and purpose) in templates/privacy.html",
+                        "list every entry of site.privacy.third_parties (name, origin, purpose, description) in templates/privacy.html",
                     ),
                 );
             }

@@ -127,32 +127,41 @@ pub fn origin_of(url: &str) -> Option<String> {
     Some(format!("{scheme}://{}", host.to_ascii_lowercase()))
 }
 
-/// The policy value. `hashes` are `'sha256-...'` sources, sorted and unique.
+/// The policy value. `hashes` are `'sha256-...'` sources, sorted and unique. Each declared
+/// third party (and its companions) appears only in the directives of its `kinds`.
 pub fn policy(site: &Site, hashes: &BTreeSet<String>) -> String {
+    use crate::config::LoadKind;
     let privacy = &site.config.privacy;
-    let mut others: Vec<String> = privacy.third_parties.iter().filter_map(|t| origin_of(&t.origin)).collect();
-    others.sort();
-    others.dedup();
-    let with_others = |base: &str| -> String {
-        let mut v = vec![base.to_string()];
-        v.extend(others.iter().cloned());
+    let origins_for = |kind: LoadKind| -> Vec<String> {
+        let mut v: Vec<String> = privacy
+            .third_parties
+            .iter()
+            .filter(|t| t.kinds.contains(&kind))
+            .flat_map(|t| t.origins().filter_map(origin_of).collect::<Vec<_>>())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let directive = |kind: LoadKind, extra: &[String]| -> String {
+        let mut v = vec!["'self'".to_string()];
+        for o in origins_for(kind).into_iter().chain(extra.iter().cloned()) {
+            if !v.contains(&o) {
+                v.push(o);
+            }
+        }
         v.join(" ")
     };
-    let mut script = with_others("'self'");
-    for h in hashes {
-        script.push(' ');
-        script.push_str(h);
-    }
-    let mut connect = with_others("'self'");
-    if let Some(o) = origin_of(&privacy.consent_endpoint)
-        && !others.contains(&o)
-    {
-        connect.push(' ');
-        connect.push_str(&o);
-    }
+    let hashes: Vec<String> = hashes.iter().cloned().collect();
+    let consent: Vec<String> = origin_of(&privacy.consent_endpoint).into_iter().collect();
     format!(
-        "default-src {d}; script-src {script}; style-src {d}; img-src {d}; font-src {d}; connect-src {connect}; frame-src {d}; media-src {d}; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
-        d = with_others("'self'"),
+        "default-src 'self'; script-src {script}; style-src {style}; img-src {img}; font-src {font}; connect-src {connect}; frame-src {frame}; media-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
+        script = directive(LoadKind::Script, &hashes),
+        style = directive(LoadKind::Style, &[]),
+        img = directive(LoadKind::Image, &[]),
+        font = directive(LoadKind::Font, &[]),
+        connect = directive(LoadKind::Connect, &consent),
+        frame = directive(LoadKind::Frame, &[]),
     )
 }
 
