@@ -8,7 +8,7 @@ fn shop_with(declaration: &str) -> tempfile::TempDir {
     let shop = copy_fixture("basic");
     let path = shop.path().join("shop.toml");
     let mut toml = read(&path);
-    toml.push_str("\n");
+    toml.push('\n');
     toml.push_str(declaration);
     // A table appended after [[cohorts]] would belong to it: put the declaration in [privacy].
     std::fs::write(&path, move_to_privacy(&toml)).expect("write shop.toml");
