@@ -318,7 +318,7 @@ fn sigterm_finishes_and_checkpoints() {
 
     let conn = rusqlite::Connection::open(dir.path().join("consent.db")).expect("open");
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).expect("version");
-    assert_eq!(version, 1);
+    assert_eq!(version, 2, "both schema steps ran");
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("mode");
     assert_eq!(mode, "wal");
     let found: i64 =
@@ -339,8 +339,12 @@ fn expired_receipts_are_deleted_at_start_and_periodically() {
 
     let insert_expired = |receipt: &str| {
         let conn = rusqlite::Connection::open(dir.path().join("consent.db")).expect("open");
-        conn.execute("INSERT INTO consent VALUES (?1, 'v0', 1, 0, ?2, '2020-01-01', '2020-12-31')", [receipt, UI])
-            .expect("insert");
+        conn.execute(
+            "INSERT INTO consent (receipt, policy_version, personalization, analytics, ui, recorded, expires) \
+                 VALUES (?1, 'v0', 1, 0, ?2, '2020-01-01', '2020-12-31')",
+            [receipt, UI],
+        )
+        .expect("insert");
     };
     let old1 = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     insert_expired(old1);

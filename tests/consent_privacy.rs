@@ -85,7 +85,20 @@ fn no_identifier_in_store_or_logs() {
     let conn = rusqlite::Connection::open(&server.db).expect("open");
     let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('consent') ORDER BY cid").expect("prepare");
     let cols: Vec<String> = stmt.query_map([], |r| r.get(0)).and_then(|rows| rows.collect()).expect("columns");
-    assert_eq!(cols, ["receipt", "policy_version", "personalization", "analytics", "ui", "recorded", "expires"]);
+    assert_eq!(
+        cols,
+        [
+            "receipt",
+            "policy_version",
+            "personalization",
+            "analytics",
+            "ui",
+            "recorded",
+            "expires",
+            "functional",
+            "marketing"
+        ]
+    );
     let tables: i64 =
         conn.query_row("SELECT count(*) FROM sqlite_schema WHERE type = 'table'", [], |r| r.get(0)).expect("tables");
     assert_eq!(tables, 1, "no other table");

@@ -12,8 +12,12 @@ use serde_json::{Map, Value, json};
 
 /// Largest accepted request body, in bytes.
 pub const MAX_BODY: usize = 4096;
-/// The purposes a visitor can agree to, in SPEC order.
-pub const PURPOSES: [&str; 2] = ["personalization", "analytics"];
+/// The purposes a visitor can agree to, in SPEC order: Cohort's own personalization, then the
+/// purposes of declared third parties (`necessary` needs no consent and is not recorded).
+pub const PURPOSES: [&str; 4] = ["personalization", "functional", "analytics", "marketing"];
+/// Purposes a body must carry; the others default to false (runtimes before third-party
+/// gating sent only these two).
+pub const REQUIRED_PURPOSES: [&str; 2] = ["personalization", "analytics"];
 /// Retention when `--retention-days` is not given: 13 months (395 days), the longest the
 /// CNIL recommends keeping proof of consent around a cookie choice.
 pub const DEFAULT_RETENTION_DAYS: u32 = 395;
@@ -317,7 +321,9 @@ impl Api {
             receipt,
             policy_version: consent.policy_version,
             personalization: consent.personalization,
+            functional: consent.functional,
             analytics: consent.analytics,
+            marketing: consent.marketing,
             ui: consent.ui,
             recorded: today,
             expires: today.plus(self.config.retention_days),
@@ -342,7 +348,9 @@ impl Api {
                     "records": shown(c.records),
                     "purposes": {
                         "personalization": shown(c.personalization),
+                        "functional": shown(c.functional),
                         "analytics": shown(c.analytics),
+                        "marketing": shown(c.marketing),
                     }
                 })
             })
@@ -370,7 +378,12 @@ pub fn record_json(r: &Record) -> Value {
     json!({
         "receipt": r.receipt,
         "policy_version": r.policy_version,
-        "purposes": { "personalization": r.personalization, "analytics": r.analytics },
+        "purposes": {
+            "personalization": r.personalization,
+            "functional": r.functional,
+            "analytics": r.analytics,
+            "marketing": r.marketing,
+        },
         "ui": r.ui,
         "recorded": r.recorded.to_string(),
         "expires": r.expires.to_string(),
@@ -400,7 +413,9 @@ fn is_json_type(content_type: Option<&str>) -> bool {
 pub struct Consent {
     pub policy_version: String,
     pub personalization: bool,
+    pub functional: bool,
     pub analytics: bool,
+    pub marketing: bool,
     pub ui: String,
 }
 
@@ -451,23 +466,28 @@ pub fn parse_consent(body: &[u8]) -> Result<Consent, Invalid> {
     if ui.len() != 64 || !ui.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(invalid("ui", "must be a sha256 as 64 hex digits"));
     }
-    Ok(Consent { policy_version, personalization: flags[0], analytics: flags[1], ui: ui.to_ascii_lowercase() })
+    let [personalization, functional, analytics, marketing] = flags;
+    Ok(Consent { policy_version, personalization, functional, analytics, marketing, ui: ui.to_ascii_lowercase() })
 }
 
-fn parse_purposes(purposes: &Map<String, Value>) -> Result<[bool; 2], Invalid> {
+fn parse_purposes(purposes: &Map<String, Value>) -> Result<[bool; 4], Invalid> {
     for key in purposes.keys() {
         if !PURPOSES.contains(&key.as_str()) {
             return Err((
                 "unknown_purpose",
-                format!("Unknown purpose {} in `purposes`; known: personalization, analytics.", field_name(key)),
+                format!(
+                    "Unknown purpose {} in `purposes`; known: personalization, functional, analytics, marketing.",
+                    field_name(key)
+                ),
             ));
         }
     }
-    let mut flags = [false; 2];
+    let mut flags = [false; 4];
     for (i, name) in PURPOSES.iter().enumerate() {
         let path = format!("purposes.{name}");
         flags[i] = match purposes.get(*name) {
-            None => return Err(missing(&path)),
+            None if REQUIRED_PURPOSES.contains(name) => return Err(missing(&path)),
+            None => false,
             Some(Value::Bool(b)) => *b,
             Some(_) => return Err(invalid(&path, "must be true or false")),
         };
@@ -508,7 +528,14 @@ mod tests {
             let map = self.0.lock().unwrap();
             let n = map.len() as u64;
             let p = map.values().filter(|r| r.personalization).count() as u64;
-            Ok(vec![PolicyCounts { policy_version: "v1".into(), records: n, personalization: p, analytics: 0 }])
+            Ok(vec![PolicyCounts {
+                policy_version: "v1".into(),
+                records: n,
+                personalization: p,
+                functional: 0,
+                analytics: 0,
+                marketing: 0,
+            }])
         }
         fn writable(&self) -> Result<(), StoreError> {
             Ok(())
@@ -536,6 +563,32 @@ mod tests {
     }
 
     const UI: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn four_purposes_round_trip_and_the_two_new_ones_default_to_false() {
+        let api = api();
+        let store = MemStore::default();
+        let today = Day(20_786);
+        let body = format!(
+            r#"{{"policy_version":"v1","purposes":{{"personalization":false,"functional":true,"analytics":false,"marketing":true}},"ui":"{UI}"}}"#
+        );
+        let r = api.handle(&req("POST", "/v1/consent", body.as_bytes()), &store, today);
+        assert_eq!(r.status, 201);
+        let v: Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(v["purposes"]["functional"], true);
+        assert_eq!(v["purposes"]["marketing"], true);
+        assert_eq!(v["purposes"]["personalization"], false);
+        let old =
+            format!(r#"{{"policy_version":"v1","purposes":{{"personalization":true,"analytics":true}},"ui":"{UI}"}}"#);
+        let r = api.handle(&req("POST", "/v1/consent", old.as_bytes()), &store, today);
+        assert_eq!(r.status, 201);
+        let v: Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(v["purposes"]["functional"], false);
+        assert_eq!(v["purposes"]["marketing"], false);
+        let missing = format!(r#"{{"policy_version":"v1","purposes":{{"functional":true}},"ui":"{UI}"}}"#);
+        let r = api.handle(&req("POST", "/v1/consent", missing.as_bytes()), &store, today);
+        assert_eq!(r.status, 400);
+    }
 
     #[test]
     fn create_get_delete_and_stats() {

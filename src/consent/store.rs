@@ -25,7 +25,9 @@ pub struct Record {
     pub receipt: String,
     pub policy_version: String,
     pub personalization: bool,
+    pub functional: bool,
     pub analytics: bool,
+    pub marketing: bool,
     pub ui: String,
     pub recorded: Day,
     pub expires: Day,
@@ -37,7 +39,9 @@ pub struct PolicyCounts {
     pub policy_version: String,
     pub records: u64,
     pub personalization: u64,
+    pub functional: u64,
     pub analytics: u64,
+    pub marketing: u64,
 }
 
 /// The store could not answer: the API turns this into 503.
@@ -73,7 +77,8 @@ pub trait Store: Send + Sync {
 }
 
 /// Schema steps; step `i` moves `user_version` from `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &["CREATE TABLE consent (
+pub const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE consent (
         receipt        TEXT PRIMARY KEY NOT NULL,
         policy_version TEXT NOT NULL,
         personalization INTEGER NOT NULL CHECK (personalization IN (0, 1)),
@@ -82,7 +87,10 @@ pub const MIGRATIONS: &[&str] = &["CREATE TABLE consent (
         recorded       TEXT NOT NULL,
         expires        TEXT NOT NULL
     ) WITHOUT ROWID;
-    CREATE INDEX consent_expires ON consent (expires);"];
+    CREATE INDEX consent_expires ON consent (expires);",
+    "ALTER TABLE consent ADD COLUMN functional INTEGER NOT NULL DEFAULT 0 CHECK (functional IN (0, 1));
+    ALTER TABLE consent ADD COLUMN marketing INTEGER NOT NULL DEFAULT 0 CHECK (marketing IN (0, 1));",
+];
 
 /// How long a writer waits for a lock held by another process before the request gets 503.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -156,6 +164,8 @@ fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Record, String, S
             personalization: row.get(2)?,
             analytics: row.get(3)?,
             ui: row.get(4)?,
+            functional: row.get(7)?,
+            marketing: row.get(8)?,
             recorded: Day(0),
             expires: Day(0),
         },
@@ -287,7 +297,7 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Op>) {
         {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO consent (receipt, policy_version, personalization, analytics, ui, \
-                 recorded, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 recorded, expires, functional, marketing) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             let mut delete = tx.prepare_cached("DELETE FROM consent WHERE receipt = ?1")?;
             let mut purge = tx.prepare_cached("DELETE FROM consent WHERE expires < ?1")?;
@@ -306,7 +316,9 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Op>) {
                                 r.analytics,
                                 r.ui,
                                 r.recorded.to_string(),
-                                r.expires.to_string()
+                                r.expires.to_string(),
+                                r.functional,
+                                r.marketing
                             ])
                             .map(|_| ())
                             .map_err(StoreError::from);
@@ -365,7 +377,7 @@ impl Store for SqliteStore {
         let found = self.with_reader(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT receipt, policy_version, personalization, analytics, ui, recorded, \
-                 expires FROM consent WHERE receipt = ?1 AND expires >= ?2",
+                 expires, functional, marketing FROM consent WHERE receipt = ?1 AND expires >= ?2",
             )?;
             Ok(stmt.query_row(params![receipt, today.to_string()], row_to_record).optional()?)
         })?;
@@ -436,7 +448,8 @@ impl SqliteStore {
     fn count_live(&self, today: Day) -> Result<Vec<PolicyCounts>, StoreError> {
         self.with_reader(|conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT policy_version, count(*), sum(personalization), sum(analytics) \
+                "SELECT policy_version, count(*), sum(personalization), sum(analytics), sum(functional), \
+                 sum(marketing) \
                  FROM consent WHERE expires >= ?1 GROUP BY policy_version ORDER BY policy_version",
             )?;
             let rows = stmt.query_map(params![today.to_string()], |row| {
@@ -445,6 +458,8 @@ impl SqliteStore {
                     records: row.get::<_, i64>(1)?.max(0) as u64,
                     personalization: row.get::<_, Option<i64>>(2)?.unwrap_or(0).max(0) as u64,
                     analytics: row.get::<_, Option<i64>>(3)?.unwrap_or(0).max(0) as u64,
+                    functional: row.get::<_, Option<i64>>(4)?.unwrap_or(0).max(0) as u64,
+                    marketing: row.get::<_, Option<i64>>(5)?.unwrap_or(0).max(0) as u64,
                 })
             })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
