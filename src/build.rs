@@ -400,6 +400,9 @@ pub fn site_files(
         ("sitemap.xml", sitemap::sitemap(site, sitemap_entries)),
         ("robots.txt", sitemap::robots(site)),
     ];
+    if site.checkout.as_ref().is_some_and(crate::checkout::Checkout::has_cart) {
+        out.push((crate::checkout::SCRIPT_PATH, crate::checkout::script().to_string()));
+    }
     if site.config.privacy.honor_gpc {
         out.push((".well-known/gpc.json", sitemap::gpc(site)));
     }

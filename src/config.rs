@@ -47,6 +47,9 @@ pub struct Config {
     /// Product feeds the build writes.
     #[serde(default)]
     pub feeds: Feeds,
+    /// `[checkout]`: a cart on the device handed to a hosted checkout.
+    #[serde(default)]
+    pub checkout: Option<crate::checkout::CheckoutConfig>,
 }
 
 /// `[feeds]`: product feeds for shopping services, off unless asked for.
@@ -357,6 +360,8 @@ pub struct Site {
     pub base_url: String,
     /// The path part of `base_url`, always ending in `/` ("/" or "/shop/").
     pub base_path: String,
+    /// `[checkout]` after validation (with the Foxy secret read from the environment).
+    pub checkout: Option<crate::checkout::Checkout>,
 }
 
 impl Site {
@@ -555,7 +560,17 @@ impl Config {
                 );
             }
         }
-        if diags.is_empty() { Ok(Site { config, currency, base_url, base_path }) } else { Err(diags) }
+        let mut checkout = None;
+        if let Some(cfg) = &config.checkout {
+            let env = |name: &str| std::env::var(name).ok();
+            checkout = crate::checkout::resolve(cfg, currency, &at, &env, &mut diags);
+        }
+        if let Some(tp) = checkout.as_ref().and_then(crate::checkout::Checkout::third_party)
+            && !config.privacy.third_parties.iter().any(|t| t.origins().any(|o| o == tp.origin))
+        {
+            config.privacy.third_parties.push(tp);
+        }
+        if diags.is_empty() { Ok(Site { config, currency, base_url, base_path, checkout }) } else { Err(diags) }
     }
 }
 

@@ -52,6 +52,7 @@
 pub mod aggregate;
 pub mod build;
 pub mod check;
+pub mod checkout;
 pub mod cmd;
 pub mod cohorts;
 pub mod config;

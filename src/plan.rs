@@ -15,6 +15,8 @@ pub enum PageKind {
     Page(usize),
     Privacy,
     Preferences,
+    /// The cart page of a shop with a `[checkout]` cart.
+    Cart,
     NotFound,
 }
 
@@ -29,6 +31,7 @@ impl PageKind {
             PageKind::Page(_) => "page",
             PageKind::Privacy => "privacy",
             PageKind::Preferences => "preferences",
+            PageKind::Cart => "cart",
             PageKind::NotFound => "404",
         }
     }
@@ -126,6 +129,15 @@ impl Plan {
                 kind: PageKind::Preferences,
                 path: "preferences/".into(),
                 template: "preferences.html",
+                inputs: vec![],
+                in_sitemap: false,
+            });
+        }
+        if shop.site.checkout.as_ref().is_some_and(crate::checkout::Checkout::has_cart) && has_template("cart.html") {
+            jobs.push(Job {
+                kind: PageKind::Cart,
+                path: crate::checkout::CART_PATH.into(),
+                template: "cart.html",
                 inputs: vec![],
                 in_sitemap: false,
             });

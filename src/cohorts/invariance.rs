@@ -63,6 +63,19 @@ impl Reference {
             let tag_end = rest[at..].find('>').map_or(rest.len(), |e| at + e);
             let tag = &rest[tag_start..tag_end];
             rest = &rest[tag_end..];
+            // Snipcart's buy buttons name the product `data-item-id` and its price
+            // `data-item-price`: the price its crawler checks must be the product's.
+            if let Some(id) = attribute(tag, "data-item-id") {
+                let price = self.by_sku.get(id).map(|p| p.0);
+                let Some(price) = price else {
+                    return Err(format!("a buy button names SKU `{id}`, which no product has"));
+                };
+                if let Some(shown) = attribute(tag, "data-item-price")
+                    && parse_minor(shown, self.digits) != Some(price)
+                {
+                    return Err(format!("the buy button of `{id}` carries data-item-price=\"{shown}\" instead of its price"));
+                }
+            }
             let Some(sku) = attribute(tag, "data-sku") else {
                 continue;
             };
@@ -76,6 +89,14 @@ impl Reference {
                 && parse_minor(shown, self.digits) != Some(*price)
             {
                 return Err(format!("product `{sku}` shows data-price=\"{shown}\" instead of its price"));
+            }
+            // A checkout form's hidden price field (PayPal's `amount`, Foxy's `price||...`),
+            // marked with the SKU it prices: its value is what the provider receives.
+            if tag.starts_with("<input")
+                && let Some(shown) = attribute(tag, "value")
+                && parse_minor(shown, self.digits) != Some(*price)
+            {
+                return Err(format!("the checkout field of `{sku}` sends the price \"{shown}\" instead of its price"));
             }
             if let Some(shown) = attribute(tag, "data-availability")
                 && shown != *availability

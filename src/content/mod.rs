@@ -114,6 +114,9 @@ impl Shop {
         let mut warnings: Vec<warnings::Warning> = stray.iter().map(|s| warnings::stray(s)).collect();
         check_unique(&products, |p| &p.sku, "SKU", "sku", &mut diags);
         variant::check_unique_skus(&products, &mut diags);
+        if let Some(checkout) = &site.checkout {
+            crate::checkout::check_products(checkout, products.iter().filter(|p| drafts || !p.draft), &mut diags);
+        }
         check_unique(&products, |p| &p.slug, "slug", "slug", &mut diags);
         let mut page_slugs: BTreeMap<&str, &Path> = BTreeMap::new();
         for p in &pages {

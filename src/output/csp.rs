@@ -154,8 +154,13 @@ pub fn policy(site: &Site, hashes: &BTreeSet<String>) -> String {
     };
     let hashes: Vec<String> = hashes.iter().cloned().collect();
     let consent: Vec<String> = origin_of(&privacy.consent_endpoint).into_iter().collect();
+    // A hosted checkout that takes a form post (PayPal, Foxy) is the one other form target.
+    let form = match site.checkout.as_ref().and_then(crate::checkout::Checkout::form_origin) {
+        Some(origin) => format!("'self' {origin}"),
+        None => "'self'".to_string(),
+    };
     format!(
-        "default-src 'self'; script-src {script}; style-src {style}; img-src {img}; font-src {font}; connect-src {connect}; frame-src {frame}; media-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
+        "default-src 'self'; script-src {script}; style-src {style}; img-src {img}; font-src {font}; connect-src {connect}; frame-src {frame}; media-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action {form}",
         script = directive(LoadKind::Script, &hashes),
         style = directive(LoadKind::Style, &[]),
         img = directive(LoadKind::Image, &[]),

@@ -44,6 +44,7 @@ pub fn site(shop: &Shop, theme_name: &str) -> Value {
             "third_parties": c.privacy.third_parties,
         },
         "product_count": shop.products.len(),
+        "checkout": crate::checkout::site_value(site),
     })
 }
 
@@ -118,12 +119,13 @@ pub fn card_json(shop: &Shop, p: &Product) -> Value {
         "buy_url": p.buy_url,
         "date": p.date,
         "options": p.options.iter().map(|(n, v)| json!({"name": n, "values": v})).collect::<Vec<_>>(),
-        "variants": p.variants.iter().map(variant_json).collect::<Vec<_>>(),
+        "variants": p.variants.iter().map(|v| variant_json(site, p, v)).collect::<Vec<_>>(),
+        "cart": crate::checkout::cart_value(site, p, None),
     })
 }
 
 /// A variant as templates see it: its options, its own price and availability.
-fn variant_json(v: &Variant) -> Value {
+fn variant_json(site: &crate::config::Site, p: &Product, v: &Variant) -> Value {
     json!({
         "sku": v.sku,
         "label": v.label(),
@@ -136,6 +138,7 @@ fn variant_json(v: &Variant) -> Value {
         "availability": v.availability.name(),
         "availability_label": v.availability.label(),
         "buy_url": v.buy_url,
+        "cart": crate::checkout::cart_value(site, p, Some(v)),
     })
 }
 

@@ -550,7 +550,7 @@ impl<'a> Renderer<'a> {
             PageKind::Privacy => {
                 page["title"] = json!("Privacy notice");
                 page["description"] = json!(format!("How {} handles your data", c.title));
-                vars.insert("storage", json_value(&runtime::storage_context(&c.privacy)));
+                vars.insert("storage", json_value(&storage(shop)));
                 vars.insert(
                     "consent_api",
                     json_value(&json!({
@@ -565,7 +565,13 @@ impl<'a> Renderer<'a> {
                 page["description"] = json!("Choose what this shop may remember on this device");
                 page["noindex"] = json!(true);
                 vars.insert("consent_choices", V::from(self.consent_ui.choices.as_str()));
-                vars.insert("storage", json_value(&runtime::storage_context(&c.privacy)));
+                vars.insert("storage", json_value(&storage(shop)));
+            }
+            PageKind::Cart => {
+                page["title"] = json!("Cart");
+                page["description"] = json!(format!("Your cart at {}", c.title));
+                page["noindex"] = json!(true);
+                vars.insert("cart", json_value(&crate::checkout::page_value(shop)));
             }
             PageKind::NotFound => {
                 page["title"] = json!("Page not found");
@@ -574,6 +580,18 @@ impl<'a> Renderer<'a> {
         }
         (PageContext { page, vars }, source)
     }
+}
+
+/// What the shop may keep on the device: the runtime's keys, and the cart's key when the
+/// shop has a cart (strictly necessary: the visitor asked for it).
+fn storage(shop: &Shop) -> Value {
+    let mut list = runtime::storage_context(&shop.site.config.privacy);
+    if shop.site.checkout.as_ref().is_some_and(crate::checkout::Checkout::has_cart)
+        && let Value::Array(items) = &mut list
+    {
+        items.push(crate::checkout::storage_entry());
+    }
+    list
 }
 
 /// A cohort's version of a slot as a fragment (hash, html), or None when it is the default;

@@ -682,6 +682,8 @@ fn render(
                         .then(|| hash_of(&(global, &job.path, listings.page(&shop.tags[t], &tag_orders[t], n)))),
                     PageKind::Home => Some(hash_of(&(global, &job.path, &newest))),
                     PageKind::Page(i) => Some(hash_of(&(global, &job.path, format!("{:?}", shop.pages[i])))),
+                    // The cart page's catalog lists every product.
+                    PageKind::Cart => Some(hash_of(&(global, &job.path, &hashes))),
                     _ => Some(hash_of(&(global, &job.path))),
                 },
             )
