@@ -19,6 +19,8 @@ pub fn audit(ctx: &Ctx) -> Vec<Finding> {
 /// `privacy/third-party-origin`: loads from other origins, in HTML, CSS and JS.
 fn origins(ctx: &Ctx) -> Vec<Finding> {
     let allowed = ctx.allowed_origins();
+    // The hosted checkout of `[checkout]` is where the add-to-cart and checkout forms post.
+    let checkout_form = ctx.shop.site.checkout.as_ref().and_then(crate::checkout::Checkout::form_origin);
     let declare = "or, if it must stay, declare it in shop.toml: [[privacy.third_parties]] name = \"...\", origin = \"ORIGIN\", purpose = \"functional\" (or necessary, analytics, marketing), kinds = [\"KIND\"], description = \"...\" (it is then allowed by the CSP for those kinds and listed in the privacy notice)";
     ctx.built
         .scans
@@ -28,6 +30,7 @@ fn origins(ctx: &Ctx) -> Vec<Finding> {
             let mut report = |line: usize, url: &str, what: &str| {
                 if let Target::External(origin) = ctx.target(&scan.file, url)
                     && !allowed.contains(&origin)
+                    && !(what == "form" && checkout_form.as_deref() == Some(origin.as_str()))
                 {
                     let (file, line) = ctx.locator.locate(&scan.file, line, url);
                     let first = match what {
@@ -200,7 +203,11 @@ fn storage(ctx: &Ctx) -> Vec<Finding> {
         for s in &scan.scripts {
             facts.push((&s.js, s.line, Some(&s.first_line)));
         }
-        let is_runtime = scan.file == "cohort.js";
+        // The cart script keeps the cart the visitor asked for (`cohort.cart`, strictly
+        // necessary storage, declared in the notice).
+        let is_runtime = scan.file == "cohort.js"
+            || (scan.file == crate::checkout::SCRIPT_PATH
+                && ctx.shop.site.checkout.as_ref().is_some_and(crate::checkout::Checkout::has_cart));
         for (js, _, inline) in facts {
             if !is_runtime {
                 let mut apis = BTreeSet::new();
