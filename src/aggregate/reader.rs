@@ -1,7 +1,9 @@
-//! Reading order exports: the Shopify orders export and a generic `order_id,sku[,quantity]`
-//! CSV. Columns are found by header name; every other column (names, emails, addresses,
-//! phone numbers...) is never decoded, copied or stored: a row is looked at only through
-//! the three fields we need, and only the SKU is ever kept beyond the row.
+//! Reading order exports: Shopify's orders export, the order exports of the hosted
+//! checkouts a shop can hand its cart to (Snipcart, PayPal, Foxy) and a generic
+//! `order_id,sku[,quantity]` CSV. Columns are found by header name; every other column
+//! (names, emails, addresses, phone numbers...) is never decoded, copied or stored: a row is
+//! looked at only through the three fields we need, and only the SKU is ever kept beyond
+//! the row.
 //!
 //! Rows are read as raw bytes, so a Latin-1 export does not fail as a whole: only the
 //! fields we use must be UTF-8 (the order number is hashed as bytes and need not be).
@@ -14,6 +16,16 @@ use csv::ByteRecord;
 pub enum Format {
     /// Shopify's orders export: `Name` (order number), `Lineitem sku`, `Lineitem quantity`.
     Shopify,
+    /// Snipcart's orders export, one row per item: `Invoice Number`, `Item Id` (the
+    /// buy button's `data-item-id`, the SKU), `Item Quantity`.
+    Snipcart,
+    /// PayPal's activity download with shopping cart details: `Transaction ID`, `Item ID`
+    /// (the cart upload's `item_number`, the SKU), `Quantity`. Rows without an item ID (the
+    /// payment itself, fees, transfers) are not line items and are passed over.
+    PayPal,
+    /// Foxy's transaction export, one row per item: `transaction_id`, `product_code`,
+    /// `product_quantity`.
+    Foxy,
     /// `order_id,sku` with an optional `quantity` column.
     Generic,
 }
@@ -22,6 +34,9 @@ impl Format {
     pub fn name(self) -> &'static str {
         match self {
             Format::Shopify => "shopify",
+            Format::Snipcart => "snipcart",
+            Format::PayPal => "paypal",
+            Format::Foxy => "foxy",
             Format::Generic => "generic",
         }
     }
@@ -29,7 +44,21 @@ impl Format {
     fn columns(self) -> (&'static str, &'static str, &'static str) {
         match self {
             Format::Shopify => ("Name", "Lineitem sku", "Lineitem quantity"),
+            Format::Snipcart => ("Invoice Number", "Item Id", "Item Quantity"),
+            Format::PayPal => ("Transaction ID", "Item ID", "Quantity"),
+            Format::Foxy => ("transaction_id", "product_code", "product_quantity"),
             Format::Generic => ("order_id", "sku", "quantity"),
+        }
+    }
+
+    /// What the export's header has, for the message about a missing column.
+    fn hint(self) -> &'static str {
+        match self {
+            Format::Shopify => "a Shopify orders export has the columns `Name`, `Lineitem sku` and `Lineitem quantity`",
+            Format::Snipcart => "a Snipcart orders export (one row per item) has the columns `Invoice Number`, `Item Id` and `Item Quantity`",
+            Format::PayPal => "a PayPal activity download with shopping cart details has the columns `Transaction ID`, `Item ID` and `Quantity`",
+            Format::Foxy => "a Foxy transaction export (one row per item) has the columns `transaction_id`, `product_code` and `product_quantity`",
+            Format::Generic => "a generic export needs the header `order_id,sku` (optionally `,quantity`); for a Shopify, Snipcart, PayPal or Foxy export use `--format shopify|snipcart|paypal|foxy`",
         }
     }
 }
@@ -42,6 +71,9 @@ pub struct Columns {
     pub quantity: Option<usize>,
     /// Number of fields in the header; a row with another count is ragged and skipped.
     pub width: usize,
+    /// Rows without a SKU are not line items (PayPal's payment and fee rows): passed over
+    /// rather than reported.
+    pub items_only: bool,
 }
 
 fn header_name(field: &[u8], first: bool) -> &[u8] {
@@ -53,13 +85,16 @@ fn find(header: &ByteRecord, name: &str) -> Option<usize> {
     header.iter().enumerate().position(|(i, f)| header_name(f, i == 0).eq_ignore_ascii_case(name.as_bytes()))
 }
 
-/// Shopify when the header has both `Name` and `Lineitem sku`, generic otherwise.
+/// The export whose order and SKU columns the header has (Shopify, PayPal, Foxy, Snipcart,
+/// in that order: a PayPal download also has an `Invoice Number` column); generic otherwise.
 pub fn detect(header: &ByteRecord) -> Format {
-    if find(header, "Name").is_some() && find(header, "Lineitem sku").is_some() {
-        Format::Shopify
-    } else {
-        Format::Generic
-    }
+    [Format::Shopify, Format::PayPal, Format::Foxy, Format::Snipcart]
+        .into_iter()
+        .find(|f| {
+            let (order, sku, _) = f.columns();
+            find(header, order).is_some() && find(header, sku).is_some()
+        })
+        .unwrap_or(Format::Generic)
 }
 
 /// The positions of the columns `format` needs; the error names every missing column
@@ -70,21 +105,20 @@ pub fn columns(header: &ByteRecord, format: Format) -> Result<Columns, String> {
     let order = find(header, order_name);
     let sku = find(header, sku_name);
     match (order, sku) {
-        (Some(order), Some(sku)) => Ok(Columns { order, sku, quantity: find(header, qty_name), width: header.len() }),
+        (Some(order), Some(sku)) => Ok(Columns {
+            order,
+            sku,
+            quantity: find(header, qty_name),
+            width: header.len(),
+            items_only: format == Format::PayPal,
+        }),
         _ => {
             let missing: Vec<String> = [(order, order_name), (sku, sku_name)]
                 .iter()
                 .filter(|(pos, _)| pos.is_none())
                 .map(|(_, name)| format!("`{name}`"))
                 .collect();
-            let hint = match format {
-                Format::Shopify => {
-                    "a Shopify orders export has the columns `Name`, `Lineitem sku` and `Lineitem quantity`"
-                }
-                Format::Generic => {
-                    "a generic export needs the header `order_id,sku` (optionally `,quantity`); for a Shopify export use `--format shopify`"
-                }
-            };
+            let hint = format.hint();
             Err(format!(
                 "missing column {} in the header (line 1) of this {} export: {hint}",
                 missing.join(" and "),
@@ -115,6 +149,9 @@ pub fn read_row<'a>(record: &'a ByteRecord, cols: &Columns) -> Row<'a> {
         return Row::Skip("the order number is empty");
     }
     let sku = record.get(cols.sku).unwrap_or_default().trim_ascii();
+    if sku.is_empty() && cols.items_only {
+        return Row::Nothing;
+    }
     if sku.is_empty() {
         return Row::Skip("the SKU is empty");
     }

@@ -12,6 +12,9 @@ const LISTED_SKIPS: u64 = 20;
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 pub enum FormatArg {
     Shopify,
+    Snipcart,
+    Paypal,
+    Foxy,
     Generic,
 }
 
@@ -20,7 +23,7 @@ pub struct AggregateArgs {
     /// The order export (CSV)
     #[arg(long, value_name = "FILE.csv")]
     pub orders: PathBuf,
-    /// Export format; detected from the header when absent (Shopify has `Name` and `Lineitem sku`)
+    /// Export format; detected from the header when absent (Shopify: `Name`, `Lineitem sku`; Snipcart: `Invoice Number`, `Item Id`; PayPal: `Transaction ID`, `Item ID`; Foxy: `transaction_id`, `product_code`)
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
     /// Leave out every count from fewer than K distinct orders
@@ -47,6 +50,9 @@ pub fn run(args: AggregateArgs) -> CmdResult {
     let opts = Options {
         format: args.format.map(|f| match f {
             FormatArg::Shopify => Format::Shopify,
+            FormatArg::Snipcart => Format::Snipcart,
+            FormatArg::Paypal => Format::PayPal,
+            FormatArg::Foxy => Format::Foxy,
             FormatArg::Generic => Format::Generic,
         }),
         k: args.k,
