@@ -180,3 +180,29 @@ fn the_guard_refuses_a_checkout_price_that_is_not_the_page_price() {
     assert_eq!(guard.check(snip), Ok(()));
     assert!(guard.check(&snip.replace("79.00", "70.00")).unwrap_err().contains("data-item-price"));
 }
+
+#[test]
+fn the_shop_init_writes_can_sell_once_a_provider_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let shop = dir.path().join("shop");
+    let (code, _, stderr) = run(&["init", shop.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let toml = shop.join("shop.toml");
+    let text = read(&toml);
+    assert!(text.contains("# [checkout]\n# provider = \"paypal\""), "init writes a commented [checkout]");
+    let text = text
+        .replace("# [checkout]\n", "[checkout]\n")
+        .replace("# provider = \"paypal\"", "provider = \"paypal\"")
+        .replace("# business = ", "business = ");
+    std::fs::write(&toml, text).unwrap();
+    let out = dir.path().join("public");
+    build_ok(&shop, &out);
+    let mut products = 0;
+    for entry in std::fs::read_dir(out.join("products")).unwrap().flatten() {
+        let page = read(&entry.path().join("index.html"));
+        assert!(page.contains("data-cart-add") && page.contains("name=\"cmd\" value=\"_cart\""), "{:?}", entry.path());
+        products += 1;
+    }
+    assert!(products >= 3);
+    assert!(out.join("cart/index.html").exists() && out.join("cohort-cart.js").exists());
+}
