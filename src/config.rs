@@ -49,7 +49,7 @@ pub struct Config {
     pub feeds: Feeds,
     /// `[checkout]`: a cart on the device handed to a hosted checkout.
     #[serde(default)]
-    pub checkout: Option<crate::checkout::CheckoutConfig>,
+    pub checkout: Option<CheckoutConfig>,
 }
 
 /// `[feeds]`: product feeds for shopping services, off unless asked for.
@@ -62,6 +62,26 @@ pub struct Feeds {
     /// The feed's `g:brand` for every product; the shop's title when not set.
     #[serde(default)]
     pub brand: Option<String>,
+}
+
+/// `[checkout]` as written in shop.toml (validated by [`crate::checkout::resolve`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutConfig {
+    /// `paypal`, `foxy`, `snipcart` or `links`.
+    pub provider: Spanned<String>,
+    /// PayPal: the account's email address or merchant ID that receives the payments.
+    #[serde(default)]
+    pub business: Option<Spanned<String>>,
+    /// Foxy: the store's domain, e.g. `fernflint.foxycart.com`.
+    #[serde(default)]
+    pub store: Option<Spanned<String>>,
+    /// Foxy: the name of the environment variable that holds the store's secret (HMAC key).
+    #[serde(default)]
+    pub secret_env: Option<Spanned<String>>,
+    /// Snipcart: the public API key.
+    #[serde(default)]
+    pub public_api_key: Option<Spanned<String>>,
 }
 
 /// `[check]`: the merchant's additions to `cohort check`.

@@ -10,7 +10,11 @@ use std::path::Path;
 
 /// Appends `checkout` to the basic fixture's shop.toml and builds with `env`; returns (exit
 /// code, stderr, the line where `[checkout]` starts, the output folder).
-fn build_with(checkout: &str, env: &[(&str, &str)], change: impl FnOnce(&Path)) -> (i32, String, usize, tempfile::TempDir) {
+fn build_with(
+    checkout: &str,
+    env: &[(&str, &str)],
+    change: impl FnOnce(&Path),
+) -> (i32, String, usize, tempfile::TempDir) {
     let shop = copy_fixture("basic");
     let toml = shop.path().join("shop.toml");
     let text = read(&toml);
@@ -100,8 +104,11 @@ fn links_needs_a_buy_url_per_product_and_writes_no_cart() {
             if path.extension().is_some_and(|e| e == "md") {
                 let text = read(path);
                 if !text.contains("buy_url") {
-                    std::fs::write(path, text.replacen("\nsku = ", "\nbuy_url = \"https://buy.stripe.com/test_1\"\nsku = ", 1))
-                        .unwrap();
+                    std::fs::write(
+                        path,
+                        text.replacen("\nsku = ", "\nbuy_url = \"https://buy.stripe.com/test_1\"\nsku = ", 1),
+                    )
+                    .unwrap();
                 }
             }
         }
@@ -152,10 +159,24 @@ fn foxy_signs_at_build_time_and_never_writes_the_secret() {
 #[test]
 fn the_cart_script_is_within_budget_without_eval_and_keeps_one_key() {
     let size = cohort::checkout::gzipped_size();
-    println!("cohort-cart.js: {} bytes, {size} bytes gzipped (budget {})", cohort::checkout::script().len(), cohort::checkout::GZIP_BUDGET);
+    println!(
+        "cohort-cart.js: {} bytes, {size} bytes gzipped (budget {})",
+        cohort::checkout::script().len(),
+        cohort::checkout::GZIP_BUDGET
+    );
     assert!(size <= cohort::checkout::GZIP_BUDGET, "cohort-cart.js is {size} bytes gzipped");
     let script = cohort::checkout::script();
-    for banned in ["eval(", "new Function", "innerHTML", "document.cookie", "sessionStorage", "indexedDB", "fetch(", "XMLHttpRequest", "sendBeacon"] {
+    for banned in [
+        "eval(",
+        "new Function",
+        "innerHTML",
+        "document.cookie",
+        "sessionStorage",
+        "indexedDB",
+        "fetch(",
+        "XMLHttpRequest",
+        "sendBeacon",
+    ] {
         assert!(!script.contains(banned), "the cart script uses {banned}");
     }
     // One key, and nothing written but through write(): setItem appears once, with KEY.
@@ -168,9 +189,11 @@ fn the_cart_script_is_within_budget_without_eval_and_keeps_one_key() {
 fn the_guard_refuses_a_checkout_price_that_is_not_the_page_price() {
     let shop = copy_fixture("basic");
     let toml = shop.path().join("shop.toml");
-    std::fs::write(&toml, format!("{}\n[checkout]\nprovider = \"paypal\"\nbusiness = \"a@b.c\"\n", read(&toml))).unwrap();
-    let shop = cohort::content::Shop::load(shop.path(), &cohort::content::LoadOptions { drafts: false, base_url: None })
-        .expect("loads");
+    std::fs::write(&toml, format!("{}\n[checkout]\nprovider = \"paypal\"\nbusiness = \"a@b.c\"\n", read(&toml)))
+        .unwrap();
+    let shop =
+        cohort::content::Shop::load(shop.path(), &cohort::content::LoadOptions { drafts: false, base_url: None })
+            .expect("loads");
     let guard = cohort::cohorts::invariance::Reference::new(&shop);
     let good = r#"<form data-cart-add data-sku="KN-200" data-price="79.00"><input type="hidden" name="amount" value="79.00" data-sku="KN-200"></form>"#;
     assert_eq!(guard.check(good), Ok(()));

@@ -55,10 +55,18 @@ impl Format {
     fn hint(self) -> &'static str {
         match self {
             Format::Shopify => "a Shopify orders export has the columns `Name`, `Lineitem sku` and `Lineitem quantity`",
-            Format::Snipcart => "a Snipcart orders export (one row per item) has the columns `Invoice Number`, `Item Id` and `Item Quantity`",
-            Format::PayPal => "a PayPal activity download with shopping cart details has the columns `Transaction ID`, `Item ID` and `Quantity`",
-            Format::Foxy => "a Foxy transaction export (one row per item) has the columns `transaction_id`, `product_code` and `product_quantity`",
-            Format::Generic => "a generic export needs the header `order_id,sku` (optionally `,quantity`); for a Shopify, Snipcart, PayPal or Foxy export use `--format shopify|snipcart|paypal|foxy`",
+            Format::Snipcart => {
+                "a Snipcart orders export (one row per item) has the columns `Invoice Number`, `Item Id` and `Item Quantity`"
+            }
+            Format::PayPal => {
+                "a PayPal activity download with shopping cart details has the columns `Transaction ID`, `Item ID` and `Quantity`"
+            }
+            Format::Foxy => {
+                "a Foxy transaction export (one row per item) has the columns `transaction_id`, `product_code` and `product_quantity`"
+            }
+            Format::Generic => {
+                "a generic export needs the header `order_id,sku` (optionally `,quantity`); for a Shopify, Snipcart, PayPal or Foxy export use `--format shopify|snipcart|paypal|foxy`"
+            }
         }
     }
 }

@@ -10,12 +10,11 @@
 //! secret is read from the environment variable shop.toml names; only signatures reach the
 //! output.
 
-use crate::config::{LoadKind, Purpose, ThirdParty};
+use crate::config::{CheckoutConfig, LoadKind, Purpose, ThirdParty};
 use crate::content::money::{Currency, Money};
 use crate::content::product::{Availability, Product};
 use crate::content::variant::Variant;
 use crate::diagnostics::{Diagnostic, Diagnostics, suggest};
-use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
@@ -49,26 +48,6 @@ const PAYPAL_CURRENCIES: &str =
 
 /// The providers, as shop.toml names them.
 pub const PROVIDERS: [&str; 4] = ["paypal", "foxy", "snipcart", "links"];
-
-/// `[checkout]` as written in shop.toml.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CheckoutConfig {
-    /// `paypal`, `foxy`, `snipcart` or `links`.
-    pub provider: Spanned<String>,
-    /// PayPal: the account's email address or merchant ID that receives the payments.
-    #[serde(default)]
-    pub business: Option<Spanned<String>>,
-    /// Foxy: the store's domain, e.g. `fernflint.foxycart.com`.
-    #[serde(default)]
-    pub store: Option<Spanned<String>>,
-    /// Foxy: the name of the environment variable that holds the store's secret (HMAC key).
-    #[serde(default)]
-    pub secret_env: Option<Spanned<String>>,
-    /// Snipcart: the public API key.
-    #[serde(default)]
-    pub public_api_key: Option<Spanned<String>>,
-}
 
 /// The hosted checkout a shop hands its cart to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,7 +125,8 @@ impl Checkout {
             origin: SNIPCART_CDN.into(),
             purpose: Purpose::Necessary,
             kinds: vec![LoadKind::Script, LoadKind::Style, LoadKind::Connect, LoadKind::Frame],
-            description: "The checkout: takes your order, address and payment when you press Check out on the cart page".into(),
+            description:
+                "The checkout: takes your order, address and payment when you press Check out on the cart page".into(),
             companions: vec!["https://app.snipcart.com".into(), "https://payment.snipcart.com".into()],
             stores: vec![crate::config::StoredItem {
                 name: "snipcart-cart".into(),
@@ -154,7 +134,8 @@ impl Checkout {
                 lifetime: "until the order is placed".into(),
             }],
             policy_url: "https://snipcart.com/privacy-policy".into(),
-            reason: "Orders are placed through Snipcart; it is loaded on the cart page only, when you press Check out".into(),
+            reason: "Orders are placed through Snipcart; it is loaded on the cart page only, when you press Check out"
+                .into(),
         })
     }
 }
@@ -209,19 +190,32 @@ pub fn resolve(
     let before = diags.len();
     let text = |v: &Option<Spanned<String>>| v.as_ref().map(|s| s.get_ref().trim().to_string()).unwrap_or_default();
     let needed: &[(&str, &Option<Spanned<String>>, &str)] = match provider {
-        Provider::PayPal => &[("business", &cfg.business, "business = \"sales@shop.example.com\" (the PayPal account's email or merchant ID)")],
+        Provider::PayPal => &[(
+            "business",
+            &cfg.business,
+            "business = \"sales@shop.example.com\" (the PayPal account's email or merchant ID)",
+        )],
         Provider::Foxy => &[
             ("store", &cfg.store, "store = \"yourstore.foxycart.com\" (Foxy admin: Settings, store domain)"),
-            ("secret_env", &cfg.secret_env, "secret_env = \"FOXY_SECRET\", and set that variable to the store secret (Foxy admin: Advanced, store secret) when you build"),
+            (
+                "secret_env",
+                &cfg.secret_env,
+                "secret_env = \"FOXY_SECRET\", and set that variable to the store secret (Foxy admin: Advanced, store secret) when you build",
+            ),
         ],
-        Provider::Snipcart => &[("public_api_key", &cfg.public_api_key, "public_api_key = \"...\" (Snipcart dashboard: Account, API keys, public test or live key)")],
+        Provider::Snipcart => &[(
+            "public_api_key",
+            &cfg.public_api_key,
+            "public_api_key = \"...\" (Snipcart dashboard: Account, API keys, public test or live key)",
+        )],
         Provider::Links => &[],
     };
     for (key, value, example) in needed {
         if text(value).is_empty() {
             let span = value.as_ref().map_or(cfg.provider.span(), Spanned::span);
             diags.push(
-                at(span, format!("[checkout] provider \"{}\" needs `{key}`", provider.name())).hint(format!("add {example}")),
+                at(span, format!("[checkout] provider \"{}\" needs `{key}`", provider.name()))
+                    .hint(format!("add {example}")),
             );
         }
     }
@@ -236,17 +230,22 @@ pub fn resolve(
             && owner != provider
         {
             diags.push(
-                at(v.span(), format!("`{key}` is a setting of provider \"{}\", not of \"{}\"", owner.name(), provider.name()))
-                    .hint(format!("remove it, or set provider = \"{}\"", owner.name())),
+                at(
+                    v.span(),
+                    format!("`{key}` is a setting of provider \"{}\", not of \"{}\"", owner.name(), provider.name()),
+                )
+                .hint(format!("remove it, or set provider = \"{}\"", owner.name())),
             );
         }
     }
     if provider == Provider::PayPal && !PAYPAL_CURRENCIES.split_whitespace().any(|c| c == currency.code) {
         diags.push(
-            at(cfg.provider.span(), format!("PayPal does not take the shop's currency {}", currency.code)).hint(format!(
-                "choose another provider, or a currency PayPal accepts: {}",
-                PAYPAL_CURRENCIES.split_whitespace().collect::<Vec<_>>().join(", ")
-            )),
+            at(cfg.provider.span(), format!("PayPal does not take the shop's currency {}", currency.code)).hint(
+                format!(
+                    "choose another provider, or a currency PayPal accepts: {}",
+                    PAYPAL_CURRENCIES.split_whitespace().collect::<Vec<_>>().join(", ")
+                ),
+            ),
         );
     }
     let store = text(&cfg.store);
@@ -267,8 +266,9 @@ pub fn resolve(
         let name = var.get_ref().trim();
         if !name.is_empty() && !name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') {
             diags.push(
-                at(var.span(), format!("`{name}` is not an environment variable name"))
-                    .hint("name the variable, not the secret: capitals, digits and _, e.g. secret_env = \"FOXY_SECRET\""),
+                at(var.span(), format!("`{name}` is not an environment variable name")).hint(
+                    "name the variable, not the secret: capitals, digits and _, e.g. secret_env = \"FOXY_SECRET\"",
+                ),
             );
         } else if !name.is_empty() {
             match env(name).filter(|s| !s.trim().is_empty()) {
@@ -283,13 +283,7 @@ pub fn resolve(
     if diags.len() > before {
         return None;
     }
-    Some(Checkout {
-        provider,
-        business: text(&cfg.business),
-        store,
-        public_api_key: text(&cfg.public_api_key),
-        secret,
-    })
+    Some(Checkout { provider, business: text(&cfg.business), store, public_api_key: text(&cfg.public_api_key), secret })
 }
 
 /// Checks the catalog against the provider: with `links`, every product or variant on sale
@@ -322,14 +316,26 @@ pub fn check_products<'a>(checkout: &Checkout, products: impl Iterator<Item = &'
                 let zero = |m: &Money| m.minor == 0;
                 if p.variants.is_empty() && zero(&p.price) {
                     diags.push(
-                        place(Diagnostic::new(&p.source, format!("product `{}` has no price (0), which PayPal refuses", p.sku)), line("price"))
-                            .hint("give it a price, e.g. price = \"12.00\", or mark it out_of_stock"),
+                        place(
+                            Diagnostic::new(
+                                &p.source,
+                                format!("product `{}` has no price (0), which PayPal refuses", p.sku),
+                            ),
+                            line("price"),
+                        )
+                        .hint("give it a price, e.g. price = \"12.00\", or mark it out_of_stock"),
                     );
                 }
                 for v in p.variants.iter().filter(|v| zero(&v.price)) {
                     diags.push(
-                        place(Diagnostic::new(&p.source, format!("variant `{}` has no price (0), which PayPal refuses", v.sku)), v.line)
-                            .hint("give the variant a price, e.g. price = \"12.00\""),
+                        place(
+                            Diagnostic::new(
+                                &p.source,
+                                format!("variant `{}` has no price (0), which PayPal refuses", v.sku),
+                            ),
+                            v.line,
+                        )
+                        .hint("give the variant a price, e.g. price = \"12.00\""),
                     );
                 }
             }
@@ -354,13 +360,19 @@ fn item_of<'a>(p: &'a Product, v: Option<&'a Variant>) -> Item<'a> {
             price: &v.price,
             available: v.availability != Availability::OutOfStock,
         },
-        None => Item { sku: &p.sku, name: p.title.clone(), price: &p.price, available: p.availability != Availability::OutOfStock },
+        None => Item {
+            sku: &p.sku,
+            name: p.title.clone(),
+            price: &p.price,
+            available: p.availability != Availability::OutOfStock,
+        },
     }
 }
 
 /// Foxy's signed fields of one item: (field name with its signature, value).
 fn foxy_fields(c: &Checkout, item: &Item) -> Vec<(String, String)> {
-    let signed = |name: &str, value: &str| (format!("{name}||{}", c.foxy_signature(item.sku, name, value)), value.to_string());
+    let signed =
+        |name: &str, value: &str| (format!("{name}||{}", c.foxy_signature(item.sku, name, value)), value.to_string());
     let mut quantity = signed("quantity", "--OPEN--");
     quantity.0.push_str("||open");
     quantity.1 = "1".into();
@@ -427,7 +439,8 @@ pub fn page_value(shop: &crate::content::Shop) -> Value {
     };
     let sample = Money { minor: 0, currency: site.currency }.display();
     let zero = Money { minor: 0, currency: site.currency }.decimal();
-    let (pre, post) = sample.split_once(&zero).map_or((String::new(), String::new()), |(a, b)| (a.to_string(), b.to_string()));
+    let (pre, post) =
+        sample.split_once(&zero).map_or((String::new(), String::new()), |(a, b)| (a.to_string(), b.to_string()));
     let mut items = serde_json::Map::new();
     for p in &shop.products {
         let variants: Vec<Option<&Variant>> =

@@ -73,7 +73,9 @@ impl Reference {
                 if let Some(shown) = attribute(tag, "data-item-price")
                     && parse_minor(shown, self.digits) != Some(price)
                 {
-                    return Err(format!("the buy button of `{id}` carries data-item-price=\"{shown}\" instead of its price"));
+                    return Err(format!(
+                        "the buy button of `{id}` carries data-item-price=\"{shown}\" instead of its price"
+                    ));
                 }
             }
             let Some(sku) = attribute(tag, "data-sku") else {
