@@ -52,9 +52,13 @@ pub const PROVIDERS: [&str; 4] = ["paypal", "foxy", "snipcart", "links"];
 /// The hosted checkout a shop hands its cart to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Provider {
+    /// PayPal's cart upload (`cmd=_cart`, `upload=1`).
     PayPal,
+    /// Foxy, with HMAC product verification.
     Foxy,
+    /// Snipcart, whose crawler validates the buy buttons against the page.
     Snipcart,
+    /// Plain `buy_url` links per product or variant (Stripe Payment Links...), no cart.
     Links,
 }
 

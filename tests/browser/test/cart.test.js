@@ -11,6 +11,7 @@ const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 const { start, stop, httpRequest } = require('../lib/harness');
 const pageHelpers = require('../lib/page');
 
@@ -181,6 +182,34 @@ describe('cart with PayPal', () => {
       assert.deepEqual(Object.keys(s.local).sort(), ['cohort.cart', 'cohort.consent']);
       assert.deepEqual(s.cookies, []);
       assert.equal(ctx.outside.length, 0);
+      noViolations(ctx);
+    } finally {
+      await ctx.context.close();
+    }
+  });
+
+  it('passes the Nu Html Checker and axe-core on the pages the cart adds to', async () => {
+    const files = ['products/camp-kettle-1l', 'products/cart-boot', 'categories/cookware', 'cart'].map((p) => path.join(h.site, p, 'index.html'));
+    const jar = require.resolve('vnu-jar/build/dist/vnu.jar');
+    const r = spawnSync('java', ['-jar', jar, '--errors-only', '--format', 'json', ...files], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 300_000 });
+    assert.equal(r.error, undefined, 'java and vnu.jar run (apt-get install -y default-jre-headless)');
+    const errors = JSON.parse(r.stderr || '{"messages":[]}').messages.filter((m) => m.type === 'error').map((m) => `${m.url}:${m.lastLine}: ${m.message}`);
+    assert.deepEqual(errors, []);
+    const ctx = await isolated(h);
+    try {
+      const { page } = ctx;
+      const axeSource = require('axe-core').source;
+      const problems = [];
+      await pageHelpers.open(h, page, '/products/cart-boot/');
+      await page.click('[data-cohort-consent="reject"]');
+      await page.locator('[data-cart-chosen]').click();
+      for (const p of ['/products/cart-boot/', '/categories/cookware/', '/cart/']) {
+        await pageHelpers.open(h, page, p);
+        await page.evaluate(axeSource);
+        const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+        for (const v of result.violations) problems.push(`${p}: ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+      }
+      assert.deepEqual(problems, []);
       noViolations(ctx);
     } finally {
       await ctx.context.close();
