@@ -64,6 +64,12 @@
     e.hidden = false;
   });
   badge();
+  // "Delete everything" on the preferences page empties the cart too.
+  var del = d.getElementById("cohort-delete");
+  if (del) del.addEventListener("click", function () {
+    write({});
+    badge();
+  });
 
   var conf = d.getElementById("cohort-cart-config");
   if (!conf) return;

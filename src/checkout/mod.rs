@@ -512,7 +512,7 @@ pub fn storage_entry() -> Value {
         "store_label": "Local storage",
         "purpose": "necessary",
         "what": "Your cart: the SKU and quantity of each product you added, nothing else. Set only when you add something to the cart; it needs no consent because you asked for it.",
-        "lifetime": "Until you remove the products from the cart",
+        "lifetime": "Until you remove the products from the cart, or press Delete everything on the preferences page",
     })
 }
 

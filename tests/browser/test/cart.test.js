@@ -216,6 +216,23 @@ describe('cart with PayPal', () => {
     }
   });
 
+  it('Delete everything on the preferences page empties the cart too', async () => {
+    const ctx = await isolated(h);
+    try {
+      const { page, context } = ctx;
+      await pageHelpers.open(h, page, '/products/camp-kettle-1l/');
+      await page.locator('form[data-sku="FF-CW-CK1"] button').click();
+      await page.waitForFunction(() => localStorage.getItem('cohort.cart') !== null);
+      await pageHelpers.open(h, page, '/preferences/');
+      await page.click('#cohort-delete');
+      const s = await pageHelpers.storage(page, context);
+      assert.deepEqual(s, { local: {}, session: 0, idb: [], cookies: [] });
+      noViolations(ctx);
+    } finally {
+      await ctx.context.close();
+    }
+  });
+
   it('lists the cart key in the privacy notice as strictly necessary', async () => {
     const html = fs.readFileSync(path.join(h.site, 'privacy', 'index.html'), 'utf8');
     assert.match(html, /<code>cohort\.cart<\/code><\/th><td[^>]*>Local storage<\/td><td[^>]*>Necessary<\/td>/);
