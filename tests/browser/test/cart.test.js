@@ -216,6 +216,33 @@ describe('cart with PayPal', () => {
     }
   });
 
+  it('does not scroll sideways at phone widths with a full cart', async () => {
+    const problems = [];
+    for (const width of [320, 390, 1280]) {
+      const context = await h.browser.newContext({ viewport: { width, height: 800 }, serviceWorkers: 'block' });
+      await context.route((url) => !url.href.startsWith(h.origin), (route) => route.abort());
+      const page = await context.newPage();
+      await page.goto(h.origin + '/products/cart-boot/', { waitUntil: 'load' });
+      await page.locator('[data-cart-chosen]').click();
+      await page.goto(h.origin + '/products/camp-kettle-1l/', { waitUntil: 'load' });
+      await page.locator('form[data-sku="FF-CW-CK1"] button').click();
+      for (const p of ['/products/cart-boot/', '/categories/cookware/', '/cart/']) {
+        await page.goto(h.origin + p, { waitUntil: 'load' });
+        const o = await page.evaluate(() => {
+          const w = document.documentElement.clientWidth;
+          const wide = [...document.querySelectorAll('body *')].filter((e) => {
+            const r = e.getBoundingClientRect();
+            return r.width > 0 && r.right > w + 0.5 && !e.closest('.visually-hidden');
+          }).map((e) => `${e.tagName.toLowerCase()}.${e.className}`);
+          return { w, scroll: document.documentElement.scrollWidth, wide: wide.slice(0, 5) };
+        });
+        if (o.scroll > o.w || o.wide.length) problems.push(`${width}px ${p}: ${o.scroll} > ${o.w}; ${o.wide.join(', ')}`);
+      }
+      await context.close();
+    }
+    assert.deepEqual(problems, []);
+  });
+
   it('Delete everything on the preferences page empties the cart too', async () => {
     const ctx = await isolated(h);
     try {
