@@ -123,6 +123,19 @@ fn links_needs_a_buy_url_per_product_and_writes_no_cart() {
 }
 
 #[test]
+fn paypal_takes_whole_forint() {
+    let (code, stderr, _, _) = build_with("[checkout]\nprovider = \"paypal\"\nbusiness = \"a@b.c\"\n", &[], |root| {
+        let toml = root.join("shop.toml");
+        std::fs::write(&toml, read(&toml).replace("currency = \"EUR\"", "currency = \"HUF\"")).unwrap();
+        let f = root.join("products/chef-knife.md");
+        std::fs::write(&f, read(&f).replace("price = \"79.00\"", "price = \"79.50\"")).unwrap();
+    });
+    assert_eq!(code, 1);
+    assert!(stderr.contains("products/chef-knife.md:4:"), "{stderr}");
+    assert!(stderr.contains("in fractions of a HUF, which PayPal does not take"), "{stderr}");
+}
+
+#[test]
 fn a_paypal_item_at_zero_is_an_error() {
     let (code, stderr, _, _) = build_with("[checkout]\nprovider = \"paypal\"\nbusiness = \"a@b.c\"\n", &[], |root| {
         let f = root.join("products/chef-knife.md");

@@ -94,6 +94,9 @@ pub struct Checkout {
     pub store: String,
     /// Snipcart's public API key.
     pub public_api_key: String,
+    /// PayPal takes only whole amounts in this currency (HUF, TWD), though ISO 4217 gives it
+    /// minor digits.
+    pub whole_amounts: Option<&'static str>,
     secret: Secret,
 }
 
@@ -287,7 +290,16 @@ pub fn resolve(
     if diags.len() > before {
         return None;
     }
-    Some(Checkout { provider, business: text(&cfg.business), store, public_api_key: text(&cfg.public_api_key), secret })
+    let whole_amounts =
+        (provider == Provider::PayPal && matches!(currency.code, "HUF" | "TWD")).then_some(currency.code);
+    Some(Checkout {
+        provider,
+        business: text(&cfg.business),
+        store,
+        public_api_key: text(&cfg.public_api_key),
+        whole_amounts,
+        secret,
+    })
 }
 
 /// Checks the catalog against the provider: with `links`, every product or variant on sale
@@ -329,6 +341,33 @@ pub fn check_products<'a>(checkout: &Checkout, products: impl Iterator<Item = &'
                         )
                         .hint("give it a price, e.g. price = \"12.00\", or mark it out_of_stock"),
                     );
+                }
+                if let Some(code) = checkout.whole_amounts {
+                    let fractional = |m: &Money| m.minor % 100 != 0;
+                    let mut places: Vec<(String, usize)> = Vec::new();
+                    if p.variants.is_empty() && fractional(&p.price) {
+                        places.push((format!("product `{}`", p.sku), line("price")));
+                    }
+                    places.extend(
+                        p.variants
+                            .iter()
+                            .filter(|v| fractional(&v.price))
+                            .map(|v| (format!("variant `{}`", v.sku), v.line)),
+                    );
+                    for (what, l) in places {
+                        diags.push(
+                            place(
+                                Diagnostic::new(
+                                    &p.source,
+                                    format!("{what} has a price in fractions of a {code}, which PayPal does not take"),
+                                ),
+                                l,
+                            )
+                            .hint(format!(
+                                "PayPal takes whole amounts in {code}: round the price, e.g. price = \"1200\""
+                            )),
+                        );
+                    }
                 }
                 for v in p.variants.iter().filter(|v| zero(&v.price)) {
                     diags.push(
