@@ -41,6 +41,7 @@ const CHECKOUT = {
   paypal: '[checkout]\nprovider = "paypal"\nbusiness = "sales@shop.example.com"\n',
   foxy: '[checkout]\nprovider = "foxy"\nstore = "fernflint.foxycart.com"\nsecret_env = "COHORT_TEST_FOXY_SECRET"\n',
   snipcart: '[checkout]\nprovider = "snipcart"\npublic_api_key = "PUBLIC-TEST-KEY"\n',
+  links: '[checkout]\nprovider = "links"\n',
 };
 
 // A stand-in for Snipcart's script, served by the test for cdn.snipcart.com: it records
@@ -50,11 +51,26 @@ window.Snipcart = { api: { cart: { items: { add: function (i) { window.__snipcar
   theme: { cart: { open: function () { window.__snipcart.opened = true; } } } } };
 document.dispatchEvent(new Event('snipcart.ready'));`;
 
+/** Every product file of a shop (products/x.md and products/x/index.md). */
+function productFiles(shop) {
+  const dir = path.join(shop, 'products');
+  return fs.readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? path.join(dir, e.name, 'index.md') : path.join(dir, e.name))).filter((f) => f.endsWith('.md') && fs.existsSync(f));
+}
+
 async function shopWith(provider) {
   process.env.COHORT_TEST_FOXY_SECRET = SECRET;
   return start({
     prepare: (shop) => {
-      fs.writeFileSync(path.join(shop, 'products', 'cart-boot.md'), BOOT);
+      let boot = BOOT;
+      if (provider === 'links') {
+        // Links sells through a buy_url per product or variant: give every product one.
+        for (const f of productFiles(shop)) {
+          const text = fs.readFileSync(f, 'utf8');
+          if (!/^buy_url\s*=/m.test(text)) fs.writeFileSync(f, text.replace(/^sku = .*$/m, (l) => `${l}\nbuy_url = "https://buy.stripe.com/test_${path.basename(f)}"`));
+        }
+        boot = BOOT.replace('price = "94.50"', 'price = "94.50"\nbuy_url = "https://buy.stripe.com/test_cb42"').replace('sku = "CB"', 'sku = "CB"\nbuy_url = "https://buy.stripe.com/test_cb"');
+      }
+      fs.writeFileSync(path.join(shop, 'products', 'cart-boot.md'), boot);
       fs.appendFileSync(path.join(shop, 'shop.toml'), '\n' + CHECKOUT[provider]);
     },
   });
@@ -364,6 +380,31 @@ describe('cart with Snipcart', () => {
       const res = await httpRequest(h.origin + url);
       assert.equal(res.status, 200);
       assert.match(res.body, new RegExp(`data-item-id="${id}" data-item-price="${price.replace('.', '\\.')}" data-item-url="https://shop.example.com${url}"`));
+    }
+  });
+});
+
+describe('links (Stripe Payment Links or any hosted link)', () => {
+  let h;
+  before(async () => (h = await shopWith('links')));
+  after(async () => h && stop(h));
+
+  it('has no cart: the chosen variant\'s own buy_url is the checkout', async () => {
+    const ctx = await isolated(h);
+    try {
+      const { page, context, requests } = ctx;
+      await pageHelpers.open(h, page, '/products/cart-boot/');
+      await page.getByLabel('Size').selectOption('42');
+      await page.locator('[data-chosen-buy]').click();
+      const end = Date.now() + 10_000;
+      while (!ctx.outside.length && Date.now() < end) await page.waitForTimeout(50);
+      assert.deepEqual(ctx.outside.map((r) => `${r.method} ${r.url}`), ['GET https://buy.stripe.com/test_cb42']);
+      assert.ok(!requests.some((u) => u.includes('cohort-cart.js')), 'no cart script');
+      assert.equal((await pageHelpers.storage(page, context)).local['cohort.cart'], undefined);
+      assert.ok(!fs.existsSync(path.join(h.site, 'cart')), 'no cart page');
+      noViolations(ctx);
+    } finally {
+      await ctx.context.close();
     }
   });
 });
