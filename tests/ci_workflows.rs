@@ -33,7 +33,9 @@ fn runtimes() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = repo().join("tests/runtimes");
-        if !dir.join("node_modules/.bin/netlify").is_file() || !dir.join("node_modules/netlify-plugin-cache").is_dir() {
+        let needed =
+            ["node_modules/.bin/netlify", "node_modules/netlify-plugin-cache", "node_modules/@vercel/routing-utils"];
+        if needed.iter().any(|p| !dir.join(p).exists()) {
             let ok = Command::new("npm")
                 .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
                 .current_dir(&dir)
@@ -226,6 +228,18 @@ fn the_workflow_build_steps_run_as_written() {
                 let first_cohort = routes.iter().position(|r| r.get("has").is_some()).expect("cohort routes");
                 assert!(first_cohort < fs_at);
                 assert!(shop.join(".vercel/output/static/index.html").is_file());
+                // Vercel's own route validator (what its CLI checks routes with) accepts them.
+                let script = "const { normalizeRoutes } = require(process.argv[1]); \
+                    const c = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8')); \
+                    const { error } = normalizeRoutes(c.routes); \
+                    if (error) { console.error(JSON.stringify(error)); process.exit(1); }";
+                let validator = runtimes().join("node_modules/@vercel/routing-utils");
+                let out = Command::new("node")
+                    .args(["-e", script, validator.to_str().unwrap()])
+                    .arg(shop.join(".vercel/output/config.json"))
+                    .output()
+                    .expect("node runs");
+                assert!(out.status.success(), "Vercel rejects the routes: {}", String::from_utf8_lossy(&out.stderr));
             }
             _ => assert!(public.join("_redirects").is_file() && public.join("_headers").is_file()),
         }
