@@ -6,7 +6,9 @@
 //! an unknown cohort gets the default, the Content-Security-Policy of `_headers` arrives on
 //! every page, and fragments are served (with their immutable caching on Pages; netlify dev
 //! replaces every Cache-Control with its own `max-age=0`, so there the rule is checked in
-//! `_headers` by tests/hosting.rs). Real nginx and Caddy run in tests/hosting.rs.
+//! `_headers` by tests/hosting.rs). Vercel has no local server without an account; its CLI's
+//! `vercel build` runs offline and must accept the `vercel.json` of `cohort hosting`. Real
+//! nginx and Caddy run in tests/hosting.rs.
 //!
 //! The runtimes are pinned in tests/runtimes (`npm ci --ignore-scripts`, run here when they
 //! are missing). Each server runs in its own process group, which a guard ends on drop (also
@@ -165,7 +167,7 @@ fn runtimes() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = repo().join("tests/runtimes");
-        let bins = ["node_modules/.bin/wrangler", "node_modules/.bin/netlify"];
+        let bins = ["node_modules/.bin/wrangler", "node_modules/.bin/netlify", "node_modules/.bin/vercel"];
         if bins.iter().any(|b| !dir.join(b).is_file()) {
             let ok = Command::new("npm")
                 .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
@@ -303,4 +305,48 @@ fn netlify_dev_routes_cookies_with_redirects_and_headers() {
         assert!(head.contains("content-security-policy"), "{head}");
     }
     assert!(cases > 20, "{cases} requests");
+}
+
+/// Vercel's own CLI (39.4.2, offline: a local project file stands in for `vercel pull`)
+/// accepts the `vercel.json` of `cohort hosting --target vercel` and turns it into Build
+/// Output whose routes send each cohort cookie to its variant in the main phase.
+#[test]
+fn vercel_build_accepts_the_vercel_json() {
+    let (tmp, root, out) = built_site();
+    let (code, config, stderr) =
+        run(&["hosting", "--target", "vercel", "--root", root.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    std::fs::write(root.join("vercel.json"), config).unwrap();
+    std::fs::create_dir_all(root.join(".vercel")).unwrap();
+    let project = r#"{"projectId":"prj_local","orgId":"team_local","settings":{"framework":null,"outputDirectory":"public","buildCommand":"true","installCommand":"true"}}"#;
+    std::fs::write(root.join(".vercel/project.json"), project).unwrap();
+    let output = Command::new(runtimes().join("node_modules/.bin/vercel"))
+        .args(["build", "--yes"])
+        .current_dir(&root)
+        .env("HOME", tmp.path())
+        .env("VERCEL_TELEMETRY_DISABLED", "1")
+        .output()
+        .expect("vercel runs");
+    let log = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "vercel build:\n{log}");
+    let built: serde_json::Value =
+        serde_json::from_str(&read(&root.join(".vercel/output/config.json"))).expect("Build Output config");
+    let routes = built["routes"].as_array().expect("routes");
+    // Vercel's build drops the trailing `{"handle": "filesystem"}` (the filesystem then comes
+    // after the main routes) and adds its error phase: the cohort routes must come before
+    // the first phase change.
+    let fs_at = routes.iter().position(|r| r.get("handle").is_some()).expect("a phase after the routes");
+    let redirects = read(&out.join("_redirects"));
+    for line in redirects.lines() {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        let id = parts[3].trim_start_matches("Cookie=cohort_");
+        let at = routes
+            .iter()
+            .position(|r| {
+                r["has"][0]["key"] == format!("cohort_{id}") && r["dest"] == format!("{}index.html", parts[1])
+            })
+            .unwrap_or_else(|| panic!("no route for {line}"));
+        assert!(at < fs_at, "{line}: in the main phase");
+    }
+    assert!(root.join(".vercel/output/static/index.html").is_file());
 }
