@@ -220,8 +220,13 @@ fn csp_of(out: &Path) -> String {
     line.trim().to_string()
 }
 
-fn check_pages(port: u16, out: &Path) -> usize {
+/// Checks every case; `Vary: Cookie` must be on every routed page, and also on the variant
+/// responses when `vary_on_variants` (netlify dev applies `_headers` by the rewritten path,
+/// so a variant served for `/` does not get the rule for `/`).
+fn check_pages(port: u16, out: &Path, vary_on_variants: bool) -> usize {
     let csp = csp_of(out);
+    let routed: Vec<String> =
+        read(&out.join("_redirects")).lines().filter_map(|l| l.split_whitespace().next().map(str::to_string)).collect();
     let cases = expectations(out);
     for (url, cookie, expected) in &cases {
         let (status, head, body) = get(port, url, cookie.as_deref());
@@ -230,6 +235,11 @@ fn check_pages(port: u16, out: &Path) -> usize {
         let policies = header(&head, "content-security-policy");
         assert_eq!(policies, vec![csp.to_ascii_lowercase().as_str()], "{url}: the CSP of _headers, once");
         assert!(header(&head, "x-content-type-options") == ["nosniff"], "{url}: {head}");
+        let is_variant = expected.starts_with(out.join("c"));
+        if routed.contains(url) && (vary_on_variants || !is_variant) {
+            let vary = header(&head, "vary").join(",");
+            assert!(vary.contains("cookie"), "{url} {cookie:?}: a routed page varies on the cookie: {head}");
+        }
     }
     let (status, _, body) = get(port, "/no/such/page/", Some("cohort_outdoor=1"));
     assert_eq!(status, 404);
@@ -275,7 +285,7 @@ fn cloudflare_pages_dev_routes_cookies_with_the_worker() {
         .env("CI", "true");
     let mut server = Group::spawn(cmd, tmp.path().join("wrangler.log"));
     server.wait_ready(port);
-    let cases = check_pages(port, &out);
+    let cases = check_pages(port, &out, true);
     for head in fragments(port, &out) {
         assert_eq!(header(&head, "cache-control"), ["public, max-age=31536000, immutable"], "{head}");
     }
@@ -300,7 +310,7 @@ fn netlify_dev_routes_cookies_with_redirects_and_headers() {
         .env("BROWSER", "none");
     let mut server = Group::spawn(cmd, tmp.path().join("netlify.log"));
     server.wait_ready(port);
-    let cases = check_pages(port, &out);
+    let cases = check_pages(port, &out, false);
     for head in fragments(port, &out) {
         assert!(head.contains("content-security-policy"), "{head}");
     }
