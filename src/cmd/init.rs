@@ -2,12 +2,20 @@
 //! merchant has something that builds before writing a single product.
 
 use super::{CmdResult, Failure};
+use crate::hosting::ci::{self, Deploy, Provider};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct InitArgs {
     /// The folder to create (must not exist, or be empty)
     pub dir: PathBuf,
+    /// Also write a deploy workflow: github (.github/workflows/deploy.yml), gitlab
+    /// (.gitlab-ci.yml) or netlify (netlify.toml: Netlify builds the shop itself)
+    #[arg(long, value_enum)]
+    pub ci: Option<Provider>,
+    /// Where the workflow publishes [default: github-pages for github, gitlab-pages for gitlab]
+    #[arg(long, value_enum, requires = "ci")]
+    pub deploy: Option<Deploy>,
 }
 
 pub fn run(args: InitArgs) -> CmdResult {
@@ -18,6 +26,11 @@ pub fn run(args: InitArgs) -> CmdResult {
             dir.display()
         )));
     }
+    // Before anything is written: a --ci/--deploy pair that does not exist creates no folder.
+    let ci_files = match args.ci {
+        Some(provider) => Some(ci::files(provider, args.deploy).map_err(Failure::usage)?),
+        None => None,
+    };
     let files = crate::theme::builtin::files("default");
     let mut written = 0;
     for (path, source) in &files {
@@ -41,8 +54,15 @@ pub fn run(args: InitArgs) -> CmdResult {
         std::fs::create_dir_all(dir.join(extra))
             .map_err(|e| Failure::new(format!("error: cannot create {extra}/: {e}")))?;
     }
+    if let Some(ci_files) = &ci_files {
+        written += ci::write(dir, ci_files, false).map_err(Failure::new)?.len();
+    }
     println!("Created a new shop in {} ({written} files).", dir.display());
     println!("Next: cohort serve --root {}", dir.display());
     println!("Then edit shop.toml and products/ there; its README.md lists the steps to publishing.");
+    if let (Some(provider), Some(ci_files)) = (args.ci, &ci_files) {
+        let names: Vec<&str> = ci_files.iter().map(|f| f.path).collect();
+        println!("Deploy: {} ({}).", names.join(", "), ci::setup_steps(provider, args.deploy));
+    }
     Ok(())
 }

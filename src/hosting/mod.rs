@@ -11,6 +11,7 @@
 //!   fall back to the default file by themselves.
 
 mod caddy;
+pub mod ci;
 mod cloudflare;
 mod nginx;
 mod vercel;

@@ -30,8 +30,7 @@ pub fn render(c: &HostConfig) -> String {
     routes.push(json!({"handle": "filesystem"}));
     let config = json!({
         "$schema": "https://openapi.vercel.sh/vercel.json",
-        "cleanUrls": false,
-        "trailingSlash": true,
+        // No `cleanUrls` or `trailingSlash`: Vercel refuses them beside `routes`.
         "routes": routes,
     });
     let text = serde_json::to_string_pretty(&config).unwrap_or_default();
