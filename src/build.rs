@@ -400,6 +400,7 @@ pub fn site_files(
         ("sitemap.xml", sitemap::sitemap(site, sitemap_entries)),
         ("robots.txt", sitemap::robots(site)),
     ];
+    out.extend(crate::runtime::extra_scripts(&site.config.privacy).into_iter().map(|(f, s)| (f, s.to_string())));
     if site.config.privacy.honor_gpc {
         out.push((".well-known/gpc.json", sitemap::gpc(site)));
     }
