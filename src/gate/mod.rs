@@ -42,6 +42,9 @@ pub struct Finding {
     pub line: usize,
     /// What happened, in words a merchant can act on.
     pub message: String,
+    /// Whether it is a problem to fix (a marked element that would not wait for consent, a
+    /// purpose that differs from the declaration) rather than a report of what was gated.
+    pub problem: bool,
 }
 
 /// What [`rewrite`] returns.
@@ -152,7 +155,7 @@ pub fn rewrite(html: &str, gate: &Gate) -> Rewritten {
                     gated += 1;
                     let ty = attr("type").unwrap_or_default();
                     if !ty.eq_ignore_ascii_case("text/plain") {
-                        findings.push(Finding { line: start_line, message: format!("a script marked data-cohort-purpose=\"{p}\" runs at once: give it type=\"text/plain\" so it waits for consent") });
+                        findings.push(Finding { line: start_line, problem: true, message: format!("a script marked data-cohort-purpose=\"{p}\" runs at once: give it type=\"text/plain\" so it waits for consent") });
                     }
                     check_purpose(gate, attr("src").as_deref(), &p, start_line, &mut findings);
                     continue;
@@ -182,6 +185,7 @@ pub fn rewrite(html: &str, gate: &Gate) -> Rewritten {
                 gated += 1;
                 findings.push(Finding {
                     line: start_line,
+                    problem: false,
                     message: format!(
                         "{} script from {} ({}) gated: it runs only after the visitor agrees to {}",
                         if src.is_some() { "a" } else { "an inline" },
@@ -203,6 +207,7 @@ pub fn rewrite(html: &str, gate: &Gate) -> Rewritten {
                 gated += 1;
                 findings.push(Finding {
                     line: start_line,
+                    problem: false,
                     message: format!(
                         "a frame from {} ({}) replaced by a click-to-load placeholder",
                         t.display_name(),
@@ -251,6 +256,7 @@ pub fn rewrite(html: &str, gate: &Gate) -> Rewritten {
                 gated += 1;
                 findings.push(Finding {
                     line: start_line,
+                    problem: false,
                     message: format!(
                         "{} from {} ({}) gated: it loads only after the visitor agrees to {}",
                         if name == "link" { "a stylesheet or link" } else { "an image" },
@@ -286,6 +292,7 @@ fn check_purpose(gate: &Gate, src: Option<&str>, purpose: &str, line: usize, fin
     if !Purpose::ALL.iter().any(|p| p.as_str() == purpose) {
         findings.push(Finding {
             line,
+            problem: true,
             message: format!(
                 "data-cohort-purpose=\"{purpose}\" is not a purpose: use functional, analytics or marketing"
             ),
@@ -293,6 +300,7 @@ fn check_purpose(gate: &Gate, src: Option<&str>, purpose: &str, line: usize, fin
     } else if let Some(d) = declared.filter(|d| d.as_str() != purpose) {
         findings.push(Finding {
             line,
+            problem: true,
             message: format!("data-cohort-purpose=\"{purpose}\" but shop.toml declares this origin as {}", d.as_str()),
         });
     }
