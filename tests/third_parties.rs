@@ -145,10 +145,19 @@ fn the_notice_names_a_functional_provider_and_asks_consent_for_it() {
     let (privacy, prefs, home) = notice_for(FUNCTIONAL);
     let (privacy, prefs, home) = (text(&privacy), text(&prefs), text(&home));
     assert!(privacy.contains("This shop does not track you. It has no analytics and no advertising."), "{privacy}");
-    assert!(privacy.contains("Functional (only with your consent)") && privacy.contains("Provided by YouTube"), "{privacy}");
+    assert!(
+        privacy.contains("Functional (only with your consent)") && privacy.contains("Provided by YouTube"),
+        "{privacy}"
+    );
     assert!(privacy.contains("legal basis for personalization, functional is your consent"), "{privacy}");
-    assert!(prefs.contains("Functional") && prefs.contains("YouTube") && prefs.contains("this shop runs no analytics"), "{prefs}");
-    assert!(home.contains("this shop also uses YouTube (functional)") && home.contains("Accept all Reject all"), "{home}");
+    assert!(
+        prefs.contains("Functional") && prefs.contains("YouTube") && prefs.contains("this shop runs no analytics"),
+        "{prefs}"
+    );
+    assert!(
+        home.contains("this shop also uses YouTube (functional)") && home.contains("Accept all Reject all"),
+        "{home}"
+    );
 }
 
 #[test]
@@ -157,7 +166,10 @@ fn the_notice_says_analytics_names_the_provider_and_the_legal_basis() {
     let (privacy, prefs, home) = (text(&privacy_html), text(&prefs_html), text(&home));
     assert!(privacy.contains("This shop uses analytics (Example Analytics), but only if you agree"), "{privacy}");
     assert!(!privacy.contains("no analytics"), "{privacy}");
-    assert!(privacy.contains("legal basis for personalization, analytics is your consent (GDPR Article 6(1)(a)"), "{privacy}");
+    assert!(
+        privacy.contains("legal basis for personalization, analytics is your consent (GDPR Article 6(1)(a)"),
+        "{privacy}"
+    );
     assert!(privacy.contains("_ea") && privacy.contains("1 year"), "what it stores and for how long: {privacy}");
     assert!(privacy_html.contains("href=\"https://analytics.example/privacy\""), "its policy link");
     assert!(prefs_html.contains("name=\"analytics\""), "a toggle for analytics");
@@ -182,7 +194,12 @@ fn the_notice_says_advertising_when_marketing_is_declared() {
 fn a_necessary_provider_is_listed_with_its_reason_and_asks_nothing() {
     let (privacy, prefs_html, home) = notice_for(NECESSARY);
     let (privacy, prefs, home) = (text(&privacy), text(&prefs_html), text(&home));
-    assert!(privacy.contains("Services the shop cannot work without (necessary) PayCo: Payments are taken on the PayCo checkout"), "{privacy}");
+    assert!(
+        privacy.contains(
+            "Services the shop cannot work without (necessary) PayCo: Payments are taken on the PayCo checkout"
+        ),
+        "{privacy}"
+    );
     assert!(privacy.contains("contract you enter when you buy (GDPR Article 6(1)(b))"), "{privacy}");
     assert!(privacy.contains("This shop does not track you."), "{privacy}");
     assert!(prefs.contains("Always on") && prefs.contains("PayCo"), "{prefs}");
@@ -252,16 +269,24 @@ fn consent_mode_is_off_by_default_and_first_in_head_when_on() {
 fn violation_reports_go_to_the_consent_endpoint_when_there_is_one() {
     let shop = shop_with(ANALYTICS);
     let path = shop.path().join("shop.toml");
-    let toml = read(&path).replace("[privacy]\n", "[privacy]\nconsent_endpoint = \"https://consent.example.com/v1/\"\n");
+    let toml =
+        read(&path).replace("[privacy]\n", "[privacy]\nconsent_endpoint = \"https://consent.example.com/v1/\"\n");
     std::fs::write(&path, toml).expect("write");
     let (code, out, err) = build(&shop);
     assert_eq!(code, 0, "{out}{err}");
     let policy = csp(&shop);
-    assert!(policy.ends_with("; report-uri https://consent.example.com/v1/csp-report; report-to cohort-csp"), "{policy}");
+    assert!(
+        policy.ends_with("; report-uri https://consent.example.com/v1/csp-report; report-to cohort-csp"),
+        "{policy}"
+    );
     let headers = read(&shop.path().join("public/_headers"));
-    assert!(headers.contains("  Reporting-Endpoints: cohort-csp=\"https://consent.example.com/v1/csp-report\"\n"), "{headers}");
+    assert!(
+        headers.contains("  Reporting-Endpoints: cohort-csp=\"https://consent.example.com/v1/csp-report\"\n"),
+        "{headers}"
+    );
 
-    let toml = read(&path).replace("consent_endpoint = \"https://consent.example.com/v1/\"\n", "consent_endpoint = \"\"\n");
+    let toml =
+        read(&path).replace("consent_endpoint = \"https://consent.example.com/v1/\"\n", "consent_endpoint = \"\"\n");
     std::fs::write(&path, toml).expect("write");
     build(&shop);
     assert!(!csp(&shop).contains("report-"), "no endpoint, no reports");
@@ -276,7 +301,9 @@ fn check_refuses_a_third_party_without_a_purpose_and_warns_on_a_necessary_tracke
     let all = format!("{out}{err}");
     assert!(all.contains("shop.toml") && all.contains("purpose"), "{all}");
 
-    let shop = shop_with("[[privacy.third_parties]]\nname = \"Tags\"\norigin = \"https://www.googletagmanager.com\"\npurpose = \"necessary\"\nkinds = [\"script\"]\nreason = \"We need it\"\n");
+    let shop = shop_with(
+        "[[privacy.third_parties]]\nname = \"Tags\"\norigin = \"https://www.googletagmanager.com\"\npurpose = \"necessary\"\nkinds = [\"script\"]\nreason = \"We need it\"\n",
+    );
     let (_, out, err) = run(&["check", "--root", shop.path().to_str().unwrap()]);
     let all = format!("{out}{err}");
     assert!(all.contains("privacy/necessary-third-party"), "{all}");

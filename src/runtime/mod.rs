@@ -296,14 +296,14 @@ pub struct ConsentUi {
     pub choices: String,
     /// sha256 (hex) of [`ConsentUi::record`].
     pub hash: String,
-    /// The record file: banner, preferences wording and cohort.js, exactly as served.
+    /// The record file: banner, preferences wording, cohort.js and cohort-gate.js, exactly as served.
     pub record: String,
 }
 
 impl ConsentUi {
     pub fn new(banner: String, choices: String) -> ConsentUi {
         let record = format!(
-            "<!doctype html>\n<meta charset=\"utf-8\">\n<title>Consent UI record</title>\n<!-- Cohort consent UI record: the file name is the sha256 of this file's bytes. It holds the banner, the preferences wording and cohort.js (HTML-escaped) exactly as the build served them. -->\n<h1>Banner</h1>\n{banner}\n<h1>Preferences</h1>\n{choices}\n<h1>cohort.js</h1>\n<pre>{}</pre>\n<h1>cohort-gate.js</h1>\n<pre>{}</pre>\n",
+            "<!doctype html>\n<meta charset=\"utf-8\">\n<title>Consent UI record</title>\n<!-- Cohort consent UI record: the file name is the sha256 of this file's bytes. It holds the banner, the preferences wording, cohort.js and cohort-gate.js (HTML-escaped) exactly as the build served them. -->\n<h1>Banner</h1>\n{banner}\n<h1>Preferences</h1>\n{choices}\n<h1>cohort.js</h1>\n<pre>{}</pre>\n<h1>cohort-gate.js</h1>\n<pre>{}</pre>\n",
             html_escape(script()),
             html_escape(gate_script())
         );
@@ -370,6 +370,51 @@ mod tests {
         }
         // The only HTML it inserts is a fragment fetched from the site's own origin.
         assert_eq!(s.matches("innerHTML").count(), 1);
+    }
+
+    #[test]
+    fn gate_and_consent_mode_scripts_store_nothing_and_eval_nothing() {
+        for s in [gate_script(), consent_mode_script()] {
+            for bad in [
+                "eval(",
+                "new Function",
+                "</script",
+                "setTimeout('",
+                "document.write",
+                "innerHTML",
+                "setItem",
+                "document.cookie",
+                "fetch(",
+            ] {
+                assert!(!s.contains(bad), "a runtime script contains {bad}");
+            }
+        }
+        // The gating script reads exactly the key cohort.js writes.
+        assert!(gate_script().contains("'cohort.consent'"));
+        assert!(script().contains("'cohort:'+n") && gate_script().contains("'cohort:consent'"));
+        assert!(consent_mode_script().contains("'cohort:consent'"));
+    }
+
+    #[test]
+    fn consent_purposes_follow_the_declarations() {
+        use crate::config::{Purpose, ThirdParty};
+        let t = |purpose| ThirdParty {
+            name: String::new(),
+            origin: "https://x.example".into(),
+            purpose,
+            kinds: vec![],
+            description: String::new(),
+            companions: vec![],
+            stores: vec![],
+            policy_url: String::new(),
+            reason: String::new(),
+        };
+        assert!(consent_purposes(&[]).is_empty());
+        assert!(consent_purposes(&[t(Purpose::Necessary)]).is_empty());
+        assert_eq!(
+            consent_purposes(&[t(Purpose::Marketing), t(Purpose::Functional), t(Purpose::Marketing)]),
+            vec!["functional", "marketing"]
+        );
     }
 
     #[test]
