@@ -222,7 +222,7 @@ pub fn page_config(shop: &Shop, ui_hash: &str, interests: &[String]) -> String {
 }
 
 /// The purposes the visitor is asked about besides personalization: those of the declared
-/// third parties that need consent, in the order of [`Purpose::ALL`], each once.
+/// third parties that need consent, in the order of [`crate::config::Purpose::ALL`], each once.
 pub fn consent_purposes(parties: &[crate::config::ThirdParty]) -> Vec<&'static str> {
     crate::config::Purpose::ALL
         .into_iter()
