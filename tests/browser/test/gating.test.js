@@ -10,7 +10,7 @@ const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fsp = require('node:fs/promises');
 const path = require('node:path');
-const { start, stop, waitFor } = require('../lib/harness');
+const { start, stop, waitFor, httpRequest } = require('../lib/harness');
 const pageHelpers = require('../lib/page');
 
 const ANALYTICS = 'https://analytics.example';
@@ -203,6 +203,10 @@ for (const [mode, { opts, pages: pagesOf }] of Object.entries(MODES)) {
       const c = JSON.parse((await pageHelpers.storage(page, context)).local['cohort.consent']);
       assert.equal(c.p.analytics, true);
       assert.equal(c.p.marketing, false);
+      // The receipt records each purpose.
+      const r = await pageHelpers.waitReceipt(page);
+      const rec = JSON.parse((await httpRequest(`${h.consentOrigin}/v1/consent/${r}`)).body);
+      assert.deepEqual(rec.purposes, { personalization: false, functional: false, analytics: true, marketing: false });
       await open(page, pages.tagged);
       await waitFor(async () => (await tags(page)).includes('analytics'), 'the analytics script runs');
       assert.deepEqual(await tags(page), ['analytics']);
