@@ -310,3 +310,17 @@ fn check_refuses_a_third_party_without_a_purpose_and_warns_on_a_necessary_tracke
     assert!(all.contains("tag-manager host"), "{all}");
     assert!(all.contains("shop.toml:"), "it names the file and line: {all}");
 }
+
+#[test]
+fn check_reports_a_marked_script_that_would_not_wait_for_consent() {
+    let shop = shop_with(ANALYTICS);
+    let page = shop.path().join("products/enamel-mug.md");
+    let mut md = read(&page);
+    md.push_str("\n\n<script data-cohort-purpose=\"analytics\" src=\"https://analytics.example/a.js\"></script>\n");
+    std::fs::write(&page, md).expect("write");
+    let (code, out, err) = run(&["check", "--root", shop.path().to_str().unwrap()]);
+    let all = format!("{out}{err}");
+    assert_eq!(code, 1, "{all}");
+    assert!(all.contains("privacy/gated-element"), "{all}");
+    assert!(all.contains("type=\"text/plain\""), "the fix says how: {all}");
+}
