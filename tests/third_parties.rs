@@ -324,3 +324,39 @@ fn check_reports_a_marked_script_that_would_not_wait_for_consent() {
     assert!(all.contains("privacy/gated-element"), "{all}");
     assert!(all.contains("type=\"text/plain\""), "the fix says how: {all}");
 }
+
+#[test]
+fn a_cohort_fragment_never_brings_in_an_ungated_third_party() {
+    // A theme whose copy slot prints the product's description, which embeds a video.
+    let shop = shop_with(FUNCTIONAL);
+    let templates = shop.path().join("templates/slots");
+    std::fs::create_dir_all(&templates).expect("mkdir");
+    std::fs::write(
+        templates.join("copy.html"),
+        "<div class=\"product-copy\" data-sku=\"{{ product.sku }}\"><p class=\"summary\">{{ product.summary }}</p>{{ product.body | safe }}</div>\n",
+    )
+    .expect("write");
+    let page = shop.path().join("products/hiking-boot/index.md");
+    let mut md = read(&page);
+    md.push_str("\n\n<iframe src=\"https://www.youtube-nocookie.com/embed/boot\" title=\"Boot video\"></iframe>\n");
+    std::fs::write(&page, md).expect("write");
+    let (code, out, err) = build(&shop);
+    assert_eq!(code, 0, "{out}{err}");
+    let mut fragments = 0;
+    for entry in std::fs::read_dir(shop.path().join("public/_cohort/f")).expect("fragments").flatten() {
+        let html = read(&entry.path());
+        if html.contains("youtube-nocookie.com/embed/boot") {
+            fragments += 1;
+            assert!(html.contains("data-cohort-embed") && html.contains("<template><iframe"), "{html}");
+            assert!(!html.contains("<script"), "a fragment gets no script: {html}");
+        }
+    }
+    assert!(fragments > 0, "the cohort's copy fragment holds the video, gated");
+    let product = read(&shop.path().join("public/products/hiking-boot/index.html"));
+    assert!(
+        !product.contains(
+            "<iframe src=\"https://www.youtube-nocookie.com/embed/boot\" title=\"Boot video\"></iframe></div>"
+        )
+    );
+    assert!(product.contains("cohort-gate.js"), "the page loads the gating script");
+}

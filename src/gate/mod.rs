@@ -104,6 +104,16 @@ impl Gate {
 
 /// Gates the third-party elements of one page (see the module documentation).
 pub fn rewrite(html: &str, gate: &Gate) -> Rewritten {
+    rewrite_as(html, gate, true)
+}
+
+/// Gates the elements of a part of a page (a cohort slot's content, before it is hashed
+/// into a fragment): as [`rewrite`], but adds no script, since the page around it does.
+pub fn rewrite_fragment(html: &str, gate: &Gate) -> Rewritten {
+    rewrite_as(html, gate, false)
+}
+
+fn rewrite_as(html: &str, gate: &Gate, page: bool) -> Rewritten {
     let bytes = html.as_bytes();
     let mut out = String::with_capacity(html.len() + 256);
     let mut findings = Vec::new();
@@ -269,6 +279,9 @@ pub fn rewrite(html: &str, gate: &Gate) -> Rewritten {
         }
     }
     out.push_str(&html[copied..]);
+    if !page {
+        return Rewritten { html: out, findings, gated };
+    }
     if gated > 0 && !out.contains(&format!("{}{GATE_SCRIPT}\"", gate.base_path)) {
         let tag = format!("<script src=\"{}{GATE_SCRIPT}\" defer></script>\n", gate.base_path);
         match rfind_ci(out.as_bytes(), b"</body") {
@@ -482,6 +495,14 @@ mod tests {
         let again = rewrite(&r.html, &gate(false));
         assert_eq!(again.html, r.html, "a second pass changes nothing");
         assert_eq!(again.gated, 4);
+    }
+
+    #[test]
+    fn fragments_are_gated_without_scripts() {
+        let r =
+            rewrite_fragment("<p>x</p><iframe src=\"https://www.youtube-nocookie.com/embed/y\"></iframe>", &gate(true));
+        assert_eq!(r.gated, 1);
+        assert!(r.html.contains("data-cohort-embed") && !r.html.contains("<script"), "{}", r.html);
     }
 
     #[test]

@@ -232,7 +232,9 @@ impl<'a> Renderer<'a> {
             (card_cache::VAR, self.card_cache.clone()),
         ]));
         let template = format!("slots/{name}.html");
-        self.theme.engine.render(&template, &ctx)
+        // Gated before it is compared and hashed, so a cohort's fragment (inserted by
+        // cohort.js) never brings in a third party the visitor did not agree to.
+        self.theme.engine.render(&template, &ctx).map(|html| crate::gate::rewrite_fragment(&html, &self.gate).html)
     }
 
     /// Renders one page with its slots, fragments and variants.
