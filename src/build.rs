@@ -403,6 +403,7 @@ pub fn site_files(
     if site.checkout.as_ref().is_some_and(crate::checkout::Checkout::has_cart) {
         out.push((crate::checkout::SCRIPT_PATH, crate::checkout::script().to_string()));
     }
+    out.extend(crate::runtime::extra_scripts(&site.config.privacy).into_iter().map(|(f, s)| (f, s.to_string())));
     if site.config.privacy.honor_gpc {
         out.push((".well-known/gpc.json", sitemap::gpc(site)));
     }

@@ -128,6 +128,10 @@ pub struct Privacy {
     pub honor_gpc: bool,
     #[serde(default)]
     pub third_parties: Vec<ThirdParty>,
+    /// Google Consent Mode v2 bridge: every page calls `gtag('consent', 'default', ...)` with
+    /// every signal denied before any tag runs, and `update` after each choice. Off by default.
+    #[serde(default)]
+    pub google_consent_mode: bool,
 }
 
 impl Default for Privacy {
@@ -140,6 +144,7 @@ impl Default for Privacy {
             consent_max_age_days: default_max_age(),
             honor_gpc: true,
             third_parties: Vec::new(),
+            google_consent_mode: false,
         }
     }
 }

@@ -59,6 +59,7 @@ pub mod config;
 pub mod consent;
 pub mod content;
 pub mod diagnostics;
+pub mod gate;
 pub mod hosting;
 pub mod import;
 pub mod net;

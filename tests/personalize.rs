@@ -289,6 +289,14 @@ fn third_party_script_is_refused_with_file_and_origin_until_declared() {
     );
     let headers = read(root, "_headers");
     assert!(headers.contains("script-src 'self' https://widgets.example.net"), "{headers}");
+    // The theme's plain tag is rewritten so it waits for consent to its purpose (crate::gate).
+    let reviews = read(root, "reviews/index.html");
+    assert!(
+        reviews.contains("<script type=\"text/plain\" data-cohort-purpose=\"functional\" src=\"https://widgets.example.net/reviews.js\" defer></script>"),
+        "{reviews}"
+    );
+    assert!(reviews.contains("<script src=\"/cohort-gate.js\" defer></script>"), "{reviews}");
+    assert!(root.join("public/cohort-gate.js").exists());
 }
 
 #[test]

@@ -13,7 +13,95 @@ pub fn audit(ctx: &Ctx) -> Vec<Finding> {
     let mut out = origins(ctx);
     out.extend(inline_scripts(ctx));
     out.extend(storage(ctx));
+    out.extend(declarations(ctx));
+    out.extend(gating(ctx));
     out
+}
+
+/// Hosts whose scripts measure or advertise: declaring one `necessary` (loaded without
+/// consent) is almost always wrong.
+const TRACKING_HOSTS: &[&str] = &[
+    "googletagmanager.com",
+    "google-analytics.com",
+    "analytics.google.com",
+    "doubleclick.net",
+    "googlesyndication.com",
+    "googleadservices.com",
+    "connect.facebook.net",
+    "facebook.com",
+    "hotjar.com",
+    "clarity.ms",
+    "segment.com",
+    "segment.io",
+    "mixpanel.com",
+    "plausible.io",
+    "matomo.cloud",
+    "bat.bing.com",
+    "snap.licdn.com",
+    "analytics.tiktok.com",
+    "static.ads-twitter.com",
+    "js.hs-scripts.com",
+];
+
+/// `privacy/necessary-third-party` (a warning): a third party declared `necessary` that
+/// looks like analytics, advertising or a tag manager, or that only embeds frames (a video
+/// or a map is a feature the visitor can click to load: functional).
+fn declarations(ctx: &Ctx) -> Vec<Finding> {
+    use crate::config::{LoadKind, Purpose};
+    let toml = std::fs::read_to_string(ctx.shop.root.join("shop.toml")).unwrap_or_default();
+    let mut out = Vec::new();
+    for t in ctx.shop.site.config.privacy.third_parties.iter().filter(|t| t.purpose == Purpose::Necessary) {
+        let line = toml.find(&format!("\"{}\"", t.origin)).map_or(0, |at| super::scan::line_of(&toml, at));
+        let tracker = t.origins().find(|o| {
+            let host = o.split_once("://").map_or(*o, |(_, h)| h).split('/').next().unwrap_or("").to_ascii_lowercase();
+            TRACKING_HOSTS.iter().any(|h| host == *h || host.ends_with(&format!(".{h}")))
+        });
+        let why = if let Some(o) = tracker {
+            format!(
+                "{} ({o}) is declared necessary, but it is an analytics, advertising or tag-manager host: it would load before any choice",
+                t.display_name()
+            )
+        } else if !t.kinds.is_empty() && t.kinds.iter().all(|k| *k == LoadKind::Frame) {
+            format!(
+                "{} is declared necessary, but it only embeds frames (a video, a map): visitors can click to load those",
+                t.display_name()
+            )
+        } else {
+            continue;
+        };
+        out.push(
+            Finding::warning("privacy/necessary-third-party", "shop.toml", line, why).fix(
+                "give it purpose = \"analytics\", \"marketing\" or \"functional\" so it waits for consent; keep necessary only for what the shop cannot work without (a payment provider's checkout)",
+            ),
+        );
+    }
+    out
+}
+
+/// `privacy/gated-element`: elements marked for consent that would not wait for it (a
+/// `data-cohort-purpose` script without `type="text/plain"`) or whose purpose differs from
+/// the declaration of their origin, as [`crate::gate::rewrite`] reports them.
+fn gating(ctx: &Ctx) -> Vec<Finding> {
+    let gate = crate::gate::Gate::new(&ctx.shop.site);
+    ctx.built
+        .scans
+        .par_iter()
+        .filter(|scan| scan.file.ends_with(".html") && !scan.file.starts_with("_cohort/"))
+        .flat_map_iter(|scan| {
+            let html = ctx.built.read(&scan.file).unwrap_or_default();
+            crate::gate::rewrite(&html, &gate)
+                .findings
+                .into_iter()
+                .filter(|f| f.problem)
+                .map(|f| {
+                    let (file, line) = ctx.locator.locate(&scan.file, f.line, "data-cohort-purpose");
+                    Finding::error("privacy/gated-element", file, line, f.message)
+                        .fix("write gated scripts as <script type=\"text/plain\" data-cohort-purpose=\"PURPOSE\" src=...>, with the purpose shop.toml declares for their origin")
+                        .on_page(&scan.file)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// `privacy/third-party-origin`: loads from other origins, in HTML, CSS and JS.
@@ -203,11 +291,14 @@ fn storage(ctx: &Ctx) -> Vec<Finding> {
         for s in &scan.scripts {
             facts.push((&s.js, s.line, Some(&s.first_line)));
         }
-        // The cart script keeps the cart the visitor asked for (`cohort.cart`, strictly
-        // necessary storage, declared in the notice).
-        let is_runtime = scan.file == "cohort.js"
-            || (scan.file == crate::checkout::SCRIPT_PATH
-                && ctx.shop.site.checkout.as_ref().is_some_and(crate::checkout::Checkout::has_cart));
+        // The runtime's own scripts: cohort-gate.js and the Consent Mode bridge only read the
+        // choice cohort.js stored; the cart script keeps the cart the visitor asked for
+        // (`cohort.cart`, strictly necessary storage, declared in the notice).
+        let is_runtime = matches!(
+            scan.file.as_str(),
+            "cohort.js" | crate::gate::GATE_SCRIPT | crate::gate::CONSENT_MODE_SCRIPT
+        ) || (scan.file == crate::checkout::SCRIPT_PATH
+            && ctx.shop.site.checkout.as_ref().is_some_and(crate::checkout::Checkout::has_cart));
         for (js, _, inline) in facts {
             if !is_runtime {
                 let mut apis = BTreeSet::new();

@@ -26,7 +26,9 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
         let attrs = &html[after_name..tag_end];
         let body_start = tag_end + 1;
         let body_end = find_tag(bytes, body_start, b"</script").unwrap_or(bytes.len());
-        if is_executable(attrs) {
+        // A gated inline script (`type="text/plain" data-cohort-purpose=...`, see
+        // crate::gate) runs once cohort-gate.js activates it, so it needs its hash too.
+        if is_executable(attrs) || crate::gate::is_gated_inline(attrs) {
             let digest = Sha256::digest(&bytes[body_start..body_end]);
             out.push(format!("'sha256-{}'", base64(&digest)));
         }
@@ -167,7 +169,31 @@ pub fn policy(site: &Site, hashes: &BTreeSet<String>) -> String {
         font = directive(LoadKind::Font, &[]),
         connect = directive(LoadKind::Connect, &consent),
         frame = directive(LoadKind::Frame, &[]),
-    )
+    ) + &report_directives(site)
+}
+
+/// With a consent endpoint, violations are reported to `ENDPOINT/csp-report` (SPEC section
+/// 7): `report-uri` for browsers without the Reporting API, `report-to` naming the
+/// endpoint that [`reporting_endpoints`] declares.
+fn report_directives(site: &Site) -> String {
+    match csp_report_url(site) {
+        Some(url) => format!("; report-uri {url}; report-to {REPORT_GROUP}"),
+        None => String::new(),
+    }
+}
+
+/// The group name of the violation report endpoint in `Reporting-Endpoints`.
+pub const REPORT_GROUP: &str = "cohort-csp";
+
+/// `ENDPOINT/csp-report` when a consent endpoint is configured.
+pub fn csp_report_url(site: &Site) -> Option<String> {
+    let e = site.config.privacy.consent_endpoint.trim().trim_end_matches('/');
+    (!e.is_empty()).then(|| format!("{e}/csp-report"))
+}
+
+/// The `Reporting-Endpoints` header value that goes with the policy, if any.
+pub fn reporting_endpoints(site: &Site) -> Option<String> {
+    csp_report_url(site).map(|url| format!("{REPORT_GROUP}=\"{url}\""))
 }
 
 /// Standard base64 with padding, for CSP hashes.

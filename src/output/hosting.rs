@@ -9,8 +9,11 @@ pub type Variants = Vec<(String, String)>;
 
 pub fn headers(site: &Site, variants: &Variants, csp: &str) -> String {
     let bp = &site.base_path;
+    let reporting = crate::output::csp::reporting_endpoints(site)
+        .map(|v| format!("\n  Reporting-Endpoints: {v}"))
+        .unwrap_or_default();
     let mut out = format!(
-        "{bp}*\n  Content-Security-Policy: {csp}\n  X-Content-Type-Options: nosniff\n  Referrer-Policy: strict-origin-when-cross-origin\n  Permissions-Policy: interest-cohort=(), browsing-topics=()\n\n{bp}_cohort/f/*\n  Cache-Control: public, max-age=31536000, immutable\n"
+        "{bp}*\n  Content-Security-Policy: {csp}{reporting}\n  X-Content-Type-Options: nosniff\n  Referrer-Policy: strict-origin-when-cross-origin\n  Permissions-Policy: interest-cohort=(), browsing-topics=()\n\n{bp}_cohort/f/*\n  Cache-Control: public, max-age=31536000, immutable\n"
     );
     let mut routed: Vec<&str> = variants.iter().map(|(_, p)| p.as_str()).collect();
     routed.sort();

@@ -355,6 +355,8 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
     }
     planned.extend(fragments.keys().map(|h| format!("_cohort/f/{h}.html")));
     planned.push("cohort.js".into());
+    let extra_scripts = runtime::extra_scripts(&s.config.privacy);
+    planned.extend(extra_scripts.iter().map(|(f, _)| f.to_string()));
     if s.config.privacy.honor_gpc {
         planned.push(".well-known/gpc.json".into());
     }
@@ -375,6 +377,7 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
     // 5. Pages and their variants, assembled and written one by one (in parallel), so the
     //    site is never held in memory whole; what was there before is kept for the undo.
     let ui = &renderer.consent_ui;
+    let gate = crate::gate::Gate::new(s);
     let written_pages: Vec<PageWrite> = pages
         .par_iter()
         .zip(&variant_cohorts)
@@ -389,10 +392,12 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
                 s.base_path,
                 site::END
             );
-            let html = assemble(page, &versions, None, &block);
+            // Third parties under consent: every page written is gated (crate::gate).
+            let assemble = |id| crate::gate::rewrite(&assemble(page, &versions, id, &block), &gate).html;
+            let html = assemble(None);
             w.put(dir, &page.file, html, page.created);
             for id in ids {
-                let html = assemble(page, &versions, Some(id), &block);
+                let html = assemble(Some(id));
                 let mut head = String::new();
                 if !site::head_has(&html, "name=\"robots\"") {
                     head.push_str("<meta name=\"robots\" content=\"noindex\">\n");
@@ -447,6 +452,9 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
         })
         .collect();
     outputs.push(Output { file: "cohort.js".into(), bytes: runtime::script().as_bytes().to_vec(), how: How::Created });
+    for (file, script) in extra_scripts {
+        outputs.push(Output { file: file.into(), bytes: script.as_bytes().to_vec(), how: How::Created });
+    }
     if s.config.privacy.honor_gpc {
         outputs.push(Output {
             file: ".well-known/gpc.json".into(),

@@ -42,9 +42,51 @@ pub fn site(shop: &Shop, theme_name: &str) -> Value {
             "consent_max_age_days": c.privacy.consent_max_age_days,
             "honor_gpc": c.privacy.honor_gpc,
             "third_parties": c.privacy.third_parties,
+            "google_consent_mode": c.privacy.google_consent_mode,
+            "purposes": consent_purposes(&c.privacy.third_parties),
+            "declared": crate::config::Purpose::ALL.iter().map(|p| (p.as_str().to_string(), json!(c.privacy.third_parties.iter().any(|t| t.purpose == *p)))).collect::<serde_json::Map<_, _>>(),
+            "necessary_third_parties": c.privacy.third_parties.iter().filter(|t| !t.purpose.needs_consent()).map(third_party_value).collect::<Vec<_>>(),
         },
         "product_count": shop.products.len(),
         "checkout": crate::checkout::site_value(site),
+    })
+}
+
+/// The purposes a visitor is asked about for third parties (functional, analytics,
+/// marketing, those declared), each with its label, what it means and its third parties,
+/// for the banner, the preferences page and the privacy notice.
+fn consent_purposes(parties: &[crate::config::ThirdParty]) -> Vec<Value> {
+    use crate::config::Purpose;
+    Purpose::ALL
+        .into_iter()
+        .filter(|p| p.needs_consent())
+        .filter_map(|p| {
+            let list: Vec<Value> = parties.iter().filter(|t| t.purpose == p).map(third_party_value).collect();
+            if list.is_empty() {
+                return None;
+            }
+            let (label, meaning) = match p {
+                Purpose::Functional => ("Functional", "Features from other services that you can see on the page, such as videos or maps. Without it they show a placeholder you can click to load once."),
+                Purpose::Analytics => ("Analytics", "Measuring visits to improve the shop: how many people view which pages. The services below set their own cookies to tell visits apart."),
+                Purpose::Marketing => ("Marketing", "Advertising: measuring which ads bring visitors and showing this shop's ads on other sites. The services below may recognise your browser across sites."),
+                Purpose::Necessary => ("Necessary", ""),
+            };
+            Some(json!({"id": p.as_str(), "label": label, "description": meaning, "third_parties": list}))
+        })
+        .collect()
+}
+
+/// A declared third party as templates see it: `name` (the display name), `origin`,
+/// `purpose`, `description`, `stores` (`name`, `kind`, `lifetime`), `policy_url`, `reason`.
+fn third_party_value(t: &crate::config::ThirdParty) -> Value {
+    json!({
+        "name": t.display_name(),
+        "origin": t.origin,
+        "purpose": t.purpose.as_str(),
+        "description": t.description,
+        "stores": t.stores,
+        "policy_url": t.policy_url,
+        "reason": t.reason,
     })
 }
 

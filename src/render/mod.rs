@@ -83,6 +83,8 @@ pub struct Renderer<'a> {
     pub consent_ui: runtime::ConsentUi,
     /// The runtime's configuration, all but the page's interests.
     page_config: runtime::PageConfig,
+    /// The third-party declarations every written page is gated by.
+    gate: crate::gate::Gate,
 }
 
 impl<'a> Renderer<'a> {
@@ -163,6 +165,7 @@ impl<'a> Renderer<'a> {
             variant_kinds: shop.site.page_variant_kinds().map(str::to_string).collect(),
             consent_ui: runtime::ConsentUi::default(),
             page_config: runtime::PageConfig::new(shop, ""),
+            gate: crate::gate::Gate::new(&shop.site),
         };
         // The consent UI is rendered once, with only the `site` global, so every page shows
         // the same bytes and the hash proves what was shown.
@@ -229,7 +232,9 @@ impl<'a> Renderer<'a> {
             (card_cache::VAR, self.card_cache.clone()),
         ]));
         let template = format!("slots/{name}.html");
-        self.theme.engine.render(&template, &ctx)
+        // Gated before it is compared and hashed, so a cohort's fragment (inserted by
+        // cohort.js) never brings in a third party the visitor did not agree to.
+        self.theme.engine.render(&template, &ctx).map(|html| crate::gate::rewrite_fragment(&html, &self.gate).html)
     }
 
     /// Renders one page with its slots, fragments and variants.
@@ -338,6 +343,10 @@ impl<'a> Renderer<'a> {
                 variants.push((format!("c/{id}/{}", job.output_file()), vhtml));
             }
         }
+        // Third parties under consent: the page and each variant as written (crate::gate).
+        // Gating keeps every inline script's bytes, so the hashes above stay right.
+        let html = crate::gate::rewrite(&html, &self.gate).html;
+        let variants = variants.into_iter().map(|(f, v)| (f, crate::gate::rewrite(&v, &self.gate).html)).collect();
         Ok(RenderedPage { file: job.output_file(), html, fragments, variants, script_hashes })
     }
 

@@ -18,8 +18,12 @@ function cur(){var m=d.cookie.match(/(?:^|; )cohort_([a-z0-9-]+)=/);return m&&ok
 function setCohort(k){
 each(d.cookie.split('; '),function(x){x=x.split('=')[0];if(!x.indexOf('cohort_')&&x!='cohort_'+k)d.cookie=x+'=; Path=/; Max-Age=0'});
 if(k)d.cookie='cohort_'+k+'=1; Path=/; SameSite=Lax; Max-Age='+C.m*864e2+(location.protocol=='https:'?'; Secure':'')}
-function fresh(s){return s&&s.v===C.v&&s.p&&Date.now()-Date.parse(s.d)<C.m*864e5}
-function ev(k){d.dispatchEvent(new CustomEvent('cohort:change',{detail:{cohort:k}}))}
+function fresh(s){return s&&s.v===C.v&&s.p&&Object.keys(s.p)+''==Object.keys(P(no))&&Date.now()-Date.parse(s.d)<C.m*864e5}
+function ev(n,x){d.dispatchEvent(new CustomEvent('cohort:'+n,{detail:x}))}
+// The purposes asked for: personalization, analytics (always) and those of declared third
+// parties (C.q), each answered by f(purpose). cohort:consent tells the gating and Consent
+// Mode scripts.
+function P(f){var p={personalization:f('personalization'),analytics:!1};each(C.q,function(q){p[q]=f(q)});return p}
 // Receipts: failures are ignored, browsing never waits for them.
 function send(m,u,b,f){E&&fetch(E+'/consent'+u,{method:m,keepalive:!0,headers:{'Content-Type':'application/json'},body:b}).then(function(x){return x.json()}).then(f).catch(no)}
 function del(r){send('DELETE','/'+encodeURIComponent(r))}
@@ -49,29 +53,29 @@ each(cs,function(c){if(!k&&n&&c.campaigns.indexOf(n)>=0)k=c.id});
 k=k||o;
 if(!k)each(cs,function(c){var s=0;each(c.interests,function(i){s+=q[i]|0});if(s>=C.t&&s>b){b=s;k=c.id}})}}
 else if(get(I))put(I,null);
-k=ok(k);setCohort(k);swap(k);if(k!=o)ev(k)}
+k=ok(k);setCohort(k);swap(k);if(k!=o)ev('change',{cohort:k})}
 // A choice that keeps the purposes keeps the record (and its receipt); a new one is posted.
 function choose(p,c){
-var o=st,s=fresh(o)&&o.p.personalization===p.personalization&&o;
+var o=st,s=fresh(o)&&JSON.stringify(o.p)==JSON.stringify(p)&&o;
 if(!s){o&&o.r&&del(o.r);s={v:C.v,p:p,r:null,d:new Date().toISOString().slice(0,10)};
 send('POST','',JSON.stringify({policy_version:C.v,purposes:p,ui:C.u}),function(j){if(j.receipt)st===s?(s.r=j.receipt,put(K,s),show()):del(j.receipt)})}
 if(c!=null)s.c=c;
-put(K,st=s);banner(0);apply();show()}
+put(K,st=s);banner(0);apply();show();ev('consent',p)}
 function wipe(){put(K,null);put(I,null);setCohort(null)}
 // Withdrawal: the cookie, both keys and the receipt go.
-function withdraw(){var o=cur();st&&st.r&&del(st.r);st=null;wipe();show();banner(1);if(o)ev(null)}
+function withdraw(){var o=cur();st&&st.r&&del(st.r);st=null;wipe();show();banner(1);if(o)ev('change',{cohort:null})}
 st=get(K);
 if(!fresh(st)){if(st||cur()||get(I))wipe();st=null}
 if(B=el('cohort-banner')){
 // Under GPC the banner says so: [data-cohort-gpc=show] parts appear, =hide parts go.
 if(gpc)each(B.querySelectorAll('[data-cohort-gpc]'),function(x){x.hidden=x.dataset.cohortGpc=='hide'});
-B.addEventListener('click',function(e){var a=e.target.closest('[data-cohort-consent]');if(a)choose({personalization:a.dataset.cohortConsent=='accept'&&!gpc,analytics:!1})})}
-banner(!st);apply();show();
+B.addEventListener('click',function(e){var a=e.target.closest('[data-cohort-consent]');if(a)choose(P(function(){return a.dataset.cohortConsent=='accept'&&!gpc}))})}
+banner(!st);apply();show();st&&ev('consent',st.p);
 var F=el('cohort-prefs');
 if(F){
-F.personalization.checked=!!(st&&st.p.personalization);
+each(Object.keys(P(no)),function(q){if(F[q])F[q].checked=st&&st.p[q]});
 F.cohort.value=cur()||st&&st.c||'';
-F.addEventListener('submit',function(e){e.preventDefault();var p=F.personalization.checked;choose({personalization:p,analytics:!1},p?F.cohort.value:'');msg('saved')});
+F.addEventListener('submit',function(e){e.preventDefault();var p=P(function(q){return!!F[q]&&F[q].checked});choose(p,p.personalization?F.cohort.value:'');msg('saved')});
 el('cohort-delete').addEventListener('click',function(){withdraw();F.reset();msg('deleted')});
 el('cohort-export').addEventListener('click',function(){var a=d.createElement('a');a.href=URL.createObjectURL(new Blob([JSON.stringify(dump(),null,2)],{type:'application/json'}));a.download='cohort-data.json';a.click()})}
 })();

@@ -137,6 +137,34 @@ pub fn storage_context(privacy: &Privacy) -> serde_json::Value {
     )
 }
 
+/// The gating script as written ([`gate_script`] is what is served as `/cohort-gate.js`).
+pub const GATE_SOURCE: &str = include_str!("cohort-gate.js");
+
+/// The Google Consent Mode v2 bridge as written (served as `/cohort-consent-mode.js`).
+pub const CONSENT_MODE_SOURCE: &str = include_str!("cohort-consent-mode.js");
+
+/// `cohort-gate.js` as served: only pages with gated elements load it.
+pub fn gate_script() -> &'static str {
+    static SCRIPT: OnceLock<String> = OnceLock::new();
+    SCRIPT.get_or_init(|| minify(GATE_SOURCE))
+}
+
+/// `cohort-consent-mode.js` as served (only with `google_consent_mode`).
+pub fn consent_mode_script() -> &'static str {
+    static SCRIPT: OnceLock<String> = OnceLock::new();
+    SCRIPT.get_or_init(|| minify(CONSENT_MODE_SOURCE))
+}
+
+/// The runtime files a site gets besides `cohort.js`: the gating script always (a theme
+/// may gate by hand), the Consent Mode bridge when configured.
+pub fn extra_scripts(privacy: &Privacy) -> Vec<(&'static str, &'static str)> {
+    let mut v = vec![(crate::gate::GATE_SCRIPT, gate_script())];
+    if privacy.google_consent_mode {
+        v.push((crate::gate::CONSENT_MODE_SCRIPT, consent_mode_script()));
+    }
+    v
+}
+
 /// `cohort.js` as served: [`SOURCE`] without comment lines and indentation.
 pub fn script() -> &'static str {
     static SCRIPT: OnceLock<String> = OnceLock::new();
@@ -187,9 +215,20 @@ pub fn page_interests<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<Strin
 /// Keys are short because the script reads them: `v` policy version, `e` consent endpoint
 /// ("" = no receipts), `m` consent_max_age_days, `g` honor_gpc, `b` the site's base path,
 /// `u` the consent-UI hash, `t` the interest threshold, `i` this page's interests, `c` the
-/// cohorts (`id`, `label`, `campaigns`, `interests`).
+/// cohorts (`id`, `label`, `campaigns`, `interests`), `q` the purposes of declared third
+/// parties that need consent ([`consent_purposes`]).
 pub fn page_config(shop: &Shop, ui_hash: &str, interests: &[String]) -> String {
     PageConfig::new(shop, ui_hash).for_page(interests)
+}
+
+/// The purposes the visitor is asked about besides personalization: those of the declared
+/// third parties that need consent, in the order of [`crate::config::Purpose::ALL`], each once.
+pub fn consent_purposes(parties: &[crate::config::ThirdParty]) -> Vec<&'static str> {
+    crate::config::Purpose::ALL
+        .into_iter()
+        .filter(|p| p.needs_consent() && parties.iter().any(|t| t.purpose == *p))
+        .map(|p| p.as_str())
+        .collect()
 }
 
 /// [`page_config`] for many pages: everything but the page's interests is serialized once.
@@ -226,6 +265,7 @@ impl PageConfig {
             "t": INTEREST_THRESHOLD,
             "i": MARK,
             "c": cohorts,
+            "q": consent_purposes(&p.third_parties),
         }));
         // The key `"i":` comes once, and its value is the mark (other values that equal it
         // would be escaped differently or sit under another key).
@@ -256,15 +296,16 @@ pub struct ConsentUi {
     pub choices: String,
     /// sha256 (hex) of [`ConsentUi::record`].
     pub hash: String,
-    /// The record file: banner, preferences wording and cohort.js, exactly as served.
+    /// The record file: banner, preferences wording, cohort.js and cohort-gate.js, exactly as served.
     pub record: String,
 }
 
 impl ConsentUi {
     pub fn new(banner: String, choices: String) -> ConsentUi {
         let record = format!(
-            "<!doctype html>\n<meta charset=\"utf-8\">\n<title>Consent UI record</title>\n<!-- Cohort consent UI record: the file name is the sha256 of this file's bytes. It holds the banner, the preferences wording and cohort.js (HTML-escaped) exactly as the build served them. -->\n<h1>Banner</h1>\n{banner}\n<h1>Preferences</h1>\n{choices}\n<h1>cohort.js</h1>\n<pre>{}</pre>\n",
-            html_escape(script())
+            "<!doctype html>\n<meta charset=\"utf-8\">\n<title>Consent UI record</title>\n<!-- Cohort consent UI record: the file name is the sha256 of this file's bytes. It holds the banner, the preferences wording, cohort.js and cohort-gate.js (HTML-escaped) exactly as the build served them. -->\n<h1>Banner</h1>\n{banner}\n<h1>Preferences</h1>\n{choices}\n<h1>cohort.js</h1>\n<pre>{}</pre>\n<h1>cohort-gate.js</h1>\n<pre>{}</pre>\n",
+            html_escape(script()),
+            html_escape(gate_script())
         );
         let hash = hex(&Sha256::digest(record.as_bytes()));
         ConsentUi { banner, choices, hash, record }
@@ -329,6 +370,51 @@ mod tests {
         }
         // The only HTML it inserts is a fragment fetched from the site's own origin.
         assert_eq!(s.matches("innerHTML").count(), 1);
+    }
+
+    #[test]
+    fn gate_and_consent_mode_scripts_store_nothing_and_eval_nothing() {
+        for s in [gate_script(), consent_mode_script()] {
+            for bad in [
+                "eval(",
+                "new Function",
+                "</script",
+                "setTimeout('",
+                "document.write",
+                "innerHTML",
+                "setItem",
+                "document.cookie",
+                "fetch(",
+            ] {
+                assert!(!s.contains(bad), "a runtime script contains {bad}");
+            }
+        }
+        // The gating script reads exactly the key cohort.js writes.
+        assert!(gate_script().contains("'cohort.consent'"));
+        assert!(script().contains("'cohort:'+n") && gate_script().contains("'cohort:consent'"));
+        assert!(consent_mode_script().contains("'cohort:consent'"));
+    }
+
+    #[test]
+    fn consent_purposes_follow_the_declarations() {
+        use crate::config::{Purpose, ThirdParty};
+        let t = |purpose| ThirdParty {
+            name: String::new(),
+            origin: "https://x.example".into(),
+            purpose,
+            kinds: vec![],
+            description: String::new(),
+            companions: vec![],
+            stores: vec![],
+            policy_url: String::new(),
+            reason: String::new(),
+        };
+        assert!(consent_purposes(&[]).is_empty());
+        assert!(consent_purposes(&[t(Purpose::Necessary)]).is_empty());
+        assert_eq!(
+            consent_purposes(&[t(Purpose::Marketing), t(Purpose::Functional), t(Purpose::Marketing)]),
+            vec!["functional", "marketing"]
+        );
     }
 
     #[test]

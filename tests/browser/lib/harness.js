@@ -105,14 +105,14 @@ function httpRequest(url, { method = 'GET', headers = {}, body } = {}) {
  * fixture (tests/sites/hugo-shop) built by the real `hugo` and then `cohort personalize`d,
  * instead of a shop built by `cohort build`; with `{ init: true }` it is the starter shop of
  * `cohort init`, built as it comes. `{ prepare: async (shopDir) => ... }` edits the copied
- * example shop before it is built.
+ * example shop (or Hugo site) before it is built.
  */
 async function start(opts = {}) {
   if (!fs.existsSync(CHROMIUM)) {
     throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium); the suite never skips`);
   }
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'cohort-browser-'));
-  const h = { work, procs: [], servers: [], consentLog: [], browser: null };
+  const h = { work, procs: [], servers: [], consentLog: [], browser: null, prepare: opts.prepare };
   try {
     if (opts.hugo) {
       await personalizedHugo(h);
@@ -168,6 +168,8 @@ async function personalizedHugo(h) {
   h.shopSource = source;
   h.shop = path.join(h.work, 'hugo-shop');
   await fsp.cp(source, h.shop, { recursive: true, filter: (src) => !/[/\\](public|consent-records|resources)$/.test(src) });
+  // A test may change its copy of the Hugo site (a layout, shop.toml) before hugo runs.
+  if (h.prepare) await h.prepare(h.shop);
   h.site = path.join(h.shop, 'public');
   h.hugoOutput = await run('hugo', ['--quiet', '--source', h.shop, '--destination', h.site], {
     env: { ...process.env, HUGO_CACHEDIR: path.join(h.work, 'hugo-cache') },

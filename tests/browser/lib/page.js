@@ -30,12 +30,23 @@ async function fresh(h, { gpc = false } = {}) {
       }
     }).observe({ type: 'layout-shift', buffered: true });
   });
+  // No test reaches the real network: a request to any other origin (a declared third
+  // party, once the visitor agreed) is answered here, empty. A test may route more closely.
+  await context.route((url) => !/^https?:\/\/127\.0\.0\.1(:\d+)?\//.test(url.href), (route) => route.fulfill({ status: 204, body: '' }));
   const page = await context.newPage();
   page.on('console', (m) => {
     if (/Content.Security.Policy/i.test(m.text())) csp.push(m.text());
   });
   page.on('pageerror', (e) => csp.push(`page error: ${e.message}`));
   return { context, page, requests, csp };
+}
+
+/** The origins (and companions) declared in the shop's `[[privacy.third_parties]]`. */
+function declaredOrigins(h) {
+  const file = path.join(h.shop, 'shop.toml');
+  if (!fs.existsSync(file)) return [];
+  const text = fs.readFileSync(file, 'utf8');
+  return [...text.matchAll(/^\s*(?:origin|companions)\s*=\s*(.+)$/gm)].flatMap((m) => [...m[1].matchAll(/"(https?:\/\/[^"]+)"/g)].map((x) => x[1]));
 }
 
 async function open(h, page, p) {
@@ -96,4 +107,4 @@ function pageKinds(site) {
   return k;
 }
 
-module.exports = { fresh, open, storage, waitReceipt, slotsShown, pagesUnder, pageKinds };
+module.exports = { declaredOrigins, fresh, open, storage, waitReceipt, slotsShown, pagesUnder, pageKinds };
