@@ -18,8 +18,11 @@
 //! again, rewrites only files whose bytes change, and removes files it created before that
 //! it no longer needs. Running it twice leaves the same bytes as running it once.
 
+mod policy;
 pub mod products;
 pub mod site;
+
+use policy::{plan_policy, with_meta};
 
 use crate::build::Recommendations;
 use crate::check::{self, Built, Ctx, Locator};
@@ -178,6 +181,8 @@ struct PageIn {
     container: Option<(site::Marked, String)>,
     /// Whether personalize creates this page (privacy or preferences in a layout).
     created: bool,
+    /// The page's inline scripts, styles and style attributes (before personalize).
+    sources: csp::Sources,
 }
 
 /// A file personalize writes, and how.
@@ -229,7 +234,7 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
     let by_path: HashMap<&str, usize> = product_paths.iter().enumerate().map(|(i, p)| (p.as_str(), i)).collect();
     let mut files: Vec<String> = walk(dir).into_iter().filter(|f| !previous.created.contains(f)).collect();
     files.sort();
-    let read: Vec<Result<Option<PageIn>, Diagnostic>> = files
+    let read: Vec<Result<Option<PageIn>, Vec<Diagnostic>>> = files
         .par_iter()
         .filter(|f| f.ends_with(".html") || f.ends_with(".htm"))
         .map(|f| read_page(dir, f, shop, &by_path))
@@ -241,7 +246,7 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
         match r {
             Ok(Some(p)) => pages.push(p),
             Ok(None) => other_html.push(f.clone()),
-            Err(d) => diags.push(d),
+            Err(d) => diags.extend(d),
         }
     }
     if !diags.is_empty() {
@@ -266,12 +271,14 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
                 ])));
             };
             existing.kind = kind;
+            existing.sources.extend(&csp::scan(&content).0);
             existing.container = Some((m, content));
             continue;
         }
         let html = layout_page(&pages, shop, title, path, &content);
         let marked = site::find_marked(&html, "data-cohort-slot").unwrap_or_default();
         let slots = marked.into_iter().filter_map(|m| slot_key(&m, kind, path, shop).ok().map(|k| (m, k))).collect();
+        let sources = csp::scan(&html).0;
         pages.push(PageIn {
             file: format!("{path}index.html"),
             path: path.into(),
@@ -280,6 +287,7 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
             slots,
             container: None,
             created: true,
+            sources,
         });
     }
 
@@ -372,9 +380,13 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
         return Err(Error::Invalid(Diagnostics(clashes)));
     }
 
-    // 5. Pages and their variants, assembled and written one by one (in parallel), so the
-    //    site is never held in memory whole; what was there before is kept for the undo.
+    // 5. The policy: one for the whole site in `_headers` when it fits, else each page's own.
     let ui = &renderer.consent_ui;
+    let plan = plan_policy(s, &pages, &versions, &csp::scan(&ui.banner).0, &other_html, dir);
+    report.warnings.extend(plan.warnings.iter().cloned());
+
+    // 6. Pages and their variants, assembled and written one by one (in parallel), so the
+    //    site is never held in memory whole; what was there before is kept for the undo.
     let written_pages: Vec<PageWrite> = pages
         .par_iter()
         .zip(&variant_cohorts)
@@ -389,10 +401,11 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
                 s.base_path,
                 site::END
             );
-            let html = assemble(page, &versions, None, &block);
+            let meta = plan.page_meta(page);
+            let html = with_meta(&assemble(page, &versions, None, &block), meta.as_deref());
             w.put(dir, &page.file, html, page.created);
             for id in ids {
-                let html = assemble(page, &versions, Some(id), &block);
+                let html = with_meta(&assemble(page, &versions, Some(id), &block), meta.as_deref());
                 let mut head = String::new();
                 if !site::head_has(&html, "name=\"robots\"") {
                     head.push_str("<meta name=\"robots\" content=\"noindex\">\n");
@@ -410,7 +423,6 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
         .collect();
     let mut undo: Vec<(PathBuf, Option<Vec<u8>>)> = Vec::new();
     let mut routes = Vec::new();
-    let mut hashes: BTreeSet<String> = BTreeSet::new();
     let mut created_hashes: BTreeMap<String, String> = BTreeMap::new();
     let mut write_errors = Vec::new();
     let mut written = 0;
@@ -422,20 +434,16 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
         written += w.written;
         undo.extend(w.undo);
         routes.extend(w.routes);
-        hashes.extend(w.scripts);
         created_hashes.extend(w.created);
         write_errors.extend(w.error);
     }
     for f in &other_html {
-        if let Ok(text) = std::fs::read_to_string(dir.join(f)) {
-            hashes.extend(csp::inline_script_hashes(&text));
-        }
         report.warnings.push(format!("{f}: not a full HTML page (no <html>, <head> or <body>); left as it is"));
     }
     report.slots = pages.iter().map(|p| p.slots.len()).sum();
     report.fragments = fragments.len();
 
-    // 6. Fragments and the site-wide files.
+    // 7. Fragments and the site-wide files.
     routes.sort();
     routes.dedup();
     let mut outputs: Vec<Output> = fragments
@@ -454,7 +462,7 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
             how: How::Created,
         });
     }
-    let policy = csp::policy(s, &hashes);
+    let policy = plan.header.clone();
     for ((file, theirs), text) in
         host_files.iter().zip([hosting::headers(s, &routes, &policy), hosting::redirects(s, &routes)])
     {
@@ -482,7 +490,7 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
         how: How::Created,
     });
 
-    // 7. Write, audit, and undo if the audit fails.
+    // 8. Write, audit, and undo if the audit fails.
     for o in &outputs {
         if !write_errors.is_empty() {
             break;
@@ -554,8 +562,6 @@ pub fn write_fragments<'a>(dir: &Path, slots: impl IntoIterator<Item = &'a SlotV
 struct PageWrite {
     /// (path, previous bytes) of each file written.
     undo: Vec<(PathBuf, Option<Vec<u8>>)>,
-    /// CSP hashes of the inline scripts of what was written.
-    scripts: Vec<String>,
     /// Created files and the hash of their bytes (for the manifest).
     created: Vec<(String, String)>,
     routes: Vec<(String, String)>,
@@ -568,7 +574,6 @@ impl PageWrite {
         if self.error.is_some() {
             return;
         }
-        self.scripts.extend(csp::inline_script_hashes(&html));
         if created {
             self.created.push((file.to_string(), crate::cohorts::fragment_hash(&html)));
         }
@@ -601,10 +606,10 @@ fn read_page(
     file: &str,
     shop: &Shop,
     by_path: &HashMap<&str, usize>,
-) -> Result<Option<PageIn>, Diagnostic> {
+) -> Result<Option<PageIn>, Vec<Diagnostic>> {
     let shown = dir.join(file);
     let Ok(bytes) = std::fs::read(&shown) else {
-        return Err(Diagnostic::new(&shown, "cannot read the file").hint("check its permissions"));
+        return Err(vec![Diagnostic::new(&shown, "cannot read the file").hint("check its permissions")]);
     };
     let Ok(text) = String::from_utf8(bytes) else { return Ok(None) };
     let lower_has = |tag: &str| text.as_bytes().windows(tag.len()).any(|w| w.eq_ignore_ascii_case(tag.as_bytes()));
@@ -621,14 +626,25 @@ fn read_page(
         let (line, col) = line_col(&html, e.offset);
         Diagnostic::new(&shown, e.message).at_line(line, col, html.lines().nth(line - 1)).hint(e.hint)
     };
-    let marked = site::find_marked(&html, "data-cohort-slot").map_err(at)?;
+    let (sources, findings) = csp::scan(&html);
+    let mut errors: Vec<Diagnostic> =
+        findings.into_iter().map(|f| at(site::MarkError { offset: f.offset, message: f.message, hint: f.fix })).collect();
     let mut slots = Vec::new();
-    for m in marked {
-        let key = slot_key(&m, kind, &path, shop)
-            .map_err(|(msg, hint)| at(site::MarkError { offset: m.start, message: msg, hint }))?;
-        slots.push((m, key));
+    match site::find_marked(&html, "data-cohort-slot") {
+        Ok(marked) => {
+            for m in marked {
+                match slot_key(&m, kind, &path, shop) {
+                    Ok(key) => slots.push((m, key)),
+                    Err((message, hint)) => errors.push(at(site::MarkError { offset: m.start, message, hint })),
+                }
+            }
+        }
+        Err(e) => errors.push(at(e)),
     }
-    Ok(Some(PageIn { file: file.to_string(), path, kind, html, slots, container: None, created: false }))
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Some(PageIn { file: file.to_string(), path, kind, html, slots, container: None, created: false, sources }))
 }
 
 /// The page kind of a site path: home, a product page (by its URL), a category or tag
@@ -756,7 +772,7 @@ fn layout_page(pages: &[PageIn], shop: &Shop, title: &str, path: &str, content: 
         let Some(m) = marks.first() else { continue };
         // The layout without the other page's slots (their keys belong to that page).
         let body = format!("{}{}{}", &p.html[..m.inner_start], format_args!("\n{content}\n"), &p.html[m.inner_end..]);
-        let body = site::drop_page_meta(&site::replace_title(&body, &html_escape(&full_title)));
+        let body = site::drop_page_meta(&site::replace_title(&body, &crate::html::escape(&full_title)));
         let canonical = format!("<link rel=\"canonical\" href=\"{}\">\n", s.permalink(path));
         if let Some(with_head) = site::insert_in_head(&body, &canonical) {
             return with_head;
@@ -764,17 +780,14 @@ fn layout_page(pages: &[PageIn], shop: &Shop, title: &str, path: &str, content: 
     }
     format!(
         "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{t}</title>\n<link rel=\"canonical\" href=\"{canon}\">\n</head>\n<body>\n<main id=\"main\">\n{content}\n</main>\n<p><a href=\"{home}\">{shop}</a></p>\n</body>\n</html>\n",
-        lang = html_escape(&s.config.language),
-        t = html_escape(&full_title),
+        lang = crate::html::escape(&s.config.language),
+        t = crate::html::escape(&full_title),
         canon = s.permalink(path),
         home = s.url(""),
-        shop = html_escape(&s.config.title),
+        shop = crate::html::escape(&s.config.title),
     )
 }
 
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
 
 /// Every file under `dir`, relative, with `/` separators.
 fn walk(dir: &Path) -> Vec<String> {
