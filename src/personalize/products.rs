@@ -1,5 +1,12 @@
-//! Products for plugin mode: read from another generator's content folder (Hugo and Zola
-//! both use TOML front matter between `+++` lines), or from the shop's own `products/`.
+//! Products for plugin mode: read from another generator's content folder, or from the
+//! shop's own `products/`. Front matter is read as Hugo and Zola read it: TOML between `+++`
+//! lines, YAML between `---` lines (with `serde_yaml_ng`), or a JSON object at the top of
+//! the file. Section files (`_index.md`) are listings, not products, and are skipped.
+//! `[plugin.fields]` in shop.toml maps a theme's own field names (`actualPrice`,
+//! `priceBefore`, ...) onto Cohort's; images may be a string, a list of strings or a list of
+//! tables (`[[images]] image = "..."`), and are resolved as the generator resolves them: a
+//! page resource of the bundle, else a file of the static root (`/` or relative), with the
+//! `baseURL` sub-path taken off.
 //!
 //! Hugo keeps custom fields at the top level or under `[params]`, Zola under `[extra]`
 //! (and its taxonomies under `[taxonomies]`); each field is looked up in those places, in
@@ -79,6 +86,10 @@ pub fn read_foreign(site: &Site, files: &[PathBuf], site_dir: &Path) -> (Vec<Fou
     let mut found = Vec::new();
     let mut diags = Vec::new();
     for file in files {
+        // Section files (`_index.md`) are listings, not products.
+        if file.file_stem().is_some_and(|s| s == "_index") {
+            continue;
+        }
         let text = match crate::content::read_text(file, file) {
             Ok(t) => t,
             Err(d) => {
@@ -95,18 +106,124 @@ pub fn read_foreign(site: &Site, files: &[PathBuf], site_dir: &Path) -> (Vec<Fou
     (found, diags)
 }
 
+/// The front matter formats Hugo and Zola read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Toml,
+    Yaml,
+    Json,
+}
+
+/// A file's front matter, where it starts (1-based line) and the body after it.
+struct Front<'a> {
+    format: Format,
+    text: &'a str,
+    line: usize,
+    body: &'a str,
+}
+
+/// Splits `text` into front matter and body, whichever of the three formats it uses.
+fn split_front<'a>(file: &Path, text: &'a str) -> Result<Front<'a>, Diagnostic> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let first = text.lines().next().unwrap_or("").trim_end();
+    if first == "+++" {
+        let s = crate::content::front_matter::split(file, text)?;
+        return Ok(Front { format: Format::Toml, text: s.front_matter, line: s.front_matter_line, body: s.body });
+    }
+    if first == "---" {
+        let start = text.find('\n').map_or(text.len(), |i| i + 1);
+        let mut off = start;
+        for line in text[start..].split_inclusive('\n') {
+            if matches!(line.trim_end(), "---" | "...") {
+                let body = &text[off + line.len()..];
+                return Ok(Front { format: Format::Yaml, text: &text[start..off], line: 2, body });
+            }
+            off += line.len();
+        }
+        return Err(Diagnostic::new(file, "the YAML front matter is never closed")
+            .at_line(1, 1, Some("---"))
+            .hint("close it with a line `---` after the last field"));
+    }
+    let lead = text.len() - text.trim_start().len();
+    if text[lead..].starts_with('{') {
+        let mut values = serde_json::Deserializer::from_str(&text[lead..]).into_iter::<serde_json::Value>();
+        return match values.next() {
+            Some(Ok(_)) => {
+                let end = lead + values.byte_offset();
+                Ok(Front { format: Format::Json, text: &text[..end], line: 1, body: &text[end..] })
+            }
+            Some(Err(e)) => Err(Diagnostic::new(file, format!("the JSON front matter does not parse: {e}"))
+                .at_line(e.line().max(1), e.column().max(1), text.lines().nth(e.line().saturating_sub(1)))
+                .hint("the front matter is one JSON object { \"title\": \"...\", ... } at the top of the file")),
+            None => Err(Diagnostic::new(file, "the file has no front matter")),
+        };
+    }
+    Err(Diagnostic::new(file, "the file does not start with front matter").at_line(1, 1, Some(first)).hint(
+        "start it with TOML between `+++` lines, YAML between `---` lines, or a JSON object { ... }, as Hugo and Zola read them",
+    ))
+}
+
+/// The front matter as a table of fields (YAML and JSON converted; null values dropped).
+fn front_table(file: &Path, front: &Front) -> Result<toml::Table, Diagnostic> {
+    let value: serde_json::Value = match front.format {
+        Format::Toml => {
+            return toml::from_str(front.text).map_err(|e| toml_diagnostic(file, front.text, front.line, &e));
+        }
+        Format::Yaml => serde_yaml_ng::from_str(front.text).map_err(|e| {
+            let (line, col) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+            Diagnostic::new(file, format!("the YAML front matter does not parse: {e}"))
+                .at_line(front.line + line - 1, col, front.text.lines().nth(line.saturating_sub(1)))
+                .hint("check the indentation and quote values that contain `: ` or start with a special character")
+        })?,
+        Format::Json => serde_json::from_str(front.text).map_err(|e| {
+            Diagnostic::new(file, format!("the JSON front matter does not parse: {e}")).at_line(e.line().max(1), e.column().max(1), None)
+        })?,
+    };
+    let value = match drop_nulls(value) {
+        serde_json::Value::Null => return Ok(toml::Table::new()),
+        v @ serde_json::Value::Object(_) => v,
+        _ => {
+            return Err(Diagnostic::new(file, "the front matter is not a set of fields")
+                .at_line(front.line, 1, None)
+                .hint("write `key: value` lines (YAML) or a JSON object"));
+        }
+    };
+    use serde::Deserialize;
+    toml::Table::deserialize(value)
+        .map_err(|e| Diagnostic::new(file, format!("the front matter cannot be read: {e}")).at_line(front.line, 1, None))
+}
+
+/// The value without nulls (TOML has none; an empty YAML field means "not set").
+fn drop_nulls(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, drop_nulls(v))).collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().filter(|v| !v.is_null()).map(drop_nulls).collect()),
+        other => other,
+    }
+}
+
 /// The front matter table and where a key is looked up.
 struct Fields<'a> {
     table: toml::Table,
     text: &'a str,
     first_line: usize,
     file: &'a Path,
+    format: Format,
+    map: &'a crate::config::FieldMap,
 }
 
 impl Fields<'_> {
     /// `key` at the top level, else under `[params]` (Hugo), `[extra]` (Zola) or, for
     /// taxonomies, `[taxonomies]` (Zola).
+    /// `key` under the theme's name for it (`[plugin.fields]`), else under Cohort's.
     fn get(&self, key: &str) -> Option<&toml::Value> {
+        self.lookup(self.name(key)).or_else(|| self.lookup(key))
+    }
+
+    fn lookup(&self, key: &str) -> Option<&toml::Value> {
         self.table.get(key).or_else(|| {
             ["params", "extra", "taxonomies"]
                 .iter()
@@ -114,13 +231,71 @@ impl Fields<'_> {
         })
     }
 
+    /// The theme's name for Cohort's field `key` (`[plugin.fields]`), else `key`.
+    fn name<'k>(&'k self, key: &'k str) -> &'k str {
+        self.mapped(key).filter(|m| self.lookup(m).is_some() || self.lookup(key).is_none()).unwrap_or(key)
+    }
+
+    fn mapped<'k>(&'k self, key: &'k str) -> Option<&'k str> {
+        let m = self.map;
+        let mapped = match key {
+            "price" => m.price.as_deref(),
+            "compare_at_price" => m.compare_at_price.as_deref(),
+            "sku" => m.sku.as_deref(),
+            "images" => m.images.as_deref(),
+            "category" => m.category.as_deref(),
+            _ => None,
+        };
+        mapped
+    }
+
+    /// `key = "value"` in the file's own syntax.
+    fn assign(&self, key: &str, value: &str) -> String {
+        let key = self.name(key);
+        match self.format {
+            Format::Toml => format!("{key} = \"{value}\""),
+            Format::Yaml => format!("{key}: \"{value}\""),
+            Format::Json => format!("\"{key}\": \"{value}\""),
+        }
+    }
+
     fn string(&self, key: &str) -> Result<Option<String>, Diagnostic> {
         match self.get(key) {
             None => Ok(None),
             Some(toml::Value::String(s)) => Ok(Some(s.clone())),
             Some(other) => Err(self
-                .at(key, format!("`{key}` must be a string, not {}", other.type_str()))
-                .hint(format!("write it in quotes: {key} = \"{}\"", other.to_string().trim_matches('"')))),
+                .at(key, format!("`{}` must be a string, not {}", self.name(key), other.type_str()))
+                .hint(format!("write it in quotes: {}", self.assign(key, other.to_string().trim_matches('"'))))),
+        }
+    }
+
+    /// Image paths: a string, a list of strings, or a list of tables whose `image_key` (or
+    /// `image`, `src`, `url`, `path`, `file`) is the path.
+    fn images(&self) -> Result<Vec<String>, Diagnostic> {
+        let keys: Vec<&str> = match &self.map.image_key {
+            Some(k) => vec![k.as_str()],
+            None => vec!["image", "src", "url", "path", "file"],
+        };
+        let bad = || {
+            self.at("images", format!("`{}` must be a path, a list of paths or a list of tables with a path", self.name("images")))
+                .hint(format!("e.g. images = [\"lamp.jpg\"], or [[images]] {} = \"lamp.jpg\"; set [plugin.fields] image_key for another key", keys[0]))
+        };
+        match self.get("images") {
+            None => Ok(Vec::new()),
+            Some(toml::Value::String(s)) => Ok(vec![s.clone()]),
+            Some(toml::Value::Array(a)) => a
+                .iter()
+                .map(|v| match v {
+                    toml::Value::String(s) => Ok(s.clone()),
+                    toml::Value::Table(t) => keys
+                        .iter()
+                        .find_map(|k| t.get(*k).and_then(toml::Value::as_str))
+                        .map(str::to_string)
+                        .ok_or_else(bad),
+                    _ => Err(bad()),
+                })
+                .collect(),
+            Some(_) => Err(bad()),
         }
     }
 
@@ -145,7 +320,7 @@ impl Fields<'_> {
 
     /// A diagnostic at the line that sets `key` (else the front matter's first line).
     fn at(&self, key: &str, message: String) -> Diagnostic {
-        let offset = key_offset(self.text, key);
+        let offset = key_offset(self.text, self.name(key));
         match offset {
             Some(o) => Diagnostic::new(self.file, message).at_offset(self.text, o, self.first_line),
             None => {
@@ -164,7 +339,7 @@ fn key_offset(text: &str, key: &str) -> Option<usize> {
         let unquoted = trimmed.strip_prefix('"').and_then(|t| t.strip_prefix(key)).and_then(|t| t.strip_prefix('"'));
         let rest = unquoted.or_else(|| trimmed.strip_prefix(key));
         if let Some(rest) = rest
-            && rest.trim_start().starts_with('=')
+            && (rest.trim_start().starts_with('=') || rest.starts_with(':'))
         {
             return Some(offset + indent);
         }
@@ -175,11 +350,10 @@ fn key_offset(text: &str, key: &str) -> Option<usize> {
 
 /// One content file of another generator as a product; `Ok(None)` for a draft.
 pub fn parse_foreign(site: &Site, file: &Path, text: &str, site_dir: &Path) -> Result<Option<Found>, Vec<Diagnostic>> {
-    let split = crate::content::front_matter::split(file, text).map_err(|d| vec![d])?;
-    let fm = split.front_matter;
-    let table: toml::Table =
-        toml::from_str(fm).map_err(|e| vec![toml_diagnostic(file, fm, split.front_matter_line, &e)])?;
-    let f = Fields { table, text: fm, first_line: split.front_matter_line, file };
+    let front = split_front(file, text).map_err(|d| vec![d])?;
+    let table = front_table(file, &front).map_err(|d| vec![d])?;
+    let map = &site.config.plugin.fields;
+    let f = Fields { table, text: front.text, first_line: front.line, file, format: front.format, map };
     if matches!(f.get("draft"), Some(toml::Value::Boolean(true))) {
         return Ok(None);
     }
@@ -214,7 +388,7 @@ pub fn parse_foreign(site: &Site, file: &Path, text: &str, site_dir: &Path) -> R
             Some(_) => f.at("price", "the price must be a string".into()),
             None => f.at("price", "the product has no price".into()),
         }
-        .hint(format!("write the price as a decimal string in the shop currency, price = \"89.00\" {place}"))),
+        .hint(format!("write the price as a decimal string in the shop currency, {} {place}", f.assign("price", "89.00")))),
     };
     let price = match price {
         Ok(p) => Some(p),
@@ -293,12 +467,15 @@ pub fn parse_foreign(site: &Site, file: &Path, text: &str, site_dir: &Path) -> R
         }
     };
     let images: Vec<Image> = f
-        .strings("images")
-        .unwrap_or_default()
+        .images()
+        .unwrap_or_else(|d| {
+            errors.push(d);
+            Vec::new()
+        })
         .into_iter()
         .filter(|i| !i.contains("://") && !i.starts_with("//"))
         .map(|i| {
-            let site_path = if let Some(abs) = i.strip_prefix('/') { abs.to_string() } else { format!("{path}{i}") };
+            let site_path = resolve_image(&i, &path, site_dir, &site.base_path);
             Image { path: site_path, alt: title.clone(), alt_given: false, source: PathBuf::new() }
         })
         .collect();
@@ -306,7 +483,7 @@ pub fn parse_foreign(site: &Site, file: &Path, text: &str, site_dir: &Path) -> R
         return Err(errors);
     }
     let Some(price) = price else { return Err(errors) };
-    let body = markdown::render(split.body);
+    let body = markdown::render(front.body);
     let slug = path.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
     let summary_given = summary.is_some();
     let summary = summary.unwrap_or_else(|| body.first_paragraph.clone());
@@ -336,6 +513,26 @@ pub fn parse_foreign(site: &Site, file: &Path, text: &str, site_dir: &Path) -> R
         key_lines: BTreeMap::new(),
     };
     Ok(Some(Found { product, path }))
+}
+
+/// The site path of an image as the generator resolves it: a page resource of the page's
+/// bundle (`PAGE/lamp.jpg`) when the output has it, else a file of the static root; an
+/// absolute path loses the `baseURL` sub-path (`/shop/img/x.jpg` → `img/x.jpg`).
+fn resolve_image(image: &str, page: &str, site_dir: &Path, base_path: &str) -> String {
+    if let Some(abs) = image.strip_prefix('/') {
+        let base = base_path.trim_start_matches('/');
+        return match abs.strip_prefix(base) {
+            Some(rest) if !base.is_empty() && !site_dir.join(abs).is_file() => rest.to_string(),
+            _ => abs.to_string(),
+        };
+    }
+    let image = image.strip_prefix("./").unwrap_or(image);
+    let in_bundle = format!("{page}{image}");
+    if site_dir.join(&in_bundle).is_file() || !site_dir.join(image).is_file() {
+        in_bundle
+    } else {
+        image.to_string()
+    }
 }
 
 /// The value, or None with the problem recorded.

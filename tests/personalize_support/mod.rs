@@ -52,6 +52,11 @@ pub fn built_site(extra: &[(&str, &str)]) -> tempfile::TempDir {
 }
 
 pub fn personalize(root: &Path) -> (i32, String, String) {
+    personalize_glob(root, "content/products/*.md")
+}
+
+/// `cohort personalize` with the product files `glob` (relative to the shop root).
+pub fn personalize_glob(root: &Path, glob: &str) -> (i32, String, String) {
     let out = common::cohort()
         .arg("personalize")
         .arg("--site")
@@ -59,7 +64,7 @@ pub fn personalize(root: &Path) -> (i32, String, String) {
         .arg("--root")
         .arg(root)
         .arg("--products")
-        .arg(format!("{}/content/products/*.md", root.display()))
+        .arg(format!("{}/{glob}", root.display()))
         .output()
         .expect("cohort runs");
     (
