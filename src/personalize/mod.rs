@@ -18,10 +18,14 @@
 //! again, rewrites only files whose bytes change, and removes files it created before that
 //! it no longer needs. Running it twice leaves the same bytes as running it once.
 
+mod files;
 mod policy;
 pub mod products;
 pub mod site;
 
+use files::{
+    manifest_json, read_manifest, remove_empty_parents, rollback, safe_join, strip_host_block, walk, write_file,
+};
 use policy::{plan_policy, with_meta};
 
 use crate::build::Recommendations;
@@ -211,6 +215,17 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
             ),
         ])));
     }
+    let links: Vec<Diagnostic> = files::OWNED
+        .iter()
+        .filter_map(|name| files::link_on_path(dir, name))
+        .map(|link| {
+            Diagnostic::new(&link, "this is a symbolic link where personalize writes; it does not write through links")
+                .hint("replace it with a real file or folder in the site's output (or remove it); Cohort owns /_headers and /_redirects (its block), /c/, /_cohort/, /privacy/, /preferences/, /cohort.js and /.well-known/gpc.json")
+        })
+        .collect();
+    if !links.is_empty() {
+        return Err(Error::Invalid(Diagnostics(links)));
+    }
     let loaded = load(options)?;
     let Loaded { shop, theme, aggregates, product_paths } = &loaded;
     let recs: Recommendations = crate::build::recommendations(shop, aggregates.as_ref());
@@ -232,7 +247,13 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
 
     // 1. Read every page of the other generator (not the files personalize created).
     let by_path: HashMap<&str, usize> = product_paths.iter().enumerate().map(|(i, p)| (p.as_str(), i)).collect();
-    let mut files: Vec<String> = walk(dir).into_iter().filter(|f| !previous.created.contains(f)).collect();
+    let (all_files, links) = walk(dir);
+    for l in links.iter().filter(|l| l.ends_with(".html") || l.ends_with(".htm") || !l.contains('.')) {
+        report.warnings.push(format!(
+            "{l}: a symbolic link; skipped (personalize does not follow links); copy the page or folder into the site instead"
+        ));
+    }
+    let mut files: Vec<String> = all_files.into_iter().filter(|f| !previous.created.contains(f)).collect();
     files.sort();
     let read: Vec<Result<Option<PageIn>, Vec<Diagnostic>>> = files
         .par_iter()
@@ -584,22 +605,6 @@ impl PageWrite {
     }
 }
 
-/// Writes `bytes` at `rel` unless the file already holds them; records (path, previous
-/// bytes) in `undo` before it writes. Returns whether it wrote.
-fn write_file(dir: &Path, rel: &str, bytes: &[u8], undo: &mut Vec<(PathBuf, Option<Vec<u8>>)>) -> Result<bool, String> {
-    let path = safe_join(dir, rel)?;
-    let old = std::fs::read(&path).ok();
-    if old.as_deref() == Some(bytes) {
-        return Ok(false);
-    }
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-    }
-    undo.push((path.clone(), old));
-    std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(true)
-}
-
 /// Reads one HTML file: None when it is not a full page (no `<html>`, `<head>` or `<body>`).
 fn read_page(
     dir: &Path,
@@ -788,101 +793,3 @@ fn layout_page(pages: &[PageIn], shop: &Shop, title: &str, path: &str, content: 
     )
 }
 
-
-/// Every file under `dir`, relative, with `/` separators.
-fn walk(dir: &Path) -> Vec<String> {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .filter_map(|e| Some(e.path().strip_prefix(dir).ok()?.to_string_lossy().replace('\\', "/")))
-        .collect()
-}
-
-/// What a previous run created and still owns.
-#[derive(Default)]
-struct Manifest {
-    /// Files listed in the manifest whose bytes are still those personalize wrote (a file
-    /// the other generator wrote over since then is the site's again), and the manifest.
-    created: BTreeSet<String>,
-}
-
-fn read_manifest(dir: &Path) -> Manifest {
-    let Ok(text) = std::fs::read_to_string(dir.join(MANIFEST)) else { return Manifest::default() };
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else { return Manifest::default() };
-    let listed: Vec<(String, String)> = value
-        .get("created")
-        .and_then(|c| c.as_object())
-        .map(|m| {
-            m.iter()
-                .filter(|(f, _)| safe_rel(f))
-                .filter_map(|(f, h)| Some((f.clone(), h.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut created: BTreeSet<String> = listed
-        .par_iter()
-        .filter(|(f, hash)| {
-            std::fs::read(dir.join(f))
-                .is_ok_and(|bytes| crate::cohorts::fragment_hash(&String::from_utf8_lossy(&bytes)) == *hash)
-        })
-        .map(|(f, _)| f.clone())
-        .collect();
-    created.insert(MANIFEST.to_string());
-    Manifest { created }
-}
-
-/// The manifest: each file personalize created with the hash of its bytes, and the files of
-/// the site it appended a block to.
-fn manifest_json(created: &BTreeMap<String, String>, merged: &BTreeSet<String>) -> String {
-    let v = serde_json::json!({
-        "version": 1,
-        "about": "Written by `cohort personalize`: the files it created (with the first 64 bits of the sha256 of their bytes; it replaces or removes them on the next run unless they changed since) and the files of the site it appended a block to.",
-        "created": created,
-        "merged": merged,
-    });
-    serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
-}
-
-fn strip_host_block(text: &str) -> String {
-    let Some(b) = text.find(HOST_BEGIN) else { return text.to_string() };
-    let e = text[b..].find(HOST_END).map_or(text.len(), |e| b + e + HOST_END.len());
-    let e = if text[e..].starts_with('\n') { e + 1 } else { e };
-    format!("{}{}", &text[..b], &text[e..])
-}
-
-fn safe_rel(rel: &str) -> bool {
-    !(rel.is_empty()
-        || rel.starts_with('/')
-        || rel.contains('\\')
-        || rel.contains('\0')
-        || rel.split('/').any(|p| p == ".."))
-}
-
-fn safe_join(dir: &Path, rel: &str) -> Result<PathBuf, String> {
-    if safe_rel(rel) { Ok(dir.join(rel)) } else { Err(format!("refusing to write outside the site folder: {rel}")) }
-}
-
-fn rollback(dir: &Path, undo: Vec<(PathBuf, Option<Vec<u8>>)>) {
-    for (path, old) in undo.into_iter().rev() {
-        match old {
-            Some(bytes) => {
-                let _ = std::fs::write(&path, bytes);
-            }
-            None => {
-                let _ = std::fs::remove_file(&path);
-                remove_empty_parents(dir, &path);
-            }
-        }
-    }
-}
-
-fn remove_empty_parents(dir: &Path, path: &Path) {
-    let mut p = path.parent();
-    while let Some(d) = p {
-        if d == dir || !d.starts_with(dir) || std::fs::remove_dir(d).is_err() {
-            break;
-        }
-        p = d.parent();
-    }
-}
