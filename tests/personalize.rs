@@ -4,11 +4,8 @@
 
 mod common;
 
-use common::tree;
+use common::{copy_fixture, tree};
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 mod personalize_support;
 
@@ -31,11 +28,18 @@ fn slot_keys(html: &str) -> Vec<(String, BTreeMap<String, String>)> {
     out
 }
 
-/// The page without the block personalize injects (between its marker comments).
+/// The page without the blocks personalize injects (each between its marker comments: the
+/// banner after `<body>`, the configuration and runtime before `</body>`).
 fn without_block(html: &str) -> String {
-    let b = html.find("<!--cohort:begin-->").expect("the injected block");
-    let e = html.find("<!--cohort:end-->").expect("the end of the injected block") + "<!--cohort:end-->".len();
-    format!("{}{}", &html[..b], &html[e..])
+    assert!(html.contains("<!--cohort:begin-->"), "the injected block");
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(b) = rest.find("<!--cohort:begin-->") {
+        let e = rest[b..].find("<!--cohort:end-->").expect("the end of the injected block") + b;
+        out.push_str(&rest[..b]);
+        rest = &rest[e + "<!--cohort:end-->".len()..];
+    }
+    out + rest
 }
 
 #[test]

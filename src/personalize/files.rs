@@ -44,8 +44,8 @@ pub(super) fn walk(dir: &Path) -> (Vec<String>, Vec<String>) {
 }
 
 /// The names personalize writes at the top of the site; none of them may be a link.
-pub(super) const OWNED: [&str; 8] =
-    ["_headers", "_redirects", "c", "_cohort", "privacy", "preferences", "cohort.js", ".well-known"];
+pub(super) const OWNED: [&str; 9] =
+    ["_headers", "_redirects", "c", "_cohort", "privacy", "preferences", "cohort.js", "cohort.css", ".well-known"];
 
 /// The first symbolic link on the way from `dir` to `rel` (`rel` itself included).
 pub(super) fn link_on_path(dir: &Path, rel: &str) -> Option<PathBuf> {

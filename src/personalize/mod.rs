@@ -45,6 +45,11 @@ use std::time::{Duration, Instant};
 
 /// The manifest of what personalize created, inside the site folder.
 pub const MANIFEST: &str = "_cohort/manifest.json";
+/// The banner's stylesheet (at the site root, beside `cohort.js`).
+pub const STYLESHEET: &str = "cohort.css";
+/// Its bytes: small, themable with CSS custom properties (`--cohort-bg`, `--cohort-fg`,
+/// `--cohort-accent`, ...), inheriting the site's fonts.
+pub const BANNER_CSS: &str = include_str!("cohort.css");
 const HOST_BEGIN: &str = "# cohort personalize: begin (rewritten on every run)";
 const HOST_END: &str = "# cohort personalize: end";
 
@@ -220,7 +225,7 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
         .filter_map(|name| files::link_on_path(dir, name))
         .map(|link| {
             Diagnostic::new(&link, "this is a symbolic link where personalize writes; it does not write through links")
-                .hint("replace it with a real file or folder in the site's output (or remove it); Cohort owns /_headers and /_redirects (its block), /c/, /_cohort/, /privacy/, /preferences/, /cohort.js and /.well-known/gpc.json")
+                .hint("replace it with a real file or folder in the site's output (or remove it); Cohort owns /_headers and /_redirects (its block), /c/, /_cohort/, /privacy/, /preferences/, /cohort.js, /cohort.css and /.well-known/gpc.json")
         })
         .collect();
     if !links.is_empty() {
@@ -384,6 +389,7 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
     }
     planned.extend(fragments.keys().map(|h| format!("_cohort/f/{h}.html")));
     planned.push("cohort.js".into());
+    planned.push(STYLESHEET.into());
     if s.config.privacy.honor_gpc {
         planned.push(".well-known/gpc.json".into());
     }
@@ -393,7 +399,7 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
         .filter(|f| !previous.created.contains(*f) && dir.join(f).exists())
         .map(|f| {
             Diagnostic::new(dir.join(f), "personalize needs to write this file, but it belongs to the site").hint(
-                "rename or remove it in the other generator's sources (Cohort owns /cohort.js, /_cohort/, /c/, /privacy/ and /preferences/ unless they carry a data-cohort-page container, /.well-known/gpc.json)",
+                "rename or remove it in the other generator's sources (Cohort owns /cohort.js, /cohort.css, /_cohort/, /c/, /privacy/ and /preferences/ unless they carry a data-cohort-page container, /.well-known/gpc.json)",
             )
         })
         .collect();
@@ -414,19 +420,28 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
         .map(|(page, ids)| {
             let mut w = PageWrite::default();
             let interests = crate::render::page_interests(shop, page.kind);
-            let block = format!(
-                "{}{}\n<script type=\"application/json\" id=\"cohort-config\">{}</script>\n<script src=\"{}cohort.js\" defer></script>{}",
+            // The banner first in the body (first in keyboard order, fixed to the viewport by
+            // its stylesheet), the configuration and the runtime at its end.
+            let top = format!(
+                "{}<link rel=\"stylesheet\" href=\"{}{STYLESHEET}\">\n{}{}",
                 site::BEGIN,
+                s.base_path,
                 ui.banner.trim_end(),
+                site::END
+            );
+            let block = format!(
+                "{}<script type=\"application/json\" id=\"cohort-config\">{}</script>\n<script src=\"{}cohort.js\" defer></script>{}",
+                site::BEGIN,
                 runtime::page_config(shop, &ui.hash, &interests),
                 s.base_path,
                 site::END
             );
             let meta = plan.page_meta(page);
-            let html = with_meta(&assemble(page, &versions, None, &block), meta.as_deref());
+            let finish = |html: String| with_meta(&site::inject_top(&html, &top), meta.as_deref());
+            let html = finish(assemble(page, &versions, None, &block));
             w.put(dir, &page.file, html, page.created);
             for id in ids {
-                let html = with_meta(&assemble(page, &versions, Some(id), &block), meta.as_deref());
+                let html = finish(assemble(page, &versions, Some(id), &block));
                 let mut head = String::new();
                 if !site::head_has(&html, "name=\"robots\"") {
                     head.push_str("<meta name=\"robots\" content=\"noindex\">\n");
@@ -476,6 +491,7 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
         })
         .collect();
     outputs.push(Output { file: "cohort.js".into(), bytes: runtime::script().as_bytes().to_vec(), how: How::Created });
+    outputs.push(Output { file: STYLESHEET.into(), bytes: BANNER_CSS.as_bytes().to_vec(), how: How::Created });
     if s.config.privacy.honor_gpc {
         outputs.push(Output {
             file: ".well-known/gpc.json".into(),

@@ -613,8 +613,17 @@ fn product_path(file: &Path, url: Option<&str>, slug: Option<&str>, site_dir: &P
         *last = s.to_string();
     }
     let joined = segs.join("/");
+    // A multilingual Hugo site with a contentDir per language (`content/en/...`) serves
+    // its default language at the root: the path without the language folder.
+    let without_lang = if segs.len() >= 2 { segs[1..].join("/") } else { joined.clone() };
     let mut tried = Vec::new();
-    for candidate in [joined.clone(), joined.to_lowercase(), joined.to_lowercase().replace(' ', "-")] {
+    for candidate in [
+        joined.clone(),
+        joined.to_lowercase(),
+        joined.to_lowercase().replace(' ', "-"),
+        without_lang.clone(),
+        without_lang.to_lowercase().replace(' ', "-"),
+    ] {
         let p = normalize(&candidate);
         if tried.contains(&p) {
             continue;

@@ -187,6 +187,17 @@ pub fn inject(html: &str, block: &str) -> String {
     out
 }
 
+/// Inserts `text` just after the `<body>` start tag (before the injected end block when the
+/// page has no `<body>` tag).
+pub fn inject_top(html: &str, text: &str) -> String {
+    let body = crate::html::tokens(html).into_iter().find_map(|t| match t {
+        Token::Start(t) if t.name == "body" => Some(t.end),
+        _ => None,
+    });
+    let at = body.or_else(|| html.find(BEGIN)).unwrap_or(html.len());
+    format!("{}{text}{}", &html[..at], &html[at..])
+}
+
 /// Inserts `text` before `</head>`; None when the page has none.
 pub fn insert_in_head(html: &str, text: &str) -> Option<String> {
     let at = find_ci(html, "</head")?;

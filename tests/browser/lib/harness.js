@@ -115,7 +115,7 @@ async function start(opts = {}) {
   const h = { work, procs: [], servers: [], consentLog: [], browser: null };
   try {
     if (opts.hugo) {
-      await personalizedHugo(h);
+      await personalizedHugo(h, typeof opts.hugo === 'object' ? opts.hugo : {});
     } else if (opts.init) {
       // The shop `cohort init` writes, as a new merchant gets it.
       h.shop = path.join(work, 'shop');
@@ -135,7 +135,8 @@ async function start(opts = {}) {
       h.site = path.join(work, 'public');
       h.buildOutput = await run(binary(), ['build', '--root', h.shop, '-o', h.site]);
     }
-    h.rules = parseHeaders(await fsp.readFile(path.join(h.site, '_headers'), 'utf8'));
+    const headersFile = path.join(h.site, '_headers');
+    h.rules = fs.existsSync(headersFile) ? parseHeaders(await fsp.readFile(headersFile, 'utf8')) : [];
 
     h.port = await freePort();
     h.origin = `http://127.0.0.1:${h.port}`;
@@ -162,17 +163,28 @@ async function start(opts = {}) {
   }
 }
 
-/** Builds tests/sites/hugo-shop with `hugo` and runs `cohort personalize` on the output. */
-async function personalizedHugo(h) {
-  const source = path.join(REPO, 'tests', 'sites', 'hugo-shop');
+/**
+ * Builds a Hugo site of tests/sites (default hugo-shop) with `hugo` and runs `cohort
+ * personalize` on the output. `opts.hugo` may be `{ site, products, later }`: the fixture's
+ * folder, its product glob (relative to it) and, with `later: true`, no personalize yet:
+ * `h.personalize()` runs it (and applies its `_headers`) when the test is ready.
+ */
+async function personalizedHugo(h, opts = {}) {
+  const name = opts.site || 'hugo-shop';
+  const source = path.join(REPO, 'tests', 'sites', name);
   h.shopSource = source;
-  h.shop = path.join(h.work, 'hugo-shop');
+  h.shop = path.join(h.work, name);
   await fsp.cp(source, h.shop, { recursive: true, filter: (src) => !/[/\\](public|consent-records|resources)$/.test(src) });
   h.site = path.join(h.shop, 'public');
   h.hugoOutput = await run('hugo', ['--quiet', '--source', h.shop, '--destination', h.site], {
     env: { ...process.env, HUGO_CACHEDIR: path.join(h.work, 'hugo-cache') },
   });
-  h.buildOutput = await run(binary(), ['personalize', '--site', h.site, '--root', h.shop, '--products', path.join(h.shop, 'content', 'products', '*.md')]);
+  const products = path.join(h.shop, ...(opts.products || 'content/products/*.md').split('/'));
+  h.personalize = async () => {
+    h.buildOutput = await run(binary(), ['personalize', '--site', h.site, '--root', h.shop, '--products', products]);
+    h.rules = parseHeaders(await fsp.readFile(path.join(h.site, '_headers'), 'utf8'));
+  };
+  if (!opts.later) await h.personalize();
 }
 
 function applyHeaders(h, urlPath, res) {
