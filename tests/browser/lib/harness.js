@@ -138,7 +138,7 @@ async function start(opts = {}) {
     const headersFile = path.join(h.site, '_headers');
     h.rules = fs.existsSync(headersFile) ? parseHeaders(await fsp.readFile(headersFile, 'utf8')) : [];
 
-    h.port = await freePort();
+    h.port = h.port || (await freePort());
     h.origin = `http://127.0.0.1:${h.port}`;
     h.consentPort = await freePort();
     h.consentOrigin = `http://127.0.0.1:${h.consentPort}`;
@@ -176,7 +176,17 @@ async function personalizedHugo(h, opts = {}) {
   h.shop = path.join(h.work, name);
   await fsp.cp(source, h.shop, { recursive: true, filter: (src) => !/[/\\](public|consent-records|resources)$/.test(src) });
   h.site = path.join(h.shop, 'public');
-  h.hugoOutput = await run('hugo', ['--quiet', '--source', h.shop, '--destination', h.site], {
+  // A real theme's absolute URLs (Hugo's absURL) name its baseURL: build it for the origin
+  // the test serves it from, as a merchant builds for their own domain.
+  const baseURL = [];
+  if (opts.site) {
+    h.port = await freePort();
+    baseURL.push('--baseURL', `http://127.0.0.1:${h.port}/`);
+    const toml = path.join(h.shop, 'shop.toml');
+    const text = await fsp.readFile(toml, 'utf8');
+    await fsp.writeFile(toml, text.replace(/^base_url = .*$/m, `base_url = "http://127.0.0.1:${h.port}"`));
+  }
+  h.hugoOutput = await run('hugo', ['--quiet', '--source', h.shop, '--destination', h.site, ...baseURL], {
     env: { ...process.env, HUGO_CACHEDIR: path.join(h.work, 'hugo-cache') },
   });
   const products = path.join(h.shop, ...(opts.products || 'content/products/*.md').split('/'));
