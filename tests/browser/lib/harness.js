@@ -165,8 +165,9 @@ async function start(opts = {}) {
 
 /**
  * Builds a Hugo site of tests/sites (default hugo-shop) with `hugo` and runs `cohort
- * personalize` on the output. `opts.hugo` may be `{ site, products, later }`: the fixture's
- * folder, its product glob (relative to it) and, with `later: true`, no personalize yet:
+ * personalize` on the output. `opts.hugo` may be `{ site, products, later, generator }`: the
+ * fixture's folder, its product glob (relative to it), with `later: true` no personalize yet,
+ * and `generator: 'eleventy'` for a site built by its own pinned Eleventy into `_site/`:
  * `h.personalize()` runs it (and applies its `_headers`) when the test is ready.
  */
 async function personalizedHugo(h, opts = {}) {
@@ -174,8 +175,9 @@ async function personalizedHugo(h, opts = {}) {
   const source = path.join(REPO, 'tests', 'sites', name);
   h.shopSource = source;
   h.shop = path.join(h.work, name);
-  await fsp.cp(source, h.shop, { recursive: true, filter: (src) => !/[/\\](public|consent-records|resources)$/.test(src) });
-  h.site = path.join(h.shop, 'public');
+  await fsp.cp(source, h.shop, { recursive: true, filter: (src) => !/[/\\](public|_site|node_modules|consent-records|resources)$/.test(src) });
+  const eleventy = opts.generator === 'eleventy';
+  h.site = path.join(h.shop, eleventy ? '_site' : 'public');
   // A real theme's absolute URLs (Hugo's absURL) name its baseURL: build it for the origin
   // the test serves it from, as a merchant builds for their own domain.
   const baseURL = [];
@@ -186,9 +188,19 @@ async function personalizedHugo(h, opts = {}) {
     const text = await fsp.readFile(toml, 'utf8');
     await fsp.writeFile(toml, text.replace(/^base_url = .*$/m, `base_url = "http://127.0.0.1:${h.port}"`));
   }
-  h.hugoOutput = await run('hugo', ['--quiet', '--source', h.shop, '--destination', h.site, ...baseURL], {
-    env: { ...process.env, HUGO_CACHEDIR: path.join(h.work, 'hugo-cache') },
-  });
+  if (eleventy) {
+    // The site's own pinned Eleventy (its package-lock.json; tests/browser/run.sh installs it).
+    const modules = path.join(source, 'node_modules');
+    if (!fs.existsSync(path.join(modules, '@11ty', 'eleventy'))) {
+      throw new Error(`Eleventy is not installed in ${source}: run npm ci there (tests/browser/run.sh does)`);
+    }
+    await fsp.symlink(modules, path.join(h.shop, 'node_modules'));
+    h.hugoOutput = await run(process.execPath, [path.join('node_modules', '@11ty', 'eleventy', 'cmd.cjs'), '--quiet'], { cwd: h.shop });
+  } else {
+    h.hugoOutput = await run('hugo', ['--quiet', '--source', h.shop, '--destination', h.site, ...baseURL], {
+      env: { ...process.env, HUGO_CACHEDIR: path.join(h.work, 'hugo-cache') },
+    });
+  }
   const products = path.join(h.shop, ...(opts.products || 'content/products/*.md').split('/'));
   h.personalize = async () => {
     h.buildOutput = await run(binary(), ['personalize', '--site', h.site, '--root', h.shop, '--products', products]);

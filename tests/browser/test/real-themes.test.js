@@ -1,5 +1,6 @@
-// Plugin mode on a real public theme nobody here wrote: Ananke v2.9.2 with its English and
-// French example site (tests/sites/ananke), built by Debian's `hugo`. The same pages are
+// Plugin mode on real public themes nobody here wrote: Ananke v2.9.2 with its English and
+// French example site (tests/sites/ananke), built by Debian's `hugo`, and the Eleventy base
+// blog v9 (tests/sites/eleventy-base-blog), built by its own pinned Eleventy. The same pages are
 // opened before and after `cohort personalize`, with the generated `_headers` applied by the
 // test's server: zero CSP violations and zero console errors, the computed style of every
 // element outside Cohort's slots and banner unchanged, the banner inside the first viewport
@@ -10,11 +11,23 @@ const assert = require('node:assert/strict');
 const { start, stop, waitFor } = require('../lib/harness');
 const pageHelpers = require('../lib/page');
 
-const PAGES = { home: '/', listing: '/products/', product: '/products/lamp/', post: '/post/chapter-1/', french: '/fr/' };
 const PROPS = ['display', 'visibility', 'backgroundImage', 'color', 'fontFamily', 'fontSize', 'fontWeight', 'width'];
-
-let h;
-const beforeStyles = {};
+const SITES = [
+  {
+    name: 'Ananke',
+    opts: { site: 'ananke', products: 'content/en/products/*.md' },
+    pages: { home: '/', listing: '/products/', product: '/products/lamp/', post: '/post/chapter-1/', french: '/fr/' },
+    // Ananke's hero photo is a style attribute: it still applies.
+    check: (kind, styles) => kind !== 'home' || styles.some((e) => /gohugo-default-sample-hero-image\.jpg/.test(e[3])),
+  },
+  {
+    name: 'Eleventy base blog',
+    opts: { site: 'eleventy-base-blog', products: 'content/products/*.md', generator: 'eleventy' },
+    pages: { home: '/', listing: '/blog/', product: '/products/lamp/', post: '/blog/firstpost/', tags: '/tags/' },
+    // All of its CSS is one inline <style>: its font stack applies, not the browser's serif.
+    check: (kind, styles) => styles.some((e) => /^main/.test(e[0]) && !/^"?Times/.test(e[5])),
+  },
+];
 
 /** Every element outside Cohort's own (slots, banner, injected scripts), in document order. */
 function styles(page) {
@@ -36,7 +49,7 @@ function styles(page) {
   }, PROPS);
 }
 
-async function visit(p) {
+async function visitWith(h, p) {
   const { context, page, requests, csp } = await pageHelpers.fresh(h);
   const errors = [];
   page.on('console', (m) => {
@@ -46,8 +59,14 @@ async function visit(p) {
   return { context, page, requests, csp, errors, res };
 }
 
+for (const site of SITES) describe(`${site.name}, personalized`, () => {
+let h;
+const beforeStyles = {};
+const PAGES = site.pages;
+const visit = (p) => visitWith(h, p);
+
 before(async () => {
-  h = await start({ hugo: { site: 'ananke', products: 'content/en/products/*.md', later: true } });
+  h = await start({ hugo: { ...site.opts, later: true } });
   for (const [kind, p] of Object.entries(PAGES)) {
     const v = await visit(p);
     assert.equal(v.res.status(), 200, `${kind} before personalize`);
@@ -61,7 +80,6 @@ after(async () => {
   if (h) await stop(h);
 });
 
-describe('Ananke, personalized', () => {
   it('every page: the _headers policy, zero CSP violations, zero console errors, the same computed style outside Cohort', async () => {
     for (const [kind, p] of Object.entries(PAGES)) {
       const v = await visit(p);
@@ -76,8 +94,7 @@ describe('Ananke, personalized', () => {
       for (let i = 0; i < after.length; i++) {
         assert.deepEqual(after[i], beforeStyles[kind][i], `${kind}: element ${i} (${after[i][0]}) looks different`);
       }
-      // Ananke's hero photo is a style attribute: it still applies.
-      if (kind === 'home') assert.ok(after.some((e) => /gohugo-default-sample-hero-image\.jpg/.test(e[3])), 'the hero photo');
+      assert.ok(site.check(kind, after), `${kind}: the site's own styling applies`);
       await v.context.close();
     }
   });
