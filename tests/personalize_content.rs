@@ -9,7 +9,8 @@ mod personalize_support;
 use common::tree;
 use personalize_support::{built_site, personalize_glob, read};
 
-const FIELDS: &str = "\n[plugin.fields]\nprice = \"actualPrice\"\ncompare_at_price = \"priceBefore\"\nsku = \"productID\"\n";
+const FIELDS: &str =
+    "\n[plugin.fields]\nprice = \"actualPrice\"\ncompare_at_price = \"priceBefore\"\nsku = \"productID\"\n";
 
 fn shop_with(files: &[(&str, &str)]) -> tempfile::TempDir {
     let mut all: Vec<(&str, &str)> = vec![
@@ -38,7 +39,10 @@ fn yaml_and_json_products_with_mapped_fields_and_image_tables_are_read() {
     let root = dir.path();
     let (code, out, err) = personalize_glob(root, "content/products/*.md");
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("8 products"), "the six TOML products, the YAML and the JSON one; the section file is not a product: {out}");
+    assert!(
+        out.contains("8 products"),
+        "the six TOML products, the YAML and the JSON one; the section file is not a product: {out}"
+    );
     // The products reach Cohort's blocks: their cards carry price, compare-at price, and the
     // image from the static root (not PAGE/images/lamp.jpg, which does not exist).
     let fragments: String = tree(&root.join("public"))
@@ -78,8 +82,11 @@ fn broken_yaml_and_image_lists_are_reported_with_their_line() {
     )]);
     let root = dir.path();
     // Written after Hugo's build (Hugo would refuse it too).
-    std::fs::write(root.join("content/products/lamp.md"), "---\ntitle: Desk lamp\nproductID: [unclosed\n---\nA lamp.\n")
-        .expect("write");
+    std::fs::write(
+        root.join("content/products/lamp.md"),
+        "---\ntitle: Desk lamp\nproductID: [unclosed\n---\nA lamp.\n",
+    )
+    .expect("write");
     let (code, out, err) = personalize_glob(root, "content/products/*.md");
     assert_eq!(code, 1, "{out}{err}");
     assert!(err.contains("lamp.md:") && err.contains("YAML front matter does not parse"), "{err}");

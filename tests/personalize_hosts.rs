@@ -37,7 +37,10 @@ impl Drop for Server {
 /// The personalized fixture: (temp dir, shop root, site folder, the policy of `_headers`).
 fn personalized() -> (tempfile::TempDir, PathBuf, PathBuf, String) {
     let dir = built_site(&[
-        ("layouts/shortcodes/styled.html", "<style>.lamp{color:#a40}</style><p class=\"lamp\" style=\"display:none\">Sold out</p>\n"),
+        (
+            "layouts/shortcodes/styled.html",
+            "<style>.lamp{color:#a40}</style><p class=\"lamp\" style=\"display:none\">Sold out</p>\n",
+        ),
         ("content/styled.md", "+++\ntitle = \"Styled\"\n+++\n{{< styled >}}\n"),
     ]);
     let root = dir.path().to_path_buf();
@@ -153,8 +156,11 @@ fn caddy_serves_the_policy_of_headers() {
     let config = hosting("caddy", &root, &site).replace(":80 {", &format!("http://127.0.0.1:{port} {{"));
     let file = tmp.path().join("Caddyfile");
     let data = tmp.path().join("caddy-data");
-    std::fs::write(&file, format!("{{\n  admin off\n  auto_https off\n  storage file_system {}\n}}\n{config}", data.display()))
-        .expect("write");
+    std::fs::write(
+        &file,
+        format!("{{\n  admin off\n  auto_https off\n  storage file_system {}\n}}\n{config}", data.display()),
+    )
+    .expect("write");
     let child = Command::new(which("caddy"))
         .args(["run", "--config", &file.display().to_string(), "--adapter", "caddyfile"])
         .env("HOME", tmp.path())

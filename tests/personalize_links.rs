@@ -15,7 +15,8 @@ fn outside() -> tempfile::TempDir {
     std::fs::write(dir.path().join("victim.txt"), "keep me\n").expect("write");
     std::fs::write(dir.path().join("page.html"), "<!doctype html><html><head><title>x</title></head><body><div data-cohort-slot=\"picks\"></div></body></html>\n").expect("write");
     std::fs::create_dir_all(dir.path().join("folder")).expect("mkdir");
-    std::fs::write(dir.path().join("folder/index.html"), "<!doctype html><html><head></head><body>x</body></html>\n").expect("write");
+    std::fs::write(dir.path().join("folder/index.html"), "<!doctype html><html><head></head><body>x</body></html>\n")
+        .expect("write");
     dir
 }
 

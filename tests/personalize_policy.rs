@@ -40,7 +40,10 @@ fn directive(policy: &str, name: &str) -> Vec<String> {
 #[test]
 fn inline_styles_and_style_attributes_are_allowed_by_their_hashes() {
     let dir = built_site(&[
-        ("layouts/shortcodes/styled.html", "<style>.lamp{color:#a40}</style><p class=\"lamp\" style=\"display:none\">Sold out</p><span style=\"color: red\">x</span>\n"),
+        (
+            "layouts/shortcodes/styled.html",
+            "<style>.lamp{color:#a40}</style><p class=\"lamp\" style=\"display:none\">Sold out</p><span style=\"color: red\">x</span>\n",
+        ),
         ("content/styled.md", "+++\ntitle = \"Styled\"\n+++\n{{< styled >}}\n"),
     ]);
     let root = dir.path();
@@ -92,7 +95,10 @@ fn a_thousand_pages_with_their_own_inline_script_each_get_a_policy_under_4_kib()
         "<script>document.documentElement.dataset.note = \"{{ .Get 0 }}\";</script>\n".into(),
     )];
     for i in 0..1000 {
-        extra.push((format!("content/notes/n{i}.md"), format!("+++\ntitle = \"Note {i}\"\n+++\n{{{{< note \"{i}\" >}}}}\n")));
+        extra.push((
+            format!("content/notes/n{i}.md"),
+            format!("+++\ntitle = \"Note {i}\"\n+++\n{{{{< note \"{i}\" >}}}}\n"),
+        ));
     }
     let refs: Vec<(&str, &str)> = extra.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     let dir = built_site(&refs);

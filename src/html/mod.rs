@@ -66,8 +66,8 @@ pub(crate) fn tokens(html: &str) -> Vec<Token<'_>> {
     while let Some(rel) = memchr::memchr(b'<', &b[i..]) {
         let lt = i + rel;
         let rest = &html[lt..];
-        if rest.starts_with("<!--") {
-            i = rest[4..].find("-->").map_or(html.len(), |e| lt + 4 + e + 3);
+        if let Some(comment) = rest.strip_prefix("<!--") {
+            i = comment.find("-->").map_or(html.len(), |e| lt + 4 + e + 3);
             continue;
         }
         if rest.starts_with("<!") || rest.starts_with("<?") {

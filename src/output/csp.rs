@@ -50,7 +50,7 @@ impl Sources {
 pub struct Finding {
     /// Byte offset in the page.
     pub offset: usize,
-    /// What it is, e.g. "inline event handler onclick on <button>".
+    /// What it is, e.g. "inline event handler `onclick` on `<button>`".
     pub message: String,
     /// How to fix it.
     pub fix: String,
@@ -202,7 +202,13 @@ pub fn missing_companions(site: &Site) -> Vec<String> {
         if t.origins().any(|o| o.trim_end_matches('/').eq_ignore_ascii_case(companion)) {
             continue;
         }
-        if site.config.privacy.third_parties.iter().any(|o| o.origin.trim_end_matches('/').eq_ignore_ascii_case(companion)) {
+        if site
+            .config
+            .privacy
+            .third_parties
+            .iter()
+            .any(|o| o.origin.trim_end_matches('/').eq_ignore_ascii_case(companion))
+        {
             continue;
         }
         out.push(format!(
@@ -272,9 +278,7 @@ pub fn meta_tag(policy: &str) -> String {
 
 /// The policy of a page's `<meta http-equiv="Content-Security-Policy">`, if it has one.
 pub fn meta_policy(html: &str) -> Option<String> {
-    if crate::html::find_ci(html, 0, "content-security-policy").is_none() {
-        return None;
-    }
+    crate::html::find_ci(html, 0, "content-security-policy")?;
     html::tokens(html).into_iter().find_map(|t| match t {
         Token::Start(tag) if tag.name == "meta" => {
             let attrs = tag.attrs();

@@ -2,14 +2,19 @@
 //! writing with an undo log. No write follows a symbolic link: a link anywhere on the way
 //! from the site folder to a file personalize writes or removes makes it refuse.
 
+use super::{HOST_BEGIN, HOST_END, MANIFEST};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use rayon::prelude::*;
-use super::{HOST_BEGIN, HOST_END, MANIFEST};
 
 /// Writes `bytes` at `rel` unless the file already holds them; records (path, previous
 /// bytes) in `undo` before it writes. Returns whether it wrote.
-pub(super) fn write_file(dir: &Path, rel: &str, bytes: &[u8], undo: &mut Vec<(PathBuf, Option<Vec<u8>>)>) -> Result<bool, String> {
+pub(super) fn write_file(
+    dir: &Path,
+    rel: &str,
+    bytes: &[u8],
+    undo: &mut Vec<(PathBuf, Option<Vec<u8>>)>,
+) -> Result<bool, String> {
     let path = safe_join(dir, rel)?;
     let old = std::fs::read(&path).ok();
     if old.as_deref() == Some(bytes) {
@@ -22,7 +27,6 @@ pub(super) fn write_file(dir: &Path, rel: &str, bytes: &[u8], undo: &mut Vec<(Pa
     std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(true)
 }
-
 
 /// Every file under `dir`, relative, with `/` separators, and the symbolic links found
 /// (never followed: a linked page or folder is the site's business, and personalize does not

@@ -648,8 +648,10 @@ fn read_page(
         Diagnostic::new(&shown, e.message).at_line(line, col, html.lines().nth(line - 1)).hint(e.hint)
     };
     let (sources, findings) = csp::scan(&html);
-    let mut errors: Vec<Diagnostic> =
-        findings.into_iter().map(|f| at(site::MarkError { offset: f.offset, message: f.message, hint: f.fix })).collect();
+    let mut errors: Vec<Diagnostic> = findings
+        .into_iter()
+        .map(|f| at(site::MarkError { offset: f.offset, message: f.message, hint: f.fix }))
+        .collect();
     let mut slots = Vec::new();
     match site::find_marked(&html, "data-cohort-slot") {
         Ok(marked) => {
@@ -808,4 +810,3 @@ fn layout_page(pages: &[PageIn], shop: &Shop, title: &str, path: &str, content: 
         shop = crate::html::escape(&s.config.title),
     )
 }
-

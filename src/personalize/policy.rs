@@ -62,8 +62,7 @@ pub(super) fn plan_policy<'a>(
         }
     }
     let whole = csp::policy_for(site, &all);
-    let mut plan =
-        Plan { header: whole, per_page: false, warnings: Vec::new(), site, banner: banner.clone(), slots };
+    let mut plan = Plan { header: whole, per_page: false, warnings: Vec::new(), site, banner: banner.clone(), slots };
     if !csp::fits_header(&plan.header) {
         plan.per_page = true;
         plan.header = csp::HEADER_ONLY.to_string();

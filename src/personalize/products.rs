@@ -176,7 +176,11 @@ fn front_table(file: &Path, front: &Front) -> Result<toml::Table, Diagnostic> {
                 .hint("check the indentation and quote values that contain `: ` or start with a special character")
         })?,
         Format::Json => serde_json::from_str(front.text).map_err(|e| {
-            Diagnostic::new(file, format!("the JSON front matter does not parse: {e}")).at_line(e.line().max(1), e.column().max(1), None)
+            Diagnostic::new(file, format!("the JSON front matter does not parse: {e}")).at_line(
+                e.line().max(1),
+                e.column().max(1),
+                None,
+            )
         })?,
     };
     let value = match drop_nulls(value) {
@@ -189,17 +193,18 @@ fn front_table(file: &Path, front: &Front) -> Result<toml::Table, Diagnostic> {
         }
     };
     use serde::Deserialize;
-    toml::Table::deserialize(value)
-        .map_err(|e| Diagnostic::new(file, format!("the front matter cannot be read: {e}")).at_line(front.line, 1, None))
+    toml::Table::deserialize(value).map_err(|e| {
+        Diagnostic::new(file, format!("the front matter cannot be read: {e}")).at_line(front.line, 1, None)
+    })
 }
 
 /// The value without nulls (TOML has none; an empty YAML field means "not set").
 fn drop_nulls(v: serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
     match v {
-        Value::Object(m) => Value::Object(
-            m.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, drop_nulls(v))).collect(),
-        ),
+        Value::Object(m) => {
+            Value::Object(m.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, drop_nulls(v))).collect())
+        }
         Value::Array(a) => Value::Array(a.into_iter().filter(|v| !v.is_null()).map(drop_nulls).collect()),
         other => other,
     }
@@ -238,15 +243,14 @@ impl Fields<'_> {
 
     fn mapped<'k>(&'k self, key: &'k str) -> Option<&'k str> {
         let m = self.map;
-        let mapped = match key {
+        match key {
             "price" => m.price.as_deref(),
             "compare_at_price" => m.compare_at_price.as_deref(),
             "sku" => m.sku.as_deref(),
             "images" => m.images.as_deref(),
             "category" => m.category.as_deref(),
             _ => None,
-        };
-        mapped
+        }
     }
 
     /// `key = "value"` in the file's own syntax.
@@ -388,7 +392,10 @@ pub fn parse_foreign(site: &Site, file: &Path, text: &str, site_dir: &Path) -> R
             Some(_) => f.at("price", "the price must be a string".into()),
             None => f.at("price", "the product has no price".into()),
         }
-        .hint(format!("write the price as a decimal string in the shop currency, {} {place}", f.assign("price", "89.00")))),
+        .hint(format!(
+            "write the price as a decimal string in the shop currency, {} {place}",
+            f.assign("price", "89.00")
+        ))),
     };
     let price = match price {
         Ok(p) => Some(p),
@@ -528,11 +535,7 @@ fn resolve_image(image: &str, page: &str, site_dir: &Path, base_path: &str) -> S
     }
     let image = image.strip_prefix("./").unwrap_or(image);
     let in_bundle = format!("{page}{image}");
-    if site_dir.join(&in_bundle).is_file() || !site_dir.join(image).is_file() {
-        in_bundle
-    } else {
-        image.to_string()
-    }
+    if site_dir.join(&in_bundle).is_file() || !site_dir.join(image).is_file() { in_bundle } else { image.to_string() }
 }
 
 /// The value, or None with the problem recorded.

@@ -77,4 +77,3 @@ pub fn personalize_glob(root: &Path, glob: &str) -> (i32, String, String) {
 pub fn read(root: &Path, rel: &str) -> String {
     std::fs::read_to_string(root.join("public").join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
 }
-
