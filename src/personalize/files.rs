@@ -67,7 +67,7 @@ pub(super) fn link_on_path(dir: &Path, rel: &str) -> Option<PathBuf> {
 
 /// What a previous run created and still owns.
 #[derive(Default)]
-pub(super) struct Manifest {
+pub(crate) struct Manifest {
     /// Files listed in the manifest whose bytes are still those personalize wrote (a file
     /// the other generator wrote over since then is the site's again), and the manifest.
     pub(super) created: BTreeSet<String>,

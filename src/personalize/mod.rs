@@ -22,11 +22,11 @@ mod files;
 mod policy;
 pub mod products;
 pub mod site;
+mod steps;
+mod write;
 
-use files::{
-    manifest_json, read_manifest, remove_empty_parents, rollback, safe_join, strip_host_block, walk, write_file,
-};
-use policy::{plan_policy, with_meta};
+use files::{manifest_json, read_manifest, remove_empty_parents, rollback, safe_join, strip_host_block, write_file};
+use policy::plan_policy;
 
 use crate::build::Recommendations;
 use crate::check::{self, Built, Ctx, Locator};
@@ -34,7 +34,7 @@ use crate::content::product::Product;
 use crate::content::{Shop, slugify};
 use crate::diagnostics::{Diagnostic, Diagnostics, line_col};
 use crate::output::{csp, hosting, sitemap};
-use crate::plan::{Job, PageKind};
+use crate::plan::PageKind;
 use crate::render::{Renderer, SlotVersions, context};
 use crate::runtime;
 use crate::theme::Theme;
@@ -220,17 +220,7 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
             ),
         ])));
     }
-    let links: Vec<Diagnostic> = files::OWNED
-        .iter()
-        .filter_map(|name| files::link_on_path(dir, name))
-        .map(|link| {
-            Diagnostic::new(&link, "this is a symbolic link where personalize writes; it does not write through links")
-                .hint("replace it with a real file or folder in the site's output (or remove it); Cohort owns /_headers and /_redirects (its block), /c/, /_cohort/, /privacy/, /preferences/, /cohort.js, /cohort.css and /.well-known/gpc.json")
-        })
-        .collect();
-    if !links.is_empty() {
-        return Err(Error::Invalid(Diagnostics(links)));
-    }
+    steps::refuse_links(dir)?;
     let loaded = load(options)?;
     let Loaded { shop, theme, aggregates, product_paths } = &loaded;
     let recs: Recommendations = crate::build::recommendations(shop, aggregates.as_ref());
@@ -251,161 +241,24 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
     let mut report = Report { products: shop.products.len(), ..Report::default() };
 
     // 1. Read every page of the other generator (not the files personalize created).
-    let by_path: HashMap<&str, usize> = product_paths.iter().enumerate().map(|(i, p)| (p.as_str(), i)).collect();
-    let (all_files, links) = walk(dir);
-    for l in links.iter().filter(|l| l.ends_with(".html") || l.ends_with(".htm") || !l.contains('.')) {
-        report.warnings.push(format!(
-            "{l}: a symbolic link; skipped (personalize does not follow links); copy the page or folder into the site instead"
-        ));
-    }
-    let mut files: Vec<String> = all_files.into_iter().filter(|f| !previous.created.contains(f)).collect();
-    files.sort();
-    let read: Vec<Result<Option<PageIn>, Vec<Diagnostic>>> = files
-        .par_iter()
-        .filter(|f| f.ends_with(".html") || f.ends_with(".htm"))
-        .map(|f| read_page(dir, f, shop, &by_path))
-        .collect();
-    let mut pages = Vec::new();
-    let mut diags = Vec::new();
-    let mut other_html = Vec::new();
-    for (r, f) in read.into_iter().zip(files.iter().filter(|f| f.ends_with(".html") || f.ends_with(".htm"))) {
-        match r {
-            Ok(Some(p)) => pages.push(p),
-            Ok(None) => other_html.push(f.clone()),
-            Err(d) => diags.extend(d),
-        }
-    }
-    if !diags.is_empty() {
-        return Err(Error::Invalid(Diagnostics(diags).sorted()));
-    }
+    let (mut pages, other_html) = steps::read_pages(dir, &previous, shop, product_paths, &mut report)?;
 
     // 2. The privacy notice and the preferences page, in the site's own layout if it can.
-    for (kind, path, template, title) in [
-        (PageKind::Privacy, "privacy/", "privacy.html", "Privacy notice"),
-        (PageKind::Preferences, "preferences/", "preferences.html", "Privacy preferences"),
-    ] {
-        let job = Job { kind, path: path.into(), template, inputs: Vec::new(), in_sitemap: false };
-        let rendered = renderer.render(&job).map_err(|e| Error::Invalid(Diagnostics(vec![e.to_diagnostic()])))?;
-        let content = site::main_content(&rendered.html).to_string();
-        let page_name = path.trim_end_matches('/');
-        if let Some(existing) = pages.iter_mut().find(|p| p.path == path) {
-            let marks = site::find_marked(&existing.html, "data-cohort-page").unwrap_or_default();
-            let Some(m) = marks.into_iter().find(|m| m.value == page_name) else {
-                return Err(Error::Invalid(Diagnostics(vec![
-                    Diagnostic::new(dir.join(&existing.file), format!("the site already has a page at /{path}, without a place for Cohort's {}", title.to_lowercase()))
-                        .hint(format!("put an element <div data-cohort-page=\"{page_name}\"></div> where the notice goes (see docs/plugin-mode.md, step 4), or remove the page")),
-                ])));
-            };
-            existing.kind = kind;
-            existing.sources.extend(&csp::scan(&content).0);
-            existing.container = Some((m, content));
-            continue;
-        }
-        let html = layout_page(&pages, shop, title, path, &content);
-        let marked = site::find_marked(&html, "data-cohort-slot").unwrap_or_default();
-        let slots = marked.into_iter().filter_map(|m| slot_key(&m, kind, path, shop).ok().map(|k| (m, k))).collect();
-        let sources = csp::scan(&html).0;
-        pages.push(PageIn {
-            file: format!("{path}index.html"),
-            path: path.into(),
-            kind,
-            html,
-            slots,
-            container: None,
-            created: true,
-            sources,
-        });
-    }
+    steps::add_notice_pages(&mut pages, &renderer, shop, dir)?;
 
     // 3. Each distinct slot, rendered once: its default and each cohort's version.
-    let keys: BTreeSet<&SlotKey> = pages.iter().flat_map(|p| p.slots.iter().map(|(_, k)| k)).collect();
-    let rendered: Vec<(SlotKey, Result<SlotVersions, crate::render::RenderError>)> = keys
-        .into_par_iter()
-        .map(|k| {
-            let job = Job { kind: k.kind, path: k.path.clone(), template: "", inputs: Vec::new(), in_sitemap: false };
-            (k.clone(), renderer.slot_versions(&job, &k.name))
-        })
-        .collect();
-    let mut versions: HashMap<SlotKey, SlotVersions> = HashMap::new();
-    let mut errors = Vec::new();
-    for (k, r) in rendered {
-        match r {
-            Ok(v) => {
-                versions.insert(k, v);
-            }
-            Err(e) => errors.push(format!("slot `{}` (/{}): {e}", k.name, k.path)),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Error::Invalid(Diagnostics(
-            errors
-                .into_iter()
-                .map(|e| {
-                    Diagnostic::new(options.root.join("templates/slots"), e)
-                        .hint("check the slot templates of the theme and the products they show")
-                })
-                .collect(),
-        )));
-    }
+    let versions = steps::render_slots(&pages, &renderer, &options.root)?;
 
     // 4. What will be created, checked first: personalize never overwrites a file of the
     //    other generator that it does not own.
-    let variant_kinds: BTreeSet<&str> = shop.site.page_variant_kinds().collect();
-    let variant_cohorts: Vec<Vec<&str>> = pages
-        .iter()
-        .map(|page| {
-            let wants = matches!(page.kind, PageKind::Home | PageKind::Category(..))
-                && variant_kinds.contains(page.kind.name());
-            if !wants {
-                return Vec::new();
-            }
-            shop.site
-                .config
-                .cohorts
-                .iter()
-                .map(|c| c.id.get_ref().as_str())
-                .filter(|id| {
-                    page.slots
-                        .iter()
-                        .any(|(_, k)| versions.get(k).is_some_and(|v| v.cohorts.iter().any(|(cid, _, _)| cid == id)))
-                })
-                .collect()
-        })
-        .collect();
-    let mut fragments: BTreeMap<&str, &str> = BTreeMap::new();
-    for v in versions.values() {
-        for (_, hash, html) in &v.cohorts {
-            fragments.insert(hash, html);
-        }
-    }
+    let variant_cohorts = write::variant_cohorts(shop, &pages, &versions);
+    let fragments = write::fragments(&versions);
     let host_files: Vec<(&str, bool)> = ["_headers", "_redirects"]
         .into_iter()
         .map(|f| (f, !previous.created.contains(f) && dir.join(f).exists()))
         .collect();
     let s = &shop.site;
-    let mut planned: Vec<String> = pages.iter().filter(|p| p.created).map(|p| p.file.clone()).collect();
-    for (page, ids) in pages.iter().zip(&variant_cohorts) {
-        planned.extend(ids.iter().map(|id| format!("c/{id}/{}", page.file)));
-    }
-    planned.extend(fragments.keys().map(|h| format!("_cohort/f/{h}.html")));
-    planned.push("cohort.js".into());
-    planned.push(STYLESHEET.into());
-    if s.config.privacy.honor_gpc {
-        planned.push(".well-known/gpc.json".into());
-    }
-    planned.extend(host_files.iter().filter(|(_, theirs)| !theirs).map(|(f, _)| f.to_string()));
-    let clashes: Vec<Diagnostic> = planned
-        .iter()
-        .filter(|f| !previous.created.contains(*f) && dir.join(f).exists())
-        .map(|f| {
-            Diagnostic::new(dir.join(f), "personalize needs to write this file, but it belongs to the site").hint(
-                "rename or remove it in the other generator's sources (Cohort owns /cohort.js, /cohort.css, /_cohort/, /c/, /privacy/ and /preferences/ unless they carry a data-cohort-page container, /.well-known/gpc.json)",
-            )
-        })
-        .collect();
-    if !clashes.is_empty() {
-        return Err(Error::Invalid(Diagnostics(clashes)));
-    }
+    write::refuse_clashes(dir, &previous, shop, &pages, &variant_cohorts, &fragments, &host_files)?;
 
     // 5. The policy: one for the whole site in `_headers` when it fits, else each page's own.
     let ui = &renderer.consent_ui;
@@ -414,49 +267,9 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
 
     // 6. Pages and their variants, assembled and written one by one (in parallel), so the
     //    site is never held in memory whole; what was there before is kept for the undo.
-    let written_pages: Vec<PageWrite> = pages
-        .par_iter()
-        .zip(&variant_cohorts)
-        .map(|(page, ids)| {
-            let mut w = PageWrite::default();
-            let interests = crate::render::page_interests(shop, page.kind);
-            // The banner first in the body (first in keyboard order, fixed to the viewport by
-            // its stylesheet), the configuration and the runtime at its end.
-            let top = format!(
-                "{}<link rel=\"stylesheet\" href=\"{}{STYLESHEET}\">\n{}{}",
-                site::BEGIN,
-                s.base_path,
-                ui.banner.trim_end(),
-                site::END
-            );
-            let block = format!(
-                "{}<script type=\"application/json\" id=\"cohort-config\">{}</script>\n<script src=\"{}cohort.js\" defer></script>{}",
-                site::BEGIN,
-                runtime::page_config(shop, &ui.hash, &interests),
-                s.base_path,
-                site::END
-            );
-            let meta = plan.page_meta(page);
-            let finish = |html: String| with_meta(&site::inject_top(&html, &top), meta.as_deref());
-            let html = finish(assemble(page, &versions, None, &block));
-            w.put(dir, &page.file, html, page.created);
-            for id in ids {
-                let html = finish(assemble(page, &versions, Some(id), &block));
-                let mut head = String::new();
-                if !site::head_has(&html, "name=\"robots\"") {
-                    head.push_str("<meta name=\"robots\" content=\"noindex\">\n");
-                }
-                if !site::head_has(&html, "rel=\"canonical\"") {
-                    head.push_str(&format!("<link rel=\"canonical\" href=\"{}\">\n", s.permalink(&page.path)));
-                }
-                // A page without </head> gets its noindex tag at the top.
-                let html = site::insert_in_head(&html, &head).unwrap_or_else(|| format!("{head}{html}"));
-                w.put(dir, &format!("c/{id}/{}", page.file), html, true);
-                w.routes.push((id.to_string(), page.path.clone()));
-            }
-            w
-        })
-        .collect();
+    let ctx = write::Ctx { dir, shop, ui, plan: &plan, versions: &versions };
+    let written_pages: Vec<write::PageWrite> =
+        pages.par_iter().zip(&variant_cohorts).map(|(page, ids)| write::page(&ctx, page, ids)).collect();
     let mut undo: Vec<(PathBuf, Option<Vec<u8>>)> = Vec::new();
     let mut routes = Vec::new();
     let mut created_hashes: BTreeMap<String, String> = BTreeMap::new();
@@ -594,33 +407,6 @@ pub fn write_fragments<'a>(dir: &Path, slots: impl IntoIterator<Item = &'a SlotV
     Ok(seen.len())
 }
 
-/// What writing one page and its variants did.
-#[derive(Default)]
-struct PageWrite {
-    /// (path, previous bytes) of each file written.
-    undo: Vec<(PathBuf, Option<Vec<u8>>)>,
-    /// Created files and the hash of their bytes (for the manifest).
-    created: Vec<(String, String)>,
-    routes: Vec<(String, String)>,
-    written: usize,
-    error: Option<String>,
-}
-
-impl PageWrite {
-    fn put(&mut self, dir: &Path, file: &str, html: String, created: bool) {
-        if self.error.is_some() {
-            return;
-        }
-        if created {
-            self.created.push((file.to_string(), crate::cohorts::fragment_hash(&html)));
-        }
-        match write_file(dir, file, html.as_bytes(), &mut self.undo) {
-            Ok(wrote) => self.written += usize::from(wrote),
-            Err(e) => self.error = Some(e),
-        }
-    }
-}
-
 /// Reads one HTML file: None when it is not a full page (no `<html>`, `<head>` or `<body>`).
 fn read_page(
     dir: &Path,
@@ -744,43 +530,6 @@ fn slot_key(m: &site::Marked, kind: PageKind, path: &str, shop: &Shop) -> Result
             Err((format!("unknown slot `{other}`"), hint))
         }
     }
-}
-
-/// The page with its slots filled (the default, or `cohort`'s versions on a variant), its
-/// container filled, and the injected block.
-fn assemble(page: &PageIn, versions: &HashMap<SlotKey, SlotVersions>, cohort: Option<&str>, block: &str) -> String {
-    let html = &page.html;
-    let mut edits: Vec<(usize, usize, String)> = Vec::new();
-    for (m, key) in &page.slots {
-        let Some(v) = versions.get(key) else { continue };
-        let keys: Vec<(String, String)> = v.cohorts.iter().map(|(c, h, _)| (c.clone(), h.clone())).collect();
-        let mut extra = site::keys_attr(&keys);
-        let mut content = v.default_html.as_str();
-        if let Some(id) = cohort {
-            extra.push_str(&format!(" data-cohort-shown=\"{id}\""));
-            if let Some((_, _, h)) = v.cohorts.iter().find(|(c, _, _)| c == id) {
-                content = h;
-            }
-        }
-        let tag = site::start_tag_with(html, m, &extra);
-        edits.push((m.start, m.inner_end, format!("{tag}{content}")));
-    }
-    if let Some((m, content)) = &page.container {
-        edits.push((m.inner_start, m.inner_end, content.clone()));
-    }
-    edits.sort_by_key(|e| e.0);
-    let mut out = String::with_capacity(html.len() + 4096);
-    let mut at = 0;
-    for (s, e, text) in edits {
-        if s < at {
-            continue;
-        }
-        out.push_str(&html[at..s]);
-        out.push_str(&text);
-        at = e;
-    }
-    out.push_str(&html[at..]);
-    site::inject(&out, block)
 }
 
 /// A page for `content` in the site's own layout: the home page (else the first page) with
