@@ -19,6 +19,7 @@
 //! it no longer needs. Running it twice leaves the same bytes as running it once.
 
 mod files;
+mod front;
 mod policy;
 pub mod products;
 pub mod site;
