@@ -136,9 +136,7 @@ impl PriceError {
         match self {
             PriceError::Empty => "the price is empty".into(),
             PriceError::Negative => "a price cannot be negative".into(),
-            PriceError::Comma(_) => {
-                "a price is written without thousands separators, with a dot before the decimals".into()
-            }
+            PriceError::Comma(_) => "a price uses a dot as the decimal separator and no thousands separators".into(),
             PriceError::NotANumber => "this is not a price".into(),
             PriceError::TooManyDecimals { digits, code } => {
                 format!("{code} has {digits} decimal place{}", if *digits == 1 { "" } else { "s" })
