@@ -61,6 +61,7 @@ pub mod content;
 pub mod diagnostics;
 pub mod gate;
 pub mod hosting;
+pub mod html;
 pub mod import;
 pub mod net;
 pub mod output;

@@ -6,74 +6,10 @@ mod common;
 
 use common::{copy_fixture, tree};
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-/// Builds the Hugo site in `src` into `src/public`, bounded to a minute.
-fn hugo(src: &Path) {
-    let mut child = Command::new("hugo")
-        .args(["--quiet", "--source"])
-        .arg(src)
-        .arg("--destination")
-        .arg(src.join("public"))
-        .env("HUGO_CACHEDIR", src.join(".hugo-cache"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("`hugo` runs (install it with: apt-get install -y hugo)");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(status) = child.try_wait().expect("wait for hugo") {
-            let mut err = String::new();
-            if let Some(mut e) = child.stderr.take() {
-                use std::io::Read;
-                let _ = e.read_to_string(&mut err);
-            }
-            assert!(status.success(), "hugo failed: {err}");
-            return;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("hugo took more than a minute");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+mod personalize_support;
 
-/// A copy of the Hugo fixture, built. Returns the temp folder (the shop root) .
-fn built_site(extra: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = copy_fixture("hugo-shop");
-    for (rel, text) in extra {
-        let path = dir.path().join(rel);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, text).expect("write");
-    }
-    hugo(dir.path());
-    dir
-}
-
-fn personalize(root: &Path) -> (i32, String, String) {
-    let out = common::cohort()
-        .arg("personalize")
-        .arg("--site")
-        .arg(root.join("public"))
-        .arg("--root")
-        .arg(root)
-        .arg("--products")
-        .arg(format!("{}/content/products/*.md", root.display()))
-        .output()
-        .expect("cohort runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn read(root: &Path, rel: &str) -> String {
-    std::fs::read_to_string(root.join("public").join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
-}
+use personalize_support::{built_site, hugo, personalize, read};
 
 /// The `data-cohort-keys` maps of a page, in order: (slot name, {cohort: hash}).
 fn slot_keys(html: &str) -> Vec<(String, BTreeMap<String, String>)> {
@@ -92,11 +28,18 @@ fn slot_keys(html: &str) -> Vec<(String, BTreeMap<String, String>)> {
     out
 }
 
-/// The page without the block personalize injects (between its marker comments).
+/// The page without the blocks personalize injects (each between its marker comments: the
+/// banner after `<body>`, the configuration and runtime before `</body>`).
 fn without_block(html: &str) -> String {
-    let b = html.find("<!--cohort:begin-->").expect("the injected block");
-    let e = html.find("<!--cohort:end-->").expect("the end of the injected block") + "<!--cohort:end-->".len();
-    format!("{}{}", &html[..b], &html[e..])
+    assert!(html.contains("<!--cohort:begin-->"), "the injected block");
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(b) = rest.find("<!--cohort:begin-->") {
+        let e = rest[b..].find("<!--cohort:end-->").expect("the end of the injected block") + b;
+        out.push_str(&rest[..b]);
+        rest = &rest[e + "<!--cohort:end-->".len()..];
+    }
+    out + rest
 }
 
 #[test]

@@ -191,8 +191,22 @@ fn inline_scripts(ctx: &Ctx) -> Vec<Finding> {
     let hashes = csp_hashes(&headers);
     let mut out = Vec::new();
     for scan in ctx.built.scans.iter().filter(|s| !s.file.starts_with("_cohort/")) {
+        // A page may carry its own policy (personalize does when one for the whole site would
+        // not fit in a header); then the header's has no script-src to satisfy.
+        let page = match scan.scripts.is_empty() {
+            true => None,
+            false => ctx
+                .built
+                .read(&scan.file)
+                .as_deref()
+                .and_then(crate::output::csp::meta_policy)
+                .map(|p| csp_hashes(&format!("Content-Security-Policy: {p}")).unwrap_or_default()),
+        };
         for s in &scan.scripts {
-            let allowed = hashes.as_ref().is_some_and(|h| h.contains(&s.hash));
+            let allowed = match &page {
+                Some(own) => own.contains(&s.hash),
+                None => hashes.as_ref().is_some_and(|h| h.contains(&s.hash)),
+            };
             let (file, line) = ctx.locator.locate(&scan.file, s.line, &s.first_line);
             if allowed {
                 out.push(

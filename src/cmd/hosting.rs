@@ -29,6 +29,10 @@ pub struct HostingArgs {
     /// Where the built site will be served from [default: ROOT/public]
     #[arg(short = 'o', long)]
     pub output_dir: Option<PathBuf>,
+    /// A site folder `cohort personalize` changed: its `_headers` and `_redirects` (with the
+    /// policy personalize computed for that site) are translated, and it is served from there
+    #[arg(long, conflicts_with = "output_dir")]
+    pub site: Option<PathBuf>,
 }
 
 pub fn run(args: HostingArgs) -> CmdResult {
@@ -38,6 +42,9 @@ pub fn run(args: HostingArgs) -> CmdResult {
     let Some(target) = args.target.clone() else {
         return Err(Failure::usage("error: name a host with --target, or a CI with --ci"));
     };
+    if let Some(site) = &args.site {
+        return from_site(&args, site, &target);
+    }
     let options = BuildOptions { root: args.root.clone(), ..BuildOptions::default() };
     let prepared = load(&options).map_err(|e| Failure::new(e.to_string()))?;
     let tmp = tempfile::tempdir().map_err(|e| Failure::new(format!("error: cannot create a temporary folder: {e}")))?;
@@ -72,4 +79,29 @@ fn write_ci(args: &HostingArgs, provider: Provider) -> CmdResult {
     }
     println!("Next: {}", ci::setup_steps(provider, args.deploy));
     Ok(())
+}
+
+/// `--site DIR`: the files personalize wrote, translated as they are.
+fn from_site(args: &HostingArgs, dir: &std::path::Path, target: &str) -> CmdResult {
+    let site = crate::config::Config::load(&args.root, None).map_err(|d| Failure::new(d.to_string()))?;
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(name)).map_err(|e| {
+            Failure::new(format!(
+                "error: cannot read {}: {e}\n  = hint: run `cohort personalize --site {}` first",
+                dir.join(name).display(),
+                dir.display()
+            ))
+        })
+    };
+    let (headers, redirects) = (read("_headers")?, read("_redirects")?);
+    let site_dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let cohorts = site.config.cohorts.iter().map(|c| c.id.get_ref().clone()).collect();
+    let config = HostConfig::new(&headers, &redirects, cohorts, &site.base_path, &site_dir);
+    match config.render(target) {
+        Some(text) => {
+            print!("{text}");
+            Ok(())
+        }
+        None => Err(Failure::usage(format!("error: unknown target {target}"))),
+    }
 }

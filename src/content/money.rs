@@ -60,6 +60,19 @@ impl Currency {
         }
     }
 
+    /// A price written with a comma, as it must be written: "3,032.00" and "3.032,00" mean
+    /// 3032.00; "12,50" means 12.50; "3,032" (three digits after the only separator, in a
+    /// currency without three decimals) means 3032.
+    fn without_separators(&self, t: &str) -> String {
+        let last = t.rfind([',', '.']).unwrap_or(0);
+        let thousands_only = !t.contains('.') && t.len() - last - 1 == 3 && self.digits != 3;
+        if t.as_bytes().get(last) == Some(&b'.') || thousands_only {
+            t.replace(',', "")
+        } else {
+            t.replace('.', "").replace(',', ".")
+        }
+    }
+
     /// Parses a decimal string ("89.00", "89", "1299.5") into minor units.
     pub fn parse(&self, text: &str) -> Result<Money, PriceError> {
         let t = text.trim();
@@ -70,7 +83,7 @@ impl Currency {
             return Err(PriceError::Negative);
         }
         if t.contains(',') {
-            return Err(PriceError::Comma(t.replace('.', "").replace(',', ".")));
+            return Err(PriceError::Comma(self.without_separators(t)));
         }
         let (whole, frac) = match t.split_once('.') {
             Some((w, f)) => (w, f),
@@ -123,7 +136,7 @@ impl PriceError {
         match self {
             PriceError::Empty => "the price is empty".into(),
             PriceError::Negative => "a price cannot be negative".into(),
-            PriceError::Comma(_) => "a price uses a dot as the decimal separator, not a comma".into(),
+            PriceError::Comma(_) => "a price uses a dot as the decimal separator and no thousands separators".into(),
             PriceError::NotANumber => "this is not a price".into(),
             PriceError::TooManyDecimals { digits, code } => {
                 format!("{code} has {digits} decimal place{}", if *digits == 1 { "" } else { "s" })
@@ -225,6 +238,9 @@ mod tests {
     fn refuses_bad_prices_with_a_reason() {
         let eur = cur("EUR");
         assert_eq!(eur.parse("12,50"), Err(PriceError::Comma("12.50".into())));
+        assert_eq!(eur.parse("3,032.00"), Err(PriceError::Comma("3032.00".into())));
+        assert_eq!(eur.parse("3.032,00"), Err(PriceError::Comma("3032.00".into())));
+        assert_eq!(eur.parse("3,032"), Err(PriceError::Comma("3032".into())));
         assert_eq!(eur.parse("-3"), Err(PriceError::Negative));
         assert!(matches!(eur.parse("1.999"), Err(PriceError::TooManyDecimals { digits: 2, .. })));
         assert_eq!(eur.parse("abc"), Err(PriceError::NotANumber));

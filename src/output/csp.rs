@@ -1,61 +1,159 @@
-//! The Content-Security-Policy for `_headers`: the site's own origin, the consent endpoint's
-//! origin for `connect-src`, the declared third parties, and the sha256 of every inline
-//! executable script found in the rendered output (so a theme or a product's raw HTML that
-//! adds one keeps working, and anything else inline is blocked). Never `'unsafe-inline'`
-//! or `'unsafe-eval'`.
+//! The Content-Security-Policy: the site's own origin, the consent endpoint's origin for
+//! `connect-src`, the declared third parties (each only in the directives of its `kinds`),
+//! and the sha256 of every inline executable script, inline `<style>` block and `style`
+//! attribute (the latter under CSP Level 3 `'unsafe-hashes'`) found in the pages. Never
+//! `'unsafe-inline'` or `'unsafe-eval'`.
+//!
+//! What no hash can allow (inline event handlers such as `onclick`, `javascript:` URLs) is
+//! reported by [`scan`] as a [`Finding`] with its place and a fix.
+//!
+//! A policy longer than [`HEADER_BUDGET`] does not go into a header: [`fits_header`]
+//! tells the caller (personalize) to give each page its own policy in a
+//! `<meta http-equiv="Content-Security-Policy">` ([`meta_tag`]) and the header only the
+//! directives a meta policy cannot carry ([`HEADER_ONLY`]).
 
 use crate::config::Site;
+use crate::html::{self, Token};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
+
+/// The longest policy personalize puts into `_headers` (hosts and browsers refuse header
+/// lines much longer than a few KiB; 4 KiB is within what all of them accept).
+pub const HEADER_BUDGET: usize = 4096;
+
+/// The header policy when each page carries its own in a meta element: the directives a
+/// meta policy cannot set (`frame-ancestors`) and the ones that need no hash.
+pub const HEADER_ONLY: &str = "frame-ancestors 'none'; object-src 'none'; base-uri 'self'";
+
+/// The inline sources of a page (or of a whole site): `'sha256-…'` values, sorted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sources {
+    /// Inline executable `<script>` elements.
+    pub scripts: BTreeSet<String>,
+    /// Inline `<style>` elements.
+    pub styles: BTreeSet<String>,
+    /// `style="…"` attributes (allowed with `'unsafe-hashes'`).
+    pub style_attrs: BTreeSet<String>,
+}
+
+impl Sources {
+    /// Adds everything of `other`.
+    pub fn extend(&mut self, other: &Sources) {
+        self.scripts.extend(other.scripts.iter().cloned());
+        self.styles.extend(other.styles.iter().cloned());
+        self.style_attrs.extend(other.style_attrs.iter().cloned());
+    }
+}
+
+/// Something in a page that the policy blocks and no hash can allow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Byte offset in the page.
+    pub offset: usize,
+    /// What it is, e.g. "inline event handler `onclick` on `<button>`".
+    pub message: String,
+    /// How to fix it.
+    pub fix: String,
+}
+
+/// The inline sources of `html` and what the policy would block in it.
+pub fn scan(html: &str) -> (Sources, Vec<Finding>) {
+    let mut sources = Sources::default();
+    let mut findings = Vec::new();
+    let mut open: Option<(String, bool)> = None;
+    for token in html::tokens(html) {
+        match token {
+            Token::Start(tag) => {
+                let attrs = tag.attrs();
+                open = match tag.name.as_str() {
+                    "script" => Some(("script".into(), is_executable(&attrs))),
+                    "style" => Some(("style".into(), true)),
+                    _ => None,
+                };
+                for a in &attrs {
+                    check_attr(&tag.name, a, &mut sources, &mut findings);
+                }
+            }
+            Token::Raw { element, text, .. } => {
+                if let Some((name, true)) = &open
+                    && *name == element
+                {
+                    let hash = hash_source(text.as_bytes());
+                    if element == "script" {
+                        sources.scripts.insert(hash);
+                    } else {
+                        sources.styles.insert(hash);
+                    }
+                }
+                open = None;
+            }
+            Token::End { .. } => open = None,
+        }
+    }
+    (sources, findings)
+}
+
+fn check_attr(tag: &str, a: &html::Attr, sources: &mut Sources, findings: &mut Vec<Finding>) {
+    if a.name == "style" {
+        sources.style_attrs.insert(hash_source(a.value().as_bytes()));
+    } else if a.name.len() > 2 && a.name.starts_with("on") && a.name[2..].bytes().all(|c| c.is_ascii_lowercase()) {
+        findings.push(Finding {
+            offset: a.at,
+            message: format!("inline event handler `{}` on <{tag}>: the Content-Security-Policy blocks it", a.name),
+            fix: format!(
+                "move the code into a script file and attach it with addEventListener(\"{}\", ...); for <link rel=\"preload\" onload=...> use a plain <link rel=\"stylesheet\">",
+                &a.name[2..]
+            ),
+        });
+    } else if matches!(a.name.as_str(), "href" | "src" | "action" | "formaction" | "xlink:href") {
+        let v: String = a.value().chars().filter(|c| !c.is_ascii_whitespace() && !c.is_control()).collect();
+        if v.get(..11).is_some_and(|p| p.eq_ignore_ascii_case("javascript:")) {
+            findings.push(Finding {
+                offset: a.at,
+                message: format!("`{}=\"javascript:…\"` on <{tag}>: the Content-Security-Policy blocks it", a.name),
+                fix: "use a <button type=\"button\"> with a listener from a script file (or a real link target)".into(),
+            });
+        }
+    }
+}
+
+/// `'sha256-BASE64'` of a source text.
+fn hash_source(bytes: &[u8]) -> String {
+    format!("'sha256-{}'", base64(&Sha256::digest(bytes)))
+}
 
 /// `'sha256-BASE64'` sources of the inline scripts in `html` that a browser would execute.
 /// Data blocks (`type="application/json"`, `application/ld+json`, ...) are not executed and
 /// need no hash; scripts with `src` are covered by `'self'` or not at all.
 pub fn inline_script_hashes(html: &str) -> Vec<String> {
-    let bytes = html.as_bytes();
     let mut out = Vec::new();
-    let mut at = 0;
-    while let Some(start) = find_tag(bytes, at, b"<script") {
-        let after_name = start + "<script".len();
-        // `<scripts>` or `<script-x>` are other elements.
-        if bytes.get(after_name).is_some_and(|&c| !(c.is_ascii_whitespace() || c == b'>' || c == b'/')) {
-            at = after_name;
-            continue;
+    let mut executable = false;
+    for token in html::tokens(html) {
+        match token {
+            // A gated inline script (`type="text/plain" data-cohort-purpose=...`, see
+            // crate::gate) runs once cohort-gate.js activates it, so it needs its hash too.
+            Token::Start(tag) => {
+                executable = tag.name == "script"
+                    && (is_executable(&tag.attrs()) || crate::gate::is_gated_inline(tag.attrs_text))
+            }
+            Token::Raw { element, text, .. } if element == "script" && executable => {
+                out.push(hash_source(text.as_bytes()));
+            }
+            _ => executable = false,
         }
-        let Some(tag_end) = memchr::memchr(b'>', &bytes[after_name..]).map(|i| after_name + i) else { break };
-        let attrs = &html[after_name..tag_end];
-        let body_start = tag_end + 1;
-        let body_end = find_tag(bytes, body_start, b"</script").unwrap_or(bytes.len());
-        // A gated inline script (`type="text/plain" data-cohort-purpose=...`, see
-        // crate::gate) runs once cohort-gate.js activates it, so it needs its hash too.
-        if is_executable(attrs) || crate::gate::is_gated_inline(attrs) {
-            let digest = Sha256::digest(&bytes[body_start..body_end]);
-            out.push(format!("'sha256-{}'", base64(&digest)));
-        }
-        at = body_end;
     }
     out
 }
 
-/// Where `tag` (starting with `<`, matched without regard to ASCII case) first appears in
-/// `bytes` at or after `from`.
-fn find_tag(bytes: &[u8], from: usize, tag: &[u8]) -> Option<usize> {
-    let rest = bytes.get(from..)?;
-    memchr::memchr_iter(b'<', rest)
-        .map(|i| from + i)
-        .find(|&i| bytes.get(i..i + tag.len()).is_some_and(|w| w.eq_ignore_ascii_case(tag)))
-}
-
 /// Whether a `<script>` with these attributes runs inline code.
-fn is_executable(attrs: &str) -> bool {
-    let attrs = parse_attrs(attrs);
-    if attrs.iter().any(|(n, _)| n == "src") {
+fn is_executable(attrs: &[html::Attr]) -> bool {
+    if attrs.iter().any(|a| a.name == "src") {
         return false;
     }
-    match attrs.iter().find(|(n, _)| n == "type") {
+    match attrs.iter().find(|a| a.name == "type") {
         None => true,
-        Some((_, t)) => {
-            let t = t.trim().to_ascii_lowercase();
+        Some(a) => {
+            let t = a.value().trim().to_ascii_lowercase();
             let t = t.split(';').next().unwrap_or("").trim().to_string();
             t.is_empty()
                 || t == "module"
@@ -67,53 +165,7 @@ fn is_executable(attrs: &str) -> bool {
     }
 }
 
-/// Attribute names (lower case) and raw values of a start tag's inside.
-pub fn parse_attrs(s: &str) -> Vec<(String, String)> {
-    let b = s.as_bytes();
-    let mut i = 0;
-    let mut out = Vec::new();
-    while i < b.len() {
-        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'/') {
-            i += 1;
-        }
-        let start = i;
-        while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'=' && b[i] != b'/' {
-            i += 1;
-        }
-        if start == i {
-            break;
-        }
-        let name = s[start..i].to_ascii_lowercase();
-        while i < b.len() && b[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        let mut value = String::new();
-        if i < b.len() && b[i] == b'=' {
-            i += 1;
-            while i < b.len() && b[i].is_ascii_whitespace() {
-                i += 1;
-            }
-            if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
-                let q = b[i];
-                let vs = i + 1;
-                i = vs;
-                while i < b.len() && b[i] != q {
-                    i += 1;
-                }
-                value = s[vs..i.min(b.len())].to_string();
-                i += 1;
-            } else {
-                let vs = i;
-                while i < b.len() && !b[i].is_ascii_whitespace() {
-                    i += 1;
-                }
-                value = s[vs..i].to_string();
-            }
-        }
-        out.push((name, value));
-    }
-    out
-}
+pub use crate::html::parse_attrs;
 
 /// The origin (`scheme://host[:port]`) of an absolute http(s) URL; None for a path.
 pub fn origin_of(url: &str) -> Option<String> {
@@ -129,9 +181,57 @@ pub fn origin_of(url: &str) -> Option<String> {
     Some(format!("{scheme}://{}", host.to_ascii_lowercase()))
 }
 
-/// The policy value. `hashes` are `'sha256-...'` sources, sorted and unique. Each declared
-/// third party (and its companions) appears only in the directives of its `kinds`.
+/// Well-known providers whose first origin loads from a second one at run time: (origin,
+/// companion, what the companion serves).
+pub const KNOWN_COMPANIONS: [(&str, &str, &str); 7] = [
+    ("https://fonts.googleapis.com", "https://fonts.gstatic.com", "the font files (kinds = [\"style\", \"font\"])"),
+    ("https://www.youtube.com", "https://i.ytimg.com", "the video thumbnails"),
+    ("https://www.youtube-nocookie.com", "https://i.ytimg.com", "the video thumbnails"),
+    ("https://player.vimeo.com", "https://i.vimeocdn.com", "the video thumbnails"),
+    ("https://www.googletagmanager.com", "https://www.google-analytics.com", "the measurement requests"),
+    ("https://use.typekit.net", "https://p.typekit.net", "the font usage requests"),
+    ("https://cdn.snipcart.com", "https://app.snipcart.com", "the cart API"),
+];
+
+/// The companion a well-known `origin` needs, with a sentence for a hint.
+pub fn companion_of(origin: &str) -> Option<(&'static str, &'static str)> {
+    let origin = origin.trim_end_matches('/').to_ascii_lowercase();
+    KNOWN_COMPANIONS.iter().find(|(o, _, _)| *o == origin).map(|(_, c, what)| (*c, *what))
+}
+
+/// Warnings for declared third parties that lack the companion their provider needs.
+pub fn missing_companions(site: &Site) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in &site.config.privacy.third_parties {
+        let Some((companion, what)) = companion_of(&t.origin) else { continue };
+        if t.origins().any(|o| o.trim_end_matches('/').eq_ignore_ascii_case(companion)) {
+            continue;
+        }
+        if site
+            .config
+            .privacy
+            .third_parties
+            .iter()
+            .any(|o| o.origin.trim_end_matches('/').eq_ignore_ascii_case(companion))
+        {
+            continue;
+        }
+        out.push(format!(
+            "shop.toml: third party {} loads {what} from {companion}, which the policy blocks; add companions = [\"{companion}\"] to its [[privacy.third_parties]] entry",
+            t.origin
+        ));
+    }
+    out
+}
+
+/// The policy value for a build: `hashes` are the inline scripts' `'sha256-...'` sources.
 pub fn policy(site: &Site, hashes: &BTreeSet<String>) -> String {
+    policy_for(site, &Sources { scripts: hashes.clone(), ..Sources::default() })
+}
+
+/// The policy value allowing `sources`. Each declared third party (and its companions)
+/// appears only in the directives of its `kinds`.
+pub fn policy_for(site: &Site, sources: &Sources) -> String {
     use crate::config::LoadKind;
     let privacy = &site.config.privacy;
     let origins_for = |kind: LoadKind| -> Vec<String> {
@@ -145,17 +245,19 @@ pub fn policy(site: &Site, hashes: &BTreeSet<String>) -> String {
         v.dedup();
         v
     };
-    let directive = |kind: LoadKind, extra: &[String]| -> String {
+    let directive = |kind: LoadKind, extra: &[&BTreeSet<String>]| -> String {
         let mut v = vec!["'self'".to_string()];
-        for o in origins_for(kind).into_iter().chain(extra.iter().cloned()) {
-            if !v.contains(&o) {
-                v.push(o);
-            }
+        v.extend(origins_for(kind));
+        for set in extra {
+            v.extend(set.iter().cloned());
         }
         v.join(" ")
     };
-    let hashes: Vec<String> = hashes.iter().cloned().collect();
-    let consent: Vec<String> = origin_of(&privacy.consent_endpoint).into_iter().collect();
+    let consent: BTreeSet<String> = origin_of(&privacy.consent_endpoint).into_iter().collect();
+    let mut style = directive(LoadKind::Style, &[&sources.styles, &sources.style_attrs]);
+    if !sources.style_attrs.is_empty() {
+        style = style.replacen("'self'", "'self' 'unsafe-hashes'", 1);
+    }
     // A hosted checkout that takes a form post (PayPal, Foxy) is the one other form target.
     let form = match site.checkout.as_ref().and_then(crate::checkout::Checkout::form_origin) {
         Some(origin) => format!("'self' {origin}"),
@@ -163,11 +265,10 @@ pub fn policy(site: &Site, hashes: &BTreeSet<String>) -> String {
     };
     format!(
         "default-src 'self'; script-src {script}; style-src {style}; img-src {img}; font-src {font}; connect-src {connect}; frame-src {frame}; media-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action {form}",
-        script = directive(LoadKind::Script, &hashes),
-        style = directive(LoadKind::Style, &[]),
+        script = directive(LoadKind::Script, &[&sources.scripts]),
         img = directive(LoadKind::Image, &[]),
         font = directive(LoadKind::Font, &[]),
-        connect = directive(LoadKind::Connect, &consent),
+        connect = directive(LoadKind::Connect, &[&consent]),
         frame = directive(LoadKind::Frame, &[]),
     ) + &report_directives(site)
 }
@@ -194,6 +295,43 @@ pub fn csp_report_url(site: &Site) -> Option<String> {
 /// The `Reporting-Endpoints` header value that goes with the policy, if any.
 pub fn reporting_endpoints(site: &Site) -> Option<String> {
     csp_report_url(site).map(|url| format!("{REPORT_GROUP}=\"{url}\""))
+}
+
+/// Whether a policy may go into `_headers` as it is.
+pub fn fits_header(policy: &str) -> bool {
+    policy.len() <= HEADER_BUDGET
+}
+
+/// The meta element of a page's own policy (without the directives a meta policy ignores:
+/// `frame-ancestors`, `report-uri`, `report-to`, `sandbox`).
+pub fn meta_tag(policy: &str) -> String {
+    let kept: Vec<&str> =
+        policy
+        .split(';')
+        .map(str::trim)
+        .filter(|d| {
+            // Browsers ignore these in a meta policy, and say so in the console.
+            !d.is_empty() && !["frame-ancestors", "report-uri", "report-to", "sandbox"].iter().any(|n| d.starts_with(n))
+        })
+        .collect();
+    let content = kept.join("; ").replace('&', "&amp;").replace('"', "&quot;");
+    format!("<meta http-equiv=\"Content-Security-Policy\" content=\"{content}\">")
+}
+
+/// The policy of a page's `<meta http-equiv="Content-Security-Policy">`, if it has one.
+pub fn meta_policy(html: &str) -> Option<String> {
+    crate::html::find_ci(html, 0, "content-security-policy")?;
+    html::tokens(html).into_iter().find_map(|t| match t {
+        Token::Start(tag) if tag.name == "meta" => {
+            let attrs = tag.attrs();
+            let equiv = attrs.iter().find(|a| a.name == "http-equiv")?.value();
+            if !equiv.trim().eq_ignore_ascii_case("content-security-policy") {
+                return None;
+            }
+            Some(attrs.iter().find(|a| a.name == "content")?.value())
+        }
+        _ => None,
+    })
 }
 
 /// Standard base64 with padding, for CSP hashes.
@@ -237,6 +375,28 @@ mod tests {
         assert_eq!(hashes.len(), 2);
         // sha256("alert(1)") in base64, as browsers compute it.
         assert_eq!(hashes[0], "'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='");
+    }
+
+    #[test]
+    fn styles_attributes_and_what_no_hash_allows() {
+        let html = "<style>p{color:red}</style>\n<p style=\"display:none\">x</p>\n<button onclick=\"go()\">b</button>\n<a href=\" JavaScript:void(0)\">a</a><a href=\"/javascript:\">ok</a>";
+        let (s, f) = scan(html);
+        assert_eq!(s.styles.len(), 1);
+        assert_eq!(s.style_attrs, BTreeSet::from([hash_source(b"display:none")]));
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert_eq!(html::line_col(html, f[0].offset).0, 3);
+        assert!(f[0].message.contains("onclick"), "{}", f[0].message);
+        assert!(f[1].message.contains("javascript:"), "{}", f[1].message);
+    }
+
+    #[test]
+    fn meta_policy_drops_frame_ancestors() {
+        let m = meta_tag("default-src 'self'; frame-ancestors 'none'; style-src 'self' 'sha256-a+b='");
+        assert_eq!(
+            m,
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'self'; style-src 'self' 'sha256-a+b='\">"
+        );
+        assert_eq!(companion_of("https://fonts.googleapis.com/").map(|c| c.0), Some("https://fonts.gstatic.com"));
     }
 
     #[test]

@@ -18,8 +18,16 @@
 //! again, rewrites only files whose bytes change, and removes files it created before that
 //! it no longer needs. Running it twice leaves the same bytes as running it once.
 
+mod files;
+mod front;
+mod policy;
 pub mod products;
 pub mod site;
+mod steps;
+mod write;
+
+use files::{manifest_json, read_manifest, remove_empty_parents, rollback, safe_join, strip_host_block, write_file};
+use policy::plan_policy;
 
 use crate::build::Recommendations;
 use crate::check::{self, Built, Ctx, Locator};
@@ -27,7 +35,7 @@ use crate::content::product::Product;
 use crate::content::{Shop, slugify};
 use crate::diagnostics::{Diagnostic, Diagnostics, line_col};
 use crate::output::{csp, hosting, sitemap};
-use crate::plan::{Job, PageKind};
+use crate::plan::PageKind;
 use crate::render::{Renderer, SlotVersions, context};
 use crate::runtime;
 use crate::theme::Theme;
@@ -38,6 +46,11 @@ use std::time::{Duration, Instant};
 
 /// The manifest of what personalize created, inside the site folder.
 pub const MANIFEST: &str = "_cohort/manifest.json";
+/// The banner's stylesheet (at the site root, beside `cohort.js`).
+pub const STYLESHEET: &str = "cohort.css";
+/// Its bytes: small, themable with CSS custom properties (`--cohort-bg`, `--cohort-fg`,
+/// `--cohort-accent`, ...), inheriting the site's fonts.
+pub const BANNER_CSS: &str = include_str!("cohort.css");
 const HOST_BEGIN: &str = "# cohort personalize: begin (rewritten on every run)";
 const HOST_END: &str = "# cohort personalize: end";
 
@@ -178,6 +191,8 @@ struct PageIn {
     container: Option<(site::Marked, String)>,
     /// Whether personalize creates this page (privacy or preferences in a layout).
     created: bool,
+    /// The page's inline scripts, styles and style attributes (before personalize).
+    sources: csp::Sources,
 }
 
 /// A file personalize writes, and how.
@@ -206,6 +221,7 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
             ),
         ])));
     }
+    steps::refuse_links(dir)?;
     let loaded = load(options)?;
     let Loaded { shop, theme, aggregates, product_paths } = &loaded;
     let recs: Recommendations = crate::build::recommendations(shop, aggregates.as_ref());
@@ -226,196 +242,38 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
     let mut report = Report { products: shop.products.len(), ..Report::default() };
 
     // 1. Read every page of the other generator (not the files personalize created).
-    let by_path: HashMap<&str, usize> = product_paths.iter().enumerate().map(|(i, p)| (p.as_str(), i)).collect();
-    let mut files: Vec<String> = walk(dir).into_iter().filter(|f| !previous.created.contains(f)).collect();
-    files.sort();
-    let read: Vec<Result<Option<PageIn>, Diagnostic>> = files
-        .par_iter()
-        .filter(|f| f.ends_with(".html") || f.ends_with(".htm"))
-        .map(|f| read_page(dir, f, shop, &by_path))
-        .collect();
-    let mut pages = Vec::new();
-    let mut diags = Vec::new();
-    let mut other_html = Vec::new();
-    for (r, f) in read.into_iter().zip(files.iter().filter(|f| f.ends_with(".html") || f.ends_with(".htm"))) {
-        match r {
-            Ok(Some(p)) => pages.push(p),
-            Ok(None) => other_html.push(f.clone()),
-            Err(d) => diags.push(d),
-        }
-    }
-    if !diags.is_empty() {
-        return Err(Error::Invalid(Diagnostics(diags).sorted()));
-    }
+    let (mut pages, other_html) = steps::read_pages(dir, &previous, shop, product_paths, &mut report)?;
 
     // 2. The privacy notice and the preferences page, in the site's own layout if it can.
-    for (kind, path, template, title) in [
-        (PageKind::Privacy, "privacy/", "privacy.html", "Privacy notice"),
-        (PageKind::Preferences, "preferences/", "preferences.html", "Privacy preferences"),
-    ] {
-        let job = Job { kind, path: path.into(), template, inputs: Vec::new(), in_sitemap: false };
-        let rendered = renderer.render(&job).map_err(|e| Error::Invalid(Diagnostics(vec![e.to_diagnostic()])))?;
-        let content = site::main_content(&rendered.html).to_string();
-        let page_name = path.trim_end_matches('/');
-        if let Some(existing) = pages.iter_mut().find(|p| p.path == path) {
-            let marks = site::find_marked(&existing.html, "data-cohort-page").unwrap_or_default();
-            let Some(m) = marks.into_iter().find(|m| m.value == page_name) else {
-                return Err(Error::Invalid(Diagnostics(vec![
-                    Diagnostic::new(dir.join(&existing.file), format!("the site already has a page at /{path}, without a place for Cohort's {}", title.to_lowercase()))
-                        .hint(format!("put an element <div data-cohort-page=\"{page_name}\"></div> where the notice goes (see docs/plugin-mode.md, step 4), or remove the page")),
-                ])));
-            };
-            existing.kind = kind;
-            existing.container = Some((m, content));
-            continue;
-        }
-        let html = layout_page(&pages, shop, title, path, &content);
-        let marked = site::find_marked(&html, "data-cohort-slot").unwrap_or_default();
-        let slots = marked.into_iter().filter_map(|m| slot_key(&m, kind, path, shop).ok().map(|k| (m, k))).collect();
-        pages.push(PageIn {
-            file: format!("{path}index.html"),
-            path: path.into(),
-            kind,
-            html,
-            slots,
-            container: None,
-            created: true,
-        });
-    }
+    steps::add_notice_pages(&mut pages, &renderer, shop, dir)?;
 
     // 3. Each distinct slot, rendered once: its default and each cohort's version.
-    let keys: BTreeSet<&SlotKey> = pages.iter().flat_map(|p| p.slots.iter().map(|(_, k)| k)).collect();
-    let rendered: Vec<(SlotKey, Result<SlotVersions, crate::render::RenderError>)> = keys
-        .into_par_iter()
-        .map(|k| {
-            let job = Job { kind: k.kind, path: k.path.clone(), template: "", inputs: Vec::new(), in_sitemap: false };
-            (k.clone(), renderer.slot_versions(&job, &k.name))
-        })
-        .collect();
-    let mut versions: HashMap<SlotKey, SlotVersions> = HashMap::new();
-    let mut errors = Vec::new();
-    for (k, r) in rendered {
-        match r {
-            Ok(v) => {
-                versions.insert(k, v);
-            }
-            Err(e) => errors.push(format!("slot `{}` (/{}): {e}", k.name, k.path)),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Error::Invalid(Diagnostics(
-            errors
-                .into_iter()
-                .map(|e| {
-                    Diagnostic::new(options.root.join("templates/slots"), e)
-                        .hint("check the slot templates of the theme and the products they show")
-                })
-                .collect(),
-        )));
-    }
+    let versions = steps::render_slots(&pages, &renderer, &options.root)?;
 
     // 4. What will be created, checked first: personalize never overwrites a file of the
     //    other generator that it does not own.
-    let variant_kinds: BTreeSet<&str> = shop.site.page_variant_kinds().collect();
-    let variant_cohorts: Vec<Vec<&str>> = pages
-        .iter()
-        .map(|page| {
-            let wants = matches!(page.kind, PageKind::Home | PageKind::Category(..))
-                && variant_kinds.contains(page.kind.name());
-            if !wants {
-                return Vec::new();
-            }
-            shop.site
-                .config
-                .cohorts
-                .iter()
-                .map(|c| c.id.get_ref().as_str())
-                .filter(|id| {
-                    page.slots
-                        .iter()
-                        .any(|(_, k)| versions.get(k).is_some_and(|v| v.cohorts.iter().any(|(cid, _, _)| cid == id)))
-                })
-                .collect()
-        })
-        .collect();
-    let mut fragments: BTreeMap<&str, &str> = BTreeMap::new();
-    for v in versions.values() {
-        for (_, hash, html) in &v.cohorts {
-            fragments.insert(hash, html);
-        }
-    }
+    let variant_cohorts = write::variant_cohorts(shop, &pages, &versions);
+    let fragments = write::fragments(&versions);
     let host_files: Vec<(&str, bool)> = ["_headers", "_redirects"]
         .into_iter()
         .map(|f| (f, !previous.created.contains(f) && dir.join(f).exists()))
         .collect();
     let s = &shop.site;
-    let mut planned: Vec<String> = pages.iter().filter(|p| p.created).map(|p| p.file.clone()).collect();
-    for (page, ids) in pages.iter().zip(&variant_cohorts) {
-        planned.extend(ids.iter().map(|id| format!("c/{id}/{}", page.file)));
-    }
-    planned.extend(fragments.keys().map(|h| format!("_cohort/f/{h}.html")));
-    planned.push("cohort.js".into());
-    let extra_scripts = runtime::extra_scripts(&s.config.privacy);
-    planned.extend(extra_scripts.iter().map(|(f, _)| f.to_string()));
-    if s.config.privacy.honor_gpc {
-        planned.push(".well-known/gpc.json".into());
-    }
-    planned.extend(host_files.iter().filter(|(_, theirs)| !theirs).map(|(f, _)| f.to_string()));
-    let clashes: Vec<Diagnostic> = planned
-        .iter()
-        .filter(|f| !previous.created.contains(*f) && dir.join(f).exists())
-        .map(|f| {
-            Diagnostic::new(dir.join(f), "personalize needs to write this file, but it belongs to the site").hint(
-                "rename or remove it in the other generator's sources (Cohort owns /cohort.js, /_cohort/, /c/, /privacy/ and /preferences/ unless they carry a data-cohort-page container, /.well-known/gpc.json)",
-            )
-        })
-        .collect();
-    if !clashes.is_empty() {
-        return Err(Error::Invalid(Diagnostics(clashes)));
-    }
+    write::refuse_clashes(dir, &previous, shop, &pages, &variant_cohorts, &fragments, &host_files)?;
 
-    // 5. Pages and their variants, assembled and written one by one (in parallel), so the
-    //    site is never held in memory whole; what was there before is kept for the undo.
+    // 5. The policy: one for the whole site in `_headers` when it fits, else each page's own.
     let ui = &renderer.consent_ui;
+    let plan = plan_policy(s, &pages, &versions, &csp::scan(&ui.banner).0, &other_html, dir);
+    report.warnings.extend(plan.warnings.iter().cloned());
+
+    // 6. Pages and their variants, assembled and written one by one (in parallel), so the
+    //    site is never held in memory whole; what was there before is kept for the undo.
     let gate = crate::gate::Gate::new(s);
-    let written_pages: Vec<PageWrite> = pages
-        .par_iter()
-        .zip(&variant_cohorts)
-        .map(|(page, ids)| {
-            let mut w = PageWrite::default();
-            let interests = crate::render::page_interests(shop, page.kind);
-            let block = format!(
-                "{}{}\n<script type=\"application/json\" id=\"cohort-config\">{}</script>\n<script src=\"{}cohort.js\" defer></script>{}",
-                site::BEGIN,
-                ui.banner.trim_end(),
-                runtime::page_config(shop, &ui.hash, &interests),
-                s.base_path,
-                site::END
-            );
-            // Third parties under consent: every page written is gated (crate::gate).
-            let assemble = |id| crate::gate::rewrite(&assemble(page, &versions, id, &block), &gate).html;
-            let html = assemble(None);
-            w.put(dir, &page.file, html, page.created);
-            for id in ids {
-                let html = assemble(Some(id));
-                let mut head = String::new();
-                if !site::head_has(&html, "name=\"robots\"") {
-                    head.push_str("<meta name=\"robots\" content=\"noindex\">\n");
-                }
-                if !site::head_has(&html, "rel=\"canonical\"") {
-                    head.push_str(&format!("<link rel=\"canonical\" href=\"{}\">\n", s.permalink(&page.path)));
-                }
-                // A page without </head> gets its noindex tag at the top.
-                let html = site::insert_in_head(&html, &head).unwrap_or_else(|| format!("{head}{html}"));
-                w.put(dir, &format!("c/{id}/{}", page.file), html, true);
-                w.routes.push((id.to_string(), page.path.clone()));
-            }
-            w
-        })
-        .collect();
+    let ctx = write::Ctx { dir, shop, ui, plan: &plan, versions: &versions, gate: &gate };
+    let written_pages: Vec<write::PageWrite> =
+        pages.par_iter().zip(&variant_cohorts).map(|(page, ids)| write::page(&ctx, page, ids)).collect();
     let mut undo: Vec<(PathBuf, Option<Vec<u8>>)> = Vec::new();
     let mut routes = Vec::new();
-    let mut hashes: BTreeSet<String> = BTreeSet::new();
     let mut created_hashes: BTreeMap<String, String> = BTreeMap::new();
     let mut write_errors = Vec::new();
     let mut written = 0;
@@ -427,20 +285,16 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
         written += w.written;
         undo.extend(w.undo);
         routes.extend(w.routes);
-        hashes.extend(w.scripts);
         created_hashes.extend(w.created);
         write_errors.extend(w.error);
     }
     for f in &other_html {
-        if let Ok(text) = std::fs::read_to_string(dir.join(f)) {
-            hashes.extend(csp::inline_script_hashes(&text));
-        }
         report.warnings.push(format!("{f}: not a full HTML page (no <html>, <head> or <body>); left as it is"));
     }
     report.slots = pages.iter().map(|p| p.slots.len()).sum();
     report.fragments = fragments.len();
 
-    // 6. Fragments and the site-wide files.
+    // 7. Fragments and the site-wide files.
     routes.sort();
     routes.dedup();
     let mut outputs: Vec<Output> = fragments
@@ -452,9 +306,10 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
         })
         .collect();
     outputs.push(Output { file: "cohort.js".into(), bytes: runtime::script().as_bytes().to_vec(), how: How::Created });
-    for (file, script) in extra_scripts {
+    for (file, script) in runtime::extra_scripts(&s.config.privacy) {
         outputs.push(Output { file: file.into(), bytes: script.as_bytes().to_vec(), how: How::Created });
     }
+    outputs.push(Output { file: STYLESHEET.into(), bytes: BANNER_CSS.as_bytes().to_vec(), how: How::Created });
     if s.config.privacy.honor_gpc {
         outputs.push(Output {
             file: ".well-known/gpc.json".into(),
@@ -462,7 +317,7 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
             how: How::Created,
         });
     }
-    let policy = csp::policy(s, &hashes);
+    let policy = plan.header.clone();
     for ((file, theirs), text) in
         host_files.iter().zip([hosting::headers(s, &routes, &policy), hosting::redirects(s, &routes)])
     {
@@ -490,7 +345,7 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
         how: How::Created,
     });
 
-    // 7. Write, audit, and undo if the audit fails.
+    // 8. Write, audit, and undo if the audit fails.
     for o in &outputs {
         if !write_errors.is_empty() {
             break;
@@ -557,62 +412,16 @@ pub fn write_fragments<'a>(dir: &Path, slots: impl IntoIterator<Item = &'a SlotV
     Ok(seen.len())
 }
 
-/// What writing one page and its variants did.
-#[derive(Default)]
-struct PageWrite {
-    /// (path, previous bytes) of each file written.
-    undo: Vec<(PathBuf, Option<Vec<u8>>)>,
-    /// CSP hashes of the inline scripts of what was written.
-    scripts: Vec<String>,
-    /// Created files and the hash of their bytes (for the manifest).
-    created: Vec<(String, String)>,
-    routes: Vec<(String, String)>,
-    written: usize,
-    error: Option<String>,
-}
-
-impl PageWrite {
-    fn put(&mut self, dir: &Path, file: &str, html: String, created: bool) {
-        if self.error.is_some() {
-            return;
-        }
-        self.scripts.extend(csp::inline_script_hashes(&html));
-        if created {
-            self.created.push((file.to_string(), crate::cohorts::fragment_hash(&html)));
-        }
-        match write_file(dir, file, html.as_bytes(), &mut self.undo) {
-            Ok(wrote) => self.written += usize::from(wrote),
-            Err(e) => self.error = Some(e),
-        }
-    }
-}
-
-/// Writes `bytes` at `rel` unless the file already holds them; records (path, previous
-/// bytes) in `undo` before it writes. Returns whether it wrote.
-fn write_file(dir: &Path, rel: &str, bytes: &[u8], undo: &mut Vec<(PathBuf, Option<Vec<u8>>)>) -> Result<bool, String> {
-    let path = safe_join(dir, rel)?;
-    let old = std::fs::read(&path).ok();
-    if old.as_deref() == Some(bytes) {
-        return Ok(false);
-    }
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-    }
-    undo.push((path.clone(), old));
-    std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(true)
-}
-
 /// Reads one HTML file: None when it is not a full page (no `<html>`, `<head>` or `<body>`).
 fn read_page(
     dir: &Path,
     file: &str,
     shop: &Shop,
     by_path: &HashMap<&str, usize>,
-) -> Result<Option<PageIn>, Diagnostic> {
+) -> Result<Option<PageIn>, Vec<Diagnostic>> {
     let shown = dir.join(file);
     let Ok(bytes) = std::fs::read(&shown) else {
-        return Err(Diagnostic::new(&shown, "cannot read the file").hint("check its permissions"));
+        return Err(vec![Diagnostic::new(&shown, "cannot read the file").hint("check its permissions")]);
     };
     let Ok(text) = String::from_utf8(bytes) else { return Ok(None) };
     let lower_has = |tag: &str| text.as_bytes().windows(tag.len()).any(|w| w.eq_ignore_ascii_case(tag.as_bytes()));
@@ -629,14 +438,27 @@ fn read_page(
         let (line, col) = line_col(&html, e.offset);
         Diagnostic::new(&shown, e.message).at_line(line, col, html.lines().nth(line - 1)).hint(e.hint)
     };
-    let marked = site::find_marked(&html, "data-cohort-slot").map_err(at)?;
+    let (sources, findings) = csp::scan(&html);
+    let mut errors: Vec<Diagnostic> = findings
+        .into_iter()
+        .map(|f| at(site::MarkError { offset: f.offset, message: f.message, hint: f.fix }))
+        .collect();
     let mut slots = Vec::new();
-    for m in marked {
-        let key = slot_key(&m, kind, &path, shop)
-            .map_err(|(msg, hint)| at(site::MarkError { offset: m.start, message: msg, hint }))?;
-        slots.push((m, key));
+    match site::find_marked(&html, "data-cohort-slot") {
+        Ok(marked) => {
+            for m in marked {
+                match slot_key(&m, kind, &path, shop) {
+                    Ok(key) => slots.push((m, key)),
+                    Err((message, hint)) => errors.push(at(site::MarkError { offset: m.start, message, hint })),
+                }
+            }
+        }
+        Err(e) => errors.push(at(e)),
     }
-    Ok(Some(PageIn { file: file.to_string(), path, kind, html, slots, container: None, created: false }))
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Some(PageIn { file: file.to_string(), path, kind, html, slots, container: None, created: false, sources }))
 }
 
 /// The page kind of a site path: home, a product page (by its URL), a category or tag
@@ -715,43 +537,6 @@ fn slot_key(m: &site::Marked, kind: PageKind, path: &str, shop: &Shop) -> Result
     }
 }
 
-/// The page with its slots filled (the default, or `cohort`'s versions on a variant), its
-/// container filled, and the injected block.
-fn assemble(page: &PageIn, versions: &HashMap<SlotKey, SlotVersions>, cohort: Option<&str>, block: &str) -> String {
-    let html = &page.html;
-    let mut edits: Vec<(usize, usize, String)> = Vec::new();
-    for (m, key) in &page.slots {
-        let Some(v) = versions.get(key) else { continue };
-        let keys: Vec<(String, String)> = v.cohorts.iter().map(|(c, h, _)| (c.clone(), h.clone())).collect();
-        let mut extra = site::keys_attr(&keys);
-        let mut content = v.default_html.as_str();
-        if let Some(id) = cohort {
-            extra.push_str(&format!(" data-cohort-shown=\"{id}\""));
-            if let Some((_, _, h)) = v.cohorts.iter().find(|(c, _, _)| c == id) {
-                content = h;
-            }
-        }
-        let tag = site::start_tag_with(html, m, &extra);
-        edits.push((m.start, m.inner_end, format!("{tag}{content}")));
-    }
-    if let Some((m, content)) = &page.container {
-        edits.push((m.inner_start, m.inner_end, content.clone()));
-    }
-    edits.sort_by_key(|e| e.0);
-    let mut out = String::with_capacity(html.len() + 4096);
-    let mut at = 0;
-    for (s, e, text) in edits {
-        if s < at {
-            continue;
-        }
-        out.push_str(&html[at..s]);
-        out.push_str(&text);
-        at = e;
-    }
-    out.push_str(&html[at..]);
-    site::inject(&out, block)
-}
-
 /// A page for `content` in the site's own layout: the home page (else the first page) with
 /// a `data-cohort-main` element, its content replaced; else a minimal page.
 fn layout_page(pages: &[PageIn], shop: &Shop, title: &str, path: &str, content: &str) -> String {
@@ -764,7 +549,7 @@ fn layout_page(pages: &[PageIn], shop: &Shop, title: &str, path: &str, content: 
         let Some(m) = marks.first() else { continue };
         // The layout without the other page's slots (their keys belong to that page).
         let body = format!("{}{}{}", &p.html[..m.inner_start], format_args!("\n{content}\n"), &p.html[m.inner_end..]);
-        let body = site::drop_page_meta(&site::replace_title(&body, &html_escape(&full_title)));
+        let body = site::drop_page_meta(&site::replace_title(&body, &crate::html::escape(&full_title)));
         let canonical = format!("<link rel=\"canonical\" href=\"{}\">\n", s.permalink(path));
         if let Some(with_head) = site::insert_in_head(&body, &canonical) {
             return with_head;
@@ -772,112 +557,10 @@ fn layout_page(pages: &[PageIn], shop: &Shop, title: &str, path: &str, content: 
     }
     format!(
         "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{t}</title>\n<link rel=\"canonical\" href=\"{canon}\">\n</head>\n<body>\n<main id=\"main\">\n{content}\n</main>\n<p><a href=\"{home}\">{shop}</a></p>\n</body>\n</html>\n",
-        lang = html_escape(&s.config.language),
-        t = html_escape(&full_title),
+        lang = crate::html::escape(&s.config.language),
+        t = crate::html::escape(&full_title),
         canon = s.permalink(path),
         home = s.url(""),
-        shop = html_escape(&s.config.title),
+        shop = crate::html::escape(&s.config.title),
     )
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-/// Every file under `dir`, relative, with `/` separators.
-fn walk(dir: &Path) -> Vec<String> {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .filter_map(|e| Some(e.path().strip_prefix(dir).ok()?.to_string_lossy().replace('\\', "/")))
-        .collect()
-}
-
-/// What a previous run created and still owns.
-#[derive(Default)]
-struct Manifest {
-    /// Files listed in the manifest whose bytes are still those personalize wrote (a file
-    /// the other generator wrote over since then is the site's again), and the manifest.
-    created: BTreeSet<String>,
-}
-
-fn read_manifest(dir: &Path) -> Manifest {
-    let Ok(text) = std::fs::read_to_string(dir.join(MANIFEST)) else { return Manifest::default() };
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else { return Manifest::default() };
-    let listed: Vec<(String, String)> = value
-        .get("created")
-        .and_then(|c| c.as_object())
-        .map(|m| {
-            m.iter()
-                .filter(|(f, _)| safe_rel(f))
-                .filter_map(|(f, h)| Some((f.clone(), h.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut created: BTreeSet<String> = listed
-        .par_iter()
-        .filter(|(f, hash)| {
-            std::fs::read(dir.join(f))
-                .is_ok_and(|bytes| crate::cohorts::fragment_hash(&String::from_utf8_lossy(&bytes)) == *hash)
-        })
-        .map(|(f, _)| f.clone())
-        .collect();
-    created.insert(MANIFEST.to_string());
-    Manifest { created }
-}
-
-/// The manifest: each file personalize created with the hash of its bytes, and the files of
-/// the site it appended a block to.
-fn manifest_json(created: &BTreeMap<String, String>, merged: &BTreeSet<String>) -> String {
-    let v = serde_json::json!({
-        "version": 1,
-        "about": "Written by `cohort personalize`: the files it created (with the first 64 bits of the sha256 of their bytes; it replaces or removes them on the next run unless they changed since) and the files of the site it appended a block to.",
-        "created": created,
-        "merged": merged,
-    });
-    serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
-}
-
-fn strip_host_block(text: &str) -> String {
-    let Some(b) = text.find(HOST_BEGIN) else { return text.to_string() };
-    let e = text[b..].find(HOST_END).map_or(text.len(), |e| b + e + HOST_END.len());
-    let e = if text[e..].starts_with('\n') { e + 1 } else { e };
-    format!("{}{}", &text[..b], &text[e..])
-}
-
-fn safe_rel(rel: &str) -> bool {
-    !(rel.is_empty()
-        || rel.starts_with('/')
-        || rel.contains('\\')
-        || rel.contains('\0')
-        || rel.split('/').any(|p| p == ".."))
-}
-
-fn safe_join(dir: &Path, rel: &str) -> Result<PathBuf, String> {
-    if safe_rel(rel) { Ok(dir.join(rel)) } else { Err(format!("refusing to write outside the site folder: {rel}")) }
-}
-
-fn rollback(dir: &Path, undo: Vec<(PathBuf, Option<Vec<u8>>)>) {
-    for (path, old) in undo.into_iter().rev() {
-        match old {
-            Some(bytes) => {
-                let _ = std::fs::write(&path, bytes);
-            }
-            None => {
-                let _ = std::fs::remove_file(&path);
-                remove_empty_parents(dir, &path);
-            }
-        }
-    }
-}
-
-fn remove_empty_parents(dir: &Path, path: &Path) {
-    let mut p = path.parent();
-    while let Some(d) = p {
-        if d == dir || !d.starts_with(dir) || std::fs::remove_dir(d).is_err() {
-            break;
-        }
-        p = d.parent();
-    }
 }

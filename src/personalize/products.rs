@@ -1,5 +1,12 @@
-//! Products for plugin mode: read from another generator's content folder (Hugo and Zola
-//! both use TOML front matter between `+++` lines), or from the shop's own `products/`.
+//! Products for plugin mode: read from another generator's content folder, or from the
+//! shop's own `products/`. Front matter is read as Hugo and Zola read it: TOML between `+++`
+//! lines, YAML between `---` lines (with `serde_yaml_ng`), or a JSON object at the top of
+//! the file. Section files (`_index.md`) are listings, not products, and are skipped.
+//! `[plugin.fields]` in shop.toml maps a theme's own field names (`actualPrice`,
+//! `priceBefore`, ...) onto Cohort's; images may be a string, a list of strings or a list of
+//! tables (`[[images]] image = "..."`), and are resolved as the generator resolves them: a
+//! page resource of the bundle, else a file of the static root (`/` or relative), with the
+//! `baseURL` sub-path taken off.
 //!
 //! Hugo keeps custom fields at the top level or under `[params]`, Zola under `[extra]`
 //! (and its taxonomies under `[taxonomies]`); each field is looked up in those places, in
@@ -8,7 +15,8 @@
 //! sets one, else the path Hugo and Zola derive from the file (`content/products/x.md` →
 //! `/products/x/`), which must exist in the site folder.
 
-use crate::config::{Site, toml_diagnostic};
+use super::front::{Format, front_table, split_front};
+use crate::config::Site;
 use crate::content::markdown;
 use crate::content::product::{Availability, CohortCopy, Image, Product};
 use crate::diagnostics::Diagnostic;
@@ -79,6 +87,10 @@ pub fn read_foreign(site: &Site, files: &[PathBuf], site_dir: &Path) -> (Vec<Fou
     let mut found = Vec::new();
     let mut diags = Vec::new();
     for file in files {
+        // Section files (`_index.md`) are listings, not products.
+        if file.file_stem().is_some_and(|s| s == "_index") {
+            continue;
+        }
         let text = match crate::content::read_text(file, file) {
             Ok(t) => t,
             Err(d) => {
@@ -101,12 +113,19 @@ struct Fields<'a> {
     text: &'a str,
     first_line: usize,
     file: &'a Path,
+    format: Format,
+    map: &'a crate::config::FieldMap,
 }
 
 impl Fields<'_> {
     /// `key` at the top level, else under `[params]` (Hugo), `[extra]` (Zola) or, for
     /// taxonomies, `[taxonomies]` (Zola).
+    /// `key` under the theme's name for it (`[plugin.fields]`), else under Cohort's.
     fn get(&self, key: &str) -> Option<&toml::Value> {
+        self.lookup(self.name(key)).or_else(|| self.lookup(key))
+    }
+
+    fn lookup(&self, key: &str) -> Option<&toml::Value> {
         self.table.get(key).or_else(|| {
             ["params", "extra", "taxonomies"]
                 .iter()
@@ -114,13 +133,70 @@ impl Fields<'_> {
         })
     }
 
+    /// The theme's name for Cohort's field `key` (`[plugin.fields]`), else `key`.
+    fn name<'k>(&'k self, key: &'k str) -> &'k str {
+        self.mapped(key).filter(|m| self.lookup(m).is_some() || self.lookup(key).is_none()).unwrap_or(key)
+    }
+
+    fn mapped<'k>(&'k self, key: &'k str) -> Option<&'k str> {
+        let m = self.map;
+        match key {
+            "price" => m.price.as_deref(),
+            "compare_at_price" => m.compare_at_price.as_deref(),
+            "sku" => m.sku.as_deref(),
+            "images" => m.images.as_deref(),
+            "category" => m.category.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// `key = "value"` in the file's own syntax.
+    fn assign(&self, key: &str, value: &str) -> String {
+        let key = self.name(key);
+        match self.format {
+            Format::Toml => format!("{key} = \"{value}\""),
+            Format::Yaml => format!("{key}: \"{value}\""),
+            Format::Json => format!("\"{key}\": \"{value}\""),
+        }
+    }
+
     fn string(&self, key: &str) -> Result<Option<String>, Diagnostic> {
         match self.get(key) {
             None => Ok(None),
             Some(toml::Value::String(s)) => Ok(Some(s.clone())),
             Some(other) => Err(self
-                .at(key, format!("`{key}` must be a string, not {}", other.type_str()))
-                .hint(format!("write it in quotes: {key} = \"{}\"", other.to_string().trim_matches('"')))),
+                .at(key, format!("`{}` must be a string, not {}", self.name(key), other.type_str()))
+                .hint(format!("write it in quotes: {}", self.assign(key, other.to_string().trim_matches('"'))))),
+        }
+    }
+
+    /// Image paths: a string, a list of strings, or a list of tables whose `image_key` (or
+    /// `image`, `src`, `url`, `path`, `file`) is the path.
+    fn images(&self) -> Result<Vec<String>, Diagnostic> {
+        let keys: Vec<&str> = match &self.map.image_key {
+            Some(k) => vec![k.as_str()],
+            None => vec!["image", "src", "url", "path", "file"],
+        };
+        let bad = || {
+            self.at("images", format!("`{}` must be a path, a list of paths or a list of tables with a path", self.name("images")))
+                .hint(format!("e.g. images = [\"lamp.jpg\"], or [[images]] {} = \"lamp.jpg\"; set [plugin.fields] image_key for another key", keys[0]))
+        };
+        match self.get("images") {
+            None => Ok(Vec::new()),
+            Some(toml::Value::String(s)) => Ok(vec![s.clone()]),
+            Some(toml::Value::Array(a)) => a
+                .iter()
+                .map(|v| match v {
+                    toml::Value::String(s) => Ok(s.clone()),
+                    toml::Value::Table(t) => keys
+                        .iter()
+                        .find_map(|k| t.get(*k).and_then(toml::Value::as_str))
+                        .map(str::to_string)
+                        .ok_or_else(bad),
+                    _ => Err(bad()),
+                })
+                .collect(),
+            Some(_) => Err(bad()),
         }
     }
 
@@ -145,7 +221,7 @@ impl Fields<'_> {
 
     /// A diagnostic at the line that sets `key` (else the front matter's first line).
     fn at(&self, key: &str, message: String) -> Diagnostic {
-        let offset = key_offset(self.text, key);
+        let offset = key_offset(self.text, self.name(key));
         match offset {
             Some(o) => Diagnostic::new(self.file, message).at_offset(self.text, o, self.first_line),
             None => {
@@ -164,7 +240,7 @@ fn key_offset(text: &str, key: &str) -> Option<usize> {
         let unquoted = trimmed.strip_prefix('"').and_then(|t| t.strip_prefix(key)).and_then(|t| t.strip_prefix('"'));
         let rest = unquoted.or_else(|| trimmed.strip_prefix(key));
         if let Some(rest) = rest
-            && rest.trim_start().starts_with('=')
+            && (rest.trim_start().starts_with('=') || rest.starts_with(':'))
         {
             return Some(offset + indent);
         }
@@ -175,11 +251,10 @@ fn key_offset(text: &str, key: &str) -> Option<usize> {
 
 /// One content file of another generator as a product; `Ok(None)` for a draft.
 pub fn parse_foreign(site: &Site, file: &Path, text: &str, site_dir: &Path) -> Result<Option<Found>, Vec<Diagnostic>> {
-    let split = crate::content::front_matter::split(file, text).map_err(|d| vec![d])?;
-    let fm = split.front_matter;
-    let table: toml::Table =
-        toml::from_str(fm).map_err(|e| vec![toml_diagnostic(file, fm, split.front_matter_line, &e)])?;
-    let f = Fields { table, text: fm, first_line: split.front_matter_line, file };
+    let front = split_front(file, text).map_err(|d| vec![d])?;
+    let table = front_table(file, &front).map_err(|d| vec![d])?;
+    let map = &site.config.plugin.fields;
+    let f = Fields { table, text: front.text, first_line: front.line, file, format: front.format, map };
     if matches!(f.get("draft"), Some(toml::Value::Boolean(true))) {
         return Ok(None);
     }
@@ -214,7 +289,10 @@ pub fn parse_foreign(site: &Site, file: &Path, text: &str, site_dir: &Path) -> R
             Some(_) => f.at("price", "the price must be a string".into()),
             None => f.at("price", "the product has no price".into()),
         }
-        .hint(format!("write the price as a decimal string in the shop currency, price = \"89.00\" {place}"))),
+        .hint(format!(
+            "write the price as a decimal string in the shop currency, {} {place}",
+            f.assign("price", "89.00")
+        ))),
     };
     let price = match price {
         Ok(p) => Some(p),
@@ -293,12 +371,15 @@ pub fn parse_foreign(site: &Site, file: &Path, text: &str, site_dir: &Path) -> R
         }
     };
     let images: Vec<Image> = f
-        .strings("images")
-        .unwrap_or_default()
+        .images()
+        .unwrap_or_else(|d| {
+            errors.push(d);
+            Vec::new()
+        })
         .into_iter()
         .filter(|i| !i.contains("://") && !i.starts_with("//"))
         .map(|i| {
-            let site_path = if let Some(abs) = i.strip_prefix('/') { abs.to_string() } else { format!("{path}{i}") };
+            let site_path = resolve_image(&i, &path, site_dir, &site.base_path);
             Image { path: site_path, alt: title.clone(), alt_given: false, source: PathBuf::new() }
         })
         .collect();
@@ -306,7 +387,7 @@ pub fn parse_foreign(site: &Site, file: &Path, text: &str, site_dir: &Path) -> R
         return Err(errors);
     }
     let Some(price) = price else { return Err(errors) };
-    let body = markdown::render(split.body);
+    let body = markdown::render(front.body);
     let slug = path.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
     let summary_given = summary.is_some();
     let summary = summary.unwrap_or_else(|| body.first_paragraph.clone());
@@ -336,6 +417,22 @@ pub fn parse_foreign(site: &Site, file: &Path, text: &str, site_dir: &Path) -> R
         key_lines: BTreeMap::new(),
     };
     Ok(Some(Found { product, path }))
+}
+
+/// The site path of an image as the generator resolves it: a page resource of the page's
+/// bundle (`PAGE/lamp.jpg`) when the output has it, else a file of the static root; an
+/// absolute path loses the `baseURL` sub-path (`/shop/img/x.jpg` → `img/x.jpg`).
+fn resolve_image(image: &str, page: &str, site_dir: &Path, base_path: &str) -> String {
+    if let Some(abs) = image.strip_prefix('/') {
+        let base = base_path.trim_start_matches('/');
+        return match abs.strip_prefix(base) {
+            Some(rest) if !base.is_empty() && !site_dir.join(abs).is_file() => rest.to_string(),
+            _ => abs.to_string(),
+        };
+    }
+    let image = image.strip_prefix("./").unwrap_or(image);
+    let in_bundle = format!("{page}{image}");
+    if site_dir.join(&in_bundle).is_file() || !site_dir.join(image).is_file() { in_bundle } else { image.to_string() }
 }
 
 /// The value, or None with the problem recorded.
@@ -416,8 +513,17 @@ fn product_path(file: &Path, url: Option<&str>, slug: Option<&str>, site_dir: &P
         *last = s.to_string();
     }
     let joined = segs.join("/");
+    // A multilingual Hugo site with a contentDir per language (`content/en/...`) serves
+    // its default language at the root: the path without the language folder.
+    let without_lang = if segs.len() >= 2 { segs[1..].join("/") } else { joined.clone() };
     let mut tried = Vec::new();
-    for candidate in [joined.clone(), joined.to_lowercase(), joined.to_lowercase().replace(' ', "-")] {
+    for candidate in [
+        joined.clone(),
+        joined.to_lowercase(),
+        joined.to_lowercase().replace(' ', "-"),
+        without_lang.clone(),
+        without_lang.to_lowercase().replace(' ', "-"),
+    ] {
         let p = normalize(&candidate);
         if tried.contains(&p) {
             continue;

@@ -4,7 +4,7 @@
 //! outside a marked element's content, its start tag's `data-cohort-keys` attribute and the
 //! injected block is ever changed, so the other generator's bytes stay as they were.
 
-use crate::output::csp::parse_attrs;
+use crate::html::parse_attrs;
 
 /// The comments around everything injected into a page (the banner, the page's
 /// configuration and `cohort.js`); a re-run removes them before injecting again.
@@ -40,9 +40,7 @@ pub struct MarkError {
     pub hint: String,
 }
 
-const VOID: [&str; 14] =
-    ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr", "param"];
-const RAW: [&str; 4] = ["script", "style", "textarea", "title"];
+use crate::html::{Token, VOID};
 
 /// One tag of the page.
 struct Tag {
@@ -54,48 +52,26 @@ struct Tag {
     attrs_text: (usize, usize),
 }
 
-/// The tags of `html` in order, skipping comments, doctypes and raw text (script, style).
+/// The tags of `html` in order, from the one tokenizer ([`crate::html`]): comments,
+/// doctypes and raw text (script, style) are skipped.
 fn tags(html: &str) -> Vec<Tag> {
-    let b = html.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(rel) = html[i..].find('<') {
-        let lt = i + rel;
-        let rest = &html[lt..];
-        if rest.starts_with("<!--") {
-            i = rest.find("-->").map_or(html.len(), |e| lt + e + 3);
-            continue;
-        }
-        if rest.starts_with("<!") || rest.starts_with("<?") {
-            i = rest.find('>').map_or(html.len(), |e| lt + e + 1);
-            continue;
-        }
-        let closing = rest.starts_with("</");
-        let name_start = lt + if closing { 2 } else { 1 };
-        let mut j = name_start;
-        while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'-' || b[j] == b':') {
-            j += 1;
-        }
-        if j == name_start || !b[name_start].is_ascii_alphabetic() {
-            i = lt + 1;
-            continue;
-        }
-        let name = html[name_start..j].to_ascii_lowercase();
-        // The end of the tag: the first `>` outside quotes.
-        let k = crate::check::scan::end_of_tag(html, j);
-        if k >= b.len() {
-            break;
-        }
-        let self_closing = k > j && b[k - 1] == b'/';
-        out.push(Tag { start: lt, end: k + 1, name: name.clone(), closing, self_closing, attrs_text: (j, k) });
-        i = k + 1;
-        if !closing && RAW.contains(&name.as_str()) {
-            let lower_close = format!("</{name}");
-            let lower = &html[i..];
-            i = find_ci(lower, &lower_close).map_or(html.len(), |e| i + e);
-        }
-    }
-    out
+    crate::html::tokens(html)
+        .into_iter()
+        .filter_map(|t| match t {
+            Token::Start(t) => Some(Tag {
+                start: t.start,
+                end: t.end,
+                self_closing: t.self_closing,
+                attrs_text: (t.attrs_at, t.attrs_at + t.attrs_text.len()),
+                name: t.name,
+                closing: false,
+            }),
+            Token::End { name, start, end } => {
+                Some(Tag { start, end, name, closing: true, self_closing: false, attrs_text: (end - 1, end - 1) })
+            }
+            Token::Raw { .. } => None,
+        })
+        .collect()
 }
 
 /// Case-insensitive find of an ASCII needle.
@@ -209,6 +185,17 @@ pub fn inject(html: &str, block: &str) -> String {
     out.push_str(block);
     out.push_str(&html[at..]);
     out
+}
+
+/// Inserts `text` just after the `<body>` start tag (before the injected end block when the
+/// page has no `<body>` tag).
+pub fn inject_top(html: &str, text: &str) -> String {
+    let body = crate::html::tokens(html).into_iter().find_map(|t| match t {
+        Token::Start(t) if t.name == "body" => Some(t.end),
+        _ => None,
+    });
+    let at = body.or_else(|| html.find(BEGIN)).unwrap_or(html.len());
+    format!("{}{text}{}", &html[..at], &html[at..])
 }
 
 /// Inserts `text` before `</head>`; None when the page has none.

@@ -18,6 +18,11 @@ cd "$here"
 if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/axe-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
+# The vendored Eleventy site's own pinned Eleventy (tests/sites/eleventy-base-blog/package-lock.json).
+eleventy_site="$repo/tests/sites/eleventy-base-blog"
+if [ ! -d "$eleventy_site/node_modules/@11ty/eleventy" ] || [ "$eleventy_site/package-lock.json" -nt "$eleventy_site/node_modules/.package-lock.json" ]; then
+  (cd "$eleventy_site" && npm ci --no-audit --no-fund)
+fi
 if [ -z "${COHORT_BIN:-}" ]; then
   (cd "$repo" && cargo build --quiet --bin cohort)
   export COHORT_BIN="$repo/target/debug/cohort"

@@ -115,7 +115,7 @@ async function start(opts = {}) {
   const h = { work, procs: [], servers: [], consentLog: [], browser: null, prepare: opts.prepare };
   try {
     if (opts.hugo) {
-      await personalizedHugo(h);
+      await personalizedHugo(h, typeof opts.hugo === 'object' ? opts.hugo : {});
     } else if (opts.init) {
       // The shop `cohort init` writes, as a new merchant gets it.
       h.shop = path.join(work, 'shop');
@@ -135,9 +135,10 @@ async function start(opts = {}) {
       h.site = path.join(work, 'public');
       h.buildOutput = await run(binary(), ['build', '--root', h.shop, '-o', h.site]);
     }
-    h.rules = parseHeaders(await fsp.readFile(path.join(h.site, '_headers'), 'utf8'));
+    const headersFile = path.join(h.site, '_headers');
+    h.rules = fs.existsSync(headersFile) ? parseHeaders(await fsp.readFile(headersFile, 'utf8')) : [];
 
-    h.port = await freePort();
+    h.port = h.port || (await freePort());
     h.origin = `http://127.0.0.1:${h.port}`;
     h.consentPort = await freePort();
     h.consentOrigin = `http://127.0.0.1:${h.consentPort}`;
@@ -162,19 +163,52 @@ async function start(opts = {}) {
   }
 }
 
-/** Builds tests/sites/hugo-shop with `hugo` and runs `cohort personalize` on the output. */
-async function personalizedHugo(h) {
-  const source = path.join(REPO, 'tests', 'sites', 'hugo-shop');
+/**
+ * Builds a Hugo site of tests/sites (default hugo-shop) with `hugo` and runs `cohort
+ * personalize` on the output. `opts.hugo` may be `{ site, products, later, generator }`: the
+ * fixture's folder, its product glob (relative to it), with `later: true` no personalize yet,
+ * and `generator: 'eleventy'` for a site built by its own pinned Eleventy into `_site/`:
+ * `h.personalize()` runs it (and applies its `_headers`) when the test is ready.
+ */
+async function personalizedHugo(h, opts = {}) {
+  const name = opts.site || 'hugo-shop';
+  const source = path.join(REPO, 'tests', 'sites', name);
   h.shopSource = source;
-  h.shop = path.join(h.work, 'hugo-shop');
-  await fsp.cp(source, h.shop, { recursive: true, filter: (src) => !/[/\\](public|consent-records|resources)$/.test(src) });
-  // A test may change its copy of the Hugo site (a layout, shop.toml) before hugo runs.
+  h.shop = path.join(h.work, name);
+  await fsp.cp(source, h.shop, { recursive: true, filter: (src) => !/[/\\](public|_site|node_modules|consent-records|resources)$/.test(src) });
+  // A test may change its copy of the site (a layout, shop.toml) before the generator runs.
   if (h.prepare) await h.prepare(h.shop);
-  h.site = path.join(h.shop, 'public');
-  h.hugoOutput = await run('hugo', ['--quiet', '--source', h.shop, '--destination', h.site], {
-    env: { ...process.env, HUGO_CACHEDIR: path.join(h.work, 'hugo-cache') },
-  });
-  h.buildOutput = await run(binary(), ['personalize', '--site', h.site, '--root', h.shop, '--products', path.join(h.shop, 'content', 'products', '*.md')]);
+  const eleventy = opts.generator === 'eleventy';
+  h.site = path.join(h.shop, eleventy ? '_site' : 'public');
+  // A real theme's absolute URLs (Hugo's absURL) name its baseURL: build it for the origin
+  // the test serves it from, as a merchant builds for their own domain.
+  const baseURL = [];
+  if (opts.site) {
+    h.port = await freePort();
+    baseURL.push('--baseURL', `http://127.0.0.1:${h.port}/`);
+    const toml = path.join(h.shop, 'shop.toml');
+    const text = await fsp.readFile(toml, 'utf8');
+    await fsp.writeFile(toml, text.replace(/^base_url = .*$/m, `base_url = "http://127.0.0.1:${h.port}"`));
+  }
+  if (eleventy) {
+    // The site's own pinned Eleventy (its package-lock.json; tests/browser/run.sh installs it).
+    const modules = path.join(source, 'node_modules');
+    if (!fs.existsSync(path.join(modules, '@11ty', 'eleventy'))) {
+      throw new Error(`Eleventy is not installed in ${source}: run npm ci there (tests/browser/run.sh does)`);
+    }
+    await fsp.symlink(modules, path.join(h.shop, 'node_modules'));
+    h.hugoOutput = await run(process.execPath, [path.join('node_modules', '@11ty', 'eleventy', 'cmd.cjs'), '--quiet'], { cwd: h.shop });
+  } else {
+    h.hugoOutput = await run('hugo', ['--quiet', '--source', h.shop, '--destination', h.site, ...baseURL], {
+      env: { ...process.env, HUGO_CACHEDIR: path.join(h.work, 'hugo-cache') },
+    });
+  }
+  const products = path.join(h.shop, ...(opts.products || 'content/products/*.md').split('/'));
+  h.personalize = async () => {
+    h.buildOutput = await run(binary(), ['personalize', '--site', h.site, '--root', h.shop, '--products', products]);
+    h.rules = parseHeaders(await fsp.readFile(path.join(h.site, '_headers'), 'utf8'));
+  };
+  if (!opts.later) await h.personalize();
 }
 
 function applyHeaders(h, urlPath, res) {

@@ -1,0 +1,311 @@
+//! One HTML tokenizer for everything that reads pages: the CSP (inline scripts, styles,
+//! `style` attributes, event handlers, `javascript:` URLs), personalize's marked elements and
+//! the privacy scan. It follows the HTML tokenizer where real sites depend on it (comments,
+//! doctypes, raw text in `<script>` and `<style>`, RCDATA in `<textarea>` and `<title>`,
+//! quoted attribute values containing `>`), keeps byte offsets into the source so callers can
+//! edit pages in place and report line and column, and never allocates the page again.
+
+/// Elements without an end tag.
+pub(crate) const VOID: [&str; 14] =
+    ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr", "param"];
+/// Elements whose content is text up to their end tag.
+pub(crate) const RAW: [&str; 4] = ["script", "style", "textarea", "title"];
+
+/// One token of a page. Offsets are byte offsets into the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Token<'a> {
+    /// A start tag: `<` at `start`, just after `>` at `end`.
+    Start(Tag<'a>),
+    /// An end tag `</name>`.
+    End { name: String, start: usize, end: usize },
+    /// The content of a raw text element (`script`, `style`, `textarea`, `title`).
+    Raw { element: String, text: &'a str, start: usize },
+}
+
+/// A start tag and its attributes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Tag<'a> {
+    /// Lower case.
+    pub name: String,
+    pub start: usize,
+    pub end: usize,
+    pub self_closing: bool,
+    /// The text between the name and `>`.
+    pub attrs_text: &'a str,
+    /// Offset of `attrs_text` in the source.
+    pub attrs_at: usize,
+}
+
+impl<'a> Tag<'a> {
+    /// Attributes: lower-case name, raw value, offset of the name in the source.
+    pub fn attrs(&self) -> Vec<Attr<'a>> {
+        parse_attrs_at(self.attrs_text.trim_end_matches('/'), self.attrs_at)
+    }
+}
+
+/// An attribute of a start tag, its value as written (entities not decoded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Attr<'a> {
+    pub name: String,
+    pub raw: &'a str,
+    pub at: usize,
+}
+
+impl Attr<'_> {
+    /// The value with character references decoded.
+    pub fn value(&self) -> String {
+        decode_entities(self.raw)
+    }
+}
+
+/// The tokens of `html` in order (comments, doctypes and text between tags are skipped).
+pub(crate) fn tokens(html: &str) -> Vec<Token<'_>> {
+    let b = html.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(rel) = memchr::memchr(b'<', &b[i..]) {
+        let lt = i + rel;
+        let rest = &html[lt..];
+        if let Some(comment) = rest.strip_prefix("<!--") {
+            i = comment.find("-->").map_or(html.len(), |e| lt + 4 + e + 3);
+            continue;
+        }
+        if rest.starts_with("<!") || rest.starts_with("<?") {
+            i = rest.find('>').map_or(html.len(), |e| lt + e + 1);
+            continue;
+        }
+        let closing = rest.starts_with("</");
+        let name_start = lt + if closing { 2 } else { 1 };
+        if !b.get(name_start).is_some_and(u8::is_ascii_alphabetic) {
+            i = lt + 1;
+            continue;
+        }
+        let mut j = name_start;
+        while j < b.len() && !b[j].is_ascii_whitespace() && b[j] != b'/' && b[j] != b'>' {
+            j += 1;
+        }
+        let name = html[name_start..j].to_ascii_lowercase();
+        let k = end_of_tag(html, j);
+        if k >= b.len() {
+            break;
+        }
+        i = k + 1;
+        if closing {
+            out.push(Token::End { name, start: lt, end: k + 1 });
+            continue;
+        }
+        let self_closing = k > j && b[k - 1] == b'/';
+        let raw = RAW.contains(&name.as_str());
+        out.push(Token::Start(Tag {
+            name: name.clone(),
+            start: lt,
+            end: k + 1,
+            self_closing,
+            attrs_text: &html[j..k],
+            attrs_at: j,
+        }));
+        if raw {
+            let close = find_ci(html, i, &format!("</{name}")).unwrap_or(html.len());
+            out.push(Token::Raw { element: name, text: &html[i..close], start: i });
+            i = close;
+        }
+    }
+    out
+}
+
+/// The offset of the `>` that ends a tag whose name ends at `from` (quotes respected);
+/// `html.len()` when there is none.
+pub(crate) fn end_of_tag(html: &str, from: usize) -> usize {
+    let b = html.as_bytes();
+    let mut i = from;
+    let mut quote = 0u8;
+    // A quote only opens a value right after `=` (and optional spaces).
+    let mut after_eq = false;
+    while i < b.len() {
+        let c = b[i];
+        if quote != 0 {
+            if c == quote {
+                quote = 0;
+            }
+        } else if c == b'>' {
+            return i;
+        } else if (c == b'"' || c == b'\'') && after_eq {
+            quote = c;
+        }
+        if quote == 0 && !c.is_ascii_whitespace() {
+            after_eq = c == b'=';
+        }
+        i += 1;
+    }
+    b.len()
+}
+
+/// Case-insensitive find of an ASCII `needle` in `hay` at or after `from`.
+pub(crate) fn find_ci(hay: &str, from: usize, needle: &str) -> Option<usize> {
+    let n = needle.as_bytes();
+    let first = n.first()?.to_ascii_lowercase();
+    let b = hay.as_bytes();
+    let rest = b.get(from..)?;
+    memchr::memchr2_iter(first, first.to_ascii_uppercase(), rest)
+        .map(|i| from + i)
+        .find(|&i| b.get(i..i + n.len()).is_some_and(|w| w.eq_ignore_ascii_case(n)))
+}
+
+/// Attribute names (lower case) and raw values of a start tag's inside.
+pub fn parse_attrs(s: &str) -> Vec<(String, String)> {
+    parse_attrs_at(s, 0).into_iter().map(|a| (a.name, a.raw.to_string())).collect()
+}
+
+fn parse_attrs_at(s: &str, base: usize) -> Vec<Attr<'_>> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut out = Vec::new();
+    while i < b.len() {
+        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'/') {
+            i += 1;
+        }
+        let start = i;
+        while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'=' && b[i] != b'/' {
+            i += 1;
+        }
+        if start == i {
+            // A stray `=`: skip it.
+            if i < b.len() {
+                i += 1;
+                continue;
+            }
+            break;
+        }
+        let name = s[start..i].to_ascii_lowercase();
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let mut raw = "";
+        if i < b.len() && b[i] == b'=' {
+            i += 1;
+            while i < b.len() && b[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
+                let q = b[i];
+                let vs = i + 1;
+                i = vs;
+                while i < b.len() && b[i] != q {
+                    i += 1;
+                }
+                raw = &s[vs..i.min(b.len())];
+                i += 1;
+            } else {
+                let vs = i;
+                while i < b.len() && !b[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                raw = &s[vs..i];
+            }
+        }
+        out.push(Attr { name, raw, at: base + start });
+    }
+    out
+}
+
+/// Decodes the character references that matter in attribute values: the named ones HTML
+/// writers emit (`&amp; &lt; &gt; &quot; &apos; &#39; &nbsp;`) and numeric ones.
+pub fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        let end = rest.find(';').filter(|&e| e <= 10);
+        let decoded = end.and_then(|e| {
+            let name = &rest[1..e];
+            let ch = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some('\u{a0}'),
+                n if n.starts_with("#x") || n.starts_with("#X") => {
+                    u32::from_str_radix(&n[2..], 16).ok().and_then(char::from_u32)
+                }
+                n if n.starts_with('#') => n[1..].parse().ok().and_then(char::from_u32),
+                _ => None,
+            };
+            ch.map(|c| (c, e + 1))
+        });
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Escapes text for an HTML attribute value or element content.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `text`.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.bytes().filter(|&c| c == b'\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_skip_comments_and_keep_raw_text() {
+        let html = "<!doctype html><!-- <b> --><p title='a>b' class=x>t</p><script>if(a<b)x('</p>')</script><STYLE>p{}</STYLE>";
+        let t = tokens(html);
+        let names: Vec<String> = t
+            .iter()
+            .map(|t| match t {
+                Token::Start(s) => s.name.clone(),
+                Token::End { name, .. } => format!("/{name}"),
+                Token::Raw { text, .. } => format!("raw:{text}"),
+            })
+            .collect();
+        assert_eq!(names, ["p", "/p", "script", "raw:if(a<b)x('</p>')", "/script", "style", "raw:p{}", "/style"]);
+        let Token::Start(p) = &t[0] else { panic!("a start tag") };
+        let attrs = p.attrs();
+        assert_eq!(attrs[0].name, "title");
+        assert_eq!(attrs[0].raw, "a>b");
+        assert_eq!(&html[attrs[1].at..attrs[1].at + 5], "class");
+    }
+
+    #[test]
+    fn entities_and_positions() {
+        assert_eq!(decode_entities("a&amp;b&#39;c&#x41;&bogus;"), "a&b'cA&bogus;");
+        assert_eq!(escape("<a href=\"x\">"), "&lt;a href=&quot;x&quot;&gt;");
+        assert_eq!(line_col("ab\ncdé\nx", 7), (2, 4));
+        assert_eq!(find_ci("xx</SCRIPT>", 0, "</script"), Some(2));
+    }
+}
