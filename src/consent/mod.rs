@@ -8,9 +8,12 @@
 //! - [`limits`]: the per-client rate limit, held in memory for one window only.
 //! - [`server`]: the listener (on the shared connection layer [`crate::net`]), the
 //!   retention thread and graceful shutdown.
+//! - [`csp_report`]: CSP violation reports (both formats) reduced to counts per day,
+//!   directive and blocked origin.
 //! - [`days`]: UTC day arithmetic (`YYYY-MM-DD`) without a date crate.
 
 pub mod api;
+pub mod csp_report;
 pub mod days;
 pub mod limits;
 pub mod server;

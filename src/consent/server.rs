@@ -16,7 +16,8 @@
 //! is written with `Connection: close`), close idle connections, then stop the store, which
 //! checkpoints the WAL into the database file and closes it.
 
-use super::api::{Api, ApiConfig, ApiRequest, ApiResponse, Body, MAX_BODY, Route};
+use super::api::{Api, ApiConfig, ApiRequest, ApiResponse, Body, Route};
+use super::csp_report::MAX_REPORT_BODY;
 use super::days::Day;
 use super::limits::RateLimiter;
 use super::store::SqliteStore;
@@ -186,7 +187,8 @@ fn wake_address(local: SocketAddr) -> SocketAddr {
 
 fn serve_connection(shared: &Shared, stream: TcpStream, ticket: Ticket) {
     let peer = stream.peer_addr().ok().map(|a| a.ip());
-    let mut conn = Connection::new(stream, shared.timeouts, MAX_BODY, Some(ticket));
+    // Bodies up to the report limit are read; the consent routes refuse what is over 4 KiB.
+    let mut conn = Connection::new(stream, shared.timeouts, MAX_REPORT_BODY, Some(ticket));
     loop {
         let incoming = conn.next_request();
         let started = Instant::now();
