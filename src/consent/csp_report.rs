@@ -81,8 +81,8 @@ pub fn is_report_type(content_type: Option<&str>) -> bool {
 /// Parses a report body of either format into the violations it counts. Either every report
 /// of the body is valid and all are returned, or the whole body is refused.
 pub fn parse_reports(body: &[u8]) -> Result<Vec<Violation>, ReportError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ("malformed_json", format!("The report is not valid JSON: {e}.")))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| ("malformed_json", format!("The report is not valid JSON: {e}.")))?;
     let mut out = Vec::new();
     match value {
         Value::Object(top) => {
@@ -268,10 +268,8 @@ mod tests {
         ] {
             assert!(parse_reports(bad).is_err(), "{}", String::from_utf8_lossy(bad));
         }
-        let many = format!(
-            "[{}]",
-            vec![r#"{"type":"csp-violation","body":{"effectiveDirective":"img-src"}}"#; 101].join(",")
-        );
+        let many =
+            format!("[{}]", vec![r#"{"type":"csp-violation","body":{"effectiveDirective":"img-src"}}"#; 101].join(","));
         assert!(parse_reports(many.as_bytes()).is_err());
     }
 }

@@ -506,7 +506,8 @@ pub fn tally(violations: &[Violation]) -> Vec<(String, String, u64)> {
 
 fn count_violations(tx: &rusqlite::Transaction<'_>, day: Day, violations: &[Violation]) -> Result<(), StoreError> {
     let day = day.to_string();
-    let mut exists = tx.prepare_cached("SELECT 1 FROM csp_violation WHERE day = ?1 AND directive = ?2 AND blocked = ?3")?;
+    let mut exists =
+        tx.prepare_cached("SELECT 1 FROM csp_violation WHERE day = ?1 AND directive = ?2 AND blocked = ?3")?;
     let mut counters = tx.prepare_cached("SELECT count(*) FROM csp_violation WHERE day = ?1")?;
     let mut upsert = tx.prepare_cached(
         "INSERT INTO csp_violation (day, directive, blocked, count) VALUES (?1, ?2, ?3, ?4) \
@@ -514,7 +515,8 @@ fn count_violations(tx: &rusqlite::Transaction<'_>, day: Day, violations: &[Viol
     )?;
     for (directive, blocked, n) in tally(violations) {
         let known = exists.exists(params![day, directive, blocked])?;
-        let full = !known && counters.query_row(params![day], |r| r.get::<_, i64>(0))?.max(0) as u64 >= MAX_COUNTERS_PER_DAY;
+        let full =
+            !known && counters.query_row(params![day], |r| r.get::<_, i64>(0))?.max(0) as u64 >= MAX_COUNTERS_PER_DAY;
         let blocked = if full { "other".to_string() } else { blocked };
         upsert.execute(params![day, directive, blocked, n as i64])?;
     }
