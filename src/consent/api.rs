@@ -617,6 +617,13 @@ mod tests {
         fn violations(&self, _since: Day) -> Result<Vec<ViolationCount>, StoreError> {
             Ok(Vec::new())
         }
+        fn purge_expired(&self, today: Day) -> Result<usize, StoreError> {
+            let mut map = self.0.lock().unwrap();
+            let before = map.len();
+            map.retain(|_, r| r.expires >= today);
+            Ok(before - map.len())
+        }
+        fn close(&self) {}
     }
 
     fn api() -> Api {

@@ -94,6 +94,12 @@ pub trait Store: Send + Sync {
     fn add_violations(&self, day: Day, violations: &[Violation]) -> Result<(), StoreError>;
     /// Violation counters of `since` and later days, sorted by day, directive and origin.
     fn violations(&self, since: Day) -> Result<Vec<ViolationCount>, StoreError>;
+    /// Deletes records whose expiry day is before `today` (and violation counts older than
+    /// [`VIOLATION_RETENTION_DAYS`]); returns how many rows went.
+    fn purge_expired(&self, today: Day) -> Result<usize, StoreError>;
+    /// Stops writing after the writes already queued and closes every connection. Later
+    /// writes fail with [`StoreError`].
+    fn close(&self);
 }
 
 /// Schema steps; step `i` moves `user_version` from `i` to `i + 1`.
@@ -468,6 +474,14 @@ impl Store for SqliteStore {
             return Ok(());
         }
         self.send(|reply| Op::Violations(day, violations.to_vec(), reply))
+    }
+
+    fn purge_expired(&self, today: Day) -> Result<usize, StoreError> {
+        SqliteStore::purge_expired(self, today)
+    }
+
+    fn close(&self) {
+        SqliteStore::close(self);
     }
 
     fn violations(&self, since: Day) -> Result<Vec<ViolationCount>, StoreError> {
