@@ -52,7 +52,8 @@ pub struct ConsentArgs {
     pub purge_every_secs: u64,
 }
 
-fn check_origin(origin: &str) -> Result<(), Failure> {
+/// Refuses an origin that is not `scheme://host[:port]` as a browser sends it.
+pub(crate) fn check_origin(origin: &str) -> Result<(), Failure> {
     let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
         && origin.split_once("://").is_some_and(|(_, host)| {
             !host.is_empty() && !host.contains('/') && host.bytes().all(|b| b.is_ascii_graphic())

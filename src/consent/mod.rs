@@ -12,6 +12,7 @@
 //!   retention thread and graceful shutdown.
 //! - [`csp_report`]: CSP violation reports (both formats) reduced to counts per day,
 //!   directive and blocked origin.
+//! - [`worker`]: the same API as a Cloudflare Worker over D1 (`cohort consent-worker`).
 //! - [`days`]: UTC day arithmetic (`YYYY-MM-DD`) without a date crate.
 
 pub mod api;
@@ -21,3 +22,4 @@ pub mod limits;
 pub mod postgres;
 pub mod server;
 pub mod store;
+pub mod worker;
