@@ -63,7 +63,9 @@ fn conformance(a: SocketAddr) -> Vec<String> {
 
     // POST, GET, DELETE.
     let mut receipts = Vec::new();
-    for (policy, p, an) in [("conf-a", true, false), ("conf-a", true, true), ("conf-a", false, false), ("conf-b", true, true)] {
+    for (policy, p, an) in
+        [("conf-a", true, false), ("conf-a", true, true), ("conf-a", false, false), ("conf-b", true, true)]
+    {
         let r = send(a, "POST", "/v1/consent", &json_h, Some(consent_body(policy, p, an).as_bytes()));
         assert_eq!(r.status, 201, "{r:?}");
         assert_eq!(r.header("Access-Control-Allow-Origin"), Some(ORIGIN));
@@ -71,7 +73,10 @@ fn conformance(a: SocketAddr) -> Vec<String> {
         let v = r.json();
         let receipt = v["receipt"].as_str().unwrap_or("").to_string();
         assert!(receipt.len() == 32 && receipt.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')), "{v}");
-        assert_eq!(v["purposes"], json!({"personalization": p, "functional": false, "analytics": an, "marketing": false}));
+        assert_eq!(
+            v["purposes"],
+            json!({"personalization": p, "functional": false, "analytics": an, "marketing": false})
+        );
         assert_eq!(v["policy_version"], policy);
         assert_eq!(v["ui"], UI);
         let recorded = cohort::consent::days::Day::parse(v["recorded"].as_str().unwrap_or("")).expect("recorded");
@@ -196,7 +201,8 @@ fn rust_server_on_sqlite() {
 fn rust_server_on_postgres() {
     let cluster = PgCluster::start();
     let url = cluster.url("cohort");
-    let mut server = Server::start_db(Path::new(&url), &cluster.path().join("server.log"), &["--k", "2", "--rate-limit", "0"]);
+    let mut server =
+        Server::start_db(Path::new(&url), &cluster.path().join("server.log"), &["--k", "2", "--rate-limit", "0"]);
     let receipts = conformance(server.addr);
     assert!(server.signal_and_wait("TERM").is_some_and(|s| s.success()));
     let mut store = cluster.dump().into_bytes();

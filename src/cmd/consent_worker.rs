@@ -41,10 +41,14 @@ pub fn run(args: ConsentWorkerArgs) -> CmdResult {
     }
     for version in &args.policy_version {
         if !is_policy_version(version) {
-            return Err(Failure::usage(format!("--policy-version {version:?}: a policy version is {POLICY_VERSION_RULE}")));
+            return Err(Failure::usage(format!(
+                "--policy-version {version:?}: a policy version is {POLICY_VERSION_RULE}"
+            )));
         }
     }
-    let name_ok = |s: &str| !s.is_empty() && s.len() <= 63 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let name_ok = |s: &str| {
+        !s.is_empty() && s.len() <= 63 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
     if !name_ok(&args.name) {
         return Err(Failure::usage(format!(
             "--name {:?}: a Worker name is 1 to 63 lowercase letters, digits and hyphens",

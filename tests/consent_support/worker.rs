@@ -118,7 +118,9 @@ impl WorkerDev {
 impl Drop for WorkerDev {
     fn drop(&mut self) {
         // wrangler runs workerd as children: end the whole group this test started.
-        let _ = Command::new("kill").args(["-TERM", &format!("-{}", self.child.id())]).status();
+        let group = -(self.child.id() as i32);
+        // SAFETY: kill(2) on the process group this test created; no memory is involved.
+        unsafe { libc::kill(group, libc::SIGTERM) };
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -126,7 +128,8 @@ impl Drop for WorkerDev {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        let _ = Command::new("kill").args(["-KILL", &format!("-{}", self.child.id())]).status();
+        // SAFETY: as above.
+        unsafe { libc::kill(group, libc::SIGKILL) };
         let _ = self.child.wait();
     }
 }
