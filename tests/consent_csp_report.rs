@@ -90,8 +90,8 @@ fn page_server(listener: TcpListener, report_url: String) {
     });
 }
 
-/// Headless Chromium showing `url`, killed on drop.
-struct Browser(Child, TempDir);
+/// Headless Chromium showing `url`, killed on drop (its profile folder is removed after it).
+struct Browser(Child, #[allow(dead_code)] TempDir);
 
 impl Browser {
     fn open(url: &str) -> Browser {
