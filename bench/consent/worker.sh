@@ -14,14 +14,14 @@ PORT=${PORT:-18787}
 WRANGLER=$ROOT/tests/runtimes/node_modules/.bin/wrangler
 export WRANGLER_SEND_METRICS=false CI=1
 DIR=$(mktemp -d)
-PID=""
-trap '[ -n "$PID" ] && kill -TERM -- -"$PID" 2>/dev/null; sleep 1; rm -rf "$DIR"' EXIT
+# wrangler runs workerd as children: it gets a session of its own, ended as a group.
+trap '[ -s "$DIR/pid" ] && kill -TERM -"$(cat "$DIR/pid")" 2>/dev/null; sleep 3; rm -rf "$DIR"' EXIT
 "$BIN" consent-worker --out "$DIR/w" --allow-origin https://shop.example --rate-limit 0 >/dev/null
 cd "$DIR/w"
 "$WRANGLER" d1 migrations apply cohort-consent --local --persist-to "$DIR/state" >/dev/null
-setsid "$WRANGLER" dev --local --ip 127.0.0.1 --port "$PORT" --inspector-port $((PORT + 1)) \
-  --persist-to "$DIR/state" >"$DIR/dev.log" 2>&1 &
-PID=$!
+export WRANGLER DIR PORT
+setsid sh -c 'echo $$ >"$DIR/pid"; exec "$WRANGLER" dev --local --ip 127.0.0.1 --port "$PORT" \
+  --inspector-port $((PORT + 1)) --persist-to "$DIR/state"' >"$DIR/dev.log" 2>&1 &
 i=0
 until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; do
   i=$((i + 1)); [ $i -gt 600 ] && { echo "wrangler dev did not start" >&2; exit 1; }; sleep 0.2
