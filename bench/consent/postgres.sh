@@ -27,19 +27,21 @@ $AS "$PG_BIN/pg_ctl" -D "$DIR/data" -l "$DIR/pg.log" -w \
 "$PG_BIN/psql" -h "$DIR" -U cohort -d postgres -qc 'CREATE DATABASE cohort'
 URL="postgresql://cohort@localhost/cohort?host=$DIR"
 
+# Not in a command substitution: the server must be a child of this shell (PIDS, cleanup).
 start_server() {
   "$BIN" consent-server --db "$URL" --bind 127.0.0.1:0 --allow-origin https://shop.example \
     --rate-limit 0 >"$DIR/out$1" 2>"$DIR/server$1.log" &
   PIDS="$PIDS $!"
   i=0
   while [ ! -s "$DIR/out$1" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
-  sed -n 's/^listening on //p' "$DIR/out$1"
 }
 SERVERS=${SERVERS:-1}
-URL1=$(start_server 1)
+start_server 1
+URL1=$(sed -n 's/^listening on //p' "$DIR/out1")
 echo "PostgreSQL $("$PG_BIN/postgres" --version), server $URL1"
 if [ "$SERVERS" = 2 ]; then
-  URL2=$(start_server 2)
+  start_server 2
+  URL2=$(sed -n 's/^listening on //p' "$DIR/out2")
   echo "second server $URL2; $((CONNS / 2)) connections each"
   wrk -t1 -c$((CONNS / 2)) -d"$DURATION" --latency -s bench/consent/post_consent.lua "$URL1" >"$DIR/wrk1" &
   W1=$!
