@@ -24,6 +24,8 @@ enum Command {
     Check(cmd::check::CheckArgs),
     /// Run the consent endpoint (receipts with no identifier in them)
     ConsentServer(cmd::consent::ConsentArgs),
+    /// Write the consent endpoint as a Cloudflare Worker over D1 (worker.js, wrangler.toml, migration)
+    ConsentWorker(cmd::consent_worker::ConsentWorkerArgs),
     /// Print the routing and header configuration for a host
     Hosting(cmd::hosting::HostingArgs),
     /// Turn an order export into anonymized counts for recommendations
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args),
         Command::Check(args) => cmd::check::run(args),
         Command::ConsentServer(args) => cmd::consent::run(args),
+        Command::ConsentWorker(args) => cmd::consent_worker::run(args),
         Command::Aggregate(args) => cmd::aggregate::run(args),
         Command::Hosting(args) => cmd::hosting::run(args),
         Command::Personalize(args) => cmd::personalize::run(args),

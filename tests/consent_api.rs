@@ -318,7 +318,7 @@ fn sigterm_finishes_and_checkpoints() {
 
     let conn = rusqlite::Connection::open(dir.path().join("consent.db")).expect("open");
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).expect("version");
-    assert_eq!(version, 2, "both schema steps ran");
+    assert_eq!(version, 3, "every schema step ran");
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("mode");
     assert_eq!(mode, "wal");
     let found: i64 =

@@ -5,7 +5,7 @@
 
 use super::{CmdResult, Failure};
 use crate::consent::api::{ApiConfig, DEFAULT_K, DEFAULT_RETENTION_DAYS, POLICY_VERSION_RULE, is_policy_version};
-use crate::consent::server::{self, ServerConfig, ServerError};
+use crate::consent::server::{self, ServerConfig, ServerError, StoreLocation};
 use crate::net::http::Timeouts;
 use std::io::Write;
 use std::path::PathBuf;
@@ -13,8 +13,9 @@ use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
 pub struct ConsentArgs {
-    /// SQLite database file (created if missing)
-    #[arg(long, value_name = "FILE")]
+    /// SQLite database file (created if missing), or a PostgreSQL URL `postgres://...`
+    /// (several servers may share one database)
+    #[arg(long, value_name = "FILE|URL")]
     pub db: PathBuf,
     /// Address to listen on; port 0 picks a free port (the bound address is printed)
     #[arg(long, default_value = "127.0.0.1:8787")]
@@ -51,7 +52,8 @@ pub struct ConsentArgs {
     pub purge_every_secs: u64,
 }
 
-fn check_origin(origin: &str) -> Result<(), Failure> {
+/// Refuses an origin that is not `scheme://host[:port]` as a browser sends it.
+pub(crate) fn check_origin(origin: &str) -> Result<(), Failure> {
     let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
         && origin.split_once("://").is_some_and(|(_, host)| {
             !host.is_empty() && !host.contains('/') && host.bytes().all(|b| b.is_ascii_graphic())
@@ -79,7 +81,7 @@ pub fn run(args: ConsentArgs) -> CmdResult {
         }
     }
     let config = ServerConfig {
-        db: args.db,
+        db: StoreLocation::from_arg(args.db.as_os_str()),
         bind: args.bind,
         api: ApiConfig {
             prefix: "/v1".to_string(),

@@ -5,6 +5,7 @@ pub mod aggregate;
 pub mod build;
 pub mod check;
 pub mod consent;
+pub mod consent_worker;
 pub mod hosting;
 pub mod import;
 pub mod init;

@@ -6,8 +6,9 @@
 //! handler under its prefix. The request value carries no client address, user agent or
 //! cookie: the handler cannot leak what it never sees.
 
+use super::csp_report::{self, MAX_REPORT_BODY};
 use super::days::Day;
-use super::store::{PolicyCounts, Record, Store};
+use super::store::{PolicyCounts, Record, Store, ViolationCount, violations_kept_from};
 use serde_json::{Map, Value, json};
 
 /// Largest accepted request body, in bytes.
@@ -124,6 +125,7 @@ pub enum Route<'a> {
     Consent,
     ConsentItem(&'a str),
     Stats,
+    CspReport,
     Healthz,
     Unknown,
 }
@@ -135,6 +137,7 @@ impl Route<'_> {
             Route::Consent => "/v1/consent",
             Route::ConsentItem(_) => "/v1/consent/:receipt",
             Route::Stats => "/v1/stats",
+            Route::CspReport => "/v1/csp-report",
             Route::Healthz => "/healthz",
             Route::Unknown => "(unknown)",
         }
@@ -145,6 +148,7 @@ impl Route<'_> {
             Route::Consent => "POST, OPTIONS",
             Route::ConsentItem(_) => "GET, DELETE, OPTIONS",
             Route::Stats => "GET, OPTIONS",
+            Route::CspReport => "POST, OPTIONS",
             Route::Healthz => "GET, HEAD",
             Route::Unknown => "",
         }
@@ -181,6 +185,7 @@ impl Api {
         match rest {
             "/consent" => Route::Consent,
             "/stats" => Route::Stats,
+            "/csp-report" => Route::CspReport,
             _ => match rest.strip_prefix("/consent/") {
                 Some(receipt) if !receipt.is_empty() && !receipt.contains('/') => Route::ConsentItem(receipt),
                 _ => Route::Unknown,
@@ -239,6 +244,7 @@ impl Api {
             Route::Consent => req.method == "POST",
             Route::ConsentItem(_) => req.method == "GET" || req.method == "DELETE",
             Route::Stats => req.method == "GET",
+            Route::CspReport => req.method == "POST",
             Route::Healthz => req.method == "GET" || req.method == "HEAD",
             Route::Unknown => false,
         };
@@ -261,10 +267,11 @@ impl Api {
                     r
                 }
             },
-            Route::Stats => match store.stats(today) {
-                Ok(counts) => ApiResponse::json(200, &self.stats_json(&counts)),
-                Err(_) => unavailable(),
+            Route::Stats => match (store.stats(today), store.violations(violations_kept_from(today))) {
+                (Ok(counts), Ok(violations)) => ApiResponse::json(200, &self.stats_json(&counts, &violations)),
+                _ => unavailable(),
             },
+            Route::CspReport => self.csp_report(req, store, today),
             Route::Consent => self.create(req, store, today),
             Route::ConsentItem(receipt) => {
                 if !is_receipt(receipt) {
@@ -291,6 +298,9 @@ impl Api {
     fn create(&self, req: &ApiRequest<'_>, store: &dyn Store, today: Day) -> ApiResponse {
         let body = match req.body {
             Body::TooLarge => {
+                return ApiResponse::error(413, "body_too_large", &format!("The body is over {MAX_BODY} bytes."));
+            }
+            Body::Complete(body) if body.len() > MAX_BODY => {
                 return ApiResponse::error(413, "body_too_large", &format!("The body is over {MAX_BODY} bytes."));
             }
             Body::Complete(body) => body,
@@ -335,7 +345,35 @@ impl Api {
         }
     }
 
-    fn stats_json(&self, counts: &[PolicyCounts]) -> Value {
+    fn csp_report(&self, req: &ApiRequest<'_>, store: &dyn Store, today: Day) -> ApiResponse {
+        let body = match req.body {
+            Body::Complete(body) if body.len() <= MAX_REPORT_BODY => body,
+            _ => {
+                return ApiResponse::error(
+                    413,
+                    "body_too_large",
+                    &format!("The report is over {MAX_REPORT_BODY} bytes."),
+                );
+            }
+        };
+        if !csp_report::is_report_type(req.content_type) {
+            return ApiResponse::error(
+                415,
+                "unsupported_media_type",
+                "Send reports as application/csp-report (report-uri) or application/reports+json (report-to).",
+            );
+        }
+        let violations = match csp_report::parse_reports(body) {
+            Ok(v) => v,
+            Err((code, message)) => return ApiResponse::error(400, code, &message),
+        };
+        match store.add_violations(today, &violations) {
+            Ok(()) => ApiResponse::empty(204),
+            Err(_) => unavailable(),
+        }
+    }
+
+    fn stats_json(&self, counts: &[PolicyCounts], violations: &[ViolationCount]) -> Value {
         let k = self.config.k;
         let shown = |n: u64| if n >= k { json!(n) } else { Value::Null };
         // A version below k is left out: it may be a string one client sent.
@@ -355,8 +393,41 @@ impl Api {
                 })
             })
             .collect();
-        json!({ "k": k, "policy_versions": versions })
+        json!({ "k": k, "policy_versions": versions, "csp_violations": violations_json(violations, k) })
     }
+}
+
+/// Violation counts per day and directive, newest day first: the total (`null` below k) and
+/// the blocked origins whose own count reaches k (an origin below k is left out: it may be a
+/// string one client sent).
+pub fn violations_json(violations: &[ViolationCount], k: u64) -> Value {
+    let mut groups: Vec<(Day, &str, u64, Map<String, Value>)> = Vec::new();
+    for v in violations {
+        let same = groups.last().is_some_and(|g| g.0 == v.day && g.1 == v.directive);
+        if !same {
+            groups.push((v.day, v.directive.as_str(), 0, Map::new()));
+        }
+        if let Some(group) = groups.last_mut() {
+            group.2 += v.count;
+            if v.count >= k {
+                group.3.insert(v.blocked.clone(), json!(v.count));
+            }
+        }
+    }
+    groups.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    Value::Array(
+        groups
+            .into_iter()
+            .map(|(day, directive, total, blocked)| {
+                json!({
+                    "day": day.to_string(),
+                    "directive": directive,
+                    "count": if total >= k { json!(total) } else { Value::Null },
+                    "blocked": blocked,
+                })
+            })
+            .collect(),
+    )
 }
 
 fn not_found() -> ApiResponse {
@@ -540,6 +611,19 @@ mod tests {
         fn writable(&self) -> Result<(), StoreError> {
             Ok(())
         }
+        fn add_violations(&self, _day: Day, _v: &[csp_report::Violation]) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn violations(&self, _since: Day) -> Result<Vec<ViolationCount>, StoreError> {
+            Ok(Vec::new())
+        }
+        fn purge_expired(&self, today: Day) -> Result<usize, StoreError> {
+            let mut map = self.0.lock().unwrap();
+            let before = map.len();
+            map.retain(|_, r| r.expires >= today);
+            Ok(before - map.len())
+        }
+        fn close(&self) {}
     }
 
     fn api() -> Api {

@@ -16,10 +16,12 @@
 //! is written with `Connection: close`), close idle connections, then stop the store, which
 //! checkpoints the WAL into the database file and closes it.
 
-use super::api::{Api, ApiConfig, ApiRequest, ApiResponse, Body, MAX_BODY, Route};
+use super::api::{Api, ApiConfig, ApiRequest, ApiResponse, Body, Route};
+use super::csp_report::MAX_REPORT_BODY;
 use super::days::Day;
 use super::limits::RateLimiter;
-use super::store::SqliteStore;
+use super::postgres::PgStore;
+use super::store::{SqliteStore, Store};
 use crate::net::http::{Connection, Incoming, Refusal, Timeouts};
 use crate::net::pool::{self, Pool, Ticket};
 use std::io::Write;
@@ -34,7 +36,8 @@ use std::time::{Duration, Instant};
 /// Everything `cohort consent-server` was asked for.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    pub db: PathBuf,
+    /// Where the records live.
+    pub db: StoreLocation,
     pub bind: String,
     pub api: ApiConfig,
     /// Requests per client address per `rate_window`; 0 turns the limit off.
@@ -54,6 +57,63 @@ impl ServerConfig {
     }
 }
 
+/// Which store `--db` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// A SQLite file (created if missing).
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL, `postgres://...` or `postgresql://...`.
+    Postgres(String),
+}
+
+impl StoreLocation {
+    /// `postgres://` and `postgresql://` URLs name PostgreSQL; anything else is a SQLite file.
+    pub fn from_arg(db: &std::ffi::OsStr) -> StoreLocation {
+        match db.to_str() {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                StoreLocation::Postgres(url.to_string())
+            }
+            _ => StoreLocation::Sqlite(PathBuf::from(db)),
+        }
+    }
+
+    fn open(&self, today: Day) -> Result<Box<dyn Store>, ServerError> {
+        match self {
+            StoreLocation::Sqlite(path) => match SqliteStore::open(path, today) {
+                Ok(store) => Ok(Box::new(store)),
+                Err(e) => Err(ServerError::Usage(format!(
+                    "error: --db {}: cannot open the consent database ({e})\n  = help: give a SQLite file (created if \
+                     missing) in an existing folder this user can write, e.g. --db /var/lib/cohort/consent.sqlite",
+                    path.display()
+                ))),
+            },
+            StoreLocation::Postgres(url) => match PgStore::open(url, today) {
+                Ok(store) => Ok(Box::new(store)),
+                Err(e) => Err(ServerError::Usage(format!(
+                    "error: --db {}: cannot use the PostgreSQL database ({e})\n  = help: give a URL of a database \
+                     this user may create tables in, e.g. --db postgres://cohort@127.0.0.1:5432/cohort \
+                     (a Unix socket: postgres:///cohort?host=/run/postgresql)",
+                    redact(url)
+                ))),
+            },
+        }
+    }
+}
+
+/// A connection URL with its password replaced, for messages.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((user, host)) if user.contains(':') => {
+            let name = user.split(':').next().unwrap_or("");
+            format!("{scheme}://{name}:***@{host}{tail}")
+        }
+        _ => url.to_string(),
+    }
+}
+
 /// Why the server could not run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerError {
@@ -65,7 +125,7 @@ pub enum ServerError {
 
 struct Shared {
     api: Api,
-    store: SqliteStore,
+    store: Box<dyn Store>,
     limiter: RateLimiter,
     stopping: AtomicBool,
     timeouts: Timeouts,
@@ -96,13 +156,7 @@ fn bind(bind: &str) -> Result<(TcpListener, SocketAddr), ServerError> {
 
 /// Runs until SIGTERM or SIGINT. `ready` receives the bound address once listening.
 pub fn run(config: ServerConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), ServerError> {
-    let store = SqliteStore::open(&config.db, Day::today()).map_err(|e| {
-        ServerError::Usage(format!(
-            "error: --db {}: cannot open the consent database ({e})\n  = help: give a SQLite file (created if \
-             missing) in an existing folder this user can write, e.g. --db /var/lib/cohort/consent.sqlite",
-            config.db.display()
-        ))
-    })?;
+    let store = config.db.open(Day::today())?;
     let (listener, local) = bind(&config.bind)?;
     let runtime = ServerError::Runtime;
 
@@ -186,7 +240,8 @@ fn wake_address(local: SocketAddr) -> SocketAddr {
 
 fn serve_connection(shared: &Shared, stream: TcpStream, ticket: Ticket) {
     let peer = stream.peer_addr().ok().map(|a| a.ip());
-    let mut conn = Connection::new(stream, shared.timeouts, MAX_BODY, Some(ticket));
+    // Bodies up to the report limit are read; the consent routes refuse what is over 4 KiB.
+    let mut conn = Connection::new(stream, shared.timeouts, MAX_REPORT_BODY, Some(ticket));
     loop {
         let incoming = conn.next_request();
         let started = Instant::now();
@@ -218,7 +273,7 @@ fn serve_connection(shared: &Shared, stream: TcpStream, ticket: Ticket) {
                                 None => Body::TooLarge,
                             },
                         };
-                        shared.api.handle(&request, &shared.store, Day::today())
+                        shared.api.handle(&request, shared.store.as_ref(), Day::today())
                     }
                 };
                 let close = !keep_alive || shared.stopping.load(Ordering::SeqCst);

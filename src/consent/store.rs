@@ -9,6 +9,7 @@
 //! The schema carries a version in `PRAGMA user_version`; [`MIGRATIONS`] lists the steps and
 //! each runs once, in its own transaction. A record holds exactly the fields of [`Record`].
 
+use super::csp_report::{MAX_COUNTERS_PER_DAY, VIOLATION_RETENTION_DAYS, Violation};
 use super::days::Day;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use std::fmt;
@@ -44,6 +45,20 @@ pub struct PolicyCounts {
     pub marketing: u64,
 }
 
+/// One day's count of CSP violations for one directive and blocked origin (exact; the API
+/// applies k).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViolationCount {
+    /// The UTC day the reports arrived.
+    pub day: Day,
+    /// The effective directive, one of [`super::csp_report::DIRECTIVES`].
+    pub directive: String,
+    /// The reduced blocked origin or keyword (see [`super::csp_report::reduce_blocked`]).
+    pub blocked: String,
+    /// How many violations were reported.
+    pub count: u64,
+}
+
 /// The store could not answer: the API turns this into 503.
 #[derive(Debug, Clone)]
 pub struct StoreError(pub String);
@@ -74,6 +89,17 @@ pub trait Store: Send + Sync {
     fn stats(&self, today: Day) -> Result<Vec<PolicyCounts>, StoreError>;
     /// Whether a write can be committed now (what `/healthz` reports).
     fn writable(&self) -> Result<(), StoreError>;
+    /// Adds one to the counter of `day` for each violation, durably. A new counter beyond
+    /// [`MAX_COUNTERS_PER_DAY`] for that day is counted under the origin `other`.
+    fn add_violations(&self, day: Day, violations: &[Violation]) -> Result<(), StoreError>;
+    /// Violation counters of `since` and later days, sorted by day, directive and origin.
+    fn violations(&self, since: Day) -> Result<Vec<ViolationCount>, StoreError>;
+    /// Deletes records whose expiry day is before `today` (and violation counts older than
+    /// [`VIOLATION_RETENTION_DAYS`]); returns how many rows went.
+    fn purge_expired(&self, today: Day) -> Result<usize, StoreError>;
+    /// Stops writing after the writes already queued and closes every connection. Later
+    /// writes fail with [`StoreError`].
+    fn close(&self);
 }
 
 /// Schema steps; step `i` moves `user_version` from `i` to `i + 1`.
@@ -90,6 +116,13 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX consent_expires ON consent (expires);",
     "ALTER TABLE consent ADD COLUMN functional INTEGER NOT NULL DEFAULT 0 CHECK (functional IN (0, 1));
     ALTER TABLE consent ADD COLUMN marketing INTEGER NOT NULL DEFAULT 0 CHECK (marketing IN (0, 1));",
+    "CREATE TABLE csp_violation (
+        day       TEXT NOT NULL,
+        directive TEXT NOT NULL,
+        blocked   TEXT NOT NULL,
+        count     INTEGER NOT NULL CHECK (count > 0),
+        PRIMARY KEY (day, directive, blocked)
+    ) WITHOUT ROWID;",
 ];
 
 /// How long a writer waits for a lock held by another process before the request gets 503.
@@ -110,6 +143,7 @@ enum Op {
     Insert(Record, Reply<()>),
     Delete(String, Reply<bool>),
     Purge(Day, Reply<usize>),
+    Violations(Day, Vec<Violation>, Reply<()>),
     /// Inserts and deletes a row in the batch's transaction: the commit succeeds only if
     /// the store can write (disk space, permissions, locks).
     Probe(Reply<()>),
@@ -185,6 +219,7 @@ impl SqliteStore {
         }
         migrate(&mut conn)?;
         conn.execute("DELETE FROM consent WHERE expires < ?1", params![today.to_string()])?;
+        conn.execute("DELETE FROM csp_violation WHERE day < ?1", params![violations_kept_from(today).to_string()])?;
         let (tx, rx) = mpsc::sync_channel::<Op>(4 * MAX_BATCH);
         let handle = thread::Builder::new()
             .name("consent-writer".into())
@@ -301,6 +336,7 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Op>) {
             )?;
             let mut delete = tx.prepare_cached("DELETE FROM consent WHERE receipt = ?1")?;
             let mut purge = tx.prepare_cached("DELETE FROM consent WHERE expires < ?1")?;
+            let mut purge_violations = tx.prepare_cached("DELETE FROM csp_violation WHERE day < ?1")?;
             let mut probe = tx.prepare_cached(
                 "INSERT INTO consent (receipt, policy_version, personalization, analytics, ui, \
                  recorded, expires) VALUES (?1, '-', 0, 0, '-', '-', '-')",
@@ -329,8 +365,13 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Op>) {
                         Outcome::Bool(reply, res.map_err(StoreError::from))
                     }
                     Op::Purge(today, reply) => {
-                        let res = purge.execute(params![today.to_string()]);
+                        let res = purge.execute(params![today.to_string()]).and_then(|n| {
+                            purge_violations.execute(params![violations_kept_from(today).to_string()]).map(|m| n + m)
+                        });
                         Outcome::Count(reply, res.map_err(StoreError::from))
+                    }
+                    Op::Violations(day, violations, reply) => {
+                        Outcome::Unit(reply, count_violations(&tx, day, &violations))
                     }
                     Op::Probe(reply) => {
                         let res =
@@ -427,6 +468,73 @@ impl Store for SqliteStore {
     fn writable(&self) -> Result<(), StoreError> {
         self.probe()
     }
+
+    fn add_violations(&self, day: Day, violations: &[Violation]) -> Result<(), StoreError> {
+        if violations.is_empty() {
+            return Ok(());
+        }
+        self.send(|reply| Op::Violations(day, violations.to_vec(), reply))
+    }
+
+    fn purge_expired(&self, today: Day) -> Result<usize, StoreError> {
+        SqliteStore::purge_expired(self, today)
+    }
+
+    fn close(&self) {
+        SqliteStore::close(self);
+    }
+
+    fn violations(&self, since: Day) -> Result<Vec<ViolationCount>, StoreError> {
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT day, directive, blocked, count FROM csp_violation WHERE day >= ?1 \
+                 ORDER BY day, directive, blocked",
+            )?;
+            let rows = stmt.query_map(params![since.to_string()], |row| {
+                Ok((row.get::<_, String>(0)?, row.get(1)?, row.get(2)?, row.get::<_, i64>(3)?))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (day, directive, blocked, count) = row?;
+                let day = Day::parse(&day).ok_or_else(|| StoreError("a stored day is malformed".into()))?;
+                out.push(ViolationCount { day, directive, blocked, count: count.max(0) as u64 });
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// The first day whose violation counts are still kept on `today`.
+pub fn violations_kept_from(today: Day) -> Day {
+    Day(today.0 - i64::from(VIOLATION_RETENTION_DAYS))
+}
+
+/// Violations folded into (directive, blocked) → count, sorted.
+pub fn tally(violations: &[Violation]) -> Vec<(String, String, u64)> {
+    let mut map = std::collections::BTreeMap::<(&str, &str), u64>::new();
+    for v in violations {
+        *map.entry((v.directive.as_str(), v.blocked.as_str())).or_default() += 1;
+    }
+    map.into_iter().map(|((d, b), n)| (d.to_string(), b.to_string(), n)).collect()
+}
+
+fn count_violations(tx: &rusqlite::Transaction<'_>, day: Day, violations: &[Violation]) -> Result<(), StoreError> {
+    let day = day.to_string();
+    let mut exists =
+        tx.prepare_cached("SELECT 1 FROM csp_violation WHERE day = ?1 AND directive = ?2 AND blocked = ?3")?;
+    let mut counters = tx.prepare_cached("SELECT count(*) FROM csp_violation WHERE day = ?1")?;
+    let mut upsert = tx.prepare_cached(
+        "INSERT INTO csp_violation (day, directive, blocked, count) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (day, directive, blocked) DO UPDATE SET count = count + excluded.count",
+    )?;
+    for (directive, blocked, n) in tally(violations) {
+        let known = exists.exists(params![day, directive, blocked])?;
+        let full =
+            !known && counters.query_row(params![day], |r| r.get::<_, i64>(0))?.max(0) as u64 >= MAX_COUNTERS_PER_DAY;
+        let blocked = if full { "other".to_string() } else { blocked };
+        upsert.execute(params![day, directive, blocked, n as i64])?;
+    }
+    Ok(())
 }
 
 impl SqliteStore {

@@ -3,6 +3,9 @@
 //! always stop it (the child is killed on drop).
 #![allow(dead_code)]
 
+pub mod pg;
+pub mod worker;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
