@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use toml::Spanned;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Hash, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub title: String,
@@ -50,7 +50,7 @@ pub struct Config {
 }
 
 /// `[feeds]`: product feeds for shopping services, off unless asked for.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Hash, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Feeds {
     /// Write `/feeds/google.xml`, a Google Merchant Center product feed.
@@ -62,7 +62,7 @@ pub struct Feeds {
 }
 
 /// `[check]`: the merchant's additions to `cohort check`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Hash, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckConfig {
     /// Words (or stems ending in `*`) that `ethics/special-category` also looks for.
@@ -71,14 +71,14 @@ pub struct CheckConfig {
 }
 
 /// A finding of `cohort check` the merchant has looked at and accepts, with the reason.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Hash, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Acknowledgement {
     pub rule: String,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Hash, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Hero {
     pub title: String,
@@ -88,7 +88,7 @@ pub struct Hero {
     pub image: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Hash, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Privacy {
     #[serde(default = "default_policy_version")]
@@ -124,7 +124,7 @@ impl Default for Privacy {
 /// Another origin a page may load from, declared and explained: what it is for (its
 /// purpose, which decides whether it needs consent), what it loads (its kinds, which decide
 /// its CSP directives), and what it keeps on a visitor's device.
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Hash, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ThirdParty {
     /// The provider's name as visitors know it ("YouTube"); default: the origin's host.
@@ -249,7 +249,7 @@ impl LoadKind {
 }
 
 /// One thing a third party keeps on the device: `{ name = "_ga", lifetime = "2 years" }`.
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Hash, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoredItem {
     /// The cookie or storage key.
@@ -265,7 +265,7 @@ fn default_stored_kind() -> String {
     "cookie".to_string()
 }
 
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Hash, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Recommendations {
     #[serde(default = "four")]
@@ -282,7 +282,7 @@ impl Default for Recommendations {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Hash, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Personalization {
     /// Page kinds that also get full-page variants under `/c/COHORT/`.
@@ -299,7 +299,7 @@ impl Default for Personalization {
 /// The page kinds a full-page variant can be made of.
 pub const VARIANT_KINDS: [&str; 2] = ["home", "category"];
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Hash, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CohortConfig {
     pub id: Spanned<String>,
@@ -349,7 +349,7 @@ fn default_page_variants() -> Vec<Spanned<String>> {
 }
 
 /// The configuration after validation, with derived values.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct Site {
     pub config: Config,
     pub currency: Currency,

@@ -5,8 +5,10 @@
 pub mod card_cache;
 pub mod context;
 pub mod error;
+pub mod model;
 
 pub use error::{RenderError, RenderErrorKind};
+pub use model::{PageInputs, PageModel, new_arrivals};
 
 use crate::cohorts::{fragment_hash, invariance, slots};
 use crate::content::Shop;
@@ -47,8 +49,6 @@ pub struct SlotVersions {
 struct CohortView {
     id: String,
     info: V,
-    /// For each product (by index), whether it matches one of the cohort's interests.
-    matching: Vec<bool>,
     /// None when the cohort sees the default.
     hero: Option<V>,
     /// None when the cohort sees the default.
@@ -71,8 +71,8 @@ pub struct Renderer<'a> {
     cohorts: Vec<CohortView>,
     default_hero: V,
     default_picks: V,
-    /// The home page's "New arrivals" ([`new_arrivals`]).
-    new_arrivals: Vec<usize>,
+    /// What each page shows: new arrivals, listing orders and pages ([`model`]).
+    model: PageModel,
     /// The `picks` slot every product page shows, already wrapped with its cohort keys.
     default_product_picks: Option<String>,
     related: &'a Recs,
@@ -117,7 +117,6 @@ impl<'a> Renderer<'a> {
         let default_picks = rec_block(&cards, &recs.featured, title, Some(reason));
         let default_hero = context::default_hero(shop);
         let mut cohorts = Vec::new();
-        let mut matches = crate::cohorts::interest_matches(shop).into_iter();
         for (ci, c) in shop.site.config.cohorts.iter().enumerate() {
             let list = picks.get(ci).cloned().unwrap_or_default();
             let same_as_default = list.iter().map(|(i, _)| *i).eq(featured.iter().copied());
@@ -130,7 +129,6 @@ impl<'a> Renderer<'a> {
             cohorts.push(CohortView {
                 id: c.id.get_ref().clone(),
                 info: V::from(Serde(&json!({"id": c.id.get_ref(), "label": c.label, "description": c.description}))),
-                matching: matches.next().unwrap_or_default(),
                 hero,
                 picks: (!same_as_default).then(|| {
                     rec_block(
@@ -155,7 +153,7 @@ impl<'a> Renderer<'a> {
             cohorts,
             default_hero: V::from(Serde(&default_hero)),
             default_picks,
-            new_arrivals: new_arrivals(shop, &recs.featured),
+            model: PageModel::new(shop, recs),
             default_product_picks: None,
             related: &recs.related,
             together: &recs.together,
@@ -428,18 +426,15 @@ impl<'a> Renderer<'a> {
                     PageKind::Tag(t, p) => (&self.shop.tags[t], p),
                     _ => return ("products", None),
                 };
-                let per_page = *self.shop.site.config.paginate_by.get_ref();
-                let default_slice = page_slice(&taxon.products, page, per_page);
-                match view {
+                let default_slice = self.model.slice(&taxon.products, page);
+                match cohort {
                     None => ("products", Some(self.cards_for(default_slice))),
-                    Some(v) => {
-                        let mut order: Vec<usize> = taxon.products.iter().copied().filter(|&i| v.matching[i]).collect();
-                        order.extend(taxon.products.iter().copied().filter(|&i| !v.matching[i]));
-                        let slice = page_slice(&order, page, per_page);
+                    Some(ci) => {
+                        let slice = self.model.cohort_slice(taxon, page, ci);
                         if slice == default_slice {
                             ("products", None)
                         } else {
-                            ("products", Some(self.cards_for(slice)))
+                            ("products", Some(self.cards_for(&slice)))
                         }
                     }
                 }
@@ -484,7 +479,7 @@ impl<'a> Renderer<'a> {
             PageKind::Home => {
                 vars.insert("hero", self.default_hero.clone());
                 vars.insert("picks", self.default_picks.clone());
-                vars.insert("new_arrivals", self.cards_for(&self.new_arrivals));
+                vars.insert("new_arrivals", self.cards_for(&self.model.new_arrivals));
             }
             PageKind::Product(i) => {
                 let p = &shop.products[i];
@@ -518,8 +513,7 @@ impl<'a> Renderer<'a> {
                 let taxon = if is_cat { &shop.categories[t] } else { &shop.tags[t] };
                 let prefix = if is_cat { "categories" } else { "tags" };
                 let base = format!("{prefix}/{}/", taxon.slug);
-                let per_page = *c.paginate_by.get_ref();
-                let total = page_count(taxon.products.len(), per_page);
+                let total = page_count(taxon.products.len(), self.model.per_page);
                 let title = if n > 1 { format!("{} (page {n} of {total})", taxon.name) } else { taxon.name.clone() };
                 page["title"] = json!(title);
                 page["description"] = json!(format!("{} products in {}", taxon.products.len(), taxon.name));
@@ -527,7 +521,7 @@ impl<'a> Renderer<'a> {
                     page["canonical"] = json!(site.permalink(&job.path));
                 }
                 vars.insert("taxon", json_value(&json!({"kind": if is_cat { "category" } else { "tag" }, "name": taxon.name, "slug": taxon.slug, "url": site.url(&base), "count": taxon.products.len()})));
-                vars.insert("products", self.cards_for(page_slice(&taxon.products, n, per_page)));
+                vars.insert("products", self.cards_for(self.model.slice(&taxon.products, n)));
                 let url_of = |k: usize| site.url(&listing_path(&base, k));
                 vars.insert("paginator", json_value(&json!({
                     "current": n,
@@ -638,15 +632,6 @@ fn json_value(value: &Value) -> V {
     V::from(Serde(value))
 }
 
-/// The home page's "New arrivals": the eight newest products (by date, then file order)
-/// that the featured block does not already show. Watch mode's page signatures use it too.
-pub fn new_arrivals(shop: &Shop, featured: &[(usize, String)]) -> Vec<usize> {
-    let mut newest: Vec<usize> = (0..shop.products.len()).filter(|i| !featured.iter().any(|(f, _)| f == i)).collect();
-    newest.sort_by(|&a, &b| shop.products[b].date.cmp(&shop.products[a].date).then(a.cmp(&b)));
-    newest.truncate(8);
-    newest
-}
-
 /// A recommendation block: a title, an optional reason and the products with their reasons.
 /// A recommendation block: `title`, the block's rule (`reason`), its `products` (the shared
 /// cards themselves, so `render_card` reuses them) and `reasons`, one per product (`title`,
@@ -754,10 +739,4 @@ impl<'h> Cuts<'h> {
         out.push_str(&self.html[at..]);
         out
     }
-}
-
-fn page_slice(list: &[usize], page: usize, per_page: usize) -> &[usize] {
-    let start = (page.saturating_sub(1) * per_page).min(list.len());
-    let end = (start + per_page).min(list.len());
-    &list[start..end]
 }

@@ -36,7 +36,7 @@ use crate::content::product::Product;
 use crate::content::{self, Shop};
 use crate::diagnostics::Diagnostic;
 use crate::plan::{PageKind, Plan};
-use crate::render::{Recs, RenderedPage, Renderer, context};
+use crate::render::{PageModel, Recs, RenderedPage, Renderer, context};
 use crate::theme::{Source, Theme};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -261,7 +261,7 @@ fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
 }
 
 fn product_hash(p: &Product) -> u64 {
-    hash_of(&format!("{p:?}"))
+    hash_of(p)
 }
 
 impl Incremental {
@@ -621,7 +621,7 @@ fn render(
     };
     let global = hash_of(&(
         &state.theme.engine_name,
-        format!("{:?}", shop.site),
+        &shop.site,
         &site_json,
         list(featured),
         cohort_picks.iter().map(|l| list(l)).collect::<Vec<_>>(),
@@ -640,15 +640,15 @@ fn render(
     };
     let category_candidates = taxa_changed(&shop.categories);
     let tag_candidates = taxa_changed(&shop.tags);
-    let listings = ListingKeys::new(&shop, &hashes);
-    let orders = |taxa: &[content::Taxon], wanted: &[bool]| -> Vec<Vec<Vec<usize>>> {
-        taxa.iter().zip(wanted).map(|(t, w)| if *w { listings.orders(t) } else { Vec::new() }).collect()
+    // What each page shows, decided by the renderer's own model.
+    let model = PageModel::new(&shop, &recs);
+    let identity = |job: &crate::plan::Job| -> u64 {
+        let mut h = DefaultHasher::new();
+        (global, &job.path).hash(&mut h);
+        model.inputs(&shop, &recs, job).identity(&hashes, &mut h);
+        h.finish()
     };
     timer.mark("global");
-    let category_orders = orders(&shop.categories, &category_candidates);
-    let tag_orders = orders(&shop.tags, &tag_candidates);
-    let recs_of = |r: &Recs, i: usize| list(r.get(i).map_or(&[][..], Vec::as_slice));
-    let newest: Vec<u64> = crate::render::new_arrivals(&shop, featured).iter().map(|&i| hashes[i]).collect();
     // What each page renders with: its template, its kind's slot templates and the consent
     // partials, with what they include; a template edit renders again only the pages that
     // use it.
@@ -665,26 +665,20 @@ fn render(
         .jobs
         .iter()
         .map(|job| {
-            (
-                job,
-                match job.kind {
-                    PageKind::Product(i) => (everything
+            let candidate = match job.kind {
+                PageKind::Product(i) => {
+                    everything
                         || changed.contains(&i)
                         || related.get(i).is_some_and(|l| shows_changed(l))
                         || together.get(i).is_some_and(|l| shows_changed(l))
                         || list_changed(old_related, related, i)
-                        || list_changed(old_together, together, i))
-                    .then(|| hash_of(&(global, &job.path, hashes[i], recs_of(related, i), recs_of(together, i)))),
-                    PageKind::Category(t, n) => category_candidates[t].then(|| {
-                        hash_of(&(global, &job.path, listings.page(&shop.categories[t], &category_orders[t], n)))
-                    }),
-                    PageKind::Tag(t, n) => tag_candidates[t]
-                        .then(|| hash_of(&(global, &job.path, listings.page(&shop.tags[t], &tag_orders[t], n)))),
-                    PageKind::Home => Some(hash_of(&(global, &job.path, &newest))),
-                    PageKind::Page(i) => Some(hash_of(&(global, &job.path, format!("{:?}", shop.pages[i])))),
-                    _ => Some(hash_of(&(global, &job.path))),
-                },
-            )
+                        || list_changed(old_together, together, i)
+                }
+                PageKind::Category(t, _) => category_candidates[t],
+                PageKind::Tag(t, _) => tag_candidates[t],
+                _ => true,
+            };
+            (job, candidate.then(|| identity(job)))
         })
         .map(|(job, sig)| sig.map(|sig| hash_of(&(sig, template_sig(job)))))
         .collect();
@@ -987,47 +981,5 @@ impl Timer {
                 self.phases.iter().map(|(p, d)| format!("{p} {:.1}", d.as_secs_f64() * 1000.0)).collect();
             eprintln!("  timings (ms): {}", parts.join(", "));
         }
-    }
-}
-
-/// What a listing page shows, for its signature: the products of its default page and of
-/// each cohort's version of its `grid` slot (the cohort's interests first, as the renderer
-/// orders them), so a product's change renders again only the listing pages that show it.
-struct ListingKeys<'a> {
-    hashes: &'a [u64],
-    /// Per cohort, per product: whether it comes first in that cohort's listings.
-    matches: Vec<Vec<bool>>,
-    per_page: usize,
-}
-
-impl<'a> ListingKeys<'a> {
-    fn new(shop: &Shop, hashes: &'a [u64]) -> ListingKeys<'a> {
-        let matches = crate::cohorts::interest_matches(shop);
-        ListingKeys { hashes, matches, per_page: (*shop.site.config.paginate_by.get_ref()).max(1) }
-    }
-
-    /// Each cohort's order of the taxon's products.
-    fn orders(&self, taxon: &content::Taxon) -> Vec<Vec<usize>> {
-        self.matches
-            .iter()
-            .map(|hit| {
-                let first = |i: &usize| hit.get(*i).copied().unwrap_or(false);
-                let mut order: Vec<usize> = taxon.products.iter().copied().filter(first).collect();
-                order.extend(taxon.products.iter().copied().filter(|i| !first(i)));
-                order
-            })
-            .collect()
-    }
-
-    fn slice(&self, list: &[usize], page: usize) -> Vec<u64> {
-        let start = (page.saturating_sub(1) * self.per_page).min(list.len());
-        let end = (start + self.per_page).min(list.len());
-        list[start..end].iter().map(|&i| self.hashes[i]).collect()
-    }
-
-    fn page(&self, taxon: &content::Taxon, orders: &[Vec<usize>], page: usize) -> u64 {
-        let mut parts = vec![self.slice(&taxon.products, page)];
-        parts.extend(orders.iter().map(|o| self.slice(o, page)));
-        hash_of(&(&taxon.name, &taxon.slug, taxon.products.len(), page, parts))
     }
 }
