@@ -307,7 +307,8 @@ struct Gen {
 impl Gen {
     fn text(&self, sku: &str) -> String {
         let tags: Vec<String> = self.tags.iter().map(|t| format!("\"{t}\"")).collect();
-        let copy = if self.copy { "[cohort.outdoor]\nsummary = \"For the trail.\"\nbadge = \"Trail pick\"\n" } else { "" };
+        let copy =
+            if self.copy { "[cohort.outdoor]\nsummary = \"For the trail.\"\nbadge = \"Trail pick\"\n" } else { "" };
         format!(
             "+++\ntitle = \"{}\"\nsku = \"{sku}\"\nprice = \"{}.{:02}\"\ncategory = \"{}\"\ntags = [{}]\navailability = \"{}\"\ndate = {}\nweight = {}\nsummary = \"About {}.\"\n{copy}+++\nThe {}, described.\n",
             self.title,
@@ -461,7 +462,11 @@ fn two_hundred_generated_edits_leave_the_served_site_identical_to_a_full_build()
                 };
                 let path = root.join(format!("pages/extra-{k}.md"));
                 if pages.contains(&k) {
-                    write(root, &format!("pages/extra-{k}.md"), &format!("+++\ntitle = \"Extra {k}\"\n+++\nPage {k}.\n"));
+                    write(
+                        root,
+                        &format!("pages/extra-{k}.md"),
+                        &format!("+++\ntitle = \"Extra {k}\"\n+++\nPage {k}.\n"),
+                    );
                     format!("new page extra-{k}")
                 } else {
                     std::fs::remove_file(path).unwrap();

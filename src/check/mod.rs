@@ -290,10 +290,12 @@ fn load_warnings(shop: &Shop, findings: &[Finding]) -> Vec<Finding> {
         |id: &str| findings.iter().any(|f| f.rule == "ethics/cohort-no-products" && f.cohort.as_deref() == Some(id));
     shop.warnings
         .iter()
-        .filter(|w| w.cohort.as_deref().is_none_or(|id| !no_products(id)))
-        .map(|w| {
-            let f = Finding::warning(w.rule, w.file.display().to_string(), w.line, &w.message).fix(&w.hint);
-            match &w.cohort {
+        .filter_map(|w| w.rule().map(|rule| (w, rule)))
+        .filter(|(_, rule)| rule.cohort.as_deref().is_none_or(|id| !no_products(id)))
+        .map(|(w, rule)| {
+            let f = Finding::warning(rule.id, w.file.display().to_string(), w.line, &w.message)
+                .fix(w.hint.as_deref().unwrap_or_default());
+            match &rule.cohort {
                 Some(id) => f.for_cohort(id),
                 None => f,
             }
@@ -359,9 +361,13 @@ fn build_error_findings(e: &BuildError, locator: Option<&Locator>) -> Vec<Findin
             })
             .collect(),
         BuildError::Render(errors) => errors.iter().map(|e| render_finding(e, locator)).collect(),
-        BuildError::Io(msg) => vec![
-            Finding::error("content/invalid", "(build)", 0, msg.clone())
-                .fix("make the temporary folder writable and retry"),
+        BuildError::Io(e) => vec![
+            Finding::error("content/invalid", e.path.display().to_string(), 0, e.to_string())
+                .fix("make the file or folder readable (and the temporary folder writable) and retry"),
+        ],
+        BuildError::Internal(message) => vec![
+            Finding::error("content/invalid", "(build)", 0, format!("internal error in Cohort: {message}"))
+                .fix("this is a bug in Cohort; please report it with the shop that shows it"),
         ],
     }
 }

@@ -96,7 +96,7 @@ fn csp_hashes(headers: &str) -> Option<HashSet<String>> {
 /// `privacy/inline-script-csp`: executable inline scripts the CSP does not allow;
 /// `privacy/inline-script` (a warning): those it allows, because the build hashed them in.
 fn inline_scripts(ctx: &Ctx) -> Vec<Finding> {
-    let headers = ctx.built.read("_headers").unwrap_or_default();
+    let headers = ctx.built.read(crate::output::layout::HEADERS).unwrap_or_default();
     let hashes = csp_hashes(&headers);
     let mut out = Vec::new();
     for scan in ctx.built.scans.iter().filter(|s| !s.file.starts_with("_cohort/")) {
@@ -200,7 +200,7 @@ fn storage(ctx: &Ctx) -> Vec<Finding> {
         for s in &scan.scripts {
             facts.push((&s.js, s.line, Some(&s.first_line)));
         }
-        let is_runtime = scan.file == "cohort.js";
+        let is_runtime = scan.file == crate::output::layout::RUNTIME;
         for (js, _, inline) in facts {
             if !is_runtime {
                 let mut apis = BTreeSet::new();

@@ -344,19 +344,19 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
             fragments.insert(hash, html);
         }
     }
-    let host_files: Vec<(&str, bool)> = ["_headers", "_redirects"]
+    let host_files: Vec<(&str, bool)> = [crate::output::layout::HEADERS, crate::output::layout::REDIRECTS]
         .into_iter()
         .map(|f| (f, !previous.created.contains(f) && dir.join(f).exists()))
         .collect();
     let s = &shop.site;
     let mut planned: Vec<String> = pages.iter().filter(|p| p.created).map(|p| p.file.clone()).collect();
     for (page, ids) in pages.iter().zip(&variant_cohorts) {
-        planned.extend(ids.iter().map(|id| format!("c/{id}/{}", page.file)));
+        planned.extend(ids.iter().map(|id| crate::output::layout::variant(id, &page.file)));
     }
-    planned.extend(fragments.keys().map(|h| format!("_cohort/f/{h}.html")));
-    planned.push("cohort.js".into());
+    planned.extend(fragments.keys().map(|h| crate::output::layout::fragment(h)));
+    planned.push(crate::output::layout::RUNTIME.into());
     if s.config.privacy.honor_gpc {
-        planned.push(".well-known/gpc.json".into());
+        planned.push(crate::output::layout::GPC.into());
     }
     planned.extend(host_files.iter().filter(|(_, theirs)| !theirs).map(|(f, _)| f.to_string()));
     let clashes: Vec<Diagnostic> = planned
@@ -402,7 +402,7 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
                 }
                 // A page without </head> gets its noindex tag at the top.
                 let html = site::insert_in_head(&html, &head).unwrap_or_else(|| format!("{head}{html}"));
-                w.put(dir, &format!("c/{id}/{}", page.file), html, true);
+                w.put(dir, &crate::output::layout::variant(id, &page.file), html, true);
                 w.routes.push((id.to_string(), page.path.clone()));
             }
             w
@@ -441,15 +441,19 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
     let mut outputs: Vec<Output> = fragments
         .iter()
         .map(|(hash, html)| Output {
-            file: format!("_cohort/f/{hash}.html"),
+            file: crate::output::layout::fragment(hash),
             bytes: html.as_bytes().to_vec(),
             how: How::Created,
         })
         .collect();
-    outputs.push(Output { file: "cohort.js".into(), bytes: runtime::script().as_bytes().to_vec(), how: How::Created });
+    outputs.push(Output {
+        file: crate::output::layout::RUNTIME.into(),
+        bytes: runtime::script().as_bytes().to_vec(),
+        how: How::Created,
+    });
     if s.config.privacy.honor_gpc {
         outputs.push(Output {
-            file: ".well-known/gpc.json".into(),
+            file: crate::output::layout::GPC.into(),
             bytes: sitemap::gpc(s).into_bytes(),
             how: How::Created,
         });

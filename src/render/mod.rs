@@ -333,7 +333,7 @@ impl<'a> Renderer<'a> {
                         v
                     }
                 };
-                variants.push((format!("c/{id}/{}", job.output_file()), vhtml));
+                variants.push((crate::output::layout::variant(id, &job.output_file()), vhtml));
             }
         }
         Ok(RenderedPage { file: job.output_file(), html, fragments, variants, script_hashes })

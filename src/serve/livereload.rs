@@ -61,7 +61,14 @@ pub fn error_items(error: &BuildError) -> Vec<Value> {
                 json!({"file": file, "line": line, "column": column, "message": e.summary(), "text": e.to_string()})
             })
             .collect(),
-        BuildError::Io(e) => vec![json!({"file": "", "line": 0, "column": 0, "message": e, "text": e})],
+        BuildError::Io(e) => {
+            let text = e.to_string();
+            vec![json!({"file": e.path.display().to_string(), "line": 0, "column": 0, "message": text, "text": text})]
+        }
+        BuildError::Internal(message) => {
+            let text = format!("internal error in Cohort: {message}");
+            vec![json!({"file": "", "line": 0, "column": 0, "message": text, "text": text})]
+        }
     }
 }
 
@@ -268,7 +275,7 @@ mod tests {
         assert!(first_message(&hub, Some(&other)).starts_with("event: reload\n"));
         assert!(first_message(&hub, None).starts_with("event: hello\n"));
         // An error is what a current page starts with.
-        hub.error(&BuildError::Io("disk full".into()));
+        hub.error(&BuildError::io("cannot write", "public", std::io::Error::other("disk full")));
         assert!(first_message(&hub, Some(&hub.build_id())).starts_with("event: build-error\n"));
     }
 
