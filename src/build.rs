@@ -369,22 +369,6 @@ fn write_into(
     }
 }
 
-/// Where a build puts its files: the atomic staging folder for `cohort build`, memory for
-/// `cohort serve`.
-pub trait Sink: Sync {
-    fn write(&self, rel: &str, bytes: &[u8]) -> std::io::Result<()>;
-    fn copy(&self, rel: &str, from: &Path) -> std::io::Result<()>;
-}
-
-impl Sink for Staging {
-    fn write(&self, rel: &str, bytes: &[u8]) -> std::io::Result<()> {
-        Staging::write(self, rel, bytes)
-    }
-    fn copy(&self, rel: &str, from: &Path) -> std::io::Result<()> {
-        Staging::copy(self, rel, from)
-    }
-}
-
 /// The cohort routes a rendered page adds to `_redirects`: (cohort id, default page path).
 pub fn variant_routes(page: &RenderedPage, job: &Job) -> Vec<(String, String)> {
     page.variants
@@ -484,7 +468,7 @@ fn render_into(
     theme: &Theme,
     plan: &Plan,
     renderer: &Renderer,
-    staging: &dyn Sink,
+    staging: &Staging,
     progress: bool,
 ) -> Result<BuildReport, BuildError> {
     let bar = (progress && std::io::stderr().is_terminal() && plan.jobs.len() > 500).then(|| {

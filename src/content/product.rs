@@ -22,7 +22,8 @@ pub enum Availability {
 impl Availability {
     pub const NAMES: [&'static str; 3] = ["in_stock", "out_of_stock", "preorder"];
 
-    fn parse(s: &str) -> Option<Self> {
+    /// The availability named `s` (one of [`Availability::NAMES`]).
+    pub fn parse(s: &str) -> Option<Self> {
         match s {
             "in_stock" => Some(Availability::InStock),
             "out_of_stock" => Some(Availability::OutOfStock),
