@@ -15,12 +15,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// What to build and how.
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
+    /// The shop folder (with shop.toml).
     pub root: PathBuf,
     /// Default `ROOT/public`.
     pub output: Option<PathBuf>,
+    /// Replaces `base_url` from shop.toml (`--base-url`).
     pub base_url: Option<String>,
+    /// Include drafts (`--drafts`).
     pub drafts: bool,
     /// Worker threads; 0 = one per core.
     pub jobs: usize,
@@ -30,19 +34,28 @@ pub struct BuildOptions {
     pub allow_empty: bool,
 }
 
+/// What a build wrote.
 #[derive(Debug)]
 pub struct BuildReport {
+    /// The output folder.
     pub output: PathBuf,
+    /// Pages rendered.
     pub pages: usize,
+    /// Full-page cohort variants written.
     pub variants: usize,
+    /// Distinct slot fragments written.
     pub fragments: usize,
+    /// Static and bundle files copied.
     pub static_files: usize,
+    /// Products in the catalog.
     pub products: usize,
     /// Probable mistakes that did not stop the build.
     pub warnings: Vec<crate::diagnostics::Diagnostic>,
+    /// Wall time of the whole build.
     pub elapsed: Duration,
 }
 
+/// Why a build wrote nothing (the previous output is left untouched).
 #[derive(Debug)]
 pub enum BuildError {
     /// Problems in the shop's files, each with its place.
@@ -134,13 +147,17 @@ impl std::fmt::Display for BuildError {
 
 /// Everything loaded and computed before rendering: the input to [`write_site`].
 pub struct Prepared {
+    /// The loaded catalog and settings.
     pub shop: Shop,
+    /// The theme, with the shop's overrides.
     pub theme: Theme,
+    /// Every page to render.
     pub plan: Plan,
     /// `data/aggregates.toml`, when the merchant has one.
     pub aggregates: Option<recommend::Aggregates>,
 }
 
+/// Loads and validates the shop, its theme and its aggregates, and plans the pages.
 pub fn load(options: &BuildOptions) -> Result<Prepared, BuildError> {
     let load = LoadOptions { drafts: options.drafts, base_url: options.base_url.as_deref() };
     let shop = Shop::load(&options.root, &load).map_err(BuildError::Invalid)?;
@@ -194,6 +211,7 @@ pub fn load_aggregates(root: &Path) -> Result<Option<recommend::Aggregates>, Bui
     })
 }
 
+/// `cohort build`: loads, renders and swaps the new output in atomically.
 pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     let run = || -> Result<BuildReport, BuildError> {
         let start = Instant::now();
@@ -244,7 +262,9 @@ pub struct Recommendations {
     pub featured_popular: bool,
     /// Each cohort's picks, in the order of `[[cohorts]]`.
     pub cohort_picks: Vec<Vec<(usize, String)>>,
+    /// Each product's "related" block.
     pub related: Recs,
+    /// Each product's "bought together" block.
     pub together: Recs,
 }
 
@@ -265,6 +285,7 @@ pub fn items(shop: &Shop) -> Vec<recommend::Item> {
         .collect()
 }
 
+/// Every recommendation list of the build (see [`recommendations_for`]).
 pub fn recommendations(shop: &Shop, aggregates: Option<&recommend::Aggregates>) -> Recommendations {
     recommendations_for(&items(shop), &shop.site.config, aggregates)
 }

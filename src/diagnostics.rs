@@ -48,7 +48,9 @@ pub struct Diagnostic {
     pub line: usize,
     /// 1-based column, 0 when unknown.
     pub column: usize,
+    /// What is wrong.
     pub message: String,
+    /// How to fix it.
     pub hint: Option<String>,
     /// The text of the offending line, shown under the message.
     pub snippet: Option<String>,
@@ -57,6 +59,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// An error in `file` (not yet placed at a line).
     pub fn new(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         Diagnostic {
             file: file.into(),
@@ -101,6 +104,7 @@ impl Diagnostic {
         self
     }
 
+    /// Places the diagnostic at `line` and `column` (0: unknown), with the line's text.
     pub fn at_line(mut self, line: usize, column: usize, line_text: Option<&str>) -> Self {
         self.line = line;
         self.column = column;
@@ -108,6 +112,7 @@ impl Diagnostic {
         self
     }
 
+    /// Adds how to fix it.
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
@@ -251,18 +256,23 @@ pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl Diagnostics {
+    /// Adds one.
     pub fn push(&mut self, d: Diagnostic) {
         self.0.push(d);
     }
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    /// How many there are.
     pub fn len(&self) -> usize {
         self.0.len()
     }
+    /// Adds all of `other`.
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
     }
+    /// Sorted by file and place, duplicates removed.
     pub fn sorted(mut self) -> Self {
         self.0.sort();
         self.0.dedup();

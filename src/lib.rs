@@ -48,24 +48,37 @@
 //! println!("{} cohorts differ from the default; {written} fragments written", picks.cohorts.len());
 //! # Ok::<(), String>(())
 //! ```
+#![warn(unreachable_pub)]
 
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod aggregate;
 pub mod build;
 pub mod check;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod cmd;
 pub mod cohorts;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod config;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod consent;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod content;
 pub mod diagnostics;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod hosting;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod import;
 pub mod net;
 pub mod output;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod personalize;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod plan;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod recommend;
 pub mod render;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod runtime;
 pub mod serve;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod theme;

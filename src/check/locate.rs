@@ -20,6 +20,7 @@ pub struct Locator {
 }
 
 impl Locator {
+    /// A locator for `shop` built with `theme`.
     pub fn new(shop: &Shop, theme: &Theme) -> Locator {
         let root = shop.root.clone();
         let shown = |name: &str, source: &crate::theme::Source, dir: &str| -> String {
@@ -63,6 +64,7 @@ impl Locator {
         text.find(needle).map(|at| scan::line_of(text, at))
     }
 
+    /// The text of shop.toml.
     pub fn shop_toml(&self) -> &str {
         &self.shop_toml
     }

@@ -11,10 +11,13 @@
 //! reported the same way, as `content/invalid` findings.
 
 pub mod content;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod ethics;
 mod locate;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod privacy;
 mod report;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod scan;
 
 pub use locate::Locator;
@@ -71,6 +74,7 @@ pub fn run(root: &Path) -> Report {
 /// What a reference in a page does: navigate (a link) or load something into the page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefKind {
+    /// A link (`<a href>`).
     Link,
     /// Loaded by the browser: what it is ("stylesheet", "image", "script", "frame", ...).
     Load(&'static str),
@@ -78,29 +82,40 @@ pub enum RefKind {
     Submit,
 }
 
+/// A reference from a built file to a URL.
 #[derive(Debug, Clone)]
 pub struct Ref {
+    /// 1-based line in the built file.
     pub line: usize,
+    /// The URL as written.
     pub url: String,
+    /// What the reference does.
     pub kind: RefKind,
 }
 
 /// An executable inline `<script>`.
 #[derive(Debug, Clone)]
 pub struct InlineScript {
+    /// 1-based line of the `<script>` tag.
     pub line: usize,
     /// `'sha256-…'` as a CSP would list it.
     pub hash: String,
+    /// The script's first line, to show.
     pub first_line: String,
+    /// What the script does.
     pub js: JsFacts,
 }
 
 /// A product as a page states it: SKU, price, availability (from `data-*` attributes).
 #[derive(Debug, Clone)]
 pub struct Priced {
+    /// 1-based line of the element.
     pub line: usize,
+    /// `data-sku`.
     pub sku: String,
+    /// `data-price`.
     pub price: Option<String>,
+    /// `data-availability`.
     pub availability: Option<String>,
 }
 
@@ -118,10 +133,15 @@ pub struct JsFacts {
 /// One scanned file of the build.
 #[derive(Debug, Default)]
 pub struct FileScan {
+    /// The file, relative to the build.
     pub file: String,
+    /// The `id`s it defines (fragment targets).
     pub ids: HashSet<String>,
+    /// What it refers to.
     pub refs: Vec<Ref>,
+    /// Its executable inline scripts.
     pub scripts: Vec<InlineScript>,
+    /// The products it states prices for.
     pub priced: Vec<Priced>,
     /// For a JavaScript file.
     pub js: Option<JsFacts>,
@@ -129,14 +149,18 @@ pub struct FileScan {
 
 /// A build, scanned once: every file's path and what each HTML, CSS and JS file refers to.
 pub struct Built {
+    /// The build folder.
     pub dir: PathBuf,
+    /// Every file, relative to `dir`.
     pub files: HashSet<String>,
+    /// The HTML, CSS and JS files, scanned.
     pub scans: Vec<FileScan>,
     /// Index into `scans` by file.
     pub by_file: HashMap<String, usize>,
 }
 
 impl Built {
+    /// Scans every file under `dir` (in parallel).
     pub fn scan(dir: &Path) -> Built {
         let mut paths: Vec<String> = walkdir::WalkDir::new(dir)
             .into_iter()
@@ -157,6 +181,7 @@ impl Built {
         Built { dir: dir.to_path_buf(), files: paths.into_iter().collect(), scans, by_file }
     }
 
+    /// The text of a built file.
     pub fn read(&self, file: &str) -> Option<String> {
         std::fs::read_to_string(self.dir.join(file)).ok()
     }
@@ -377,7 +402,12 @@ pub use crate::output::csp::base64;
 pub enum Target {
     /// A file of this site (relative path inside the build, as it would be served) and a
     /// fragment, if any.
-    Internal { file: String, fragment: Option<String> },
+    Internal {
+        /// The file, relative to the build.
+        file: String,
+        /// The `#fragment`, if any.
+        fragment: Option<String>,
+    },
     /// Another origin (`https://host`).
     External(String),
     /// mailto:, data:, javascript: and other schemes; nothing to check.
@@ -386,14 +416,18 @@ pub enum Target {
 
 /// The shared context of the rules that read the build.
 pub struct Ctx<'a> {
+    /// The shop.
     pub shop: &'a Shop,
+    /// From built output back to sources.
     pub locator: &'a Locator,
+    /// The scanned build.
     pub built: &'a Built,
     /// `https://host` of base_url.
     pub origin: String,
 }
 
 impl<'a> Ctx<'a> {
+    /// The context of one check run.
     pub fn new(shop: &'a Shop, locator: &'a Locator, built: &'a Built) -> Ctx<'a> {
         let origin = origin_of(&shop.site.base_url).unwrap_or_default();
         Ctx { shop, locator, built, origin }

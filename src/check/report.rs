@@ -9,14 +9,18 @@ use crate::render::{RenderError, RenderErrorKind};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Fails the check (unless acknowledged).
     Error,
+    /// Reported; does not fail the check.
     Warning,
 }
 
 impl Severity {
+    /// "error" or "warning".
     pub fn name(self) -> &'static str {
         match self {
             Severity::Error => "error",
@@ -28,6 +32,7 @@ impl Severity {
 /// One problem found by `cohort check`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
+    /// Error or warning.
     pub severity: Severity,
     /// Stable rule id, e.g. `content/broken-link` (see docs/check.md).
     pub rule: &'static str,
@@ -36,7 +41,9 @@ pub struct Finding {
     pub file: String,
     /// 1-based line, 0 when the finding concerns the whole file.
     pub line: usize,
+    /// What is wrong.
     pub message: String,
+    /// How to fix it.
     pub fix: String,
     /// The merchant's reason, when shop.toml acknowledges this finding; it then does not
     /// fail the check.
@@ -58,6 +65,7 @@ fn cut(text: String) -> String {
 }
 
 impl Finding {
+    /// A finding of `severity` for `rule` at `file`:`line`, with its message and fix.
     pub fn new(
         severity: Severity,
         rule: &'static str,
@@ -78,20 +86,25 @@ impl Finding {
             cohort: None,
         }
     }
+    /// An error finding (add the fix with [`Finding::fix`]).
     pub fn error(rule: &'static str, file: impl Into<String>, line: usize, msg: impl Into<String>) -> Finding {
         Finding::new(Severity::Error, rule, file, line, msg, String::new())
     }
+    /// A warning finding.
     pub fn warning(rule: &'static str, file: impl Into<String>, line: usize, msg: impl Into<String>) -> Finding {
         Finding::new(Severity::Warning, rule, file, line, msg, String::new())
     }
+    /// Sets how to fix it.
     pub fn fix(mut self, fix: impl Into<String>) -> Finding {
         self.fix = cut(fix.into());
         self
     }
+    /// Notes the built page it was seen on.
     pub fn on_page(mut self, page: &str) -> Finding {
         self.page = Some(page.to_string());
         self
     }
+    /// Notes the cohort it concerns (for acknowledgements).
     pub fn for_cohort(mut self, id: &str) -> Finding {
         self.cohort = Some(id.to_string());
         self
@@ -105,6 +118,7 @@ impl Finding {
 /// Everything `cohort check` found, sorted by file, line and rule.
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
+    /// Every finding, sorted.
     pub findings: Vec<Finding>,
 }
 
@@ -118,12 +132,15 @@ struct JsonReport<'a> {
 }
 
 impl Report {
+    /// Errors not acknowledged.
     pub fn errors(&self) -> usize {
         self.findings.iter().filter(|f| f.is_error()).count()
     }
+    /// Warnings not acknowledged.
     pub fn warnings(&self) -> usize {
         self.findings.iter().filter(|f| f.severity == Severity::Warning && f.acknowledged.is_none()).count()
     }
+    /// Findings shop.toml acknowledges with a reason.
     pub fn acknowledged(&self) -> usize {
         self.findings.iter().filter(|f| f.acknowledged.is_some()).count()
     }

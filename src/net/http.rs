@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 /// Largest request head (request line and headers) accepted.
 pub const MAX_HEAD: usize = 8 * 1024;
+/// Most headers a request may have.
 const MAX_HEADERS: usize = 64;
 
 /// How long a client may take.
@@ -35,9 +36,13 @@ pub struct Timeouts {
 /// A parsed request head.
 #[derive(Debug, Clone)]
 pub struct Head {
+    /// The method, e.g. `GET`.
     pub method: String,
+    /// The request target in origin form (`/path?query`).
     pub target: String,
+    /// Whether the request is HTTP/1.0.
     pub http10: bool,
+    /// (name, value) in the order sent; values trimmed.
     pub headers: Vec<(String, String)>,
 }
 
@@ -58,8 +63,11 @@ impl Head {
 /// sentence for people. Each server renders it in its own format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Refusal {
+    /// The HTTP status.
     pub status: u16,
+    /// A short machine-readable code.
     pub code: &'static str,
+    /// A sentence for people.
     pub message: &'static str,
 }
 
@@ -68,7 +76,14 @@ pub struct Refusal {
 pub enum Incoming {
     /// A request; `body` is `None` when the declared body is over the connection's
     /// `max_body` (left unread; the connection must then close).
-    Request { head: Head, body: Option<Vec<u8>>, keep_alive: bool },
+    Request {
+        /// The request line and headers.
+        head: Head,
+        /// The body, None when over `max_body`.
+        body: Option<Vec<u8>>,
+        /// Whether the connection stays open after the response.
+        keep_alive: bool,
+    },
     /// The client closed the connection or stayed idle too long between requests.
     Closed,
     /// The request cannot be served; answer this and close the connection.
@@ -105,6 +120,7 @@ impl Connection {
         Connection { stream, buf: Vec::with_capacity(1024), timeouts, max_body, ticket }
     }
 
+    /// The client's socket.
     pub fn stream(&self) -> &TcpStream {
         &self.stream
     }
@@ -291,7 +307,7 @@ fn is_token(s: &str) -> bool {
 
 /// Parses a head (request line and headers, ending with an empty line) with `httparse`,
 /// and adds what these servers require on top: CRLF line ends, an origin-form target,
-/// header values without control characters, at most [`MAX_HEADERS`] headers.
+/// header values without control characters, at most 64 headers.
 pub fn parse_head(bytes: &[u8]) -> Result<Head, &'static str> {
     if bytes.contains(&0) {
         return Err("NUL byte in the request head.");

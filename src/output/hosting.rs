@@ -78,6 +78,7 @@ pub fn parse_redirects(text: &str) -> Vec<Route> {
 /// Cohort variant routes: (cohort id, site path of the default page), sorted.
 pub type Variants = Vec<(String, String)>;
 
+/// `_headers`: the CSP and security headers for every path, immutable caching for fragments, `Vary: Cookie` on routed pages.
 pub fn headers(site: &Site, variants: &Variants, csp: &str) -> String {
     let bp = &site.base_path;
     let mut out = format!(

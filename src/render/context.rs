@@ -79,6 +79,7 @@ pub fn default_hero(shop: &Shop) -> Value {
     }
 }
 
+/// The hero block as templates see it: title, text and the image with its URL and size.
 pub fn hero_value(shop: &Shop, title: &str, text: &str, image: Option<&str>) -> Value {
     let image =
         image.map(|i| if i.starts_with('/') { shop.site.url(i.trim_start_matches('/')) } else { shop.site.url(i) });

@@ -28,6 +28,7 @@ use std::sync::Arc;
 pub struct RenderedPage {
     /// Output file relative to the output folder.
     pub file: String,
+    /// The page's HTML.
     pub html: String,
     /// Fragments (hash, html) its slots refer to. The html is shared: a fragment that
     /// appears on many pages (a product-page picks block) exists once in memory.
@@ -41,6 +42,7 @@ pub struct RenderedPage {
 /// A slot's default content and each differing cohort's version (see
 /// [`Renderer::slot_versions`]).
 pub struct SlotVersions {
+    /// The slot as everyone sees it by default.
     pub default_html: String,
     /// (cohort id, fragment hash, html).
     pub cohorts: Vec<(String, String, String)>,
@@ -63,6 +65,7 @@ struct CohortView {
 /// Recommendation lists per product: (product index, plain-language reason).
 pub type Recs = Vec<Vec<(usize, String)>>;
 
+/// Renders the pages of one build: everything pages share, prepared once.
 pub struct Renderer<'a> {
     shop: &'a Shop,
     theme: &'a Theme,

@@ -56,6 +56,7 @@ pub struct Changes {
     pub theme: bool,
     /// Paths under products/, relative to the root.
     pub products: Vec<PathBuf>,
+    /// pages/.
     pub pages: bool,
     /// Paths under static/, relative to the root.
     pub statics: Vec<PathBuf>,
@@ -103,6 +104,7 @@ impl Changes {
         c
     }
 
+    /// Whether nothing relevant changed.
     pub fn is_empty(&self) -> bool {
         self.paths.is_empty()
     }
@@ -131,11 +133,17 @@ impl Changes {
 /// What one rebuild did, for the terminal line and the browser.
 #[derive(Debug, Clone)]
 pub struct Outcome {
+    /// Pages rendered in this pass.
     pub rendered: usize,
+    /// Pages planned.
     pub pages: usize,
+    /// Served files added, replaced or removed.
     pub files_changed: usize,
+    /// Whether every page rendered because the theme changed.
     pub full: bool,
+    /// Whether only stylesheets changed.
     pub css_only: bool,
+    /// Wall time of the rebuild.
     pub elapsed: Duration,
     /// The pages were rendered with the previous build's recommendations: compute fresh
     /// ones ([`Incremental::recommendation_job`]) and apply them.
@@ -173,6 +181,7 @@ enum RecsFrom {
 
 /// Everything needed to compute recommendations off the main thread.
 pub struct RecommendationJob {
+    /// The build generation the result is for.
     pub generation: u64,
     items: Vec<crate::recommend::Item>,
     config: Config,
@@ -234,6 +243,7 @@ struct State {
     route_refs: HashMap<(String, String), usize>,
 }
 
+/// The watch-mode builder: keeps what the last build computed and renders only what changed.
 pub struct Incremental {
     options: BuildOptions,
     files: Arc<RwLock<SiteFiles>>,
@@ -267,6 +277,7 @@ fn product_hash(p: &Product) -> u64 {
 }
 
 impl Incremental {
+    /// A builder for `options` publishing into `files`.
     pub fn new(options: BuildOptions, files: Arc<RwLock<SiteFiles>>) -> Incremental {
         Incremental { options, files, state: None, pending: Changes::default() }
     }

@@ -36,6 +36,7 @@ const QUEUE: usize = 64;
 /// Most event-stream connections held open at once; more get 503.
 pub const MAX_CLIENTS: usize = 32;
 
+/// The live-reload script served pages load.
 pub const SCRIPT: &str = include_str!("livereload.js");
 
 /// One problem of a failed build, as the overlay shows it.
@@ -120,6 +121,7 @@ impl Default for Hub {
 }
 
 impl Hub {
+    /// A hub with no streams, for a new server instance.
     pub fn new() -> Arc<Hub> {
         Arc::new(Hub::default())
     }
@@ -186,6 +188,7 @@ impl Hub {
         Some(rx)
     }
 
+    /// How many event streams are open.
     pub fn client_count(&self) -> usize {
         self.lock().streams.len()
     }

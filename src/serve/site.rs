@@ -7,6 +7,7 @@ use crate::output::layout;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
+/// A served file's bytes, shared between layers and responses.
 pub type Bytes = Arc<[u8]>;
 
 pub use crate::output::hosting::HeaderRule;
@@ -21,6 +22,7 @@ pub struct CohortRoute {
     pub cookie: String,
 }
 
+/// Every file of the served site, in memory.
 #[derive(Debug, Default)]
 pub struct SiteFiles {
     /// Rendered pages, variants and fragments.
@@ -29,6 +31,7 @@ pub struct SiteFiles {
     pub copied: HashMap<String, Bytes>,
     /// sitemap.xml, robots.txt, _headers, _redirects ... (win over everything).
     pub sitewide: HashMap<String, Bytes>,
+    /// `_headers`, parsed.
     pub header_rules: Vec<HeaderRule>,
     /// Site path (as in `_redirects`, e.g. "/categories/x/") → rules in file order.
     pub routes: HashMap<String, Vec<CohortRoute>>,
@@ -44,6 +47,7 @@ impl SiteFiles {
         self.sitewide.get(rel).or_else(|| self.copied.get(rel)).or_else(|| self.pages.get(rel)).cloned()
     }
 
+    /// Whether any layer has `rel`.
     pub fn contains(&self, rel: &str) -> bool {
         self.sitewide.contains_key(rel) || self.copied.contains_key(rel) || self.pages.contains_key(rel)
     }
