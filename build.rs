@@ -14,7 +14,7 @@ fn main() {
     collect(&root, &root, &mut files);
     files.sort();
     let mut out = String::from(
-        "/// Built-in theme files: (path under themes/, bytes).\npub static FILES: &[(&str, &[u8])] = &[\n",
+        "/// Built-in theme files: (path under themes/, bytes).\npub(crate) static FILES: &[(&str, &[u8])] = &[\n",
     );
     for rel in files {
         // The path is resolved when the crate compiles, so the bytes always come from the

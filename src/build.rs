@@ -3,7 +3,7 @@
 use crate::content::product::Availability;
 use crate::content::{LoadOptions, Shop};
 use crate::diagnostics::Diagnostics;
-use crate::output::{csp, hosting, sitemap, writer::Staging};
+use crate::output::{csp, hosting, layout, sitemap, writer::Staging};
 use crate::plan::{Job, PageKind, Plan};
 use crate::recommend;
 use crate::render::{Recs, RenderError, RenderedPage, Renderer, context};
@@ -15,12 +15,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// What to build and how.
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
+    /// The shop folder (with shop.toml).
     pub root: PathBuf,
     /// Default `ROOT/public`.
     pub output: Option<PathBuf>,
+    /// Replaces `base_url` from shop.toml (`--base-url`).
     pub base_url: Option<String>,
+    /// Include drafts (`--drafts`).
     pub drafts: bool,
     /// Worker threads; 0 = one per core.
     pub jobs: usize,
@@ -30,18 +34,28 @@ pub struct BuildOptions {
     pub allow_empty: bool,
 }
 
+/// What a build wrote.
 #[derive(Debug)]
 pub struct BuildReport {
+    /// The output folder.
     pub output: PathBuf,
+    /// Pages rendered.
     pub pages: usize,
+    /// Full-page cohort variants written.
     pub variants: usize,
+    /// Distinct slot fragments written.
     pub fragments: usize,
+    /// Static and bundle files copied.
     pub static_files: usize,
+    /// Products in the catalog.
     pub products: usize,
-    pub warnings: Vec<String>,
+    /// Probable mistakes that did not stop the build.
+    pub warnings: Vec<crate::diagnostics::Diagnostic>,
+    /// Wall time of the whole build.
     pub elapsed: Duration,
 }
 
+/// Why a build wrote nothing (the previous output is left untouched).
 #[derive(Debug)]
 pub enum BuildError {
     /// Problems in the shop's files, each with its place.
@@ -49,8 +63,61 @@ pub enum BuildError {
     /// Template or guard failures while rendering, each distinct problem once with the
     /// pages it stopped.
     Render(Vec<RenderError>),
-    /// The output could not be written.
-    Io(String),
+    /// A file or folder could not be read or written.
+    Io(IoError),
+    /// A state Cohort should never reach (a bug), reported rather than a panic.
+    Internal(String),
+}
+
+/// A failed read or write: what was being done, to which path, and the system's reason.
+#[derive(Debug)]
+pub struct IoError {
+    /// What failed, e.g. "cannot write".
+    pub action: &'static str,
+    /// The file or folder (empty when there is none, e.g. for worker threads).
+    pub path: PathBuf,
+    /// The reason the system gave.
+    pub source: std::io::Error,
+}
+
+impl IoError {
+    /// `action` on `path` failed with `source`.
+    pub fn new(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> IoError {
+        IoError { action, path: path.into(), source }
+    }
+}
+
+impl std::fmt::Display for IoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.as_os_str().is_empty() {
+            write!(f, "{}: {}", self.action, self.source)
+        } else {
+            write!(f, "{} {}: {}", self.action, self.path.display(), self.source)
+        }
+    }
+}
+
+impl std::error::Error for IoError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+impl BuildError {
+    /// `action` on `path` failed with `source`.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> BuildError {
+        BuildError::Io(IoError::new(action, path, source))
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BuildError::Io(e) => Some(e),
+            BuildError::Render(errors) => errors.first().map(|e| e as &(dyn std::error::Error + 'static)),
+            _ => None,
+        }
+    }
 }
 
 impl std::fmt::Display for BuildError {
@@ -67,21 +134,30 @@ impl std::fmt::Display for BuildError {
                 write!(f, "the build failed; the previous output was left untouched.")
             }
             BuildError::Io(e) => {
-                write!(f, "error: {}\nthe previous output was left untouched.", crate::diagnostics::cut_long(e))
+                let text = e.to_string();
+                write!(f, "error: {}\nthe previous output was left untouched.", crate::diagnostics::cut_long(&text))
             }
+            BuildError::Internal(message) => write!(
+                f,
+                "error: internal error in Cohort: {message}\nthis is a bug; the previous output was left untouched."
+            ),
         }
     }
 }
 
 /// Everything loaded and computed before rendering: the input to [`write_site`].
 pub struct Prepared {
+    /// The loaded catalog and settings.
     pub shop: Shop,
+    /// The theme, with the shop's overrides.
     pub theme: Theme,
+    /// Every page to render.
     pub plan: Plan,
     /// `data/aggregates.toml`, when the merchant has one.
     pub aggregates: Option<recommend::Aggregates>,
 }
 
+/// Loads and validates the shop, its theme and its aggregates, and plans the pages.
 pub fn load(options: &BuildOptions) -> Result<Prepared, BuildError> {
     let load = LoadOptions { drafts: options.drafts, base_url: options.base_url.as_deref() };
     let shop = Shop::load(&options.root, &load).map_err(BuildError::Invalid)?;
@@ -135,6 +211,7 @@ pub fn load_aggregates(root: &Path) -> Result<Option<recommend::Aggregates>, Bui
     })
 }
 
+/// `cohort build`: loads, renders and swaps the new output in atomically.
 pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     let run = || -> Result<BuildReport, BuildError> {
         let start = Instant::now();
@@ -151,7 +228,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(options.jobs)
             .build()
-            .map_err(|e| BuildError::Io(e.to_string()))?;
+            .map_err(|e| BuildError::io("cannot start the worker threads", "", std::io::Error::other(e)))?;
         pool.install(run)
     } else {
         run()
@@ -185,7 +262,9 @@ pub struct Recommendations {
     pub featured_popular: bool,
     /// Each cohort's picks, in the order of `[[cohorts]]`.
     pub cohort_picks: Vec<Vec<(usize, String)>>,
+    /// Each product's "related" block.
     pub related: Recs,
+    /// Each product's "bought together" block.
     pub together: Recs,
 }
 
@@ -206,6 +285,7 @@ pub fn items(shop: &Shop) -> Vec<recommend::Item> {
         .collect()
 }
 
+/// Every recommendation list of the build (see [`recommendations_for`]).
 pub fn recommendations(shop: &Shop, aggregates: Option<&recommend::Aggregates>) -> Recommendations {
     recommendations_for(&items(shop), &shop.site.config, aggregates)
 }
@@ -288,22 +368,18 @@ fn write_into(
     let Prepared { shop, theme, plan, .. } = prepared;
     let recs = recommendations(shop, prepared.aggregates.as_ref());
     let renderer = Renderer::new(shop, theme, &recs).map_err(|e| BuildError::Render(vec![e]))?;
-    let staging = Staging::new(output)
-        .map_err(|e| BuildError::Io(format!("cannot create a folder beside {}: {e}", output.display())))?;
+    let staging = Staging::new(output).map_err(|e| BuildError::io("cannot create a folder beside", output, e))?;
     let result = render_into(shop, theme, plan, &renderer, &staging, progress).and_then(|report| {
         if let Some(root) = records_root {
             renderer.consent_ui.save_record(root).map_err(|e| {
-                BuildError::Io(format!(
-                    "cannot write the consent UI record in {}: {e}",
-                    root.join("consent-records/ui").display()
-                ))
+                BuildError::io("cannot write the consent UI record in", root.join("consent-records/ui"), e)
             })?;
         }
         Ok(report)
     });
     match result {
         Ok(mut report) => {
-            staging.commit().map_err(|e| BuildError::Io(format!("cannot replace {}: {e}", output.display())))?;
+            staging.commit().map_err(|e| BuildError::io("cannot replace", output, e))?;
             report.output = output.to_path_buf();
             Ok(report)
         }
@@ -314,29 +390,12 @@ fn write_into(
     }
 }
 
-/// Where a build puts its files: the atomic staging folder for `cohort build`, memory for
-/// `cohort serve`.
-pub trait Sink: Sync {
-    fn write(&self, rel: &str, bytes: &[u8]) -> std::io::Result<()>;
-    fn copy(&self, rel: &str, from: &Path) -> std::io::Result<()>;
-}
-
-impl Sink for Staging {
-    fn write(&self, rel: &str, bytes: &[u8]) -> std::io::Result<()> {
-        Staging::write(self, rel, bytes)
-    }
-    fn copy(&self, rel: &str, from: &Path) -> std::io::Result<()> {
-        Staging::copy(self, rel, from)
-    }
-}
-
 /// The cohort routes a rendered page adds to `_redirects`: (cohort id, default page path).
 pub fn variant_routes(page: &RenderedPage, job: &Job) -> Vec<(String, String)> {
     page.variants
         .iter()
         .filter_map(|(file, _)| {
-            let rest = file.strip_prefix("c/")?;
-            let (id, _) = rest.split_once('/')?;
+            let id = layout::variant_cohort(file)?;
             Some((id.to_string(), job.path.clone()))
         })
         .collect()
@@ -396,23 +455,23 @@ pub fn site_files(
     // The runtime is written after the static files so a static file cannot replace what the
     // consent-UI hash covers.
     let mut out = vec![
-        ("cohort.js", crate::runtime::script().to_string()),
-        ("sitemap.xml", sitemap::sitemap(site, sitemap_entries)),
-        ("robots.txt", sitemap::robots(site)),
+        (layout::RUNTIME, crate::runtime::script().to_string()),
+        (layout::SITEMAP, sitemap::sitemap(site, sitemap_entries)),
+        (layout::ROBOTS, sitemap::robots(site)),
     ];
     if site.checkout.as_ref().is_some_and(crate::checkout::Checkout::has_cart) {
         out.push((crate::checkout::SCRIPT_PATH, crate::checkout::script().to_string()));
     }
     out.extend(crate::runtime::extra_scripts(&site.config.privacy).into_iter().map(|(f, s)| (f, s.to_string())));
     if site.config.privacy.honor_gpc {
-        out.push((".well-known/gpc.json", sitemap::gpc(site)));
+        out.push((layout::GPC, sitemap::gpc(site)));
     }
     if site.config.feeds.google {
         out.push((crate::output::feed::GOOGLE_PATH, crate::output::feed::google(shop)));
     }
     let policy = csp::policy(site, script_hashes);
-    out.push(("_headers", hosting::headers(site, variant_routes, &policy)));
-    out.push(("_redirects", hosting::redirects(site, variant_routes)));
+    out.push((layout::HEADERS, hosting::headers(site, variant_routes, &policy)));
+    out.push((layout::REDIRECTS, hosting::redirects(site, variant_routes)));
     out
 }
 
@@ -426,7 +485,7 @@ type PageResult<'a> = Result<(RenderedPage, &'a Job, Vec<String>), PageError>;
 /// Why a page is missing from the output: it did not render, or it could not be written.
 enum PageError {
     Render(RenderError),
-    Write(String),
+    Write(IoError),
 }
 
 fn render_into(
@@ -434,7 +493,7 @@ fn render_into(
     theme: &Theme,
     plan: &Plan,
     renderer: &Renderer,
-    staging: &dyn Sink,
+    staging: &Staging,
     progress: bool,
 ) -> Result<BuildReport, BuildError> {
     let bar = (progress && std::io::stderr().is_terminal() && plan.jobs.len() > 500).then(|| {
@@ -452,7 +511,7 @@ fn render_into(
         .map(|job| {
             let page = renderer.render(job).map_err(PageError::Render)?;
             let scripts = script_hashes(&page);
-            let cannot = |file: &str, e: std::io::Error| PageError::Write(format!("cannot write {file}: {e}"));
+            let cannot = |file: &str, e: std::io::Error| PageError::Write(IoError::new("cannot write", file, e));
             staging.write(&page.file, page.html.as_bytes()).map_err(|e| cannot(&page.file, e))?;
             for (file, html) in &page.variants {
                 staging.write(file, html.as_bytes()).map_err(|e| cannot(file, e))?;
@@ -461,7 +520,7 @@ fn render_into(
             for (hash, html) in &page.fragments {
                 let fresh = written.lock().map(|mut w| !w.contains(hash) && w.insert(hash.clone())).unwrap_or(true);
                 if fresh {
-                    let file = format!("_cohort/f/{hash}.html");
+                    let file = layout::fragment(hash);
                     staging.write(&file, html.as_bytes()).map_err(|e| cannot(&file, e))?;
                 }
             }
@@ -498,26 +557,26 @@ fn render_into(
     if !errors.is_empty() {
         return Err(BuildError::Render(RenderError::merge(errors)));
     }
-    if let Some(first) = write_errors.first() {
-        return Err(BuildError::Io(first.clone()));
+    if let Some(first) = write_errors.into_iter().next() {
+        return Err(BuildError::Io(first));
     }
-    let io = |e: std::io::Error| BuildError::Io(e.to_string());
     let fragments = written.into_inner().map(|w| w.len()).unwrap_or(0);
 
     let mut static_files = 0;
     for (path, source) in copied_files(shop, theme) {
         match source {
-            crate::theme::Source::File(from) => staging.copy(&path, &from).map_err(io)?,
+            crate::theme::Source::File(from) => {
+                staging.copy(&path, &from).map_err(|e| BuildError::io("cannot copy", &from, e))?
+            }
             embedded => {
-                let bytes =
-                    embedded.bytes().map_err(|e| BuildError::Io(format!("cannot read static file {path}: {e}")))?;
-                staging.write(&path, &bytes).map_err(io)?;
+                let bytes = embedded.bytes().map_err(|e| BuildError::io("cannot read static file", &path, e))?;
+                staging.write(&path, &bytes).map_err(|e| BuildError::io("cannot write", &path, e))?;
             }
         }
         static_files += 1;
     }
     for (path, text) in site_files(shop, &mut sitemap_entries, &mut all_routes, &all_scripts) {
-        staging.write(path, text.as_bytes()).map_err(io)?;
+        staging.write(path, text.as_bytes()).map_err(|e| BuildError::io("cannot write", path, e))?;
     }
     Ok(BuildReport {
         output: PathBuf::new(),
@@ -526,7 +585,7 @@ fn render_into(
         fragments,
         static_files,
         products: shop.products.len(),
-        warnings: shop.warnings.iter().map(ToString::to_string).collect(),
+        warnings: shop.warnings.clone(),
         elapsed: Duration::ZERO,
     })
 }

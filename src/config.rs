@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use toml::Spanned;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Hash, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub title: String,
@@ -56,7 +56,7 @@ pub struct Config {
 }
 
 /// `[plugin]`: settings of `cohort personalize`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Hash, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Plugin {
     /// `[plugin.fields]`: the theme's names for the product fields Cohort reads.
@@ -66,7 +66,7 @@ pub struct Plugin {
 
 /// The front matter field names a theme uses, where they differ from Cohort's (each looked
 /// up at the top level, under `params` (Hugo) and under `extra` (Zola)).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Hash, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FieldMap {
     /// The price field, e.g. `actualPrice`.
@@ -91,7 +91,7 @@ pub struct FieldMap {
 }
 
 /// `[feeds]`: product feeds for shopping services, off unless asked for.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Hash, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Feeds {
     /// Write `/feeds/google.xml`, a Google Merchant Center product feed.
@@ -103,7 +103,7 @@ pub struct Feeds {
 }
 
 /// `[checkout]` as written in shop.toml (validated by [`crate::checkout::resolve`]).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Hash, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutConfig {
     /// `paypal`, `foxy`, `snipcart` or `links`.
@@ -123,7 +123,7 @@ pub struct CheckoutConfig {
 }
 
 /// `[check]`: the merchant's additions to `cohort check`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Hash, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckConfig {
     /// Words (or stems ending in `*`) that `ethics/special-category` also looks for.
@@ -132,14 +132,14 @@ pub struct CheckConfig {
 }
 
 /// A finding of `cohort check` the merchant has looked at and accepts, with the reason.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Hash, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Acknowledgement {
     pub rule: String,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Hash, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Hero {
     pub title: String,
@@ -149,7 +149,7 @@ pub struct Hero {
     pub image: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Hash, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Privacy {
     #[serde(default = "default_policy_version")]
@@ -190,7 +190,7 @@ impl Default for Privacy {
 /// Another origin a page may load from, declared and explained: what it is for (its
 /// purpose, which decides whether it needs consent), what it loads (its kinds, which decide
 /// its CSP directives), and what it keeps on a visitor's device.
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Hash, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ThirdParty {
     /// The provider's name as visitors know it ("YouTube"); default: the origin's host.
@@ -315,7 +315,7 @@ impl LoadKind {
 }
 
 /// One thing a third party keeps on the device: `{ name = "_ga", lifetime = "2 years" }`.
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Hash, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoredItem {
     /// The cookie or storage key.
@@ -331,7 +331,7 @@ fn default_stored_kind() -> String {
     "cookie".to_string()
 }
 
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Hash, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Recommendations {
     #[serde(default = "four")]
@@ -348,7 +348,7 @@ impl Default for Recommendations {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Hash, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Personalization {
     /// Page kinds that also get full-page variants under `/c/COHORT/`.
@@ -365,7 +365,7 @@ impl Default for Personalization {
 /// The page kinds a full-page variant can be made of.
 pub const VARIANT_KINDS: [&str; 2] = ["home", "category"];
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Hash, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CohortConfig {
     pub id: Spanned<String>,
@@ -415,7 +415,7 @@ fn default_page_variants() -> Vec<Spanned<String>> {
 }
 
 /// The configuration after validation, with derived values.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct Site {
     pub config: Config,
     pub currency: Currency,

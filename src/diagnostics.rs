@@ -8,6 +8,37 @@ use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+/// How serious a diagnostic is: an error stops the build, a warning is printed and the
+/// build goes on.
+/// (Boxed, so a diagnostic stays small enough to be returned as an error by value.)
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// The shop cannot be built until it is fixed.
+    #[default]
+    Error,
+    /// A probable mistake that still makes a valid shop, with the rule that reports it.
+    Warning(Box<Rule>),
+}
+
+/// The `cohort check` rule behind a warning (docs/check.md), and the cohort it concerns.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Rule {
+    /// The rule id, e.g. `content/near-duplicate-category`.
+    pub id: &'static str,
+    /// The cohort it is about, so shop.toml can acknowledge it.
+    pub cohort: Option<String>,
+}
+
+impl Severity {
+    /// "error" or "warning", as printed before a diagnostic.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning(_) => "warning",
+        }
+    }
+}
+
 /// One problem in a shop's files.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Diagnostic {
@@ -17,15 +48,50 @@ pub struct Diagnostic {
     pub line: usize,
     /// 1-based column, 0 when unknown.
     pub column: usize,
+    /// What is wrong.
     pub message: String,
+    /// How to fix it.
     pub hint: Option<String>,
     /// The text of the offending line, shown under the message.
     pub snippet: Option<String>,
+    /// Error (the default) or warning.
+    pub severity: Severity,
 }
 
 impl Diagnostic {
+    /// An error in `file` (not yet placed at a line).
     pub fn new(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        Diagnostic { file: file.into(), line: 0, column: 0, message: message.into(), hint: None, snippet: None }
+        Diagnostic {
+            file: file.into(),
+            line: 0,
+            column: 0,
+            message: message.into(),
+            hint: None,
+            snippet: None,
+            severity: Severity::Error,
+        }
+    }
+
+    /// The same problem as a warning reported by the `cohort check` rule `rule`.
+    pub fn warning(mut self, rule: &'static str) -> Self {
+        self.severity = Severity::Warning(Box::new(Rule { id: rule, cohort: None }));
+        self
+    }
+
+    /// The warning concerns cohort `id` (for an error, nothing changes).
+    pub fn for_cohort(mut self, id: impl Into<String>) -> Self {
+        if let Severity::Warning(rule) = &mut self.severity {
+            rule.cohort = Some(id.into());
+        }
+        self
+    }
+
+    /// The rule of a warning.
+    pub fn rule(&self) -> Option<&Rule> {
+        match &self.severity {
+            Severity::Warning(rule) => Some(rule),
+            Severity::Error => None,
+        }
     }
 
     /// Places the diagnostic at a byte offset of `source`, whose first line is line
@@ -38,6 +104,7 @@ impl Diagnostic {
         self
     }
 
+    /// Places the diagnostic at `line` and `column` (0: unknown), with the line's text.
     pub fn at_line(mut self, line: usize, column: usize, line_text: Option<&str>) -> Self {
         self.line = line;
         self.column = column;
@@ -45,6 +112,7 @@ impl Diagnostic {
         self
     }
 
+    /// Adds how to fix it.
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
@@ -53,7 +121,7 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "error: {}", self.file.display())?;
+        write!(f, "{}: {}", self.severity.label(), self.file.display())?;
         if self.line > 0 {
             write!(f, ":{}", self.line)?;
             if self.column > 0 {
@@ -188,18 +256,23 @@ pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl Diagnostics {
+    /// Adds one.
     pub fn push(&mut self, d: Diagnostic) {
         self.0.push(d);
     }
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    /// How many there are.
     pub fn len(&self) -> usize {
         self.0.len()
     }
+    /// Adds all of `other`.
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
     }
+    /// Sorted by file and place, duplicates removed.
     pub fn sorted(mut self) -> Self {
         self.0.sort();
         self.0.dedup();

@@ -48,27 +48,40 @@
 //! println!("{} cohorts differ from the default; {written} fragments written", picks.cohorts.len());
 //! # Ok::<(), String>(())
 //! ```
+#![warn(unreachable_pub)]
 
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod aggregate;
 pub mod build;
 pub mod check;
 pub mod checkout;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod cmd;
 pub mod cohorts;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod config;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod consent;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod content;
 pub mod diagnostics;
 pub mod gate;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod hosting;
 pub mod html;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod import;
 pub mod net;
 pub mod output;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod personalize;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod plan;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod recommend;
 pub mod render;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod runtime;
 pub mod serve;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod theme;

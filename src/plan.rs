@@ -53,7 +53,7 @@ pub struct Job {
 impl Job {
     /// The file the page is written to, relative to the output folder.
     pub fn output_file(&self) -> String {
-        if self.path.ends_with(".html") { self.path.clone() } else { format!("{}index.html", self.path) }
+        crate::output::layout::page_file(&self.path)
     }
 }
 
@@ -118,7 +118,7 @@ impl Plan {
         if has_template("privacy.html") {
             jobs.push(Job {
                 kind: PageKind::Privacy,
-                path: "privacy/".into(),
+                path: crate::output::layout::PRIVACY.into(),
                 template: "privacy.html",
                 inputs: vec![],
                 in_sitemap: true,
@@ -127,7 +127,7 @@ impl Plan {
         if has_template("preferences.html") {
             jobs.push(Job {
                 kind: PageKind::Preferences,
-                path: "preferences/".into(),
+                path: crate::output::layout::PREFERENCES.into(),
                 template: "preferences.html",
                 inputs: vec![],
                 in_sitemap: false,

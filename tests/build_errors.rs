@@ -309,7 +309,7 @@ fn a_category_next_to_its_plural_is_a_warning_at_build() {
 fn a_cohort_interest_no_product_matches_is_a_warning_at_build() {
     let stderr =
         warnings_after(|r| edit(r, "shop.toml", "interests = [\"kitchen\"]", "interests = [\"kitchen\", \"kitchn\"]"));
-    let expected = "warning: shop.toml:31: cohort `kitchen` has the interest `kitchn`, which no product's category or tag matches; did you mean \"kitchen\"?";
+    let expected = "warning: shop.toml:31: cohort `kitchen` has the interest `kitchn`, which no product's category or tag matches\n  = help: did you mean \"kitchen\"?";
     assert!(stderr.contains(expected), "{stderr}");
 }
 

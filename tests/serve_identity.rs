@@ -271,3 +271,241 @@ fn example_shop_edits_reach_related_blocks_and_stay_identical() {
     events.next_named("reload").expect("a reload event");
     assert_identical(&s, root, "example shop edits");
 }
+
+/// A small deterministic generator (xorshift64*), so the series of edits is the same on
+/// every run and a failure names the edit that caused it.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+/// A generated product: every field an edit can change.
+#[derive(Clone)]
+struct Gen {
+    title: String,
+    price: u32,
+    category: String,
+    tags: Vec<String>,
+    availability: &'static str,
+    date: String,
+    weight: i32,
+    copy: bool,
+}
+
+impl Gen {
+    fn text(&self, sku: &str) -> String {
+        let tags: Vec<String> = self.tags.iter().map(|t| format!("\"{t}\"")).collect();
+        let copy =
+            if self.copy { "[cohort.outdoor]\nsummary = \"For the trail.\"\nbadge = \"Trail pick\"\n" } else { "" };
+        format!(
+            "+++\ntitle = \"{}\"\nsku = \"{sku}\"\nprice = \"{}.{:02}\"\ncategory = \"{}\"\ntags = [{}]\navailability = \"{}\"\ndate = {}\nweight = {}\nsummary = \"About {}.\"\n{copy}+++\nThe {}, described.\n",
+            self.title,
+            self.price / 100,
+            self.price % 100,
+            self.category,
+            tags.join(", "),
+            self.availability,
+            self.date,
+            self.weight,
+            self.title,
+            self.title,
+        )
+    }
+}
+
+const CATEGORIES: [&str; 5] = ["kitchen", "outerwear", "shoes", "camping", "tools"];
+const TAGS: [&str; 8] = ["outdoor", "kitchen", "hiking", "winter", "steel", "light", "gift", "repair"];
+const AVAILABILITY: [&str; 3] = ["in_stock", "out_of_stock", "preorder"];
+
+fn generated(rng: &mut Rng, n: usize) -> Gen {
+    let tags = (0..1 + rng.below(3)).map(|_| rng.pick(&TAGS).to_string()).collect::<std::collections::BTreeSet<_>>();
+    Gen {
+        title: format!("Item {n} {}", rng.pick(&["Red", "Blue", "Small", "Large", "Classic"])),
+        price: 500 + rng.below(20_000) as u32,
+        category: rng.pick(&CATEGORIES).to_string(),
+        tags: tags.into_iter().collect(),
+        availability: AVAILABILITY[rng.below(3)],
+        // Few distinct dates, so "newest" has ties that file order breaks.
+        date: format!("2026-{:02}-{:02}", 1 + rng.below(3), 1 + rng.below(4)),
+        weight: rng.below(7) as i32 - 3,
+        copy: rng.below(4) == 0,
+    }
+}
+
+/// shop.toml with small pages (so listings paginate), and `cohorts` as `(id, interests)`.
+fn shop_toml(base: &str, paginate_by: usize, cohorts: &[(String, Vec<String>)]) -> String {
+    let cut = base.find("[[cohorts]]").expect("the fixture has cohorts");
+    let mut out = format!("paginate_by = {paginate_by}\n{}", &base[..cut]);
+    for (id, interests) in cohorts {
+        let interests: Vec<String> = interests.iter().map(|i| format!("\"{i}\"")).collect();
+        out.push_str(&format!(
+            "[[cohorts]]\nid = \"{id}\"\nlabel = \"{}\"\ninterests = [{}]\n\n",
+            id.to_uppercase(),
+            interests.join(", ")
+        ));
+    }
+    out
+}
+
+#[test]
+fn two_hundred_generated_edits_leave_the_served_site_identical_to_a_full_build() {
+    let shop = basic_shop();
+    let root = shop.path();
+    let base_toml = std::fs::read_to_string(root.join("shop.toml")).unwrap();
+    let mut rng = Rng(0x00C0_4027_15AB_CDEF);
+    let mut products: std::collections::BTreeMap<usize, Gen> = std::collections::BTreeMap::new();
+    let mut next_id = 0;
+    for _ in 0..24 {
+        products.insert(next_id, generated(&mut rng, next_id));
+        next_id += 1;
+    }
+    let file = |id: usize| format!("products/gen-{id:03}.md");
+    let sku = |id: usize| format!("GEN-{id:03}");
+    for (id, g) in &products {
+        write(root, &file(*id), &g.text(&sku(*id)));
+    }
+    let mut cohorts: Vec<(String, Vec<String>)> =
+        vec![("outdoor".into(), vec!["outdoor".into()]), ("kitchen".into(), vec!["kitchen".into()])];
+    let mut paginate_by = 4;
+    write(root, "shop.toml", &shop_toml(&base_toml, paginate_by, &cohorts));
+    let mut pages: Vec<usize> = Vec::new();
+    let s = start(root);
+    let events = s.events();
+    events.next_named("hello");
+    assert_identical(&s, root, "the first build of the generated catalog");
+
+    let rebuilds = || s.stderr().lines().filter(|l| l.contains(" changed: ")).count();
+    const EDITS: usize = 200;
+    for n in 1..=EDITS {
+        let before = rebuilds();
+        let ids: Vec<usize> = products.keys().copied().collect();
+        let id = ids[rng.below(ids.len())];
+        let what = match rng.below(14) {
+            0 | 1 => {
+                let g = products.get_mut(&id).unwrap();
+                g.price = 500 + rng.below(20_000) as u32;
+                write(root, &file(id), &g.text(&sku(id)));
+                format!("price of gen-{id:03}")
+            }
+            2 => {
+                let g = products.get_mut(&id).unwrap();
+                let tag = rng.pick(&TAGS).to_string();
+                match g.tags.iter().position(|t| *t == tag) {
+                    Some(at) if g.tags.len() > 1 => {
+                        g.tags.remove(at);
+                    }
+                    Some(_) => g.tags = vec![rng.pick(&TAGS).to_string()],
+                    None => g.tags.push(tag),
+                }
+                g.tags.sort();
+                g.tags.dedup();
+                write(root, &file(id), &g.text(&sku(id)));
+                format!("tags of gen-{id:03}")
+            }
+            3 => {
+                let g = products.get_mut(&id).unwrap();
+                g.category = rng.pick(&CATEGORIES).to_string();
+                write(root, &file(id), &g.text(&sku(id)));
+                format!("category of gen-{id:03}")
+            }
+            4 => {
+                let g = products.get_mut(&id).unwrap();
+                g.title = format!("Item {id} {}", rng.pick(&["Green", "Tall", "Short", "Bold", "Quiet", "New"]));
+                write(root, &file(id), &g.text(&sku(id)));
+                format!("title of gen-{id:03}")
+            }
+            5 => {
+                let g = products.get_mut(&id).unwrap();
+                g.date = format!("2026-{:02}-{:02}", 1 + rng.below(3), 1 + rng.below(4));
+                g.availability = AVAILABILITY[rng.below(3)];
+                write(root, &file(id), &g.text(&sku(id)));
+                format!("date and availability of gen-{id:03}")
+            }
+            6 => {
+                let g = products.get_mut(&id).unwrap();
+                g.weight = rng.below(7) as i32 - 3;
+                g.copy = !g.copy;
+                write(root, &file(id), &g.text(&sku(id)));
+                format!("weight and cohort copy of gen-{id:03}")
+            }
+            7 | 8 => {
+                let g = generated(&mut rng, next_id);
+                write(root, &file(next_id), &g.text(&sku(next_id)));
+                products.insert(next_id, g);
+                next_id += 1;
+                format!("new product gen-{:03}", next_id - 1)
+            }
+            9 if products.len() > 6 => {
+                products.remove(&id);
+                std::fs::remove_file(root.join(file(id))).unwrap();
+                format!("deletion of gen-{id:03}")
+            }
+            10 => {
+                let k = match pages.iter().position(|_| rng.below(2) == 0) {
+                    Some(at) => pages.remove(at),
+                    None => {
+                        pages.push(n);
+                        n
+                    }
+                };
+                let path = root.join(format!("pages/extra-{k}.md"));
+                if pages.contains(&k) {
+                    write(
+                        root,
+                        &format!("pages/extra-{k}.md"),
+                        &format!("+++\ntitle = \"Extra {k}\"\n+++\nPage {k}.\n"),
+                    );
+                    format!("new page extra-{k}")
+                } else {
+                    std::fs::remove_file(path).unwrap();
+                    format!("deletion of page extra-{k}")
+                }
+            }
+            11 => {
+                let text = format!("+++\ntitle = \"About us {n}\"\nweight = 1\n+++\nWe are a test shop, edit {n}.\n");
+                write(root, "pages/about.md", &text);
+                "the about page".to_string()
+            }
+            12 => {
+                let c = rng.below(cohorts.len());
+                let interest = if rng.below(2) == 0 { rng.pick(&TAGS) } else { rng.pick(&CATEGORIES) };
+                cohorts[c].1 = vec![interest.to_string()];
+                if cohorts.len() < 3 && rng.below(2) == 0 {
+                    cohorts.push(("budget".into(), vec![rng.pick(&TAGS).to_string()]));
+                } else if cohorts.len() == 3 && rng.below(3) == 0 {
+                    cohorts.pop();
+                }
+                write(root, "shop.toml", &shop_toml(&base_toml, paginate_by, &cohorts));
+                format!("cohorts in shop.toml: {cohorts:?}")
+            }
+            _ => {
+                paginate_by = 2 + rng.below(5);
+                write(root, "shop.toml", &shop_toml(&base_toml, paginate_by, &cohorts));
+                format!("paginate_by = {paginate_by}")
+            }
+        };
+        // Each edit is its own rebuild: the next one is written after the server has printed
+        // a rebuild line that started after this one.
+        let start = Instant::now();
+        while rebuilds() <= before {
+            assert!(start.elapsed() < REBUILD_TIMEOUT, "no rebuild after edit {n} ({what})\n{}", s.stderr());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if n % 10 == 0 {
+            assert_identical(&s, root, &format!("edit {n} ({what})"));
+        }
+    }
+    assert!(!s.stderr().contains("the build failed"), "a generated edit broke the build:\n{}", s.stderr());
+}

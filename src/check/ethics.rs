@@ -157,7 +157,9 @@ pub fn variants(ctx: &Ctx) -> Vec<Finding> {
     let reference: BTreeMap<&str, (String, &str)> =
         ctx.shop.products.iter().map(|p| (p.sku.as_str(), (p.price.decimal(), p.availability.name()))).collect();
     let mut out = Vec::new();
-    for scan in ctx.built.scans.iter().filter(|s| s.file.starts_with("c/") || s.file.starts_with("_cohort/f/")) {
+    for scan in ctx.built.scans.iter().filter(|s| {
+        s.file.starts_with(crate::output::layout::VARIANTS) || s.file.starts_with(crate::output::layout::FRAGMENTS)
+    }) {
         for item in &scan.priced {
             let problem = match reference.get(item.sku.as_str()) {
                 None => Some(format!("shows SKU `{}`, which no product has", item.sku)),

@@ -11,236 +11,24 @@
 //! reported the same way, as `content/invalid` findings.
 
 pub mod content;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod ethics;
+mod locate;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod privacy;
+mod report;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod scan;
 
-use crate::build::{BuildError, BuildOptions};
+pub use locate::Locator;
+pub use report::{Finding, Report, Severity};
+use report::{acknowledge, build_error_findings, load_warnings};
+
+use crate::build::BuildOptions;
 use crate::content::Shop;
-use crate::render::{RenderError, RenderErrorKind};
-use crate::theme::Theme;
 use rayon::prelude::*;
-use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-impl Severity {
-    pub fn name(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        }
-    }
-}
-
-/// One problem found by `cohort check`.
-#[derive(Debug, Clone, Serialize)]
-pub struct Finding {
-    pub severity: Severity,
-    /// Stable rule id, e.g. `content/broken-link` (see docs/check.md).
-    pub rule: &'static str,
-    /// The file to fix, relative to the shop root; a built file is shown as `/PATH` (the
-    /// path inside the build).
-    pub file: String,
-    /// 1-based line, 0 when the finding concerns the whole file.
-    pub line: usize,
-    pub message: String,
-    pub fix: String,
-    /// The merchant's reason, when shop.toml acknowledges this finding; it then does not
-    /// fail the check.
-    pub acknowledged: Option<String>,
-    /// The built page the finding was seen on (for grouping; not part of the output).
-    #[serde(skip)]
-    pub page: Option<String>,
-    /// The cohort the finding is about (for acknowledgements).
-    #[serde(skip)]
-    pub cohort: Option<String>,
-}
-
-/// A message with its overlong values cut (see [`crate::diagnostics::cut_long`]).
-fn cut(text: String) -> String {
-    match crate::diagnostics::cut_long(&text) {
-        std::borrow::Cow::Borrowed(_) => text,
-        std::borrow::Cow::Owned(cut) => cut,
-    }
-}
-
-impl Finding {
-    pub fn new(
-        severity: Severity,
-        rule: &'static str,
-        file: impl Into<String>,
-        line: usize,
-        message: impl Into<String>,
-        fix: impl Into<String>,
-    ) -> Finding {
-        Finding {
-            severity,
-            rule,
-            file: file.into(),
-            line,
-            message: cut(message.into()),
-            fix: cut(fix.into()),
-            acknowledged: None,
-            page: None,
-            cohort: None,
-        }
-    }
-    pub fn error(rule: &'static str, file: impl Into<String>, line: usize, msg: impl Into<String>) -> Finding {
-        Finding::new(Severity::Error, rule, file, line, msg, String::new())
-    }
-    pub fn warning(rule: &'static str, file: impl Into<String>, line: usize, msg: impl Into<String>) -> Finding {
-        Finding::new(Severity::Warning, rule, file, line, msg, String::new())
-    }
-    pub fn fix(mut self, fix: impl Into<String>) -> Finding {
-        self.fix = cut(fix.into());
-        self
-    }
-    pub fn on_page(mut self, page: &str) -> Finding {
-        self.page = Some(page.to_string());
-        self
-    }
-    pub fn for_cohort(mut self, id: &str) -> Finding {
-        self.cohort = Some(id.to_string());
-        self
-    }
-    /// Whether it fails the check.
-    pub fn is_error(&self) -> bool {
-        self.severity == Severity::Error && self.acknowledged.is_none()
-    }
-}
-
-/// Everything `cohort check` found, sorted by file, line and rule.
-#[derive(Debug, Default, Serialize)]
-pub struct Report {
-    pub findings: Vec<Finding>,
-}
-
-#[derive(Serialize)]
-struct JsonReport<'a> {
-    version: u32,
-    errors: usize,
-    warnings: usize,
-    acknowledged: usize,
-    findings: &'a [Finding],
-}
-
-impl Report {
-    pub fn errors(&self) -> usize {
-        self.findings.iter().filter(|f| f.is_error()).count()
-    }
-    pub fn warnings(&self) -> usize {
-        self.findings.iter().filter(|f| f.severity == Severity::Warning && f.acknowledged.is_none()).count()
-    }
-    pub fn acknowledged(&self) -> usize {
-        self.findings.iter().filter(|f| f.acknowledged.is_some()).count()
-    }
-
-    /// One finding per line: `error[rule] file:line: message — fix: ...`, then a summary.
-    pub fn text(&self) -> String {
-        let mut out = String::new();
-        for f in &self.findings {
-            let place = if f.line > 0 { format!("{}:{}", f.file, f.line) } else { f.file.clone() };
-            match &f.acknowledged {
-                Some(reason) => out.push_str(&format!(
-                    "acknowledged[{}] {place}: {} — acknowledged in shop.toml: {reason}\n",
-                    f.rule, f.message
-                )),
-                None => out.push_str(&format!(
-                    "{}[{}] {place}: {} — fix: {}\n",
-                    f.severity.name(),
-                    f.rule,
-                    f.message,
-                    f.fix
-                )),
-            }
-        }
-        let (e, w, a) = (self.errors(), self.warnings(), self.acknowledged());
-        out.push_str(&format!(
-            "{e} error{}, {w} warning{}{}\n",
-            if e == 1 { "" } else { "s" },
-            if w == 1 { "" } else { "s" },
-            if a > 0 { format!(", {a} acknowledged") } else { String::new() }
-        ));
-        out
-    }
-
-    /// The stable machine-readable form (schemas/check-output.schema.json).
-    pub fn json(&self) -> String {
-        let report = JsonReport {
-            version: 1,
-            errors: self.errors(),
-            warnings: self.warnings(),
-            acknowledged: self.acknowledged(),
-            findings: &self.findings,
-        };
-        serde_json::to_string_pretty(&report).unwrap_or_else(|_| "{}".into()) + "\n"
-    }
-
-    /// Groups findings that point at the same place for the same reason (a broken link in a
-    /// template shows on every page), then sorts.
-    pub fn finish(mut findings: Vec<Finding>) -> Report {
-        // Findings located in a built page (no source found) group by rule and message
-        // alone: the same generated link on every page is one finding.
-        findings.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
-        let mut groups: BTreeMap<(String, usize, &'static str, String), (Finding, usize)> = BTreeMap::new();
-        for f in findings.drain(..) {
-            let in_page = f.page.as_ref().is_some_and(|p| f.file == format!("/{p}"));
-            let key = if in_page {
-                (String::new(), 0, f.rule, f.message.clone())
-            } else {
-                (f.file.clone(), f.line, f.rule, f.message.clone())
-            };
-            groups.entry(key).and_modify(|(_, n)| *n += 1).or_insert((f, 1));
-        }
-        let mut findings: Vec<Finding> = groups
-            .into_values()
-            .map(|(mut f, n)| {
-                let in_page = f.page.as_ref().is_some_and(|p| f.file == format!("/{p}"));
-                if in_page && n > 1 {
-                    f.message = format!("{} (and on {} more page{})", f.message, n - 1, if n == 2 { "" } else { "s" });
-                } else if let Some(page) = &f.page
-                    && !in_page
-                {
-                    let shown = format!("/{}", page.strip_suffix("index.html").unwrap_or(page));
-                    f.message = if n > 1 {
-                        format!("{} (on {shown} and {} more page{})", f.message, n - 1, if n == 2 { "" } else { "s" })
-                    } else {
-                        format!("{} (on {shown})", f.message)
-                    };
-                }
-                f
-            })
-            .collect();
-        findings.sort_by(|a, b| (&a.file, a.line, a.rule, &a.message).cmp(&(&b.file, b.line, b.rule, &b.message)));
-        Report { findings }
-    }
-}
-
-/// A temporary folder removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> std::io::Result<TempDir> {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let dir = std::env::temp_dir().join(format!("cohort-check-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        Ok(TempDir(dir))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Runs every check on the shop at `root`.
 pub fn run(root: &Path) -> Report {
@@ -256,7 +44,7 @@ pub fn run(root: &Path) -> Report {
     findings.extend(ethics::cohorts(shop, &locator));
     let loaded = load_warnings(shop, &findings);
     findings.extend(loaded);
-    let temp = match TempDir::new() {
+    let temp = match tempfile::Builder::new().prefix("cohort-check-").tempdir() {
         Ok(t) => t,
         Err(e) => {
             findings.push(
@@ -266,7 +54,7 @@ pub fn run(root: &Path) -> Report {
             return Report::finish(findings);
         }
     };
-    let out = temp.0.join("site");
+    let out = temp.path().join("site");
     match crate::build::write_site(&prepared, &out, false) {
         Err(e) => findings.extend(build_error_findings(&e, Some(&locator))),
         Ok(_) => {
@@ -283,211 +71,10 @@ pub fn run(root: &Path) -> Report {
     Report::finish(findings)
 }
 
-/// The warnings found while loading (those `cohort build` prints) as findings; an unmatched
-/// interest of a cohort that matches no product at all is left to `ethics/cohort-no-products`.
-fn load_warnings(shop: &Shop, findings: &[Finding]) -> Vec<Finding> {
-    let no_products =
-        |id: &str| findings.iter().any(|f| f.rule == "ethics/cohort-no-products" && f.cohort.as_deref() == Some(id));
-    shop.warnings
-        .iter()
-        .filter(|w| w.cohort.as_deref().is_none_or(|id| !no_products(id)))
-        .map(|w| {
-            let f = Finding::warning(w.rule, w.file.display().to_string(), w.line, &w.message).fix(&w.hint);
-            match &w.cohort {
-                Some(id) => f.for_cohort(id),
-                None => f,
-            }
-        })
-        .collect()
-}
-
-/// Marks findings about a cohort that shop.toml acknowledges with a reason.
-fn acknowledge(shop: &Shop, findings: &mut [Finding]) {
-    for f in findings.iter_mut() {
-        let Some(id) = &f.cohort else { continue };
-        let Some(cohort) = shop.site.config.cohorts.iter().find(|c| c.id.get_ref() == id) else { continue };
-        if let Some(ack) = cohort.acknowledge.iter().find(|a| a.rule == f.rule) {
-            if ack.reason.trim().is_empty() {
-                f.message.push_str(" (acknowledged without a reason, which does not count)");
-            } else {
-                f.acknowledged = Some(ack.reason.trim().to_string());
-            }
-        }
-    }
-}
-
-/// A rendering error as a finding: a guard failure points at the slot template's price,
-/// availability or SKU attribute; a template error at its place in the template.
-fn render_finding(e: &RenderError, locator: Option<&Locator>) -> Finding {
-    match e.kind.as_ref() {
-        RenderErrorKind::Guard { slot, .. } => {
-            let (file, line) = match (slot, locator) {
-                (Some(slot), Some(l)) => {
-                    let t = format!("slots/{slot}.html");
-                    let line = ["data-price", "data-availability", "data-sku"]
-                        .iter()
-                        .find_map(|n| l.template_line(&t, n))
-                        .unwrap_or(0);
-                    (l.template_display(&t), line)
-                }
-                _ => ("templates/slots".to_string(), 0),
-            };
-            Finding::error("ethics/cohort-price-difference", file, line, e.summary()).fix(
-                "show every cohort the same price, availability and SKU: take them from the product, never from the cohort",
-            )
-        }
-        RenderErrorKind::Template { file, error } => {
-            Finding::error("content/invalid", file.clone(), error.line.unwrap_or(0), e.summary()).fix(e.hint())
-        }
-        RenderErrorKind::Other(_) => Finding::error("content/invalid", "(build)", 0, e.summary())
-            .fix("fix the template or the content it names; `cohort build` shows the full error"),
-    }
-}
-
-/// A shop that does not load or build, as findings.
-fn build_error_findings(e: &BuildError, locator: Option<&Locator>) -> Vec<Finding> {
-    match e {
-        BuildError::Invalid(diags) => diags
-            .0
-            .iter()
-            .map(|d| {
-                Finding::error("content/invalid", d.file.display().to_string(), d.line, &d.message).fix(
-                    d.hint
-                        .clone()
-                        .unwrap_or_else(|| "correct the file; `cohort build` shows the offending line".into()),
-                )
-            })
-            .collect(),
-        BuildError::Render(errors) => errors.iter().map(|e| render_finding(e, locator)).collect(),
-        BuildError::Io(msg) => vec![
-            Finding::error("content/invalid", "(build)", 0, msg.clone())
-                .fix("make the temporary folder writable and retry"),
-        ],
-    }
-}
-
-/// Maps something seen in the build back to the source file and line that put it there.
-pub struct Locator {
-    root: PathBuf,
-    /// (shown name, text): the shop's overrides first, then the theme's templates.
-    templates: Vec<(String, String, String)>,
-    shop_toml: String,
-    /// Site path of a static file → its source, as shown.
-    statics: HashMap<String, String>,
-    /// Output page → its source file (products and pages).
-    page_sources: HashMap<String, PathBuf>,
-}
-
-impl Locator {
-    pub fn new(shop: &Shop, theme: &Theme) -> Locator {
-        let root = shop.root.clone();
-        let shown = |name: &str, source: &crate::theme::Source, dir: &str| -> String {
-            source.path().map_or_else(
-                || format!("themes/{}/{dir}/{name}", theme.name),
-                |p| crate::diagnostics::relative(&root, p).display().to_string().replace('\\', "/"),
-            )
-        };
-        let mut templates: Vec<(String, String, String)> = theme
-            .templates
-            .iter()
-            .filter_map(|(name, source)| {
-                let text = String::from_utf8(source.bytes().ok()?.into_owned()).ok()?;
-                Some((shown(name, source, "templates"), name.clone(), text))
-            })
-            .collect();
-        templates.sort_by_key(|(display, _, _)| !display.starts_with("templates/"));
-        let statics = theme.static_files.iter().map(|(path, s)| (path.clone(), shown(path, s, "static"))).collect();
-        let mut page_sources = HashMap::new();
-        for p in &shop.products {
-            page_sources.insert(format!("products/{}/index.html", p.slug), p.source.clone());
-        }
-        for p in &shop.pages {
-            page_sources.insert(format!("pages/{}/index.html", p.slug), p.source.clone());
-        }
-        let shop_toml = std::fs::read_to_string(root.join("shop.toml")).unwrap_or_default();
-        Locator { root, templates, shop_toml, statics, page_sources }
-    }
-
-    /// How a template is shown: `templates/NAME` for a shop override, else the theme's path.
-    pub fn template_display(&self, name: &str) -> String {
-        self.templates
-            .iter()
-            .find(|(_, n, _)| n == name)
-            .map_or_else(|| format!("templates/{name}"), |(d, _, _)| d.clone())
-    }
-
-    /// The line of template `name` that contains `needle`.
-    pub fn template_line(&self, name: &str, needle: &str) -> Option<usize> {
-        let (_, _, text) = self.templates.iter().find(|(_, n, _)| n == name)?;
-        text.find(needle).map(|at| scan::line_of(text, at))
-    }
-
-    pub fn shop_toml(&self) -> &str {
-        &self.shop_toml
-    }
-
-    /// Forgets static files the build replaced with its own (the runtime writes `cohort.js`
-    /// over a shop's file of that name), so findings there do not blame the shop's file.
-    fn keep_copied_statics(&mut self, out: &Path) {
-        let root = self.root.clone();
-        self.statics.retain(|path, shown| {
-            if !(path.ends_with(".js") || path.ends_with(".css") || path.ends_with(".html")) {
-                return true;
-            }
-            // An embedded theme file has no path under the root; reading it fails and it stays.
-            match (std::fs::read(root.join(shown.as_str())), std::fs::read(out.join(path))) {
-                (Ok(a), Ok(b)) => a == b,
-                _ => true,
-            }
-        });
-    }
-
-    /// The source of a static file copied to `file` in the build, if it is one.
-    pub fn static_source(&self, file: &str) -> Option<&str> {
-        self.statics.get(file).map(String::as_str)
-    }
-
-    /// The source file and line behind `needle`, seen on line `line` of built file `file`:
-    /// the static file it was copied from, the product or page file it came from, a
-    /// template or shop.toml containing it; else the built file itself.
-    pub fn locate(&self, file: &str, line: usize, needle: &str) -> (String, usize) {
-        if let Some(source) = self.statics.get(file) {
-            return (source.clone(), line);
-        }
-        let needle = needle.trim();
-        let tail = needle.rsplit('/').next().filter(|t| t.len() >= 4 && *t != needle);
-        let find = |text: &str| -> Option<usize> {
-            if needle.is_empty() {
-                return None;
-            }
-            text.find(needle).map(|at| scan::line_of(text, at))
-        };
-        if let Some(source) = self.page_sources.get(file)
-            && let Ok(text) = std::fs::read_to_string(self.root.join(source))
-            && let Some(l) = find(&text)
-        {
-            return (source.display().to_string().replace('\\', "/"), l);
-        }
-        for (display, _, text) in &self.templates {
-            if let Some(l) = find(text) {
-                return (display.clone(), l);
-            }
-        }
-        if let Some(l) = find(&self.shop_toml) {
-            return ("shop.toml".into(), l);
-        }
-        if let Some(tail) = tail
-            && let Some(at) = self.shop_toml.find(tail)
-        {
-            return ("shop.toml".into(), scan::line_of(&self.shop_toml, at));
-        }
-        (format!("/{file}"), line)
-    }
-}
-
 /// What a reference in a page does: navigate (a link) or load something into the page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefKind {
+    /// A link (`<a href>`).
     Link,
     /// Loaded by the browser: what it is ("stylesheet", "image", "script", "frame", ...).
     Load(&'static str),
@@ -495,29 +82,40 @@ pub enum RefKind {
     Submit,
 }
 
+/// A reference from a built file to a URL.
 #[derive(Debug, Clone)]
 pub struct Ref {
+    /// 1-based line in the built file.
     pub line: usize,
+    /// The URL as written.
     pub url: String,
+    /// What the reference does.
     pub kind: RefKind,
 }
 
 /// An executable inline `<script>`.
 #[derive(Debug, Clone)]
 pub struct InlineScript {
+    /// 1-based line of the `<script>` tag.
     pub line: usize,
     /// `'sha256-…'` as a CSP would list it.
     pub hash: String,
+    /// The script's first line, to show.
     pub first_line: String,
+    /// What the script does.
     pub js: JsFacts,
 }
 
 /// A product as a page states it: SKU, price, availability (from `data-*` attributes).
 #[derive(Debug, Clone)]
 pub struct Priced {
+    /// 1-based line of the element.
     pub line: usize,
+    /// `data-sku`.
     pub sku: String,
+    /// `data-price`.
     pub price: Option<String>,
+    /// `data-availability`.
     pub availability: Option<String>,
 }
 
@@ -535,10 +133,15 @@ pub struct JsFacts {
 /// One scanned file of the build.
 #[derive(Debug, Default)]
 pub struct FileScan {
+    /// The file, relative to the build.
     pub file: String,
+    /// The `id`s it defines (fragment targets).
     pub ids: HashSet<String>,
+    /// What it refers to.
     pub refs: Vec<Ref>,
+    /// Its executable inline scripts.
     pub scripts: Vec<InlineScript>,
+    /// The products it states prices for.
     pub priced: Vec<Priced>,
     /// For a JavaScript file.
     pub js: Option<JsFacts>,
@@ -546,14 +149,18 @@ pub struct FileScan {
 
 /// A build, scanned once: every file's path and what each HTML, CSS and JS file refers to.
 pub struct Built {
+    /// The build folder.
     pub dir: PathBuf,
+    /// Every file, relative to `dir`.
     pub files: HashSet<String>,
+    /// The HTML, CSS and JS files, scanned.
     pub scans: Vec<FileScan>,
     /// Index into `scans` by file.
     pub by_file: HashMap<String, usize>,
 }
 
 impl Built {
+    /// Scans every file under `dir` (in parallel).
     pub fn scan(dir: &Path) -> Built {
         let mut paths: Vec<String> = walkdir::WalkDir::new(dir)
             .into_iter()
@@ -574,6 +181,7 @@ impl Built {
         Built { dir: dir.to_path_buf(), files: paths.into_iter().collect(), scans, by_file }
     }
 
+    /// The text of a built file.
     pub fn read(&self, file: &str) -> Option<String> {
         std::fs::read_to_string(self.dir.join(file)).ok()
     }
@@ -794,7 +402,12 @@ pub use crate::output::csp::base64;
 pub enum Target {
     /// A file of this site (relative path inside the build, as it would be served) and a
     /// fragment, if any.
-    Internal { file: String, fragment: Option<String> },
+    Internal {
+        /// The file, relative to the build.
+        file: String,
+        /// The `#fragment`, if any.
+        fragment: Option<String>,
+    },
     /// Another origin (`https://host`).
     External(String),
     /// mailto:, data:, javascript: and other schemes; nothing to check.
@@ -803,14 +416,18 @@ pub enum Target {
 
 /// The shared context of the rules that read the build.
 pub struct Ctx<'a> {
+    /// The shop.
     pub shop: &'a Shop,
+    /// From built output back to sources.
     pub locator: &'a Locator,
+    /// The scanned build.
     pub built: &'a Built,
     /// `https://host` of base_url.
     pub origin: String,
 }
 
 impl<'a> Ctx<'a> {
+    /// The context of one check run.
     pub fn new(shop: &'a Shop, locator: &'a Locator, built: &'a Built) -> Ctx<'a> {
         let origin = origin_of(&shop.site.base_url).unwrap_or_default();
         Ctx { shop, locator, built, origin }

@@ -187,7 +187,7 @@ fn csp_hashes(headers: &str) -> Option<HashSet<String>> {
 /// `privacy/inline-script-csp`: executable inline scripts the CSP does not allow;
 /// `privacy/inline-script` (a warning): those it allows, because the build hashed them in.
 fn inline_scripts(ctx: &Ctx) -> Vec<Finding> {
-    let headers = ctx.built.read("_headers").unwrap_or_default();
+    let headers = ctx.built.read(crate::output::layout::HEADERS).unwrap_or_default();
     let hashes = csp_hashes(&headers);
     let mut out = Vec::new();
     for scan in ctx.built.scans.iter().filter(|s| !s.file.starts_with("_cohort/")) {
@@ -310,7 +310,7 @@ fn storage(ctx: &Ctx) -> Vec<Finding> {
         // (`cohort.cart`, strictly necessary storage, declared in the notice).
         let is_runtime = matches!(
             scan.file.as_str(),
-            "cohort.js" | crate::gate::GATE_SCRIPT | crate::gate::CONSENT_MODE_SCRIPT
+            crate::output::layout::RUNTIME | crate::gate::GATE_SCRIPT | crate::gate::CONSENT_MODE_SCRIPT
         ) || (scan.file == crate::checkout::SCRIPT_PATH
             && ctx.shop.site.checkout.as_ref().is_some_and(crate::checkout::Checkout::has_cart));
         for (js, _, inline) in facts {

@@ -50,7 +50,7 @@ const PAYPAL_CURRENCIES: &str =
 pub const PROVIDERS: [&str; 4] = ["paypal", "foxy", "snipcart", "links"];
 
 /// The hosted checkout a shop hands its cart to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Provider {
     /// PayPal's cart upload (`cmd=_cart`, `upload=1`).
     PayPal,
@@ -75,7 +75,7 @@ impl Provider {
 }
 
 /// A secret that never shows in `Debug` output or messages.
-#[derive(Clone, Default)]
+#[derive(Clone, Default, Hash)]
 pub struct Secret(String);
 
 impl std::fmt::Debug for Secret {
@@ -85,8 +85,9 @@ impl std::fmt::Debug for Secret {
 }
 
 /// `[checkout]` after validation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct Checkout {
+    /// Which hosted checkout takes the cart.
     pub provider: Provider,
     /// PayPal's `business`.
     pub business: String,

@@ -40,7 +40,7 @@ pub fn run(args: BuildArgs) -> CmdResult {
     match build(&options) {
         Ok(report) => {
             for w in &report.warnings {
-                eprintln!("warning: {w}");
+                eprintln!("{w}");
             }
             eprintln!(
                 "Built {} products into {}: {} pages, {} cohort variants, {} fragments, {} static files in {} ms",

@@ -54,8 +54,13 @@ pub fn run(args: HostingArgs) -> CmdResult {
     let site_dir = args.output_dir.unwrap_or_else(|| args.root.join("public"));
     let site_dir = std::path::absolute(&site_dir).unwrap_or(site_dir);
     let cohorts = prepared.shop.site.config.cohorts.iter().map(|c| c.id.get_ref().clone()).collect();
-    let config =
-        HostConfig::new(&read("_headers"), &read("_redirects"), cohorts, &prepared.shop.site.base_path, &site_dir);
+    let config = HostConfig::new(
+        &read(crate::output::layout::HEADERS),
+        &read(crate::output::layout::REDIRECTS),
+        cohorts,
+        &prepared.shop.site.base_path,
+        &site_dir,
+    );
     match config.render(&target) {
         Some(text) => {
             print!("{text}");

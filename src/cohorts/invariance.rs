@@ -18,6 +18,7 @@ pub struct Reference {
 }
 
 impl Reference {
+    /// The reference of every product's price, availability and SKU.
     pub fn new(shop: &Shop) -> Reference {
         // A variant is a product of its own here: its SKU, price and availability.
         let by_sku =

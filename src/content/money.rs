@@ -4,7 +4,7 @@
 use std::fmt;
 
 /// An ISO 4217 currency with its number of minor digits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Currency {
     pub code: &'static str,
     pub digits: u32,
@@ -161,7 +161,7 @@ fn example(digits: u32) -> String {
 }
 
 /// An exact amount in minor units of a currency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Money {
     pub minor: i64,
     pub currency: Currency,

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Availability {
     InStock,
@@ -22,7 +22,8 @@ pub enum Availability {
 impl Availability {
     pub const NAMES: [&'static str; 3] = ["in_stock", "out_of_stock", "preorder"];
 
-    fn parse(s: &str) -> Option<Self> {
+    /// The availability named `s` (one of [`Availability::NAMES`]).
+    pub fn parse(s: &str) -> Option<Self> {
         match s {
             "in_stock" => Some(Availability::InStock),
             "out_of_stock" => Some(Availability::OutOfStock),
@@ -50,7 +51,7 @@ impl Availability {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct Image {
     /// Site path of the image, e.g. "images/boot.png" or "products/boot/photo.png".
     pub path: String,
@@ -62,14 +63,14 @@ pub struct Image {
 }
 
 /// Copy a cohort sees instead of the default (only these keys; never price or stock).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct CohortCopy {
     pub summary: Option<String>,
     pub badge: Option<String>,
     pub hero_image: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct Product {
     pub slug: String,
     /// The Markdown file, relative to the shop root.

@@ -16,7 +16,7 @@ use toml::Spanned;
 pub type RawVariant = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
 
 /// A purchasable combination of a product's options.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Variant {
     pub sku: String,
     /// One value per product option, in the order of the product's `[options]`.

@@ -4,49 +4,17 @@
 
 use super::{Taxon, product::Product};
 use crate::config::Site;
-use crate::diagnostics::{edit_distance, suggest};
-use std::path::{Path, PathBuf};
+use crate::diagnostics::{Diagnostic, edit_distance, suggest};
+use std::path::Path;
 
-/// A mistake that does not stop the build, with the `cohort check` rule that reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Warning {
-    /// The rule id in `cohort check` (docs/check.md).
-    pub rule: &'static str,
-    /// The file to fix, relative to the shop root.
-    pub file: PathBuf,
-    /// 1-based line, 0 for the whole file.
-    pub line: usize,
-    pub message: String,
-    pub hint: String,
-    /// The cohort it is about, for acknowledgements in shop.toml.
-    pub cohort: Option<String>,
-}
-
-impl std::fmt::Display for Warning {
-    /// As `cohort build` prints it after "warning: ": `FILE[:LINE]: message; hint`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.file.display())?;
-        if self.line > 0 {
-            write!(f, ":{}", self.line)?;
-        }
-        write!(f, ": {}", self.message)?;
-        if !self.hint.is_empty() {
-            write!(f, "; {}", self.hint)?;
-        }
-        Ok(())
-    }
-}
+/// A mistake that does not stop the build: a [`Diagnostic`] of severity warning, with the
+/// `cohort check` rule that reports it (and the cohort it concerns, if any).
+pub type Warning = Diagnostic;
 
 /// A file in `products/` that is neither a product file nor a bundle.
 pub fn stray(path: &Path) -> Warning {
-    Warning {
-        rule: "content/not-a-product",
-        file: path.to_path_buf(),
-        line: 0,
-        message: "not a product (products are .md files or folders with an index.md); left out".into(),
-        hint: String::new(),
-        cohort: None,
-    }
+    Diagnostic::new(path, "not a product (products are .md files or folders with an index.md); left out")
+        .warning("content/not-a-product")
 }
 
 /// Whether two category slugs look like one meant twice: a singular and its plural, or a
@@ -84,19 +52,18 @@ pub fn near_duplicate_categories(products: &[Product], categories: &[Taxon]) -> 
             1 => " uses".to_string(),
             n => format!(" and {} more use", n - 1),
         };
-        out.push(Warning {
-            rule: "content/near-duplicate-category",
-            file: p.source.clone(),
-            line: p.key_lines.get("category").copied().unwrap_or(0),
-            message: format!(
-                "category `{}` is used by this product only, while {}{more} `{}`: a second category is made for it",
-                lone.name,
-                first.source.display(),
-                other.name,
-            ),
-            hint: format!("if you meant the same one, write category = \"{}\"", other.name),
-            cohort: None,
-        });
+        let message = format!(
+            "category `{}` is used by this product only, while {}{more} `{}`: a second category is made for it",
+            lone.name,
+            first.source.display(),
+            other.name,
+        );
+        out.push(
+            Diagnostic::new(p.source.clone(), message)
+                .warning("content/near-duplicate-category")
+                .at_line(p.key_lines.get("category").copied().unwrap_or(0), 0, None)
+                .hint(format!("if you meant the same one, write category = \"{}\"", other.name)),
+        );
     }
     out
 }
@@ -119,16 +86,15 @@ pub fn unmatched_interests(root: &Path, site: &Site, categories: &[Taxon], tags:
                 None if used.is_empty() => "no product has a category or tags yet".to_string(),
                 None => format!("the categories and tags in use are: {}", shown(&used)),
             };
-            out.push(Warning {
-                rule: "ethics/cohort-interest-unmatched",
-                file: PathBuf::from("shop.toml"),
-                line: interest_line(&source, cohort.id.span().start, interest).unwrap_or(0),
-                message: format!(
-                    "cohort `{id}` has the interest `{interest}`, which no product's category or tag matches"
-                ),
-                hint,
-                cohort: Some(id.clone()),
-            });
+            let message =
+                format!("cohort `{id}` has the interest `{interest}`, which no product's category or tag matches");
+            out.push(
+                Diagnostic::new("shop.toml", message)
+                    .warning("ethics/cohort-interest-unmatched")
+                    .at_line(interest_line(&source, cohort.id.span().start, interest).unwrap_or(0), 0, None)
+                    .hint(hint)
+                    .for_cohort(id.clone()),
+            );
         }
     }
     out

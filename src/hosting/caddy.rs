@@ -3,7 +3,7 @@
 
 use super::HostConfig;
 
-pub fn render(c: &HostConfig) -> String {
+pub(crate) fn render(c: &HostConfig) -> String {
     let mut out = String::from(
         "# cohort hosting --target caddy\n# A Caddyfile site block; replace the address with your domain (Caddy adds TLS).\n",
     );

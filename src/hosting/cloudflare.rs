@@ -7,7 +7,7 @@
 use super::HostConfig;
 use serde_json::json;
 
-pub fn render(c: &HostConfig) -> String {
+pub(crate) fn render(c: &HostConfig) -> String {
     let variants = json!(c.routes);
     let table = serde_json::to_string(&variants).unwrap_or_else(|_| "{}".into());
     let rules: Vec<serde_json::Value> =

@@ -19,12 +19,8 @@ mod vercel;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// A header rule: a path pattern (`*` matches anything) and its headers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HeaderRule {
-    pub pattern: String,
-    pub headers: Vec<(String, String)>,
-}
+pub use crate::output::hosting::HeaderRule;
+use crate::output::hosting::parse_headers;
 
 /// What the build decided about routing and headers.
 #[derive(Debug, Clone, Default)]
@@ -43,33 +39,13 @@ pub struct HostConfig {
 
 pub const TARGETS: [&str; 5] = ["netlify", "cloudflare", "vercel", "nginx", "caddy"];
 
-/// Parses Netlify-style `_headers`: a path line, then indented `Name: value` lines.
-pub fn parse_headers(text: &str) -> Vec<HeaderRule> {
-    let mut rules: Vec<HeaderRule> = Vec::new();
-    for line in text.lines() {
-        if line.trim().is_empty() || line.trim_start().starts_with('#') {
-            continue;
-        }
-        if line.starts_with([' ', '\t']) {
-            if let (Some(rule), Some((name, value))) = (rules.last_mut(), line.trim().split_once(':')) {
-                rule.headers.push((name.trim().to_string(), value.trim().to_string()));
-            }
-        } else {
-            rules.push(HeaderRule { pattern: line.trim().to_string(), headers: Vec::new() });
-        }
-    }
-    rules
-}
-
-/// Parses the cohort rules of `_redirects`: `FROM TO 200! Cookie=cohort_ID`.
+/// The cohort rules of `_redirects` (read by [`crate::output::hosting::parse_redirects`]):
+/// default page path → cohort id → variant path.
 pub fn parse_redirects(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
     let mut routes: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    for line in text.lines() {
-        let parts: Vec<&str> = line.split_whitespace().collect();
-        if let [from, to, _status, cond] = parts[..]
-            && let Some(id) = cond.strip_prefix("Cookie=cohort_")
-        {
-            routes.entry(from.to_string()).or_default().insert(id.to_string(), to.to_string());
+    for route in crate::output::hosting::parse_redirects(text) {
+        if let Some(id) = route.cohort() {
+            routes.entry(route.from.clone()).or_default().insert(id.to_string(), route.to.clone());
         }
     }
     routes

@@ -4,7 +4,7 @@
 
 use super::HostConfig;
 
-pub fn render(c: &HostConfig) -> String {
+pub(crate) fn render(c: &HostConfig) -> String {
     let mut out = String::from(
         "# cohort hosting --target nginx\n# Put the map in the http {} block and the server block beside it; adjust listen and\n# server_name, and terminate TLS as usual.\n\n",
     );

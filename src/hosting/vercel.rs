@@ -5,7 +5,7 @@
 use super::HostConfig;
 use serde_json::{Value, json};
 
-pub fn render(c: &HostConfig) -> String {
+pub(crate) fn render(c: &HostConfig) -> String {
     let mut routes: Vec<Value> = Vec::new();
     let global: serde_json::Map<String, Value> = c.global_headers().into_iter().map(|(n, v)| (n, json!(v))).collect();
     if !global.is_empty() {

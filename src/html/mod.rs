@@ -38,7 +38,7 @@ pub(crate) struct Tag<'a> {
 
 impl<'a> Tag<'a> {
     /// Attributes: lower-case name, raw value, offset of the name in the source.
-    pub fn attrs(&self) -> Vec<Attr<'a>> {
+    pub(crate) fn attrs(&self) -> Vec<Attr<'a>> {
         parse_attrs_at(self.attrs_text.trim_end_matches('/'), self.attrs_at)
     }
 }
@@ -53,7 +53,7 @@ pub(crate) struct Attr<'a> {
 
 impl Attr<'_> {
     /// The value with character references decoded.
-    pub fn value(&self) -> String {
+    pub(crate) fn value(&self) -> String {
         decode_entities(self.raw)
     }
 }

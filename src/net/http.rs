@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 /// Largest request head (request line and headers) accepted.
 pub const MAX_HEAD: usize = 8 * 1024;
+/// Most headers a request may have.
 const MAX_HEADERS: usize = 64;
 
 /// How long a client may take.
@@ -35,9 +36,13 @@ pub struct Timeouts {
 /// A parsed request head.
 #[derive(Debug, Clone)]
 pub struct Head {
+    /// The method, e.g. `GET`.
     pub method: String,
+    /// The request target in origin form (`/path?query`).
     pub target: String,
+    /// Whether the request is HTTP/1.0.
     pub http10: bool,
+    /// (name, value) in the order sent; values trimmed.
     pub headers: Vec<(String, String)>,
 }
 
@@ -58,8 +63,11 @@ impl Head {
 /// sentence for people. Each server renders it in its own format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Refusal {
+    /// The HTTP status.
     pub status: u16,
+    /// A short machine-readable code.
     pub code: &'static str,
+    /// A sentence for people.
     pub message: &'static str,
 }
 
@@ -68,7 +76,14 @@ pub struct Refusal {
 pub enum Incoming {
     /// A request; `body` is `None` when the declared body is over the connection's
     /// `max_body` (left unread; the connection must then close).
-    Request { head: Head, body: Option<Vec<u8>>, keep_alive: bool },
+    Request {
+        /// The request line and headers.
+        head: Head,
+        /// The body, None when over `max_body`.
+        body: Option<Vec<u8>>,
+        /// Whether the connection stays open after the response.
+        keep_alive: bool,
+    },
     /// The client closed the connection or stayed idle too long between requests.
     Closed,
     /// The request cannot be served; answer this and close the connection.
@@ -105,6 +120,7 @@ impl Connection {
         Connection { stream, buf: Vec::with_capacity(1024), timeouts, max_body, ticket }
     }
 
+    /// The client's socket.
     pub fn stream(&self) -> &TcpStream {
         &self.stream
     }
@@ -289,7 +305,9 @@ fn is_token(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
-/// Parses a head (request line and headers, ending with an empty line).
+/// Parses a head (request line and headers, ending with an empty line) with `httparse`,
+/// and adds what these servers require on top: CRLF line ends, an origin-form target,
+/// header values without control characters, at most 64 headers.
 pub fn parse_head(bytes: &[u8]) -> Result<Head, &'static str> {
     if bytes.contains(&0) {
         return Err("NUL byte in the request head.");
@@ -297,15 +315,23 @@ pub fn parse_head(bytes: &[u8]) -> Result<Head, &'static str> {
     if !bytes.ends_with(b"\r\n\r\n") {
         return Err("Unterminated request head.");
     }
-    // Without the final empty line and the last LF, every line but the last ends with CR.
-    let text = &bytes[..bytes.len() - 3];
-    let mut lines = text.split(|&b| b == b'\n');
-    let request_line = lines.next().ok_or("Empty request.")?;
-    let request_line = request_line.strip_suffix(b"\r").unwrap_or(request_line);
-    let request_line = std::str::from_utf8(request_line).map_err(|_| "Request line is not ASCII.")?;
-    let mut parts = request_line.split(' ');
-    let (Some(method), Some(target), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    // httparse also takes a bare LF as a line end; these servers do not.
+    if bytes.iter().enumerate().any(|(i, &b)| b == b'\n' && (i == 0 || bytes[i - 1] != b'\r')) {
+        return Err("Header lines must end with CRLF.");
+    }
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut request = httparse::Request::new(&mut slots);
+    match request.parse(bytes) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) => return Err("Unterminated request head."),
+        Err(httparse::Error::TooManyHeaders) => return Err("Too many headers."),
+        Err(httparse::Error::Version) => return Err("Only HTTP/1.0 and HTTP/1.1 are spoken here."),
+        Err(httparse::Error::HeaderName) => return Err("Malformed header name."),
+        Err(httparse::Error::HeaderValue) => return Err("Control character in a header value."),
+        Err(httparse::Error::Token) => return Err("Malformed method."),
+        Err(_) => return Err("Malformed request line."),
+    }
+    let (Some(method), Some(target), Some(version)) = (request.method, request.path, request.version) else {
         return Err("Malformed request line.");
     };
     if !is_token(method) {
@@ -315,32 +341,18 @@ pub fn parse_head(bytes: &[u8]) -> Result<Head, &'static str> {
     if !target.starts_with('/') || !target.bytes().all(|b| b.is_ascii_graphic()) {
         return Err("Malformed request target.");
     }
-    let http10 = match version {
-        "HTTP/1.1" => false,
-        "HTTP/1.0" => true,
-        _ => return Err("Only HTTP/1.0 and HTTP/1.1 are spoken here."),
-    };
-    let mut headers = Vec::new();
-    for line in lines {
-        let line = line.strip_suffix(b"\r").ok_or("Header lines must end with CRLF.")?;
-        if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
-            return Err("Folded header lines are not accepted.");
-        }
-        let colon = line.iter().position(|&b| b == b':').ok_or("Malformed header line.")?;
-        let name = std::str::from_utf8(&line[..colon]).map_err(|_| "Malformed header name.")?;
-        if !is_token(name) {
+    let mut headers = Vec::with_capacity(request.headers.len());
+    for header in request.headers.iter() {
+        if !is_token(header.name) {
             return Err("Malformed header name.");
         }
-        let value = String::from_utf8_lossy(&line[colon + 1..]).trim().to_string();
+        let value = String::from_utf8_lossy(header.value).trim().to_string();
         if value.chars().any(|c| c.is_control() && c != '\t') {
             return Err("Control character in a header value.");
         }
-        if headers.len() == MAX_HEADERS {
-            return Err("Too many headers.");
-        }
-        headers.push((name.to_string(), value));
+        headers.push((header.name.to_string(), value));
     }
-    Ok(Head { method: method.to_string(), target: target.to_string(), http10, headers })
+    Ok(Head { method: method.to_string(), target: target.to_string(), http10: version == 0, headers })
 }
 
 fn reason(status: u16) -> &'static str {
@@ -386,8 +398,15 @@ mod tests {
             b"GET /x HTTP/1.1\r\nA: \0\r\n\r\n",
             b"GET  /x HTTP/1.1\r\n\r\n",
             b"GET /x HTTP/1.1\r\n folded\r\n\r\n",
+            b"GET /x HTTP/1.1\nHost: x\r\n\r\n",
+            b"GET /x HTTP/1.1\r\nA: b\x01c\r\n\r\n",
         ] {
             assert!(parse_head(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
         }
+        let many: String = (0..=super::MAX_HEADERS).map(|i| format!("X-{i}: v\r\n")).collect();
+        assert_eq!(parse_head(format!("GET / HTTP/1.1\r\n{many}\r\n").as_bytes()).err(), Some("Too many headers."));
+        let h = parse_head(b"POST /a?b=1 HTTP/1.0\r\nContent-Length: 2\r\n\r\n").unwrap();
+        assert!(h.http10);
+        assert_eq!((h.method.as_str(), h.target.as_str()), ("POST", "/a?b=1"));
     }
 }

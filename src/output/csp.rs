@@ -305,8 +305,7 @@ pub fn fits_header(policy: &str) -> bool {
 /// The meta element of a page's own policy (without the directives a meta policy ignores:
 /// `frame-ancestors`, `report-uri`, `report-to`, `sandbox`).
 pub fn meta_tag(policy: &str) -> String {
-    let kept: Vec<&str> =
-        policy
+    let kept: Vec<&str> = policy
         .split(';')
         .map(str::trim)
         .filter(|d| {

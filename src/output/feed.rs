@@ -10,7 +10,7 @@ use crate::content::product::{Availability, Product};
 use std::fmt::Write;
 
 /// The feed's path in the output.
-pub const GOOGLE_PATH: &str = "feeds/google.xml";
+pub const GOOGLE_PATH: &str = super::layout::GOOGLE_FEED;
 
 /// Google takes at most ten additional images.
 const MAX_ADDITIONAL_IMAGES: usize = 10;

@@ -4,5 +4,6 @@
 pub mod csp;
 pub mod feed;
 pub mod hosting;
+pub mod layout;
 pub mod sitemap;
 pub mod writer;

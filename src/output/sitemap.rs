@@ -20,11 +20,13 @@ pub fn sitemap(site: &Site, paths: &[(String, Option<String>)]) -> String {
     out
 }
 
+/// robots.txt: everything allowed, the cohort variants and fragments left out, the sitemap named.
 pub fn robots(site: &Site) -> String {
     format!(
-        "User-agent: *\nDisallow: {0}c/\nDisallow: {0}_cohort/\n\nSitemap: {1}\n",
+        "User-agent: *\nDisallow: {0}{2}\nDisallow: {0}_cohort/\n\nSitemap: {1}\n",
         site.base_path,
-        site.permalink("sitemap.xml")
+        site.permalink(super::layout::SITEMAP),
+        super::layout::VARIANTS
     )
 }
 

@@ -26,7 +26,9 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+/// A staging folder beside the output, swapped in by [`Staging::commit`] or removed by [`Staging::abandon`].
 pub struct Staging {
+    /// The staging folder.
     pub dir: PathBuf,
     target: PathBuf,
     /// Where the replaced output is kept for the next build.
@@ -100,6 +102,7 @@ impl Staging {
         Ok(())
     }
 
+    /// Copies `from` to `rel` inside the staging folder.
     pub fn copy(&self, rel: &str, from: &Path) -> std::io::Result<()> {
         let (path, existing) = self.prepare(rel)?;
         let same = |candidate: &Path| -> bool {

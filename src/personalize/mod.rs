@@ -254,7 +254,7 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
     //    other generator that it does not own.
     let variant_cohorts = write::variant_cohorts(shop, &pages, &versions);
     let fragments = write::fragments(&versions);
-    let host_files: Vec<(&str, bool)> = ["_headers", "_redirects"]
+    let host_files: Vec<(&str, bool)> = [crate::output::layout::HEADERS, crate::output::layout::REDIRECTS]
         .into_iter()
         .map(|f| (f, !previous.created.contains(f) && dir.join(f).exists()))
         .collect();
@@ -300,19 +300,23 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
     let mut outputs: Vec<Output> = fragments
         .iter()
         .map(|(hash, html)| Output {
-            file: format!("_cohort/f/{hash}.html"),
+            file: crate::output::layout::fragment(hash),
             bytes: html.as_bytes().to_vec(),
             how: How::Created,
         })
         .collect();
-    outputs.push(Output { file: "cohort.js".into(), bytes: runtime::script().as_bytes().to_vec(), how: How::Created });
+    outputs.push(Output {
+        file: crate::output::layout::RUNTIME.into(),
+        bytes: runtime::script().as_bytes().to_vec(),
+        how: How::Created,
+    });
     for (file, script) in runtime::extra_scripts(&s.config.privacy) {
         outputs.push(Output { file: file.into(), bytes: script.as_bytes().to_vec(), how: How::Created });
     }
     outputs.push(Output { file: STYLESHEET.into(), bytes: BANNER_CSS.as_bytes().to_vec(), how: How::Created });
     if s.config.privacy.honor_gpc {
         outputs.push(Output {
-            file: ".well-known/gpc.json".into(),
+            file: crate::output::layout::GPC.into(),
             bytes: sitemap::gpc(s).into_bytes(),
             how: How::Created,
         });

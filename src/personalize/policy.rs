@@ -101,7 +101,7 @@ impl Plan<'_> {
     }
 
     /// The meta element for the page, when pages carry their own policy.
-    pub fn page_meta(&self, page: &PageIn) -> Option<String> {
+    pub(crate) fn page_meta(&self, page: &PageIn) -> Option<String> {
         self.page_policy(page).map(|p| csp::meta_tag(&p))
     }
 }

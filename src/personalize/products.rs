@@ -333,10 +333,8 @@ pub fn parse_foreign(site: &Site, file: &Path, text: &str, site_dir: &Path) -> R
     });
     let availability = match availability_text.as_deref() {
         None => Availability::InStock,
-        Some(a) => match Availability::NAMES.iter().position(|n| *n == a) {
-            Some(0) => Availability::InStock,
-            Some(1) => Availability::OutOfStock,
-            Some(_) => Availability::Preorder,
+        Some(a) => match Availability::parse(a) {
+            Some(known) => known,
             None => {
                 errors.push(
                     f.at("availability", format!("unknown availability `{a}`"))

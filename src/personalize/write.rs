@@ -72,14 +72,14 @@ pub(super) fn refuse_clashes(
     let s = &shop.site;
     let mut planned: Vec<String> = pages.iter().filter(|p| p.created).map(|p| p.file.clone()).collect();
     for (page, ids) in pages.iter().zip(variant_cohorts) {
-        planned.extend(ids.iter().map(|id| format!("c/{id}/{}", page.file)));
+        planned.extend(ids.iter().map(|id| crate::output::layout::variant(id, &page.file)));
     }
-    planned.extend(fragments.keys().map(|h| format!("_cohort/f/{h}.html")));
-    planned.push("cohort.js".into());
+    planned.extend(fragments.keys().map(|h| crate::output::layout::fragment(h)));
+    planned.push(crate::output::layout::RUNTIME.into());
     planned.push(STYLESHEET.into());
     planned.extend(runtime::extra_scripts(&s.config.privacy).iter().map(|(f, _)| f.to_string()));
     if s.config.privacy.honor_gpc {
-        planned.push(".well-known/gpc.json".into());
+        planned.push(crate::output::layout::GPC.into());
     }
     planned.extend(host_files.iter().filter(|(_, theirs)| !theirs).map(|(f, _)| f.to_string()));
     let clashes: Vec<Diagnostic> = planned
@@ -145,7 +145,7 @@ pub(super) fn page(ctx: &Ctx, page: &PageIn, ids: &[&str]) -> PageWrite {
         }
         // A page without </head> gets its noindex tag at the top.
         let html = site::insert_in_head(&html, &head).unwrap_or_else(|| format!("{head}{html}"));
-        w.put(dir, &format!("c/{id}/{}", page.file), html, true);
+        w.put(dir, &crate::output::layout::variant(id, &page.file), html, true);
         w.routes.push((id.to_string(), page.path.clone()));
     }
     w

@@ -67,11 +67,11 @@ impl Hasher for WordHasher {
 type WordMap = HashMap<String, u32, BuildHasherDefault<WordHasher>>;
 
 /// Words found in more products than this are ignored (stop words of the catalog).
-pub const MAX_TERM_DF: usize = 300;
+pub(crate) const MAX_TERM_DF: usize = 300;
 /// Each product's text is represented by its this many highest-weighted words.
-pub const MAX_WORDS_PER_ITEM: usize = 24;
+pub(crate) const MAX_WORDS_PER_ITEM: usize = 24;
 /// Candidates proposed by one tag's or one category's posting list.
-pub const CANDIDATES_PER_LIST: usize = 100;
+pub(crate) const CANDIDATES_PER_LIST: usize = 100;
 
 const W_TEXT: f32 = 0.5;
 const W_TAGS: f32 = 0.35;

@@ -19,6 +19,7 @@ pub const VAR: &str = "__cohort_card_cache";
 /// The template `render_card` renders.
 pub const TEMPLATE: &str = "partials/card.html";
 
+/// `render_card`'s cache: each product card's HTML, rendered once per build.
 #[derive(Debug, Default)]
 pub struct CardCache {
     /// Address of each card's map → product index.

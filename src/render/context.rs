@@ -30,8 +30,8 @@ pub fn site(shop: &Shop, theme_name: &str) -> Value {
         "categories": taxa(&shop.categories, "categories"),
         "tags": taxa(&shop.tags, "tags"),
         "menu": shop.pages.iter().filter(|p| p.in_menu).map(|p| json!({"title": p.title, "url": site.url(&format!("pages/{}/", p.slug))})).collect::<Vec<_>>(),
-        "privacy_url": site.url("privacy/"),
-        "preferences_url": site.url("preferences/"),
+        "privacy_url": site.url(crate::output::layout::PRIVACY),
+        "preferences_url": site.url(crate::output::layout::PREFERENCES),
         "hero": hero,
         "cohorts": c.cohorts.iter().map(|k| json!({"id": k.id.get_ref(), "label": k.label, "description": k.description})).collect::<Vec<_>>(),
         "privacy": {
@@ -122,6 +122,7 @@ pub fn default_hero(shop: &Shop) -> Value {
     }
 }
 
+/// The hero block as templates see it: title, text and the image with its URL and size.
 pub fn hero_value(shop: &Shop, title: &str, text: &str, image: Option<&str>) -> Value {
     let image =
         image.map(|i| if i.starts_with('/') { shop.site.url(i.trim_start_matches('/')) } else { shop.site.url(i) });

@@ -9,11 +9,22 @@ use std::collections::BTreeMap;
 /// The problem itself, the same for every page it stops.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RenderErrorKind {
-    /// A template failed; `file` is the template's file (the shop's override or the theme's).
-    Template { file: String, error: TemplateError },
-    /// The price invariance guard stopped a cohort's version of a slot (`slot`), or of a whole
-    /// page (`slot` None); `detail` says what differs.
-    Guard { cohort: String, slot: Option<String>, detail: String },
+    /// A template failed.
+    Template {
+        /// The template's file (the shop's override or the theme's).
+        file: String,
+        /// The engine's error, with its line, column and excerpt.
+        error: TemplateError,
+    },
+    /// The price invariance guard stopped a cohort's version of a slot or of a whole page.
+    Guard {
+        /// The cohort whose version differs.
+        cohort: String,
+        /// The slot, or None for a full-page variant.
+        slot: Option<String>,
+        /// What differs.
+        detail: String,
+    },
     /// Anything else, e.g. a slot asked for on a page that has no data for it.
     Other(String),
 }
@@ -31,6 +42,7 @@ pub struct RenderError {
 }
 
 impl RenderError {
+    /// The error `kind`, on no page yet (see [`RenderError::on_page`]).
     pub fn new(kind: RenderErrorKind) -> Self {
         RenderError { kind: Box::new(kind), pages: Vec::new(), source: None }
     }

@@ -5,8 +5,11 @@
 pub mod card_cache;
 pub mod context;
 pub mod error;
+pub mod model;
+mod page;
 
 pub use error::{RenderError, RenderErrorKind};
+pub use model::{PageInputs, PageModel, new_arrivals};
 
 use crate::cohorts::{fragment_hash, invariance, slots};
 use crate::content::Shop;
@@ -25,6 +28,7 @@ use std::sync::Arc;
 pub struct RenderedPage {
     /// Output file relative to the output folder.
     pub file: String,
+    /// The page's HTML.
     pub html: String,
     /// Fragments (hash, html) its slots refer to. The html is shared: a fragment that
     /// appears on many pages (a product-page picks block) exists once in memory.
@@ -38,6 +42,7 @@ pub struct RenderedPage {
 /// A slot's default content and each differing cohort's version (see
 /// [`Renderer::slot_versions`]).
 pub struct SlotVersions {
+    /// The slot as everyone sees it by default.
     pub default_html: String,
     /// (cohort id, fragment hash, html).
     pub cohorts: Vec<(String, String, String)>,
@@ -47,8 +52,6 @@ pub struct SlotVersions {
 struct CohortView {
     id: String,
     info: V,
-    /// For each product (by index), whether it matches one of the cohort's interests.
-    matching: Vec<bool>,
     /// None when the cohort sees the default.
     hero: Option<V>,
     /// None when the cohort sees the default.
@@ -62,6 +65,7 @@ struct CohortView {
 /// Recommendation lists per product: (product index, plain-language reason).
 pub type Recs = Vec<Vec<(usize, String)>>;
 
+/// Renders the pages of one build: everything pages share, prepared once.
 pub struct Renderer<'a> {
     shop: &'a Shop,
     theme: &'a Theme,
@@ -71,8 +75,8 @@ pub struct Renderer<'a> {
     cohorts: Vec<CohortView>,
     default_hero: V,
     default_picks: V,
-    /// The home page's "New arrivals" ([`new_arrivals`]).
-    new_arrivals: Vec<usize>,
+    /// What each page shows: new arrivals, listing orders and pages ([`model`]).
+    model: PageModel,
     /// The `picks` slot every product page shows, already wrapped with its cohort keys.
     default_product_picks: Option<String>,
     related: &'a Recs,
@@ -119,7 +123,6 @@ impl<'a> Renderer<'a> {
         let default_picks = rec_block(&cards, &recs.featured, title, Some(reason));
         let default_hero = context::default_hero(shop);
         let mut cohorts = Vec::new();
-        let mut matches = crate::cohorts::interest_matches(shop).into_iter();
         for (ci, c) in shop.site.config.cohorts.iter().enumerate() {
             let list = picks.get(ci).cloned().unwrap_or_default();
             let same_as_default = list.iter().map(|(i, _)| *i).eq(featured.iter().copied());
@@ -132,7 +135,6 @@ impl<'a> Renderer<'a> {
             cohorts.push(CohortView {
                 id: c.id.get_ref().clone(),
                 info: V::from(Serde(&json!({"id": c.id.get_ref(), "label": c.label, "description": c.description}))),
-                matching: matches.next().unwrap_or_default(),
                 hero,
                 picks: (!same_as_default).then(|| {
                     rec_block(
@@ -157,7 +159,7 @@ impl<'a> Renderer<'a> {
             cohorts,
             default_hero: V::from(Serde(&default_hero)),
             default_picks,
-            new_arrivals: new_arrivals(shop, &recs.featured),
+            model: PageModel::new(shop, recs),
             default_product_picks: None,
             related: &recs.related,
             together: &recs.together,
@@ -340,7 +342,7 @@ impl<'a> Renderer<'a> {
                         v
                     }
                 };
-                variants.push((format!("c/{id}/{}", job.output_file()), vhtml));
+                variants.push((crate::output::layout::variant(id, &job.output_file()), vhtml));
             }
         }
         // Third parties under consent: the page and each variant as written (crate::gate).
@@ -387,213 +389,11 @@ impl<'a> Renderer<'a> {
     fn template_error(&self, job: &Job, source: &str, e: TemplateError) -> RenderError {
         template_error(self.shop, self.theme, e, job.template).on_page(&job.path, source)
     }
-
-    /// The variable name and data of slot `name` for the default (`cohort` None) or a
-    /// cohort; None when that cohort sees the default.
-    fn slot_data(&self, job: &Job, name: &str, cohort: Option<usize>) -> (&'static str, Option<V>) {
-        let view = cohort.map(|ci| &self.cohorts[ci]);
-        match name {
-            "hero" => (
-                "hero",
-                match view {
-                    None => Some(self.default_hero.clone()),
-                    Some(v) => v.hero.clone(),
-                },
-            ),
-            "picks" => (
-                "picks",
-                match view {
-                    None => Some(self.default_picks.clone()),
-                    Some(v) => v.picks.clone(),
-                },
-            ),
-            "copy" => {
-                let PageKind::Product(i) = job.kind else {
-                    return ("product", None);
-                };
-                match view {
-                    None => ("product", Some(self.product_value(i, Vec::new()))),
-                    Some(v) => match self.shop.products[i].cohort_copy.get(&v.id) {
-                        Some(copy) => {
-                            let mut extra = Vec::new();
-                            if let Some(s) = &copy.summary {
-                                extra.push(("summary", V::from(s.as_str())));
-                            }
-                            if let Some(b) = &copy.badge {
-                                extra.push(("badge", V::from(b.as_str())));
-                            }
-                            if let Some(h) = &copy.hero_image {
-                                extra.push(("hero_image", V::from(self.shop.site.url(h))));
-                            }
-                            ("product", Some(self.product_value(i, extra)))
-                        }
-                        None => ("product", None),
-                    },
-                }
-            }
-            "grid" => {
-                let (taxon, page) = match job.kind {
-                    PageKind::Category(t, p) => (&self.shop.categories[t], p),
-                    PageKind::Tag(t, p) => (&self.shop.tags[t], p),
-                    _ => return ("products", None),
-                };
-                let per_page = *self.shop.site.config.paginate_by.get_ref();
-                let default_slice = page_slice(&taxon.products, page, per_page);
-                match view {
-                    None => ("products", Some(self.cards_for(default_slice))),
-                    Some(v) => {
-                        let mut order: Vec<usize> = taxon.products.iter().copied().filter(|&i| v.matching[i]).collect();
-                        order.extend(taxon.products.iter().copied().filter(|&i| !v.matching[i]));
-                        let slice = page_slice(&order, page, per_page);
-                        if slice == default_slice {
-                            ("products", None)
-                        } else {
-                            ("products", Some(self.cards_for(slice)))
-                        }
-                    }
-                }
-            }
-            _ => ("slot", None),
-        }
-    }
-
-    fn cards_for(&self, indices: &[usize]) -> V {
-        indices.iter().map(|&i| self.cards[i].clone()).collect()
-    }
-
-    /// The product as its page and the `copy` slot see it: its card, its body and `extra`.
-    fn product_value(&self, i: usize, mut extra: Vec<(&'static str, V)>) -> V {
-        extra.push(("body", V::from(self.shop.products[i].body_html.as_str())));
-        with_fields(&self.cards[i], extra)
-    }
-
-    /// The page's variables (before slots) and the source file it comes from.
-    fn page_context(&self, job: &Job) -> (PageContext, String) {
-        let shop = self.shop;
-        let site = &shop.site;
-        let c = &site.config;
-        let mut page = json!({
-            "kind": job.kind.name(),
-            "path": job.path,
-            "url": site.url(&job.path),
-            "permalink": site.permalink(&job.path),
-            "canonical": site.permalink(&job.path),
-            "noindex": false,
-            "variant": Value::Null,
-            "title": c.title,
-            "description": c.description,
-        });
-        let mut vars: BTreeMap<&'static str, V> = BTreeMap::new();
-        let mut source = String::new();
-        let interests = page_interests(shop, job.kind);
-        vars.insert("cohort_config", V::from(self.page_config.for_page(&interests)));
-        vars.insert("consent_banner", V::from(self.consent_ui.banner.as_str()));
-        vars.insert(card_cache::VAR, self.card_cache.clone());
-        match job.kind {
-            PageKind::Home => {
-                vars.insert("hero", self.default_hero.clone());
-                vars.insert("picks", self.default_picks.clone());
-                vars.insert("new_arrivals", self.cards_for(&self.new_arrivals));
-            }
-            PageKind::Product(i) => {
-                let p = &shop.products[i];
-                source = p.source.display().to_string();
-                page["title"] = json!(p.title);
-                page["description"] = json!(p.summary);
-                page["image"] = json!(p.images.first().map(|img| site.permalink(&img.path)));
-                vars.insert("product", self.product_value(i, Vec::new()));
-                vars.insert("jsonld", V::from(context::product_jsonld(shop, p)));
-                vars.insert(
-                    "og",
-                    json_value(&json!({
-                        "price_amount": p.price.decimal(),
-                        "price_currency": site.currency.code,
-                        "availability": context::og_availability(p),
-                    })),
-                );
-                fn list(recs: &Recs, i: usize) -> &[(usize, String)] {
-                    recs.get(i).map_or(&[][..], Vec::as_slice)
-                }
-                let rule = format!("Products that share tags, a category or words with {}.", p.title);
-                vars.insert("related", rec_block(&self.cards, list(self.related, i), "You may also like", Some(&rule)));
-                let rule = "Bought in the same orders as this product, from the shop's anonymized order counts (only pairs seen in enough orders).";
-                vars.insert(
-                    "together",
-                    rec_block(&self.cards, list(self.together, i), "Often bought together", Some(rule)),
-                );
-            }
-            PageKind::Category(t, n) | PageKind::Tag(t, n) => {
-                let is_cat = matches!(job.kind, PageKind::Category(..));
-                let taxon = if is_cat { &shop.categories[t] } else { &shop.tags[t] };
-                let prefix = if is_cat { "categories" } else { "tags" };
-                let base = format!("{prefix}/{}/", taxon.slug);
-                let per_page = *c.paginate_by.get_ref();
-                let total = page_count(taxon.products.len(), per_page);
-                let title = if n > 1 { format!("{} (page {n} of {total})", taxon.name) } else { taxon.name.clone() };
-                page["title"] = json!(title);
-                page["description"] = json!(format!("{} products in {}", taxon.products.len(), taxon.name));
-                if n > 1 {
-                    page["canonical"] = json!(site.permalink(&job.path));
-                }
-                vars.insert("taxon", json_value(&json!({"kind": if is_cat { "category" } else { "tag" }, "name": taxon.name, "slug": taxon.slug, "url": site.url(&base), "count": taxon.products.len()})));
-                vars.insert("products", self.cards_for(page_slice(&taxon.products, n, per_page)));
-                let url_of = |k: usize| site.url(&listing_path(&base, k));
-                vars.insert("paginator", json_value(&json!({
-                    "current": n,
-                    "total": total,
-                    "prev_url": if n > 1 { Some(url_of(n - 1)) } else { None },
-                    "next_url": if n < total { Some(url_of(n + 1)) } else { None },
-                    "pages": (1..=total).map(|k| json!({"number": k, "url": url_of(k), "current": k == n})).collect::<Vec<_>>(),
-                })));
-            }
-            PageKind::Page(i) => {
-                let p = &shop.pages[i];
-                source = p.source.display().to_string();
-                page["title"] = json!(p.title);
-                page["description"] = json!(p.summary);
-                vars.insert(
-                    "content",
-                    json_value(&json!({"title": p.title, "summary": p.summary, "html": p.body_html})),
-                );
-            }
-            PageKind::Privacy => {
-                page["title"] = json!("Privacy notice");
-                page["description"] = json!(format!("How {} handles your data", c.title));
-                vars.insert("storage", json_value(&storage(shop)));
-                vars.insert(
-                    "consent_api",
-                    json_value(&json!({
-                        "endpoint": c.privacy.consent_endpoint,
-                        "enabled": !c.privacy.consent_endpoint.is_empty(),
-                        "interest_threshold": runtime::INTEREST_THRESHOLD,
-                    })),
-                );
-            }
-            PageKind::Preferences => {
-                page["title"] = json!("Privacy preferences");
-                page["description"] = json!("Choose what this shop may remember on this device");
-                page["noindex"] = json!(true);
-                vars.insert("consent_choices", V::from(self.consent_ui.choices.as_str()));
-                vars.insert("storage", json_value(&storage(shop)));
-            }
-            PageKind::Cart => {
-                page["title"] = json!("Cart");
-                page["description"] = json!(format!("Your cart at {}", c.title));
-                page["noindex"] = json!(true);
-                vars.insert("cart", json_value(&crate::checkout::page_value(shop)));
-            }
-            PageKind::NotFound => {
-                page["title"] = json!("Page not found");
-                page["noindex"] = json!(true);
-            }
-        }
-        (PageContext { page, vars }, source)
-    }
 }
 
 /// What the shop may keep on the device: the runtime's keys, and the cart's key when the
 /// shop has a cart (strictly necessary: the visitor asked for it).
-fn storage(shop: &Shop) -> Value {
+pub(super) fn storage(shop: &Shop) -> Value {
     let mut list = runtime::storage_context(&shop.site.config.privacy);
     if shop.site.checkout.as_ref().is_some_and(crate::checkout::Checkout::has_cart)
         && let Value::Array(items) = &mut list
@@ -644,37 +444,6 @@ pub fn page_interests(shop: &Shop, kind: PageKind) -> Vec<String> {
     }
 }
 
-/// A page's template variables before its slots: `page` stays JSON (a variant rendered
-/// again changes it), the rest is ready for the engine.
-struct PageContext {
-    page: Value,
-    vars: BTreeMap<&'static str, V>,
-}
-
-impl PageContext {
-    /// The whole context: the variables, `page` and `slots`.
-    fn value(&self, page: V, slots: V) -> V {
-        let mut map = self.vars.clone();
-        map.insert("page", page);
-        map.insert("slots", slots);
-        V::from(map)
-    }
-}
-
-fn json_value(value: &Value) -> V {
-    V::from(Serde(value))
-}
-
-/// The home page's "New arrivals": the eight newest products (by date, then file order)
-/// that the featured block does not already show. Watch mode's page signatures use it too.
-pub fn new_arrivals(shop: &Shop, featured: &[(usize, String)]) -> Vec<usize> {
-    let mut newest: Vec<usize> = (0..shop.products.len()).filter(|i| !featured.iter().any(|(f, _)| f == i)).collect();
-    newest.sort_by(|&a, &b| shop.products[b].date.cmp(&shop.products[a].date).then(a.cmp(&b)));
-    newest.truncate(8);
-    newest
-}
-
-/// A recommendation block: a title, an optional reason and the products with their reasons.
 /// A recommendation block: `title`, the block's rule (`reason`), its `products` (the shared
 /// cards themselves, so `render_card` reuses them) and `reasons`, one per product (`title`,
 /// `url`, `reason`), for the block's single "Why am I seeing this?".
@@ -781,10 +550,4 @@ impl<'h> Cuts<'h> {
         out.push_str(&self.html[at..]);
         out
     }
-}
-
-fn page_slice(list: &[usize], page: usize, per_page: usize) -> &[usize] {
-    let start = (page.saturating_sub(1) * per_page).min(list.len());
-    let end = (start + per_page).min(list.len());
-    &list[start..end]
 }

@@ -8,7 +8,7 @@ use super::http::{ConsentHandler, Reply, Req};
 use crate::consent::api::{Api, ApiConfig, ApiRequest, Body, DEFAULT_K, DEFAULT_RETENTION_DAYS};
 use crate::consent::days::Day;
 use crate::consent::store::SqliteStore;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The mount path: the configured endpoint when it is a path on this site, else `/v1`.
 pub fn prefix(endpoint: &str) -> String {
@@ -16,25 +16,14 @@ pub fn prefix(endpoint: &str) -> String {
     if p.starts_with('/') && p.len() > 1 { p.to_string() } else { "/v1".to_string() }
 }
 
-/// A temporary folder removed when the server stops.
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Builds the handler for requests under the prefix and `/healthz`. `origins` are the
 /// server's own origins (`http://127.0.0.1:PORT` and `http://localhost:PORT`).
 pub fn mount(endpoint: &str, origins: Vec<String>) -> Result<Box<ConsentHandler>, String> {
-    let mut random = [0u8; 8];
-    getrandom::fill(&mut random).map_err(|e| format!("no randomness for a temporary folder: {e}"))?;
-    let name: String = random.iter().map(|b| format!("{b:02x}")).collect();
-    let dir = std::env::temp_dir().join(format!("cohort-serve-consent-{name}"));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let temp = TempDir(dir);
-    let store = open_store(&temp.0)?;
+    let temp = tempfile::Builder::new()
+        .prefix("cohort-serve-consent-")
+        .tempdir()
+        .map_err(|e| format!("cannot create a temporary folder for the consent store: {e}"))?;
+    let store = open_store(temp.path())?;
     let prefix = prefix(endpoint);
     let api = Api::new(ApiConfig {
         prefix: prefix.clone(),

@@ -105,7 +105,7 @@ pub fn content_type(path: &str) -> &'static str {
         "webm" => "video/webm",
         "wasm" => "application/wasm",
         _ => match path.rsplit('/').next() {
-            Some("_headers" | "_redirects") => "text/plain; charset=utf-8",
+            Some(crate::output::layout::HEADERS | crate::output::layout::REDIRECTS) => "text/plain; charset=utf-8",
             _ => "application/octet-stream",
         },
     }
@@ -199,7 +199,7 @@ impl Server {
             return self.not_found(&site, path);
         };
         let rel = rel.to_string();
-        if rel == "_headers" || rel == "_redirects" {
+        if rel == crate::output::layout::HEADERS || rel == crate::output::layout::REDIRECTS {
             return self.not_found(&site, path);
         }
         let file = if rel.is_empty() || rel.ends_with('/') { format!("{rel}index.html") } else { rel.clone() };
@@ -247,7 +247,7 @@ impl Server {
     /// The page as cohort `id` sees it: its full-page variant, or the default page with
     /// that cohort's fragments spliced into its slots.
     fn preview(&self, site: &SiteFiles, file: &str, id: &str) -> (String, Option<Bytes>) {
-        let variant = format!("c/{id}/{file}");
+        let variant = crate::output::layout::variant(id, file);
         if let Some(bytes) = site.get(&variant) {
             return (variant, Some(bytes));
         }
@@ -255,7 +255,7 @@ impl Server {
         if !file.ends_with(".html") {
             return (file.to_string(), Some(bytes));
         }
-        let html = splice(&String::from_utf8_lossy(&bytes), id, |h| site.get(&format!("_cohort/f/{h}.html")));
+        let html = splice(&String::from_utf8_lossy(&bytes), id, |h| site.get(&crate::output::layout::fragment(h)));
         (file.to_string(), Some(Bytes::from(html.into_bytes())))
     }
 

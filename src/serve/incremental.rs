@@ -28,22 +28,24 @@
 //! (sitemap, robots, `_headers`, `_redirects`) are recomputed from the records every time.
 //! Nothing reaches the served site unless the whole rebuild succeeded.
 
-use super::site::{Bytes, SiteFiles};
+use super::site::SiteFiles;
 use crate::build::{self, BuildError, BuildOptions};
 use crate::config::{Config, Site};
 use crate::content::page::Page;
 use crate::content::product::Product;
 use crate::content::{self, Shop};
 use crate::diagnostics::Diagnostic;
-use crate::plan::{PageKind, Plan};
-use crate::render::{Recs, RenderedPage, Renderer, context};
-use crate::theme::{Source, Theme};
+use crate::plan::Plan;
+use crate::theme::Theme;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
+
+mod pass;
+use pass::render;
 
 /// Changed files sorted by the kind of rebuild they need.
 #[derive(Debug, Default, Clone)]
@@ -54,6 +56,7 @@ pub struct Changes {
     pub theme: bool,
     /// Paths under products/, relative to the root.
     pub products: Vec<PathBuf>,
+    /// pages/.
     pub pages: bool,
     /// Paths under static/, relative to the root.
     pub statics: Vec<PathBuf>,
@@ -101,6 +104,7 @@ impl Changes {
         c
     }
 
+    /// Whether nothing relevant changed.
     pub fn is_empty(&self) -> bool {
         self.paths.is_empty()
     }
@@ -129,11 +133,17 @@ impl Changes {
 /// What one rebuild did, for the terminal line and the browser.
 #[derive(Debug, Clone)]
 pub struct Outcome {
+    /// Pages rendered in this pass.
     pub rendered: usize,
+    /// Pages planned.
     pub pages: usize,
+    /// Served files added, replaced or removed.
     pub files_changed: usize,
+    /// Whether every page rendered because the theme changed.
     pub full: bool,
+    /// Whether only stylesheets changed.
     pub css_only: bool,
+    /// Wall time of the rebuild.
     pub elapsed: Duration,
     /// The pages were rendered with the previous build's recommendations: compute fresh
     /// ones ([`Incremental::recommendation_job`]) and apply them.
@@ -171,6 +181,7 @@ enum RecsFrom {
 
 /// Everything needed to compute recommendations off the main thread.
 pub struct RecommendationJob {
+    /// The build generation the result is for.
     pub generation: u64,
     items: Vec<crate::recommend::Item>,
     config: Config,
@@ -232,6 +243,7 @@ struct State {
     route_refs: HashMap<(String, String), usize>,
 }
 
+/// The watch-mode builder: keeps what the last build computed and renders only what changed.
 pub struct Incremental {
     options: BuildOptions,
     files: Arc<RwLock<SiteFiles>>,
@@ -261,10 +273,11 @@ fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
 }
 
 fn product_hash(p: &Product) -> u64 {
-    hash_of(&format!("{p:?}"))
+    hash_of(p)
 }
 
 impl Incremental {
+    /// A builder for `options` publishing into `files`.
     pub fn new(options: BuildOptions, files: Arc<RwLock<SiteFiles>>) -> Incremental {
         Incremental { options, files, state: None, pending: Changes::default() }
     }
@@ -318,7 +331,7 @@ impl Incremental {
             self.reload_theme()?;
         }
         let Some(state) = self.state.as_mut() else {
-            return Err(BuildError::Io("nothing loaded".into()));
+            return Err(BuildError::Internal("a rebuild before anything was loaded".into()));
         };
         let only_products = !full && !changes.theme && !changes.pages && changes.statics.is_empty();
         if only_products && let Some(changed) = fast_update(state, &root, &changes.products) {
@@ -527,509 +540,4 @@ fn fast_update(state: &mut State, root: &Path, changed: &[PathBuf]) -> Option<Ve
         state.catalog.insert(rel, Entry { result: Ok(product), hash });
     }
     Some(indices)
-}
-
-/// Assembles the shop, renders the pages whose signature changed and publishes the result.
-/// With `fast` (indices of products changed in place by [`fast_update`]), the kept shop,
-/// plan and cards are reused and only pages that can show those products are considered.
-fn render(
-    state: &mut State,
-    root: &Path,
-    drafts: bool,
-    files: &Arc<RwLock<SiteFiles>>,
-    pass: Pass,
-) -> Result<Outcome, BuildError> {
-    let Pass { copied, theme_changed, fast, recs_from } = pass;
-    state.generation += 1;
-    let mut timer = Timer::new();
-    let kept = match &fast {
-        Some(_) => match (state.shop.take(), state.plan.take(), state.cards.take()) {
-            (Some(shop), Some(plan), Some(cards)) => Some((shop, plan, cards)),
-            _ => return Err(BuildError::Io("internal: nothing kept for the fast path".into())),
-        },
-        None => None,
-    };
-    let (shop, kept_plan, kept_cards) = match kept {
-        Some((shop, plan, cards)) => (shop, Some(plan), Some(cards)),
-        None => {
-            // Cards kept by the caller (the products did not change) are used as they are.
-            let cards = state.cards.take();
-            let mut products = Vec::with_capacity(state.catalog.len());
-            let mut diags = Vec::new();
-            for entry in state.catalog.values() {
-                match &entry.result {
-                    Ok(p) => products.push(p.clone()),
-                    Err(ds) => diags.extend(ds.iter().cloned()),
-                }
-            }
-            let (pages, page_diags) = state.pages.clone();
-            diags.extend(page_diags);
-            timer.mark("collect");
-            let shop = Shop::assemble(root, state.site.clone(), products, pages, &state.stray, diags, drafts)
-                .map_err(BuildError::Invalid)?;
-            let cards = cards.filter(|c| c.len() == shop.products.len());
-            (shop, None, cards)
-        }
-    };
-
-    timer.mark("assemble");
-    let site_value = context::site(&shop, &state.theme.name);
-    let site_json = serde_json::to_string(&site_value).unwrap_or_default();
-    if site_json != state.site_json || theme_changed {
-        state.theme.engine.add_global("site", &site_value);
-    }
-    timer.mark("site global");
-    let fast_path = fast.is_some();
-    let plan_kept = kept_plan.is_some();
-    let plan = match kept_plan {
-        Some(plan) => plan,
-        None => Plan::new(&shop, |t| state.theme.templates.contains_key(t)),
-    };
-    timer.mark("plan");
-    let stale = matches!(recs_from, RecsFrom::Kept) && state.recommendations.is_some();
-    // `previous`: the last build's lists to compare with; None when they are the ones used.
-    let (recs, previous) = match recs_from {
-        RecsFrom::Given(recs) => (recs, Some(state.recommendations.take().unwrap_or_default())),
-        RecsFrom::Kept if stale => (state.recommendations.take().unwrap_or_default(), None),
-        RecsFrom::Same if state.recommendations.is_some() => (state.recommendations.take().unwrap_or_default(), None),
-        _ => {
-            let recs = build::recommendations(&shop, state.aggregates.as_ref());
-            (recs, Some(state.recommendations.take().unwrap_or_default()))
-        }
-    };
-    let (featured, cohort_picks, related, together) =
-        (&recs.featured, &recs.cohort_picks, &recs.related, &recs.together);
-
-    timer.mark("picks+recs");
-    // Signatures: a page renders again only when one of them changed.
-    let hashes: Vec<u64> = match (&fast, state.hashes.take()) {
-        (Some(changed), Some(mut hashes)) if hashes.len() == shop.products.len() => {
-            for &i in changed {
-                hashes[i] = product_hash(&shop.products[i]);
-            }
-            hashes
-        }
-        _ => shop
-            .products
-            .iter()
-            .map(|p| state.catalog.get(&p.source).map_or_else(|| product_hash(p), |e| e.hash))
-            .collect(),
-    };
-    timer.mark("hashes");
-    let list = |l: &[(usize, String)]| -> Vec<(u64, String)> {
-        l.iter().map(|(i, r)| (hashes.get(*i).copied().unwrap_or(0), r.clone())).collect()
-    };
-    let global = hash_of(&(
-        &state.theme.engine_name,
-        format!("{:?}", shop.site),
-        &site_json,
-        list(featured),
-        cohort_picks.iter().map(|l| list(l)).collect::<Vec<_>>(),
-    ));
-    // Which pages can have changed: all of them, or on the fast path (same global) those
-    // that can show a changed product.
-    let everything = fast.is_none() || global != state.global;
-    let changed: HashSet<usize> = fast.iter().flatten().copied().collect();
-    let shows_changed = |l: &[(usize, String)]| l.iter().any(|(i, _)| changed.contains(i));
-    // A product's lists can change without naming a changed product (the text statistics
-    // of the whole catalog move): compare with the last build's lists.
-    let list_changed = |old: Option<&Recs>, new: &Recs, i: usize| old.is_some_and(|old| old.get(i) != new.get(i));
-    let (old_related, old_together) = (previous.as_ref().map(|p| &p.related), previous.as_ref().map(|p| &p.together));
-    let taxa_changed = |taxa: &[content::Taxon]| -> Vec<bool> {
-        taxa.iter().map(|t| everything || t.products.iter().any(|i| changed.contains(i))).collect()
-    };
-    let category_candidates = taxa_changed(&shop.categories);
-    let tag_candidates = taxa_changed(&shop.tags);
-    let listings = ListingKeys::new(&shop, &hashes);
-    let orders = |taxa: &[content::Taxon], wanted: &[bool]| -> Vec<Vec<Vec<usize>>> {
-        taxa.iter().zip(wanted).map(|(t, w)| if *w { listings.orders(t) } else { Vec::new() }).collect()
-    };
-    timer.mark("global");
-    let category_orders = orders(&shop.categories, &category_candidates);
-    let tag_orders = orders(&shop.tags, &tag_candidates);
-    let recs_of = |r: &Recs, i: usize| list(r.get(i).map_or(&[][..], Vec::as_slice));
-    let newest: Vec<u64> = crate::render::new_arrivals(&shop, featured).iter().map(|&i| hashes[i]).collect();
-    // What each page renders with: its template, its kind's slot templates and the consent
-    // partials, with what they include; a template edit renders again only the pages that
-    // use it.
-    let mut template_sigs: HashMap<(&str, &str), u64> = HashMap::new();
-    for job in &plan.jobs {
-        template_sigs
-            .entry((job.template, job.kind.name()))
-            .or_insert_with(|| template_signature(&state.theme, job.template, job.kind.name(), state.theme_generation));
-    }
-    let template_sig = |job: &crate::plan::Job| template_sigs.get(&(job.template, job.kind.name())).copied();
-    timer.mark("orders");
-    // None: not a candidate, the page stays as it is.
-    let signatures: Vec<Option<u64>> = plan
-        .jobs
-        .iter()
-        .map(|job| {
-            (
-                job,
-                match job.kind {
-                    PageKind::Product(i) => (everything
-                        || changed.contains(&i)
-                        || related.get(i).is_some_and(|l| shows_changed(l))
-                        || together.get(i).is_some_and(|l| shows_changed(l))
-                        || list_changed(old_related, related, i)
-                        || list_changed(old_together, together, i))
-                    .then(|| hash_of(&(global, &job.path, hashes[i], recs_of(related, i), recs_of(together, i)))),
-                    PageKind::Category(t, n) => category_candidates[t].then(|| {
-                        hash_of(&(global, &job.path, listings.page(&shop.categories[t], &category_orders[t], n)))
-                    }),
-                    PageKind::Tag(t, n) => tag_candidates[t]
-                        .then(|| hash_of(&(global, &job.path, listings.page(&shop.tags[t], &tag_orders[t], n)))),
-                    PageKind::Home => Some(hash_of(&(global, &job.path, &newest))),
-                    PageKind::Page(i) => Some(hash_of(&(global, &job.path, format!("{:?}", shop.pages[i])))),
-                    // The cart page's catalog lists every product.
-                    PageKind::Cart => Some(hash_of(&(global, &job.path, &hashes))),
-                    _ => Some(hash_of(&(global, &job.path))),
-                },
-            )
-        })
-        .map(|(job, sig)| sig.map(|sig| hash_of(&(sig, template_sig(job)))))
-        .collect();
-    let dirty: Vec<usize> = (0..plan.jobs.len())
-        .filter(|&j| {
-            signatures[j].is_some()
-                && state.records.get(&plan.jobs[j].path).is_none_or(|r| r.signature != signatures[j])
-        })
-        .collect();
-
-    timer.mark("signatures");
-    let cards = match kept_cards {
-        Some(mut cards) => {
-            for &i in &changed {
-                cards[i] = context::card(&shop, &shop.products[i]);
-            }
-            cards
-        }
-        None => shop.products.iter().map(|p| context::card(&shop, p)).collect(),
-    };
-    let renderer = Renderer::with_cards(&shop, &state.theme, cards, &recs).map_err(|e| BuildError::Render(vec![e]))?;
-    timer.mark("renderer");
-    let results: Vec<Result<RenderedPage, crate::render::RenderError>> =
-        dirty.par_iter().map(|&j| renderer.render(&plan.jobs[j])).collect();
-    let cards = renderer.into_cards();
-    timer.mark("render");
-    let mut rendered: HashMap<usize, RenderedPage> = HashMap::with_capacity(dirty.len());
-    let mut errors = Vec::new();
-    for (j, r) in dirty.iter().zip(results) {
-        match r {
-            Ok(page) => {
-                rendered.insert(*j, page);
-            }
-            Err(e) => errors.push(e),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(BuildError::Render(crate::render::RenderError::merge(errors)));
-    }
-    let copied_layer = if copied { Some(read_copied(&shop, &state.theme, root)?) } else { None };
-
-    // Everything succeeded: work out the new records and the changes to the served files.
-    // Records are kept in place: only the rendered pages' records are replaced, and those of
-    // pages no longer planned are dropped.
-    let mut records = std::mem::take(&mut state.records);
-    let mut removed: HashSet<String> = HashSet::new();
-    let mut inserted: Vec<(String, Bytes)> = Vec::new();
-    let mut touched: HashSet<String> = HashSet::new();
-    let refs = &mut state.fragment_refs;
-    let mut counts =
-        RefCounts { scripts: &mut state.script_refs, routes: &mut state.route_refs, changes: HashMap::new() };
-    let rendered_count = rendered.len();
-    if !plan_kept {
-        let planned: HashSet<&str> = plan.jobs.iter().map(|job| job.path.as_str()).collect();
-        let gone: Vec<String> = records.keys().filter(|p| !planned.contains(p.as_str())).cloned().collect();
-        for path in gone {
-            if let Some(prev) = records.remove(&path) {
-                counts.remove(&prev);
-                forget(prev, refs, &mut removed, &mut touched);
-            }
-        }
-    }
-    for &j in &dirty {
-        let (Some(page), Some(job)) = (rendered.remove(&j), plan.jobs.get(j)) else {
-            continue;
-        };
-        if let Some(prev) = records.remove(&job.path) {
-            counts.remove(&prev);
-            forget(prev, refs, &mut removed, &mut touched);
-        }
-        let record_routes = build::variant_routes(&page, job);
-        let scripts = build::script_hashes(&page);
-        let RenderedPage { file, html, fragments, variants, .. } = page;
-        let mut files = vec![file.clone()];
-        inserted.push((file, Bytes::from(html.into_bytes())));
-        for (vfile, vhtml) in variants {
-            files.push(vfile.clone());
-            inserted.push((vfile, Bytes::from(vhtml.into_bytes())));
-        }
-        let mut hashes = Vec::with_capacity(fragments.len());
-        for (h, fhtml) in fragments {
-            let n = refs.entry(h.clone()).or_insert(0);
-            *n += 1;
-            if *n == 1 {
-                inserted.push((fragment_path(&h), Bytes::from(fhtml.as_bytes())));
-            }
-            touched.insert(h.clone());
-            hashes.push(h);
-        }
-        let record = Record { signature: signatures[j], files, fragments: hashes, routes: record_routes, scripts };
-        counts.add(&record);
-        records.insert(job.path.clone(), record);
-    }
-    if !plan_kept && let Some(job) = plan.jobs.iter().find(|job| !records.contains_key(&job.path)) {
-        let message = format!("internal: no record for /{}", job.path);
-        state.records = records;
-        return Err(BuildError::Io(message));
-    }
-    // The product feed shows prices and availability: any edit may change it.
-    let sitewide_changed = counts.changed() || !fast_path || shop.site.config.feeds.google;
-    for h in touched {
-        if refs.get(&h).is_some_and(|n| *n == 0) {
-            refs.remove(&h);
-            removed.insert(fragment_path(&h));
-        }
-    }
-    timer.mark("records");
-    // The sitemap lists the plan's paths and the products' dates: on the fast path neither
-    // changed, so the served one is kept rather than written again for every product. The
-    // other site-wide files depend on the configuration, the cohort routes and the inline
-    // scripts: on the fast path, when no route or script appeared or went, they are kept.
-    let kept_sitemap = if fast_path {
-        files.read().unwrap_or_else(std::sync::PoisonError::into_inner).sitewide.get("sitemap.xml").cloned()
-    } else {
-        None
-    };
-    let sitewide: Option<HashMap<String, Bytes>> = sitewide_changed.then(|| {
-        let mut sitemap_entries: Vec<(String, Option<String>)> = match kept_sitemap {
-            Some(_) => Vec::new(),
-            None => plan.jobs.iter().filter_map(|job| build::sitemap_entry(&shop, job)).collect(),
-        };
-        let mut routes: Vec<(String, String)> = state.route_refs.keys().cloned().collect();
-        let scripts: BTreeSet<String> = state.script_refs.keys().cloned().collect();
-        let mut sitewide: HashMap<String, Bytes> =
-            build::site_files(&shop, &mut sitemap_entries, &mut routes, &scripts)
-                .into_iter()
-                .map(|(path, text)| (path.to_string(), Bytes::from(text.into_bytes())))
-                .collect();
-        if let Some(sitemap) = kept_sitemap {
-            sitewide.insert("sitemap.xml".to_string(), sitemap);
-        }
-        sitewide
-    });
-
-    timer.mark("site files");
-    let inserted_paths: HashSet<&str> = inserted.iter().map(|(p, _)| p.as_str()).collect();
-    let mut files_changed = inserted.len();
-    {
-        let mut site = files.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        for path in &removed {
-            if !inserted_paths.contains(path.as_str()) && site.pages.remove(path).is_some() {
-                files_changed += 1;
-            }
-        }
-        for (path, bytes) in inserted {
-            site.pages.insert(path, bytes);
-        }
-        if let Some(layer) = copied_layer {
-            site.copied = layer;
-        }
-        if let Some(sitewide) = sitewide {
-            site.sitewide = sitewide;
-            site.refresh_rules();
-        }
-        site.base_path = shop.site.base_path.clone();
-        let cohorts: Vec<serde_json::Value> = shop
-            .site
-            .config
-            .cohorts
-            .iter()
-            .map(|c| serde_json::json!({"id": c.id.get_ref(), "label": c.label}))
-            .collect();
-        site.cohorts_json = Bytes::from(serde_json::to_vec(&cohorts).unwrap_or_default());
-    }
-    timer.mark("publish");
-    state.records = records;
-    state.global = global;
-    state.cards = Some(cards);
-    state.hashes = Some(hashes);
-    state.recommendations = Some(recs);
-    timer.report();
-    state.site_json = site_json;
-    let pages = plan.jobs.len();
-    state.shop = Some(shop);
-    state.plan = Some(plan);
-    Ok(Outcome {
-        rendered: rendered_count,
-        pages,
-        files_changed,
-        full: theme_changed && rendered_count == pages,
-        css_only: false,
-        elapsed: Duration::ZERO,
-        recommendations_stale: stale,
-    })
-}
-
-fn fragment_path(hash: &str) -> String {
-    format!("_cohort/f/{hash}.html")
-}
-
-/// Drops a page's record: its files go, its fragments lose a reference.
-fn forget(
-    record: Record,
-    refs: &mut HashMap<String, usize>,
-    removed: &mut HashSet<String>,
-    touched: &mut HashSet<String>,
-) {
-    removed.extend(record.files);
-    for h in record.fragments {
-        if let Some(n) = refs.get_mut(&h) {
-            *n = n.saturating_sub(1);
-        }
-        touched.insert(h);
-    }
-}
-
-/// Reference counts of the CSP script hashes and cohort routes over all records.
-struct RefCounts<'a> {
-    scripts: &'a mut HashMap<String, usize>,
-    routes: &'a mut HashMap<(String, String), usize>,
-    /// Per key (hashed), appearances minus disappearances during this pass.
-    changes: HashMap<u64, i32>,
-}
-
-impl RefCounts<'_> {
-    fn add(&mut self, record: &Record) {
-        for s in &record.scripts {
-            count_up(self.scripts, s, &mut self.changes);
-        }
-        for r in &record.routes {
-            count_up(self.routes, r, &mut self.changes);
-        }
-    }
-
-    fn remove(&mut self, record: &Record) {
-        for s in &record.scripts {
-            count_down(self.scripts, s, &mut self.changes);
-        }
-        for r in &record.routes {
-            count_down(self.routes, r, &mut self.changes);
-        }
-    }
-
-    /// Whether a hash or route appeared or disappeared over the whole pass (a page rendered
-    /// again drops its routes and adds them back).
-    fn changed(&self) -> bool {
-        self.changes.values().any(|d| *d != 0)
-    }
-}
-
-/// `changes` counts appearances (+1) and disappearances (-1) per key, as its hash.
-fn count_up<K: std::hash::Hash + Eq + Clone>(refs: &mut HashMap<K, usize>, key: &K, changes: &mut HashMap<u64, i32>) {
-    let n = refs.entry(key.clone()).or_insert(0);
-    *n += 1;
-    if *n == 1 {
-        *changes.entry(hash_of(key)).or_insert(0) += 1;
-    }
-}
-
-fn count_down<K: std::hash::Hash + Eq>(refs: &mut HashMap<K, usize>, key: &K, changes: &mut HashMap<u64, i32>) {
-    if let Some(n) = refs.get_mut(key) {
-        *n = n.saturating_sub(1);
-        if *n == 0 {
-            refs.remove(key);
-            *changes.entry(hash_of(key)).or_insert(0) -= 1;
-        }
-    }
-}
-
-/// Reads the static and bundle files into memory, later ones winning as in a build. A
-/// file whose real path lies outside the shop (a symlink) is left out.
-fn read_copied(shop: &Shop, theme: &Theme, root: &Path) -> Result<HashMap<String, Bytes>, BuildError> {
-    let real_root =
-        root.canonicalize().map_err(|e| BuildError::Io(format!("cannot resolve {}: {e}", root.display())))?;
-    let mut layer = HashMap::new();
-    for (path, source) in build::copied_files(shop, theme) {
-        if let Source::File(file) = &source
-            && !file.canonicalize().is_ok_and(|real| real.starts_with(&real_root))
-        {
-            continue;
-        }
-        let bytes = source.bytes().map_err(|e| BuildError::Io(format!("cannot read static file {path}: {e}")))?;
-        layer.insert(path, Bytes::from(bytes.into_owned()));
-    }
-    Ok(layer)
-}
-
-/// Phase timings of a rebuild, printed when `COHORT_SERVE_TIMINGS` is set (for the
-/// benchmark and for finding what got slow).
-struct Timer {
-    on: bool,
-    last: Instant,
-    phases: Vec<(&'static str, Duration)>,
-}
-
-impl Timer {
-    fn new() -> Timer {
-        Timer { on: std::env::var_os("COHORT_SERVE_TIMINGS").is_some(), last: Instant::now(), phases: Vec::new() }
-    }
-    fn mark(&mut self, phase: &'static str) {
-        if self.on {
-            let now = Instant::now();
-            self.phases.push((phase, now - self.last));
-            self.last = now;
-        }
-    }
-    fn report(&self) {
-        if self.on {
-            let parts: Vec<String> =
-                self.phases.iter().map(|(p, d)| format!("{p} {:.1}", d.as_secs_f64() * 1000.0)).collect();
-            eprintln!("  timings (ms): {}", parts.join(", "));
-        }
-    }
-}
-
-/// What a listing page shows, for its signature: the products of its default page and of
-/// each cohort's version of its `grid` slot (the cohort's interests first, as the renderer
-/// orders them), so a product's change renders again only the listing pages that show it.
-struct ListingKeys<'a> {
-    hashes: &'a [u64],
-    /// Per cohort, per product: whether it comes first in that cohort's listings.
-    matches: Vec<Vec<bool>>,
-    per_page: usize,
-}
-
-impl<'a> ListingKeys<'a> {
-    fn new(shop: &Shop, hashes: &'a [u64]) -> ListingKeys<'a> {
-        let matches = crate::cohorts::interest_matches(shop);
-        ListingKeys { hashes, matches, per_page: (*shop.site.config.paginate_by.get_ref()).max(1) }
-    }
-
-    /// Each cohort's order of the taxon's products.
-    fn orders(&self, taxon: &content::Taxon) -> Vec<Vec<usize>> {
-        self.matches
-            .iter()
-            .map(|hit| {
-                let first = |i: &usize| hit.get(*i).copied().unwrap_or(false);
-                let mut order: Vec<usize> = taxon.products.iter().copied().filter(first).collect();
-                order.extend(taxon.products.iter().copied().filter(|i| !first(i)));
-                order
-            })
-            .collect()
-    }
-
-    fn slice(&self, list: &[usize], page: usize) -> Vec<u64> {
-        let start = (page.saturating_sub(1) * self.per_page).min(list.len());
-        let end = (start + self.per_page).min(list.len());
-        list[start..end].iter().map(|&i| self.hashes[i]).collect()
-    }
-
-    fn page(&self, taxon: &content::Taxon, orders: &[Vec<usize>], page: usize) -> u64 {
-        let mut parts = vec![self.slice(&taxon.products, page)];
-        parts.extend(orders.iter().map(|o| self.slice(o, page)));
-        hash_of(&(&taxon.name, &taxon.slug, taxon.products.len(), page, parts))
-    }
 }

@@ -36,6 +36,7 @@ const QUEUE: usize = 64;
 /// Most event-stream connections held open at once; more get 503.
 pub const MAX_CLIENTS: usize = 32;
 
+/// The live-reload script served pages load.
 pub const SCRIPT: &str = include_str!("livereload.js");
 
 /// One problem of a failed build, as the overlay shows it.
@@ -61,7 +62,14 @@ pub fn error_items(error: &BuildError) -> Vec<Value> {
                 json!({"file": file, "line": line, "column": column, "message": e.summary(), "text": e.to_string()})
             })
             .collect(),
-        BuildError::Io(e) => vec![json!({"file": "", "line": 0, "column": 0, "message": e, "text": e})],
+        BuildError::Io(e) => {
+            let text = e.to_string();
+            vec![json!({"file": e.path.display().to_string(), "line": 0, "column": 0, "message": text, "text": text})]
+        }
+        BuildError::Internal(message) => {
+            let text = format!("internal error in Cohort: {message}");
+            vec![json!({"file": "", "line": 0, "column": 0, "message": text, "text": text})]
+        }
     }
 }
 
@@ -113,6 +121,7 @@ impl Default for Hub {
 }
 
 impl Hub {
+    /// A hub with no streams, for a new server instance.
     pub fn new() -> Arc<Hub> {
         Arc::new(Hub::default())
     }
@@ -179,6 +188,7 @@ impl Hub {
         Some(rx)
     }
 
+    /// How many event streams are open.
     pub fn client_count(&self) -> usize {
         self.lock().streams.len()
     }
@@ -268,7 +278,7 @@ mod tests {
         assert!(first_message(&hub, Some(&other)).starts_with("event: reload\n"));
         assert!(first_message(&hub, None).starts_with("event: hello\n"));
         // An error is what a current page starts with.
-        hub.error(&BuildError::Io("disk full".into()));
+        hub.error(&BuildError::io("cannot write", "public", std::io::Error::other("disk full")));
         assert!(first_message(&hub, Some(&hub.build_id())).starts_with("event: build-error\n"));
     }
 

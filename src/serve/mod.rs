@@ -8,6 +8,7 @@
 //! would write, except that HTML responses get the live-reload script tag on the way out.
 
 pub mod consent;
+#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod http;
 pub mod incremental;
 pub mod livereload;
@@ -26,12 +27,16 @@ use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+/// What `cohort serve` serves and where.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
+    /// The shop folder.
     pub root: PathBuf,
+    /// The address to listen on (127.0.0.1 by default).
     pub bind: String,
     /// 0 picks a free port.
     pub port: u16,
+    /// Open a browser on the site.
     pub open: bool,
     /// Time a client has to send one request (head and body); idle keep-alive connections
     /// close after three times that.

@@ -3,25 +3,26 @@
 //! static files, then the site-wide files), plus the `_headers` and `_redirects` rules
 //! parsed from the files themselves so development routes and answers like a host would.
 
+use crate::output::layout;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
+/// A served file's bytes, shared between layers and responses.
 pub type Bytes = Arc<[u8]>;
 
-/// One `_headers` block: a path pattern and the headers it sets.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HeaderRule {
-    pub pattern: String,
-    pub headers: Vec<(String, String)>,
-}
+pub use crate::output::hosting::HeaderRule;
+use crate::output::hosting::{parse_headers, parse_redirects};
 
-/// One cohort rule of `_redirects`: requests for `from` carrying cookie `cookie` get `to`.
+/// One cohort rule of `_redirects`: requests for its path carrying cookie `cookie` get `to`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CohortRoute {
+    /// The variant's site path.
     pub to: String,
+    /// The cookie's name (`cohort_ID`).
     pub cookie: String,
 }
 
+/// Every file of the served site, in memory.
 #[derive(Debug, Default)]
 pub struct SiteFiles {
     /// Rendered pages, variants and fragments.
@@ -30,6 +31,7 @@ pub struct SiteFiles {
     pub copied: HashMap<String, Bytes>,
     /// sitemap.xml, robots.txt, _headers, _redirects ... (win over everything).
     pub sitewide: HashMap<String, Bytes>,
+    /// `_headers`, parsed.
     pub header_rules: Vec<HeaderRule>,
     /// Site path (as in `_redirects`, e.g. "/categories/x/") → rules in file order.
     pub routes: HashMap<String, Vec<CohortRoute>>,
@@ -45,6 +47,7 @@ impl SiteFiles {
         self.sitewide.get(rel).or_else(|| self.copied.get(rel)).or_else(|| self.pages.get(rel)).cloned()
     }
 
+    /// Whether any layer has `rel`.
     pub fn contains(&self, rel: &str) -> bool {
         self.sitewide.contains_key(rel) || self.copied.contains_key(rel) || self.pages.contains_key(rel)
     }
@@ -57,29 +60,12 @@ impl SiteFiles {
     /// Re-reads the rules after `_headers` or `_redirects` changed.
     pub fn refresh_rules(&mut self) {
         let text = |name: &str| self.sitewide.get(name).map(|b| String::from_utf8_lossy(b).into_owned());
-        self.header_rules = text("_headers").map(|t| parse_headers(&t)).unwrap_or_default();
-        self.routes = text("_redirects").map(|t| parse_redirects(&t)).unwrap_or_default();
-    }
-}
-
-/// Parses a Netlify `_headers` file: a path pattern on its own line, then its headers on
-/// indented `Name: value` lines. Comments (`#`) and blank lines are skipped.
-pub fn parse_headers(text: &str) -> Vec<HeaderRule> {
-    let mut rules: Vec<HeaderRule> = Vec::new();
-    for line in text.lines() {
-        let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        if line.starts_with([' ', '\t']) {
-            if let (Some(rule), Some((name, value))) = (rules.last_mut(), trimmed.split_once(':')) {
-                rule.headers.push((name.trim().to_string(), value.trim().to_string()));
-            }
-        } else {
-            rules.push(HeaderRule { pattern: trimmed.to_string(), headers: Vec::new() });
+        self.header_rules = text(layout::HEADERS).map(|t| parse_headers(&t)).unwrap_or_default();
+        self.routes = HashMap::new();
+        for route in text(layout::REDIRECTS).map(|t| parse_redirects(&t)).unwrap_or_default() {
+            self.routes.entry(route.from).or_default().push(CohortRoute { to: route.to, cookie: route.cookie });
         }
     }
-    rules
 }
 
 /// Whether a `_headers` pattern matches `path`: `*` stands for any run of characters
@@ -101,28 +87,6 @@ pub fn pattern_matches(pattern: &str, path: &str) -> bool {
         }
     }
     true
-}
-
-/// Parses the cohort rules of `_redirects`: `FROM TO 200! Cookie=NAME` (other lines are
-/// ignored: the build writes only these).
-pub fn parse_redirects(text: &str) -> HashMap<String, Vec<CohortRoute>> {
-    let mut routes: HashMap<String, Vec<CohortRoute>> = HashMap::new();
-    for line in text.lines() {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        if fields.len() < 4 || fields[0].starts_with('#') || !fields[2].starts_with("200") {
-            continue;
-        }
-        let Some(cookie) = fields[3..].iter().find_map(|f| f.strip_prefix("Cookie=")) else {
-            continue;
-        };
-        for name in cookie.split(',') {
-            routes
-                .entry(fields[0].to_string())
-                .or_default()
-                .push(CohortRoute { to: fields[1].to_string(), cookie: name.to_string() });
-        }
-    }
-    routes
 }
 
 /// Shows a default page as cohort `id` sees it: each slot whose keys name `id` gets that
@@ -201,7 +165,9 @@ mod tests {
     #[test]
     fn redirects_file() {
         let r = parse_redirects("/ /c/k/ 200! Cookie=cohort_k\n/x/ /c/k/x/ 200! Cookie=cohort_k\n/bad\n");
-        assert_eq!(r["/"], vec![CohortRoute { to: "/c/k/".into(), cookie: "cohort_k".into() }]);
+        let first = crate::output::hosting::Route { from: "/".into(), to: "/c/k/".into(), cookie: "cohort_k".into() };
+        assert_eq!(r[0], first);
+        assert_eq!(r[0].cohort(), Some("k"));
         assert_eq!(r.len(), 2);
     }
 

@@ -22,6 +22,7 @@ pub const SOURCE_DIRS: [&str; 6] = ["products", "pages", "static", "templates", 
 /// How long the debouncer waits for a burst of events to settle.
 pub const DEBOUNCE: Duration = Duration::from_millis(15);
 
+/// Watches the shop's sources and reports changed paths.
 pub struct SourceWatcher {
     root: PathBuf,
     watcher: RecommendedWatcher,
