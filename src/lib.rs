@@ -59,6 +59,7 @@ pub mod consent;
 pub mod content;
 pub mod diagnostics;
 pub mod hosting;
+pub mod images;
 pub mod import;
 pub mod net;
 pub mod output;

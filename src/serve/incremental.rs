@@ -230,6 +230,9 @@ struct State {
     /// `_redirects` are written again only when one appears or disappears.
     script_refs: HashMap<String, usize>,
     route_refs: HashMap<(String, String), usize>,
+    /// The published images of the last pass and their [`crate::images::Catalog::fingerprint`].
+    images: Option<crate::images::Catalog>,
+    images_fingerprint: u64,
 }
 
 pub struct Incremental {
@@ -435,6 +438,8 @@ impl Incremental {
             fragment_refs,
             script_refs,
             route_refs,
+            images: None,
+            images_fingerprint: 0,
         });
         Ok(())
     }
@@ -573,6 +578,18 @@ fn render(
     };
 
     timer.mark("assemble");
+    // Images (`crate::images`): processed again (through the image cache, so only a changed
+    // one is decoded) when static or bundle files changed; a changed image changes the cards
+    // and pages that show it.
+    let mut shop = shop;
+    if copied || state.images.is_none() {
+        state.images = Some(build::process_images(&shop, &state.theme)?);
+    }
+    shop.images = state.images.clone().unwrap_or_default();
+    let images_fingerprint = shop.images.fingerprint();
+    let kept_cards = kept_cards.filter(|_| images_fingerprint == state.images_fingerprint);
+    state.images_fingerprint = images_fingerprint;
+    timer.mark("images");
     let site_value = context::site(&shop, &state.theme.name);
     let site_json = serde_json::to_string(&site_value).unwrap_or_default();
     if site_json != state.site_json || theme_changed {
@@ -620,6 +637,7 @@ fn render(
         l.iter().map(|(i, r)| (hashes.get(*i).copied().unwrap_or(0), r.clone())).collect()
     };
     let global = hash_of(&(
+        images_fingerprint,
         &state.theme.engine_name,
         format!("{:?}", shop.site),
         &site_json,
