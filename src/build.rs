@@ -102,9 +102,16 @@ pub fn load(options: &BuildOptions) -> Result<Prepared, BuildError> {
 /// Publishes the shop's images through the image cache (`crate::images`): decodes and
 /// encodes only what the cache does not hold; one diagnostic per bad image.
 pub fn process_images(shop: &Shop, theme: &Theme) -> Result<crate::images::Catalog, BuildError> {
-    let sources = crate::images::sources(shop, theme).map_err(BuildError::Invalid)?;
+    let (sources, mut diags) = crate::images::sources(shop, theme);
     let settings = crate::images::Settings::from_config(&shop.site.config.images);
-    crate::images::process(&shop.root, &sources, &settings).map_err(BuildError::Invalid)
+    match crate::images::process(&shop.root, &sources, &settings) {
+        Ok(catalog) if diags.is_empty() => Ok(catalog),
+        Ok(_) => Err(BuildError::Invalid(diags.sorted())),
+        Err(more) => {
+            diags.0.extend(more.0);
+            Err(BuildError::Invalid(diags.sorted()))
+        }
+    }
 }
 
 /// Fails with one diagnostic per file shop.toml names that neither the shop's `static/` nor

@@ -603,8 +603,9 @@ fn encode_one(img: &DynamicImage, mime: &str, quality: u8) -> Result<Vec<u8>, Fa
 
 /// The images a shop publishes: its static files on disk (the shop's `static/` and a local
 /// theme's) and the files of its product bundles that are JPEG, PNG or WebP. A product or
-/// hero image in another image format is an error.
-pub fn sources(shop: &crate::content::Shop, theme: &crate::theme::Theme) -> Result<Vec<Source>, Diagnostics> {
+/// image in another image format is a diagnostic (returned beside the sources, so the bad
+/// files are reported in the same run).
+pub fn sources(shop: &crate::content::Shop, theme: &crate::theme::Theme) -> (Vec<Source>, Diagnostics) {
     let mut out: BTreeMap<String, PathBuf> = BTreeMap::new();
     for (path, source) in &theme.static_files {
         if let Some(file) = source.path()
@@ -637,8 +638,5 @@ pub fn sources(shop: &crate::content::Shop, theme: &crate::theme::Theme) -> Resu
             }
         }
     }
-    if !diags.is_empty() {
-        return Err(diags.sorted());
-    }
-    Ok(out.into_iter().map(|(site_path, file)| Source { site_path, file }).collect())
+    (out.into_iter().map(|(site_path, file)| Source { site_path, file }).collect(), diags)
 }

@@ -10,7 +10,7 @@ pub type Variants = Vec<(String, String)>;
 pub fn headers(site: &Site, variants: &Variants, csp: &str) -> String {
     let bp = &site.base_path;
     let mut out = format!(
-        "{bp}*\n  Content-Security-Policy: {csp}\n  X-Content-Type-Options: nosniff\n  Referrer-Policy: strict-origin-when-cross-origin\n  Permissions-Policy: interest-cohort=(), browsing-topics=()\n\n{bp}_cohort/f/*\n  Cache-Control: public, max-age=31536000, immutable\n"
+        "{bp}*\n  Content-Security-Policy: {csp}\n  X-Content-Type-Options: nosniff\n  Referrer-Policy: strict-origin-when-cross-origin\n  Permissions-Policy: interest-cohort=(), browsing-topics=()\n\n{bp}_cohort/f/*\n  Cache-Control: public, max-age=31536000, immutable\n\n{bp}_images/*\n  Cache-Control: public, max-age=31536000, immutable\n"
     );
     let mut routed: Vec<&str> = variants.iter().map(|(_, p)| p.as_str()).collect();
     routed.sort();
