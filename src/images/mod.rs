@@ -339,9 +339,11 @@ pub fn process(root: &Path, sources: &[Source], settings: &Settings) -> Result<C
     for (source, result) in sources.iter().zip(results) {
         match result {
             Ok((rel, stamp, processed)) => {
-                next.entries.insert(stamp.key.clone(), processed.clone());
+                // Identical sources share the first one's files (in path order), so a fresh
+                // build and a rebuild name them alike.
+                let shared = next.entries.entry(stamp.key.clone()).or_insert(processed).clone();
                 next.sources.insert(rel.clone(), stamp);
-                catalog.images.insert(source.site_path.clone(), (PathBuf::from(rel), Arc::new(processed)));
+                catalog.images.insert(source.site_path.clone(), (PathBuf::from(rel), Arc::new(shared)));
             }
             Err(d) => diags.push(d),
         }
@@ -352,7 +354,15 @@ pub fn process(root: &Path, sources: &[Source], settings: &Settings) -> Result<C
         let text = serde_json::to_vec(&next).unwrap_or_default();
         write_atomically(&index_path, &text).map_err(|e| io_error("write the image cache's index", e))?;
         if diags.is_empty() {
-            prune(&files, &next);
+            // Identical sources processed at once each wrote their own files: keep what any
+            // of them uses this run, as well as what the index names.
+            let used: BTreeSet<&str> = next
+                .entries
+                .values()
+                .chain(catalog.images.values().map(|(_, p)| p.as_ref()))
+                .flat_map(|p| p.variants.iter().map(|v| v.name.as_str()))
+                .collect();
+            prune(&files, &used);
         }
     }
     if !diags.is_empty() {
@@ -361,9 +371,8 @@ pub fn process(root: &Path, sources: &[Source], settings: &Settings) -> Result<C
     Ok(catalog)
 }
 
-/// Removes the cached files no entry of `index` names (older versions of changed images).
-fn prune(files: &Path, index: &Index) {
-    let used: BTreeSet<&str> = index.entries.values().flat_map(|p| p.variants.iter().map(|v| v.name.as_str())).collect();
+/// Removes the cached files not in `used` (older versions of changed images).
+fn prune(files: &Path, used: &BTreeSet<&str>) {
     let Ok(entries) = std::fs::read_dir(files) else { return };
     for entry in entries.flatten() {
         let name = entry.file_name();
