@@ -662,7 +662,11 @@ mod tests {
 }
 
 /// `[images]`: widths between 16 and 8192, quality 1 to 100, known formats, at least one.
-fn validate_images(images: &ImagesConfig, diags: &mut Diagnostics, at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic) {
+fn validate_images(
+    images: &ImagesConfig,
+    diags: &mut Diagnostics,
+    at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
+) {
     let widths = images.widths.get_ref();
     if widths.is_empty() || widths.iter().any(|w| !(16..=8192).contains(w)) {
         diags.push(
@@ -671,7 +675,9 @@ fn validate_images(images: &ImagesConfig, diags: &mut Diagnostics, at: &dyn Fn(s
         );
     }
     if !(1..=100).contains(images.quality.get_ref()) {
-        diags.push(at(images.quality.span(), "[images] quality must be between 1 and 100".into()).hint("e.g. quality = 80"));
+        diags.push(
+            at(images.quality.span(), "[images] quality must be between 1 and 100".into()).hint("e.g. quality = 80"),
+        );
     }
     for f in &images.formats {
         if !IMAGE_FORMATS.contains(&f.get_ref().as_str()) {
@@ -683,6 +689,9 @@ fn validate_images(images: &ImagesConfig, diags: &mut Diagnostics, at: &dyn Fn(s
         }
     }
     if images.formats.is_empty() {
-        diags.push(Diagnostic::new("shop.toml", "[images] formats is empty: images would not be published").hint("formats = [\"webp\", \"original\"]"));
+        diags.push(
+            Diagnostic::new("shop.toml", "[images] formats is empty: images would not be published")
+                .hint("formats = [\"webp\", \"original\"]"),
+        );
     }
 }

@@ -46,7 +46,11 @@ fn exif_block() -> Vec<u8> {
             ifd_num: In::PRIMARY,
             value: Value::Rational(vec![Rational::from((13, 1)), Rational::from((24, 1)), Rational::from((36, 1))]),
         },
-        Field { tag: Tag::BodySerialNumber, ifd_num: In::PRIMARY, value: Value::Ascii(vec![SERIAL.as_bytes().to_vec()]) },
+        Field {
+            tag: Tag::BodySerialNumber,
+            ifd_num: In::PRIMARY,
+            value: Value::Ascii(vec![SERIAL.as_bytes().to_vec()]),
+        },
     ];
     let mut writer = Writer::new();
     for f in &fields {
@@ -119,7 +123,8 @@ fn shop() -> tempfile::TempDir {
     let jpeg = jpeg_with_exif(&noisy_rgb(1600, 1000, [200, 30, 30], [30, 30, 200]));
     std::fs::write(root.join("products/camera-bag/photo.jpg"), jpeg).expect("jpeg");
     std::fs::write(root.join("products/camera-bag/index.md"), product("camera-bag", "photo.jpg")).expect("md");
-    let square = RgbaImage::from_fn(700, 700, |x, y| Rgba([(x % 256) as u8, (y % 256) as u8, 90, if x < 20 { 0 } else { 255 }]));
+    let square =
+        RgbaImage::from_fn(700, 700, |x, y| Rgba([(x % 256) as u8, (y % 256) as u8, 90, if x < 20 { 0 } else { 255 }]));
     std::fs::write(root.join("static/images/square.png"), png_bytes(&square)).expect("png");
     std::fs::write(root.join("products/mug.md"), product("mug", "square.png")).expect("md");
     let tall = noisy_rgb(500, 900, [40, 160, 40], [160, 160, 40]);
@@ -132,7 +137,8 @@ fn shop() -> tempfile::TempDir {
 
 /// The build's own count: (published, processed, from the cache).
 fn image_counts(stderr: &str) -> (usize, usize, usize) {
-    let line = stderr.lines().find(|l| l.starts_with("Images: ")).unwrap_or_else(|| panic!("no Images line in {stderr}"));
+    let line =
+        stderr.lines().find(|l| l.starts_with("Images: ")).unwrap_or_else(|| panic!("no Images line in {stderr}"));
     let n: Vec<usize> = line.split(|c: char| !c.is_ascii_digit()).filter_map(|w| w.parse().ok()).collect();
     assert_eq!(n.len(), 3, "{line}");
     (n[0], n[1], n[2])
@@ -216,7 +222,11 @@ fn assert_no_metadata(path: &Path) {
             while i + 8 <= bytes.len() {
                 let kind = &bytes[i..i + 4];
                 let len = u32::from_le_bytes(bytes[i + 4..i + 8].try_into().expect("4 bytes")) as usize;
-                assert!(![&b"EXIF"[..], b"XMP ", b"ICCP"].contains(&kind), "{name}: chunk {}", String::from_utf8_lossy(kind));
+                assert!(
+                    ![&b"EXIF"[..], b"XMP ", b"ICCP"].contains(&kind),
+                    "{name}: chunk {}",
+                    String::from_utf8_lossy(kind)
+                );
                 i += 8 + len + len % 2;
             }
         }
@@ -240,7 +250,10 @@ fn check_picture(out: &Path, picture: &str, ratio: f64, fallback: &str) -> (Vec<
     let img = &picture[picture.find("<img ").expect("an img")..];
     let mut sets = Vec::new();
     for source in picture.split("<source").skip(1) {
-        sets.push((attr(source, "type").expect("type").to_string(), attr(source, "srcset").expect("srcset").to_string()));
+        sets.push((
+            attr(source, "type").expect("type").to_string(),
+            attr(source, "srcset").expect("srcset").to_string(),
+        ));
     }
     sets.push((fallback.to_string(), attr(img, "srcset").expect("img srcset").to_string()));
     let mut widths = Vec::new();
@@ -317,7 +330,9 @@ fn images_are_resized_upright_stripped_and_cached() {
     let mut published = 0;
     for entry in walkdir::WalkDir::new(&out).into_iter().filter_map(Result::ok) {
         let p = entry.path();
-        if entry.file_type().is_file() && p.extension().is_some_and(|e| ["jpg", "png", "webp"].contains(&e.to_str().unwrap_or(""))) {
+        if entry.file_type().is_file()
+            && p.extension().is_some_and(|e| ["jpg", "png", "webp"].contains(&e.to_str().unwrap_or("")))
+        {
             assert_no_metadata(p);
             published += 1;
         }
@@ -402,12 +417,17 @@ fn bad_images_are_errors_naming_each_file_and_keep_the_previous_site() {
     std::fs::write(root.join("static/images/spin.gif"), gif).expect("write");
     std::fs::write(root.join("products/spinner.md"), product("spinner", "spin.gif")).expect("md");
 
-    let (code, stdout, stderr) = run(&["build", "--root", root.to_str().expect("utf8"), "-o", out.to_str().expect("utf8")]);
+    let (code, stdout, stderr) =
+        run(&["build", "--root", root.to_str().expect("utf8"), "-o", out.to_str().expect("utf8")]);
     assert_ne!(code, 0, "{stdout}{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(stderr.contains("5 problems found; nothing was written."), "{stderr}");
     let line_of = |file: &str| {
-        stderr.lines().find(|l| l.contains(file)).unwrap_or_else(|| panic!("{file} is not named in:\n{stderr}")).to_string()
+        stderr
+            .lines()
+            .find(|l| l.contains(file))
+            .unwrap_or_else(|| panic!("{file} is not named in:\n{stderr}"))
+            .to_string()
     };
     assert!(line_of("static/images/truncated.jpg").contains("truncated"), "{stderr}");
     assert!(line_of("static/images/notes.png").contains("not a JPEG, PNG or WebP image"), "{stderr}");
@@ -442,4 +462,14 @@ fn serve_publishes_a_changed_image() {
     assert_eq!((decoded.width(), decoded.height()), (500, 500));
     // The other images came from the cache: the rotated JPEG still serves its page.
     assert!(s.get("/products/camera-bag/").text().contains("<source type=\"image/webp\""));
+}
+
+#[test]
+fn cohort_init_keeps_the_image_cache_out_of_git() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let shop = dir.path().join("shop");
+    let (code, _, stderr) = run(&["init", shop.to_str().expect("utf8")]);
+    assert_eq!(code, 0, "{stderr}");
+    let ignore = read(&shop.join(".gitignore"));
+    assert!(ignore.lines().any(|l| l == "/.cohort-cache/"), "{ignore}");
 }

@@ -124,7 +124,9 @@ fn twenty_odd_edits_leave_the_served_site_identical_to_a_full_build() {
     });
     step("a new static file", &|| std::fs::write(root.join("static/extra.css"), "body { color: #222 }\n").unwrap());
     step("a bundle image", &|| {
-        image::RgbImage::from_pixel(30, 40, image::Rgb([90, 60, 20])).save(root.join("products/hiking-boot/boot.png")).unwrap()
+        image::RgbImage::from_pixel(30, 40, image::Rgb([90, 60, 20]))
+            .save(root.join("products/hiking-boot/boot.png"))
+            .unwrap()
     });
     let not_found =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates/404.html"))

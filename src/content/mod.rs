@@ -149,7 +149,16 @@ impl Shop {
         if !products.is_empty() {
             warnings.extend(warnings::unmatched_interests(root, &site, &categories, &tags));
         }
-        Ok(Shop { root: root.to_path_buf(), site, products, pages, categories, tags, warnings, images: Default::default() })
+        Ok(Shop {
+            root: root.to_path_buf(),
+            site,
+            products,
+            pages,
+            categories,
+            tags,
+            warnings,
+            images: Default::default(),
+        })
     }
 }
 

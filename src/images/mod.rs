@@ -504,8 +504,10 @@ fn encode(bytes: &[u8], stem: &str, settings: &Settings) -> Result<(Processed, V
     };
     let mut decoder = reader.into_decoder().map_err(broken)?;
     let exif = decoder.exif_metadata().ok().flatten();
-    let orientation =
-        exif.as_deref().and_then(image::metadata::Orientation::from_exif_chunk).unwrap_or(image::metadata::Orientation::NoTransforms);
+    let orientation = exif
+        .as_deref()
+        .and_then(image::metadata::Orientation::from_exif_chunk)
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
     let location = exif.is_some_and(has_gps);
     let mut img = DynamicImage::from_decoder(decoder).map_err(broken)?;
     if format == ImageFormat::Jpeg {
@@ -579,7 +581,8 @@ fn encode_one(img: &DynamicImage, mime: &str, quality: u8) -> Result<Vec<u8>, Fa
                 DynamicImage::ImageRgb8(buf) => webp::Encoder::from_rgb(buf.as_raw(), img.width(), img.height()),
                 _ => return Err(failed("unexpected pixel layout".into())),
             };
-            let mut config = webp::WebPConfig::new().map_err(|()| failed("libwebp refused its configuration".into()))?;
+            let mut config =
+                webp::WebPConfig::new().map_err(|()| failed("libwebp refused its configuration".into()))?;
             config.quality = f32::from(quality);
             config.method = 4;
             let data = encoder.encode_advanced(&config).map_err(|e| failed(format!("{e:?}")))?;
@@ -641,8 +644,11 @@ pub fn sources(shop: &crate::content::Shop, theme: &crate::theme::Theme) -> (Vec
             if UNSUPPORTED.contains(&ext.as_str()) {
                 let file = image.source.strip_prefix(&shop.root).unwrap_or(&image.source);
                 diags.push(
-                    Diagnostic::new(file, format!("is a {} image, a format Cohort does not publish", ext.to_ascii_uppercase()))
-                        .hint(format!("convert it to JPEG, PNG or WebP and name that file in {}", p.source.display())),
+                    Diagnostic::new(
+                        file,
+                        format!("is a {} image, a format Cohort does not publish", ext.to_ascii_uppercase()),
+                    )
+                    .hint(format!("convert it to JPEG, PNG or WebP and name that file in {}", p.source.display())),
                 );
             }
         }

@@ -46,7 +46,8 @@ pub fn picture_html(image: &Value, options: &PictureOptions) -> String {
     }
     let alt = options.alt.as_deref().or(image.get("alt").and_then(Value::as_str)).unwrap_or("");
     img.push_str(&format!(" alt=\"{}\"", escape(alt)));
-    if let (Some(w), Some(h)) = (image.get("width").and_then(Value::as_u64), image.get("height").and_then(Value::as_u64))
+    if let (Some(w), Some(h)) =
+        (image.get("width").and_then(Value::as_u64), image.get("height").and_then(Value::as_u64))
     {
         img.push_str(&format!(" width=\"{w}\" height=\"{h}\""));
     }
@@ -63,7 +64,12 @@ pub fn picture_html(image: &Value, options: &PictureOptions) -> String {
         .filter_map(|s| {
             let kind = s.get("type")?.as_str()?;
             let srcset = s.get("srcset")?.as_str()?;
-            Some(format!("<source type=\"{}\" srcset=\"{}\" sizes=\"{}\">", escape(kind), escape(srcset), escape(sizes)))
+            Some(format!(
+                "<source type=\"{}\" srcset=\"{}\" sizes=\"{}\">",
+                escape(kind),
+                escape(srcset),
+                escape(sizes)
+            ))
         })
         .collect();
     if sources.is_empty() { img } else { format!("<picture>{}{img}</picture>", sources.concat()) }
