@@ -82,13 +82,6 @@ for i in 1 2 3; do measure "cohort rebuild, nothing changed ($i)" "$cohort" buil
 for i in 1 2 3; do measure "cohort rebuild of the same shop without images ($i)" "$cohort" build --root "$plain"; done
 rm -rf "$shop/.cohort-cache" "$shop/public" "$shop/.public.cohort-old" "$shop/.public.cohort-tmp"
 
-if [ "$WEBP_ONLY" = 1 ]; then
-    printf '[images]\nformats = ["webp"]\n' >>"$shop/shop.toml"
-    echo "== Cohort, WebP only (what Hugo is asked for)"
-    measure "cohort first build, WebP only" "$cohort" build --root "$shop"
-    rm -rf "$shop/.cohort-cache" "$shop/public" "$shop/.public.cohort-old" "$shop/.public.cohort-tmp"
-fi
-
 echo "== Hugo $(hugo version | awk '{print $2}'): .Resize \"Wx webp q80\" at the same widths"
 mkdir -p "$hugo_site/layouts"
 cat >"$hugo_site/hugo.toml" <<TOML
@@ -108,3 +101,12 @@ measure "hugo first build (empty resources cache)" hugo --source "$hugo_site" --
 echo "    disk: resources $(du -sh "$hugo_site/resources" | cut -f1), site $(du -sh "$hugo_site/public" | cut -f1), total $(du -sh "$WORK" | cut -f1)"
 measure "hugo rebuild (resources cache kept)" hugo --source "$hugo_site" --quiet
 echo "    webp files: $(find "$hugo_site/public" -name '*.webp' | wc -l)"
+rm -rf "$hugo_site/public" "$hugo_site/resources"
+
+if [ "$WEBP_ONLY" = 1 ]; then
+    printf '[images]\nformats = ["webp"]\n' >>"$shop/shop.toml"
+    echo "== Cohort, WebP only (what Hugo is asked for)"
+    measure "cohort first build, WebP only" "$cohort" build --root "$shop"
+    rm -rf "$shop/.cohort-cache" "$shop/public" "$shop/.public.cohort-old" "$shop/.public.cohort-tmp"
+fi
+
