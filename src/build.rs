@@ -539,7 +539,7 @@ fn render_into(
     let mut static_files = 0;
     for (path, source) in copied_files(shop, theme) {
         match source {
-            crate::theme::Source::File(from) if from.starts_with(&shop.images_cache()) => {
+            crate::theme::Source::File(from) if from.starts_with(shop.images_cache()) => {
                 staging.copy_immutable(&path, &from).map_err(io)?
             }
             crate::theme::Source::File(from) => staging.copy(&path, &from).map_err(io)?,

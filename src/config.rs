@@ -631,36 +631,6 @@ fn split_base_url(url: &str) -> Option<(String, String)> {
     Some((base, path))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base_urls_split_into_origin_and_path() {
-        assert_eq!(split_base_url("https://a.com"), Some(("https://a.com".into(), "/".into())));
-        assert_eq!(split_base_url("https://a.com/shop/"), Some(("https://a.com/shop".into(), "/shop/".into())));
-        assert_eq!(split_base_url("ftp://a.com"), None);
-    }
-
-    #[test]
-    fn a_policy_version_the_consent_server_would_refuse_is_an_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let shop = "title = \"T\"\nbase_url = \"https://a.com\"\ncurrency = \"EUR\"\n[privacy]\n";
-        std::fs::write(dir.path().join("shop.toml"), format!("{shop}policy_version = \"Nov 2026\"\n")).unwrap();
-        let Err(diags) = Config::load(dir.path(), None) else { panic!("Nov 2026 was accepted") };
-        let text = format!("{diags}");
-        assert!(text.contains("policy_version `Nov 2026`") && text.contains("2026-11-01"), "{text}");
-        std::fs::write(dir.path().join("shop.toml"), format!("{shop}policy_version = \"2026-11-01\"\n")).unwrap();
-        assert!(Config::load(dir.path(), None).is_ok());
-    }
-
-    #[test]
-    fn unknown_field_hints_suggest() {
-        let hint = unknown_field_hint("unknown field `titel`, expected one of `title`, `sku`");
-        assert_eq!(hint.as_deref(), Some("did you mean `title`?"));
-    }
-}
-
 /// `[images]`: widths between 16 and 8192, quality 1 to 100, known formats, at least one.
 fn validate_images(
     images: &ImagesConfig,
@@ -693,5 +663,35 @@ fn validate_images(
             Diagnostic::new("shop.toml", "[images] formats is empty: images would not be published")
                 .hint("formats = [\"webp\", \"original\"]"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_split_into_origin_and_path() {
+        assert_eq!(split_base_url("https://a.com"), Some(("https://a.com".into(), "/".into())));
+        assert_eq!(split_base_url("https://a.com/shop/"), Some(("https://a.com/shop".into(), "/shop/".into())));
+        assert_eq!(split_base_url("ftp://a.com"), None);
+    }
+
+    #[test]
+    fn a_policy_version_the_consent_server_would_refuse_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let shop = "title = \"T\"\nbase_url = \"https://a.com\"\ncurrency = \"EUR\"\n[privacy]\n";
+        std::fs::write(dir.path().join("shop.toml"), format!("{shop}policy_version = \"Nov 2026\"\n")).unwrap();
+        let Err(diags) = Config::load(dir.path(), None) else { panic!("Nov 2026 was accepted") };
+        let text = format!("{diags}");
+        assert!(text.contains("policy_version `Nov 2026`") && text.contains("2026-11-01"), "{text}");
+        std::fs::write(dir.path().join("shop.toml"), format!("{shop}policy_version = \"2026-11-01\"\n")).unwrap();
+        assert!(Config::load(dir.path(), None).is_ok());
+    }
+
+    #[test]
+    fn unknown_field_hints_suggest() {
+        let hint = unknown_field_hint("unknown field `titel`, expected one of `title`, `sku`");
+        assert_eq!(hint.as_deref(), Some("did you mean `title`?"));
     }
 }

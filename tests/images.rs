@@ -5,6 +5,8 @@
 //! line), `cohort check` reports the location, bad input is an error naming each file with
 //! the previous output intact, and `cohort serve` publishes a changed image.
 
+// serve_support loads common/ for itself, privately; this file needs both.
+#[allow(clippy::duplicate_mod)]
 mod common;
 mod serve_support;
 use common::*;

@@ -449,9 +449,12 @@ fn ext_of(mime: &str) -> &'static str {
     }
 }
 
+/// What one image became: its record and its files (name, bytes).
+type Encoded = (Processed, Vec<(String, Vec<u8>)>);
+
 /// Decodes one image, applies its orientation, and encodes every width in every format.
 /// Returns what was made and the files (name, bytes).
-fn encode(bytes: &[u8], stem: &str, settings: &Settings) -> Result<(Processed, Vec<(String, Vec<u8>)>), Fault> {
+fn encode(bytes: &[u8], stem: &str, settings: &Settings) -> Result<Encoded, Fault> {
     let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| Fault::new(format!("cannot read the image: {e}"), HINT_REEXPORT))?;

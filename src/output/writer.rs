@@ -124,7 +124,8 @@ impl Staging {
     /// the file system cannot link. Costs no read of the file's bytes.
     pub fn link_immutable(&self, rel: &str, from: &Path) -> std::io::Result<()> {
         let (path, existing) = self.prepare(rel)?;
-        if !(existing.is_some() && same_inode(&path, from)) && !replace_with_link(from, &path) {
+        let kept = existing.is_some() && same_inode(&path, from);
+        if !(kept || replace_with_link(from, &path)) {
             let mut source = std::fs::File::open(from)?;
             write_new(&path, |f| std::io::copy(&mut source, f).map(|_| ()))?;
         }
