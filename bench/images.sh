@@ -4,6 +4,7 @@
 #   bash bench/images.sh                 # from anywhere
 #   PHOTOS=200 bash bench/images.sh      # a quicker run
 #   WEBP_ONLY=0 bash bench/images.sh     # skip the WebP-only Cohort run
+#   SKIP_BUILD=1 bash bench/images.sh    # use the release binaries already in target/
 #
 # Cohort publishes each photo at 320, 640, 960, 1280 and 1920 px in WebP and JPEG (10
 # encodes); Hugo is asked for `.Resize "Wx webp q80"` at the same widths (5 encodes), so a
@@ -29,7 +30,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 hugo version | grep -q extended || { echo "hugo is not the extended edition (no WebP encoder)" >&2; exit 2; }
 
-cargo build --release --quiet --bin cohort --example gen_photos
+[ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet --bin cohort --example gen_photos
 cohort=$PWD/target/release/cohort
 cleanup() { [ "${KEEP:-0}" = 1 ] || rm -rf "$WORK"; }
 trap cleanup EXIT

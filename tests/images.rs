@@ -340,6 +340,11 @@ fn images_are_resized_upright_stripped_and_cached() {
         }
     }
     assert!(published >= 20, "{published} published image files");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&own).expect("published").permissions().mode();
+        assert_eq!(mode & 0o044, 0o044, "published images are readable by others: {mode:o}");
+    }
     assert!(read(&out.join("_headers")).contains("/_images/*\n  Cache-Control: public, max-age=31536000, immutable"));
 
     // A rebuild decodes nothing and writes the same site.
