@@ -49,6 +49,11 @@ pub struct BuildReport {
     pub static_files: usize,
     /// Products in the catalog.
     pub products: usize,
+    /// Source images published (`crate::images`).
+    pub images: usize,
+    /// Of those, how many were decoded and encoded by this build (the others came from the
+    /// image cache).
+    pub images_decoded: usize,
     /// Probable mistakes that did not stop the build.
     pub warnings: Vec<crate::diagnostics::Diagnostic>,
     /// Wall time of the whole build.
@@ -160,13 +165,29 @@ pub struct Prepared {
 /// Loads and validates the shop, its theme and its aggregates, and plans the pages.
 pub fn load(options: &BuildOptions) -> Result<Prepared, BuildError> {
     let load = LoadOptions { drafts: options.drafts, base_url: options.base_url.as_deref() };
-    let shop = Shop::load(&options.root, &load).map_err(BuildError::Invalid)?;
+    let mut shop = Shop::load(&options.root, &load).map_err(BuildError::Invalid)?;
     let mut theme = Theme::load(&options.root, &shop.site.config.theme).map_err(BuildError::Invalid)?;
     check_static_files(&options.root, &shop.site, &theme)?;
+    shop.images = process_images(&shop, &theme)?;
     theme.engine.add_global("site", &context::site(&shop, &theme.name));
     let plan = Plan::new(&shop, |t| theme.templates.contains_key(t));
     let aggregates = load_aggregates(&options.root)?;
     Ok(Prepared { shop, theme, plan, aggregates })
+}
+
+/// Publishes the shop's images through the image cache (`crate::images`): decodes and
+/// encodes only what the cache does not hold; one diagnostic per bad image.
+pub fn process_images(shop: &Shop, theme: &Theme) -> Result<crate::images::Catalog, BuildError> {
+    let (sources, mut diags) = crate::images::sources(shop, theme);
+    let settings = crate::images::Settings::from_config(&shop.site.config.images);
+    match crate::images::process(&shop.root, &sources, &settings) {
+        Ok(catalog) if diags.is_empty() => Ok(catalog),
+        Ok(_) => Err(BuildError::Invalid(diags.sorted())),
+        Err(more) => {
+            diags.0.extend(more.0);
+            Err(BuildError::Invalid(diags.sorted()))
+        }
+    }
 }
 
 /// Fails with one diagnostic per file shop.toml names that neither the shop's `static/` nor
@@ -412,16 +433,23 @@ pub fn sitemap_entry(shop: &Shop, job: &Job) -> Option<(String, Option<String>)>
     })
 }
 
-/// Files copied as they are, in the order the build writes them (later ones win): the
-/// theme's and shop's static files, then the files beside each product bundle.
+/// Files copied, in the order the build writes them (later ones win): the theme's and
+/// shop's static files, then the files beside each product bundle, then the published images
+/// (`crate::images`): a processed image's own path holds its largest fallback from the image
+/// cache instead of the source, and every resized file is under `_images/`.
 pub fn copied_files(shop: &Shop, theme: &Theme) -> Vec<(String, crate::theme::Source)> {
-    let mut out: Vec<(String, crate::theme::Source)> =
-        theme.static_files.iter().map(|(p, s)| (p.clone(), s.clone())).collect();
+    let mut out: Vec<(String, crate::theme::Source)> = theme
+        .static_files
+        .iter()
+        .filter(|(p, s)| s.path().is_none() || !shop.images.contains(p))
+        .map(|(p, s)| (p.clone(), s.clone()))
+        .collect();
     for p in &shop.products {
         if let Some(dir) = &p.bundle {
-            out.extend(bundle_files(shop, &p.slug, dir));
+            out.extend(bundle_files(shop, &p.slug, dir).into_iter().filter(|(path, _)| !shop.images.contains(path)));
         }
     }
+    out.extend(shop.images.outputs().into_iter().map(|(path, file)| (path, crate::theme::Source::File(file))));
     out
 }
 
@@ -565,6 +593,9 @@ fn render_into(
     let mut static_files = 0;
     for (path, source) in copied_files(shop, theme) {
         match source {
+            crate::theme::Source::File(from) if from.starts_with(shop.images_cache()) => {
+                staging.link_immutable(&path, &from).map_err(|e| BuildError::io("cannot link", &from, e))?
+            }
             crate::theme::Source::File(from) => {
                 staging.copy(&path, &from).map_err(|e| BuildError::io("cannot copy", &from, e))?
             }
@@ -585,6 +616,8 @@ fn render_into(
         fragments,
         static_files,
         products: shop.products.len(),
+        images: shop.images.len(),
+        images_decoded: shop.images.decoded,
         warnings: shop.warnings.clone(),
         elapsed: Duration::ZERO,
     })

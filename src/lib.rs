@@ -69,6 +69,7 @@ pub mod gate;
 #[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod hosting;
 pub mod html;
+pub mod images;
 #[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod import;
 pub mod net;

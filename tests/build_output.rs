@@ -33,7 +33,10 @@ fn basic_shop_pages_exist_with_titles_prices_and_links() {
     assert!(boot.contains("<h1>Hiking Boot</h1>"));
     assert!(boot.contains("€129.00") && boot.contains("€149.00"), "price and compare-at price shown");
     assert!(boot.contains("href=\"https://buy.stripe.com/test_boot\""), "buy link");
-    assert!(boot.contains("<img src=\"/products/hiking-boot/boot.png\" alt=\"A brown leather hiking boot\""));
+    // The bundle's photo is published resized (src/images/), its own path still served.
+    assert!(boot.contains("<img src=\"/_images/boot-"), "{boot}");
+    assert!(boot.contains("alt=\"A brown leather hiking boot\""), "{boot}");
+    assert!(out.join("products/hiking-boot/boot.png").is_file());
     assert!(boot.contains("<link rel=\"canonical\" href=\"https://test.example.com/products/hiking-boot/\">"));
     assert!(boot.contains("<meta property=\"product:price:amount\" content=\"129.00\">"));
     assert!(boot.contains("<meta property=\"product:price:currency\" content=\"EUR\">"));
@@ -285,14 +288,15 @@ fn a_rebuild_keeps_unchanged_files_and_replaces_changed_ones() {
     let fresh = tempfile::tempdir().unwrap();
     build_ok(shop.path(), &fresh.path().join("site"));
     assert_eq!(tree(&out), tree(&fresh.path().join("site")));
-    // Beside the output: only the kept previous output, which git ignores.
-    let leftovers: Vec<_> = std::fs::read_dir(shop.path())
+    // Beside the output: only the kept previous output and the image cache, which git ignores.
+    let mut leftovers: Vec<_> = std::fs::read_dir(shop.path())
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.contains("cohort-"))
         .collect();
-    assert_eq!(leftovers, [".public.cohort-old"]);
+    leftovers.sort();
+    assert_eq!(leftovers, [".cohort-cache", ".public.cohort-old"]);
     let kept = shop.path().join(".public.cohort-old");
     assert!(read(&kept.join("products/chef-knife/index.html")).contains("€79.00"), "the previous output");
     let git = |args: &[&str]| {
@@ -303,6 +307,7 @@ fn a_rebuild_keeps_unchanged_files_and_replaces_changed_ones() {
     git(&["init", "-q"]);
     let status = git(&["status", "--porcelain", "--untracked-files=all"]);
     assert!(!status.contains("cohort-old"), "git ignores the kept output: {status}");
+    assert!(!status.contains(".cohort-cache"), "git ignores the image cache: {status}");
     assert!(status.contains("public/index.html"), "but not the output: {status}");
 }
 

@@ -92,7 +92,9 @@ Warm and heavy.
         );
         f.write("pages/about.md", "+++\ntitle = \"About\"\n+++\nWe sell a few good things. See the [skillet care](/products/skillet/#care).\n");
         for img in ["skillet.png", "apron.png", "throw.png"] {
-            f.write(&format!("static/images/{img}"), "not really a png");
+            let path = f.0.join("static/images").join(img);
+            std::fs::create_dir_all(path.parent().expect("a folder")).expect("create fixture folder");
+            image::RgbImage::from_pixel(8, 6, image::Rgb([120, 90, 60])).save(&path).expect("write a real PNG");
         }
         f
     }

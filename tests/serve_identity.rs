@@ -120,11 +120,13 @@ fn twenty_odd_edits_leave_the_served_site_identical_to_a_full_build() {
     step("a deletion", &|| std::fs::remove_file(root.join("products/enamel-mug.md")).unwrap());
     assert_identical(&s, root, "ten product edits");
     step("a static file changed", &|| {
-        std::fs::write(root.join("static/images/mug.png"), b"\x89PNG\r\n\x1a\nnot really").unwrap()
+        image::RgbImage::from_pixel(40, 30, image::Rgb([10, 200, 90])).save(root.join("static/images/mug.png")).unwrap()
     });
     step("a new static file", &|| std::fs::write(root.join("static/extra.css"), "body { color: #222 }\n").unwrap());
     step("a bundle image", &|| {
-        std::fs::write(root.join("products/hiking-boot/boot.png"), b"\x89PNG\r\n\x1a\nboot v2").unwrap()
+        image::RgbImage::from_pixel(30, 40, image::Rgb([90, 60, 20]))
+            .save(root.join("products/hiking-boot/boot.png"))
+            .unwrap()
     });
     let not_found =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates/404.html"))

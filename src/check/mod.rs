@@ -41,6 +41,7 @@ pub fn run(root: &Path) -> Report {
     let theme = &prepared.theme;
     let locator = Locator::new(shop, theme);
     let mut findings = content::sources(shop);
+    findings.extend(image_locations(shop));
     findings.extend(ethics::cohorts(shop, &locator));
     let loaded = load_warnings(shop, &findings);
     findings.extend(loaded);
@@ -69,6 +70,25 @@ pub fn run(root: &Path) -> Report {
     }
     acknowledge(shop, &mut findings);
     Report::finish(findings)
+}
+
+/// `privacy/image-location`: source images whose EXIF data holds a GPS position. The
+/// published copies carry no metadata at all; the sources may still be shared (a public
+/// repository, a backup).
+fn image_locations(shop: &Shop) -> Vec<Finding> {
+    shop.images
+        .with_location()
+        .into_iter()
+        .map(|file| {
+            Finding::warning(
+                "privacy/image-location",
+                file.display().to_string(),
+                0,
+                "this image carries a GPS position (where it was taken) in its EXIF data; the published copies are stripped of it, but the source file still holds it",
+            )
+            .fix("remove the location from the source (e.g. `exiftool -gps:all= FILE`), above all if the shop's sources are shared")
+        })
+        .collect()
 }
 
 /// What a reference in a page does: navigate (a link) or load something into the page.

@@ -52,6 +52,14 @@ pub fn run(args: BuildArgs) -> CmdResult {
                 report.static_files,
                 report.elapsed.as_millis()
             );
+            if report.images > 0 {
+                eprintln!(
+                    "Images: {} published, {} processed, {} from the cache",
+                    report.images,
+                    report.images_decoded,
+                    report.images - report.images_decoded
+                );
+            }
             Ok(())
         }
         Err(e) => Err(Failure::new(e.to_string())),

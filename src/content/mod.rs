@@ -38,6 +38,8 @@ pub struct Shop {
     pub tags: Vec<Taxon>,
     /// Non-fatal notes for the merchant (printed, never hidden).
     pub warnings: Vec<warnings::Warning>,
+    /// The published images (empty until `build::process_images` fills it).
+    pub images: crate::images::Catalog,
 }
 
 pub struct LoadOptions<'a> {
@@ -79,6 +81,11 @@ pub fn read_text(path: &Path, shown: &Path) -> Result<String, Diagnostic> {
 }
 
 impl Shop {
+    /// Where the image cache keeps its files (`crate::images::CACHE_DIR`).
+    pub fn images_cache(&self) -> PathBuf {
+        self.root.join(crate::images::CACHE_DIR)
+    }
+
     pub fn load(root: &Path, options: &LoadOptions) -> Result<Shop, Diagnostics> {
         let site = Config::load(root, options.base_url)?;
         let (product_files, stray) = find_products(root);
@@ -145,7 +152,16 @@ impl Shop {
         if !products.is_empty() {
             warnings.extend(warnings::unmatched_interests(root, &site, &categories, &tags));
         }
-        Ok(Shop { root: root.to_path_buf(), site, products, pages, categories, tags, warnings })
+        Ok(Shop {
+            root: root.to_path_buf(),
+            site,
+            products,
+            pages,
+            categories,
+            tags,
+            warnings,
+            images: Default::default(),
+        })
     }
 }
 

@@ -85,8 +85,9 @@ pub fn headers(site: &Site, variants: &Variants, csp: &str) -> String {
         .map(|v| format!("\n  Reporting-Endpoints: {v}"))
         .unwrap_or_default();
     let mut out = format!(
-        "{bp}*\n  Content-Security-Policy: {csp}{reporting}\n  X-Content-Type-Options: nosniff\n  Referrer-Policy: strict-origin-when-cross-origin\n  Permissions-Policy: interest-cohort=(), browsing-topics=()\n\n{bp}{fragments}*\n  Cache-Control: public, max-age=31536000, immutable\n",
-        fragments = layout::FRAGMENTS
+        "{bp}*\n  Content-Security-Policy: {csp}{reporting}\n  X-Content-Type-Options: nosniff\n  Referrer-Policy: strict-origin-when-cross-origin\n  Permissions-Policy: interest-cohort=(), browsing-topics=()\n\n{bp}{fragments}*\n  Cache-Control: public, max-age=31536000, immutable\n\n{bp}{images}/*\n  Cache-Control: public, max-age=31536000, immutable\n",
+        fragments = layout::FRAGMENTS,
+        images = crate::images::OUTPUT_DIR
     );
     let mut routed: Vec<&str> = variants.iter().map(|(_, p)| p.as_str()).collect();
     routed.sort();

@@ -122,6 +122,20 @@ impl Staging {
         Ok(())
     }
 
+    /// Puts the immutable file `from` (an entry of a cache, never changed in place) at `rel`
+    /// as a hard link, keeping a link to it that an earlier tree left there; copies it where
+    /// the file system cannot link. Costs no read of the file's bytes.
+    pub fn link_immutable(&self, rel: &str, from: &Path) -> std::io::Result<()> {
+        let (path, existing) = self.prepare(rel)?;
+        let kept = existing.is_some() && same_inode(&path, from);
+        if !(kept || replace_with_link(from, &path)) {
+            let mut source = std::fs::File::open(from)?;
+            write_new(&path, |f| std::io::copy(&mut source, f).map(|_| ()))?;
+        }
+        self.mark_written(rel);
+        Ok(())
+    }
+
     /// The staging path of `rel`, with its folders in place: every folder on the way is a
     /// real folder (a file or link in the way is removed), and a folder left at the file's
     /// own place by an earlier tree is removed. Also the metadata of the regular file an
@@ -352,6 +366,23 @@ fn files_equal(a: &Path, b: &Path) -> bool {
 
 /// Puts a hard link to `old` at `path`, replacing what is there (later files win, as a
 /// write would); false when the file system cannot link.
+/// Whether two paths are the same file (one inode).
+fn same_inode(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(ma), Ok(mb)) => ma.dev() == mb.dev() && ma.ino() == mb.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
+        false
+    }
+}
+
 fn replace_with_link(old: &Path, path: &Path) -> bool {
     match std::fs::hard_link(old, path) {
         Ok(()) => true,

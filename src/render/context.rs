@@ -90,15 +90,48 @@ fn third_party_value(t: &crate::config::ThirdParty) -> Value {
     })
 }
 
-/// One image of a product for templates: `url`, `alt`, and `width`/`height` read from the
-/// file's header (absent when the file cannot be read), so pages reserve the right space.
-fn image_value(site: &crate::config::Site, image: &crate::content::product::Image) -> Value {
-    let mut v = json!({"url": site.url(&image.path), "alt": image.alt});
-    if let Ok(size) = imagesize::size(&image.source) {
-        v["width"] = json!(size.width);
-        v["height"] = json!(size.height);
-    }
-    v
+/// One image of a product for templates (see [`picture_value`]).
+fn image_value(shop: &Shop, image: &crate::content::product::Image) -> Value {
+    picture_value(shop, &image.path, Some(&image.source), &image.alt)
+}
+
+/// An image as templates see it: `url` (the largest file of the fallback format), `alt`,
+/// `width`/`height` (that file's, so pages reserve the photo's real shape), and for a
+/// processed image (`crate::images`) `srcset`, `sizes`, `type` and `sources` (the WebP
+/// `srcset`, for a `<source>` element). An image Cohort does not process (SVG, a theme's
+/// embedded file) keeps its own URL, and its size when the header can be read.
+pub fn picture_value(shop: &Shop, site_path: &str, file: Option<&std::path::Path>, alt: &str) -> Value {
+    let site = &shop.site;
+    let site_path = site_path.trim_start_matches('/');
+    let Some(p) = shop.images.get(site_path) else {
+        let mut v = json!({"url": site.url(site_path), "alt": alt});
+        if let Some(Ok(size)) = file.map(imagesize::size) {
+            v["width"] = json!(size.width);
+            v["height"] = json!(size.height);
+        }
+        return v;
+    };
+    let url = |v: &crate::images::Variant| site.url(&format!("{}/{}", crate::images::OUTPUT_DIR, v.name));
+    let srcset = |mime: &str| p.of(mime).map(|v| format!("{} {}w", url(v), v.width)).collect::<Vec<_>>().join(", ");
+    let fallback = p.fallback_mime();
+    let Some(largest) = p.largest() else {
+        return json!({"url": site.url(site_path), "alt": alt});
+    };
+    let sources: Vec<Value> = if fallback != "image/webp" && p.of("image/webp").next().is_some() {
+        vec![json!({"type": "image/webp", "srcset": srcset("image/webp")})]
+    } else {
+        Vec::new()
+    };
+    json!({
+        "url": url(largest),
+        "alt": alt,
+        "width": largest.width,
+        "height": largest.height,
+        "type": fallback,
+        "srcset": srcset(fallback),
+        "sizes": site.config.images.sizes,
+        "sources": sources,
+    })
 }
 
 /// The MIME type of the shop's icon, from its file name (the theme's default is SVG).
@@ -122,11 +155,12 @@ pub fn default_hero(shop: &Shop) -> Value {
     }
 }
 
-/// The hero block as templates see it: title, text and the image with its URL and size.
+/// A hero for templates: `title`, `text`, `image` (its URL) and `picture` (the image value
+/// of [`picture_value`], for the `picture` function), both null without an image.
 pub fn hero_value(shop: &Shop, title: &str, text: &str, image: Option<&str>) -> Value {
-    let image =
-        image.map(|i| if i.starts_with('/') { shop.site.url(i.trim_start_matches('/')) } else { shop.site.url(i) });
-    json!({"title": title, "text": text, "image": image})
+    let picture = image.map(|i| picture_value(shop, i, None, ""));
+    let url = picture.as_ref().and_then(|p| p.get("url").cloned());
+    json!({"title": title, "text": text, "image": url, "picture": picture})
 }
 
 /// A product as listings, recommendation blocks and the product page show it, converted
@@ -138,7 +172,7 @@ pub fn card(shop: &Shop, p: &Product) -> minijinja::Value {
 /// [`card`] as JSON.
 pub fn card_json(shop: &Shop, p: &Product) -> Value {
     let site = &shop.site;
-    let images: Vec<Value> = p.images.iter().map(|i| image_value(site, i)).collect();
+    let images: Vec<Value> = p.images.iter().map(|i| image_value(shop, i)).collect();
     json!({
         "slug": p.slug,
         "url": site.url(&format!("products/{}/", p.slug)),

@@ -241,6 +241,9 @@ struct State {
     /// `_redirects` are written again only when one appears or disappears.
     script_refs: HashMap<String, usize>,
     route_refs: HashMap<(String, String), usize>,
+    /// The published images of the last pass and their [`crate::images::Catalog::fingerprint`].
+    images: Option<crate::images::Catalog>,
+    images_fingerprint: u64,
 }
 
 /// The watch-mode builder: keeps what the last build computed and renders only what changed.
@@ -448,6 +451,8 @@ impl Incremental {
             fragment_refs,
             script_refs,
             route_refs,
+            images: None,
+            images_fingerprint: 0,
         });
         Ok(())
     }

@@ -21,6 +21,7 @@ impl MiniJinja {
         env.set_fuel(Some(super::engine::FUEL));
         env.set_formatter(html_formatter);
         env.add_function("render_card", crate::render::card_cache::render_card);
+        env.add_function("picture", picture);
         let sources: BTreeMap<String, String> = templates.iter().cloned().collect();
         let mut engine = MiniJinja { env, sources, globals: BTreeMap::new() };
         for (name, source) in templates {
@@ -89,6 +90,28 @@ impl MiniJinja {
             _ => None,
         })
     }
+}
+
+/// `picture(image, sizes=..., eager=..., class=..., alt=...)`: the image as a `<picture>`
+/// element (`crate::images::picture_html`); an undefined or empty image gives nothing.
+fn picture(image: Option<Value>, kwargs: minijinja::value::Kwargs) -> Result<Value, minijinja::Error> {
+    let image = match image {
+        Some(v) => Some(v),
+        None => kwargs.get::<Option<Value>>("image")?,
+    };
+    let options = crate::images::PictureOptions {
+        sizes: kwargs.get("sizes")?,
+        eager: kwargs.get::<Option<bool>>("eager")?.unwrap_or(false),
+        class: kwargs.get("class")?,
+        alt: kwargs.get("alt")?,
+    };
+    kwargs.assert_all_used()?;
+    let json = match image {
+        Some(v) if !v.is_undefined() && !v.is_none() => serde_json::to_value(&v)
+            .map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, format!("picture: {e}")))?,
+        _ => serde_json::Value::Null,
+    };
+    Ok(Value::from_safe_string(crate::images::picture_html(&json, &options)))
 }
 
 impl Engine for MiniJinja {

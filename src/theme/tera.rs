@@ -14,7 +14,9 @@ pub struct TeraEngine {
 impl TeraEngine {
     pub fn new(templates: Vec<(String, String)>) -> Result<Self, TemplateError> {
         let sources: BTreeMap<String, String> = templates.iter().cloned().collect();
-        let mut engine = TeraEngine { tera: Tera::new(), sources };
+        let mut tera = Tera::new();
+        tera.register_function("picture", picture);
+        let mut engine = TeraEngine { tera, sources };
         if let Err(e) = engine.tera.add_raw_templates(templates) {
             return Err(engine.convert(&e));
         }
@@ -75,6 +77,20 @@ fn expression_before(text: &str, end: usize) -> String {
         .last()
         .map_or(before.len(), |(i, _)| i);
     before[start..].to_string()
+}
+
+/// `picture(image=..., sizes=..., eager=..., class=..., alt=...)`: the image as a
+/// `<picture>` element (`crate::images::picture_html`); a missing image gives nothing.
+fn picture(kwargs: tera::Kwargs, _: &tera::State) -> tera::TeraResult<tera::Value> {
+    let image: Option<tera::Value> = kwargs.get("image")?;
+    let options = crate::images::PictureOptions {
+        sizes: kwargs.get("sizes")?,
+        eager: kwargs.get::<bool>("eager")?.unwrap_or(false),
+        class: kwargs.get("class")?,
+        alt: kwargs.get("alt")?,
+    };
+    let json = image.and_then(|v| serde_json::to_value(&v).ok()).unwrap_or(serde_json::Value::Null);
+    Ok(tera::Value::safe_string(&crate::images::picture_html(&json, &options)))
 }
 
 impl Engine for TeraEngine {

@@ -35,8 +35,10 @@ pub(super) fn render(
     let Pass { copied, theme_changed, fast, recs_from } = pass;
     state.generation += 1;
     let mut timer = Timer::new();
-    let (shop, kept_plan, kept_cards) = assemble(state, root, drafts, fast.is_some(), &mut timer)?;
+    let (mut shop, kept_plan, kept_cards) = assemble(state, root, drafts, fast.is_some(), &mut timer)?;
     timer.mark("assemble");
+    let (images_fingerprint, kept_cards) = images(state, &mut shop, copied, kept_cards)?;
+    timer.mark("images");
     let site_value = context::site(&shop, &state.theme.name);
     let site_json = serde_json::to_string(&site_value).unwrap_or_default();
     if site_json != state.site_json || theme_changed {
@@ -50,7 +52,7 @@ pub(super) fn render(
     timer.mark("picks+recs");
     let hashes = product_hashes(state, &shop, fast.as_deref());
     timer.mark("hashes");
-    let global = global_signature(state, &shop, &site_json, &recs, &hashes);
+    let global = hash_of(&(images_fingerprint, global_signature(state, &shop, &site_json, &recs, &hashes)));
     let changed: HashSet<usize> = fast.iter().flatten().copied().collect();
     // Which pages can have changed: all of them, or on the fast path (same global) those
     // that can show a changed product.
@@ -173,6 +175,25 @@ fn product_hashes(state: &mut State, shop: &Shop, fast: Option<&[usize]>) -> Vec
 
 /// What every page depends on: the engine, the site settings, the `site` global and the
 /// featured and picked products.
+/// Images (`crate::images`): processed again (through the image cache, so only a changed one
+/// is decoded) when static or bundle files changed; a changed image changes the cards and
+/// pages that show it. Returns the catalog's fingerprint and the cards still valid.
+fn images(
+    state: &mut State,
+    shop: &mut Shop,
+    copied: bool,
+    kept_cards: Option<Cards>,
+) -> Result<(u64, Option<Cards>), BuildError> {
+    if copied || state.images.is_none() {
+        state.images = Some(build::process_images(shop, &state.theme)?);
+    }
+    shop.images = state.images.clone().unwrap_or_default();
+    let fingerprint = shop.images.fingerprint();
+    let kept_cards = kept_cards.filter(|_| fingerprint == state.images_fingerprint);
+    state.images_fingerprint = fingerprint;
+    Ok((fingerprint, kept_cards))
+}
+
 fn global_signature(state: &State, shop: &Shop, site_json: &str, recs: &Recommendations, hashes: &[u64]) -> u64 {
     let list = |l: &[(usize, String)]| -> Vec<(u64, String)> {
         l.iter().map(|(i, r)| (hashes.get(*i).copied().unwrap_or(0), r.clone())).collect()
