@@ -99,7 +99,7 @@ fn migrate(client: &mut Client) -> Result<(), StoreError> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(pg_error)?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS cohort_schema (version INTEGER NOT NULL)").map_err(pg_error)?;
     let version: i32 = match tx.query_opt("SELECT version FROM cohort_schema", &[]).map_err(pg_error)? {
-        Some(row) => row.get(0),
+        Some(row) => row.try_get(0).map_err(pg_error)?,
         None => {
             tx.execute("INSERT INTO cohort_schema (version) VALUES (0)", &[]).map_err(pg_error)?;
             0
@@ -199,18 +199,21 @@ impl PgStore {
                  FROM consent WHERE expires >= $1 GROUP BY policy_version ORDER BY policy_version",
                 &[&today],
             )?;
-            let n = |row: &postgres::Row, i: usize| row.get::<_, i64>(i).max(0) as u64;
-            Ok(rows
-                .iter()
-                .map(|row| PolicyCounts {
-                    policy_version: row.get(0),
-                    records: n(row, 1),
-                    personalization: n(row, 2),
-                    analytics: n(row, 3),
-                    functional: n(row, 4),
-                    marketing: n(row, 5),
+            let n = |row: &postgres::Row, i: usize| -> Result<u64, postgres::Error> {
+                Ok(row.try_get::<_, i64>(i)?.max(0) as u64)
+            };
+            rows.iter()
+                .map(|row| {
+                    Ok(PolicyCounts {
+                        policy_version: row.try_get(0)?,
+                        records: n(row, 1)?,
+                        personalization: n(row, 2)?,
+                        analytics: n(row, 3)?,
+                        functional: n(row, 4)?,
+                        marketing: n(row, 5)?,
+                    })
                 })
-                .collect())
+                .collect()
         })
     }
 }
@@ -305,7 +308,7 @@ fn commit_batch(client: &mut Client, probe_receipt: &str, batch: Vec<Op>) {
         let mut deleted = Vec::new();
         if !deletes.is_empty() {
             for row in tx.query("DELETE FROM consent WHERE receipt = ANY($1) RETURNING receipt", &[&deletes])? {
-                deleted.push(row.get::<_, String>(0));
+                deleted.push(row.try_get::<_, String>(0)?);
             }
         }
         let mut purged = 0usize;
@@ -377,18 +380,19 @@ impl Store for PgStore {
         })?;
         let Some(row) = row else { return Ok(None) };
         let day = |i: usize| {
-            Day::parse(&row.get::<_, String>(i)).ok_or_else(|| StoreError("a stored day is malformed".into()))
+            Day::parse(&row.try_get::<_, String>(i).map_err(pg_error)?)
+                .ok_or_else(|| StoreError("a stored day is malformed".into()))
         };
         Ok(Some(Record {
-            receipt: row.get(0),
-            policy_version: row.get(1),
-            personalization: row.get(2),
-            analytics: row.get(3),
-            ui: row.get(4),
+            receipt: row.try_get(0).map_err(pg_error)?,
+            policy_version: row.try_get(1).map_err(pg_error)?,
+            personalization: row.try_get(2).map_err(pg_error)?,
+            analytics: row.try_get(3).map_err(pg_error)?,
+            ui: row.try_get(4).map_err(pg_error)?,
             recorded: day(5)?,
             expires: day(6)?,
-            functional: row.get(7),
-            marketing: row.get(8),
+            functional: row.try_get(7).map_err(pg_error)?,
+            marketing: row.try_get(8).map_err(pg_error)?,
         }))
     }
 
@@ -443,13 +447,13 @@ impl Store for PgStore {
         })?;
         rows.iter()
             .map(|row| {
-                let day = Day::parse(&row.get::<_, String>(0))
+                let day = Day::parse(&row.try_get::<_, String>(0).map_err(pg_error)?)
                     .ok_or_else(|| StoreError("a stored day is malformed".into()))?;
                 Ok(ViolationCount {
                     day,
-                    directive: row.get(1),
-                    blocked: row.get(2),
-                    count: row.get::<_, i64>(3).max(0) as u64,
+                    directive: row.try_get(1).map_err(pg_error)?,
+                    blocked: row.try_get(2).map_err(pg_error)?,
+                    count: row.try_get::<_, i64>(3).map_err(pg_error)?.max(0) as u64,
                 })
             })
             .collect()

@@ -2,6 +2,7 @@
 //! `images[i]`, `hero.picture`) as a `<picture>` element with a WebP `<source>`, or an
 //! `<img>` alone when the image has one format.
 
+use crate::html::escape;
 use serde_json::Value;
 
 /// What a template may pass besides the image.
@@ -16,21 +17,6 @@ pub struct PictureOptions {
     pub class: Option<String>,
     /// Alt text instead of the image's own (`""` for a decorative copy).
     pub alt: Option<String>,
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The HTML of `image` (a map with `url`, `alt`, `width`, `height`, `srcset`, `sizes` and
