@@ -26,10 +26,12 @@
 
 use super::csp_report::{MAX_COUNTERS_PER_DAY, Violation};
 use super::days::Day;
-use super::store::{PolicyCounts, Record, Store, StoreError, ViolationCount, tally, violations_kept_from};
+use super::store::{
+    PolicyCounts, Record, Store, StoreError, ViolationCount, send_to_writer, tally, violations_kept_from,
+};
 use postgres::{Client, NoTls};
 use std::sync::Mutex;
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -152,25 +154,7 @@ impl PgStore {
     }
 
     fn send<T>(&self, make: impl FnOnce(Reply<T>) -> Op) -> Result<T, StoreError> {
-        let (reply_tx, reply_rx) = mpsc::sync_channel(1);
-        let sender = self
-            .writer
-            .lock()
-            .map_err(|_| StoreError("store lock poisoned".into()))?
-            .clone()
-            .ok_or_else(|| StoreError("the store is closed".into()))?;
-        let mut op = make(reply_tx);
-        loop {
-            match sender.try_send(op) {
-                Ok(()) => break,
-                Err(TrySendError::Full(back)) => {
-                    op = back;
-                    thread::sleep(Duration::from_millis(1));
-                }
-                Err(TrySendError::Disconnected(_)) => return Err(StoreError("the writer thread has stopped".into())),
-            }
-        }
-        reply_rx.recv().map_err(|_| StoreError("the writer thread has stopped".into()))?
+        send_to_writer(&self.writer, make)
     }
 
     fn with_reader<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, postgres::Error>) -> Result<T, StoreError> {

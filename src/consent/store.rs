@@ -139,6 +139,32 @@ const PROBE_RECEIPT: &str = "-health-probe-";
 
 type Reply<T> = SyncSender<Result<T, StoreError>>;
 
+/// Hands `make`'s operation to a store's writer thread and waits for its answer (the writer
+/// replies after the commit): the one queue discipline of the SQLite and PostgreSQL stores.
+pub(super) fn send_to_writer<O, T>(
+    writer: &Mutex<Option<SyncSender<O>>>,
+    make: impl FnOnce(SyncSender<Result<T, StoreError>>) -> O,
+) -> Result<T, StoreError> {
+    let (reply_tx, reply_rx) = mpsc::sync_channel(1);
+    let sender = writer
+        .lock()
+        .map_err(|_| StoreError("store lock poisoned".into()))?
+        .clone()
+        .ok_or_else(|| StoreError("the store is closed".into()))?;
+    let mut op = make(reply_tx);
+    loop {
+        match sender.try_send(op) {
+            Ok(()) => break,
+            Err(TrySendError::Full(back)) => {
+                op = back;
+                thread::sleep(Duration::from_millis(1));
+            }
+            Err(TrySendError::Disconnected(_)) => return Err(StoreError("the writer thread has stopped".into())),
+        }
+    }
+    reply_rx.recv().map_err(|_| StoreError("the writer thread has stopped".into()))?
+}
+
 enum Op {
     Insert(Record, Reply<()>),
     Delete(String, Reply<bool>),
@@ -237,27 +263,7 @@ impl SqliteStore {
     }
 
     fn send<T>(&self, make: impl FnOnce(Reply<T>) -> Op) -> Result<T, StoreError> {
-        let (reply_tx, reply_rx) = mpsc::sync_channel(1);
-        let sender = self
-            .writer
-            .lock()
-            .map_err(|_| StoreError("store lock poisoned".into()))?
-            .clone()
-            .ok_or_else(|| StoreError("the store is closed".into()))?;
-        let mut op = make(reply_tx);
-        loop {
-            match sender.try_send(op) {
-                Ok(()) => break,
-                Err(TrySendError::Full(back)) => {
-                    op = back;
-                    thread::sleep(Duration::from_millis(1));
-                }
-                Err(TrySendError::Disconnected(_)) => {
-                    return Err(StoreError("the writer thread has stopped".into()));
-                }
-            }
-        }
-        reply_rx.recv().map_err(|_| StoreError("the writer thread has stopped".into()))?
+        send_to_writer(&self.writer, make)
     }
 
     /// Deletes records whose expiry day is before `today`; returns how many.
