@@ -24,6 +24,31 @@ pub struct PageModel {
     pub matches: Vec<Vec<bool>>,
     /// The home page's "New arrivals" ([`new_arrivals`]).
     pub new_arrivals: Vec<usize>,
+    /// Per category, per cohort: the category's products in the order that cohort sees them
+    /// ([`PageModel::cohort_order`]), computed once so a listing of P pages costs one pass, not P.
+    category_orders: Vec<Vec<Vec<usize>>>,
+    /// The same per tag.
+    tag_orders: Vec<Vec<Vec<usize>>>,
+}
+
+/// Which listing a taxon is: a category or a tag, by index into `shop.categories` or
+/// `shop.tags`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Listing {
+    /// Index into `shop.categories`.
+    Category(usize),
+    /// Index into `shop.tags`.
+    Tag(usize),
+}
+
+impl Listing {
+    /// The taxon itself.
+    pub fn taxon(self, shop: &Shop) -> &Taxon {
+        match self {
+            Listing::Category(t) => &shop.categories[t],
+            Listing::Tag(t) => &shop.tags[t],
+        }
+    }
 }
 
 /// What one page shows, as product indices (and the content page it renders), for every
@@ -53,7 +78,7 @@ pub enum PageInputs<'a> {
         /// The products of the default version.
         default: &'a [usize],
         /// The products of each cohort's version, in `[[cohorts]]` order.
-        cohorts: Vec<Vec<usize>>,
+        cohorts: Vec<&'a [usize]>,
     },
     /// A content page.
     Page(&'a Page),
@@ -66,10 +91,17 @@ pub enum PageInputs<'a> {
 impl PageModel {
     /// The model of `shop` with the build's recommendations.
     pub fn new(shop: &Shop, recs: &Recommendations) -> PageModel {
+        let matches = crate::cohorts::interest_matches(shop);
+        let orders = |taxa: &[Taxon]| -> Vec<Vec<Vec<usize>>> {
+            use rayon::prelude::*;
+            taxa.par_iter().map(|t| (0..matches.len()).map(|c| order_for(&matches[c], t)).collect()).collect()
+        };
         PageModel {
             per_page: (*shop.site.config.paginate_by.get_ref()).max(1),
-            matches: crate::cohorts::interest_matches(shop),
+            category_orders: orders(&shop.categories),
+            tag_orders: orders(&shop.tags),
             new_arrivals: new_arrivals(shop, &recs.featured),
+            matches,
         }
     }
 
@@ -80,19 +112,19 @@ impl PageModel {
         &products[start..end]
     }
 
-    /// The taxon's products in the order cohort `cohort` sees them: those matching its
+    /// The listing's products in the order cohort `cohort` sees them: those matching its
     /// interests first, each group in the listing's own order.
-    pub fn cohort_order(&self, taxon: &Taxon, cohort: usize) -> Vec<usize> {
-        let hit = self.matches.get(cohort).map_or(&[][..], Vec::as_slice);
-        let first = |i: &usize| hit.get(*i).copied().unwrap_or(false);
-        let mut order: Vec<usize> = taxon.products.iter().copied().filter(first).collect();
-        order.extend(taxon.products.iter().copied().filter(|i| !first(i)));
-        order
+    pub fn cohort_order(&self, listing: Listing, cohort: usize) -> &[usize] {
+        let orders = match listing {
+            Listing::Category(t) => self.category_orders.get(t),
+            Listing::Tag(t) => self.tag_orders.get(t),
+        };
+        orders.and_then(|o| o.get(cohort)).map_or(&[][..], Vec::as_slice)
     }
 
-    /// What cohort `cohort` sees on page `page` of the taxon's listing.
-    pub fn cohort_slice(&self, taxon: &Taxon, page: usize, cohort: usize) -> Vec<usize> {
-        self.slice(&self.cohort_order(taxon, cohort), page).to_vec()
+    /// What cohort `cohort` sees on page `page` of the listing.
+    pub fn cohort_slice(&self, listing: Listing, page: usize, cohort: usize) -> &[usize] {
+        self.slice(self.cohort_order(listing, cohort), page)
     }
 
     /// Everything page `job` shows.
@@ -105,8 +137,8 @@ impl PageModel {
             PageKind::Product(i) => {
                 PageInputs::Product { index: i, related: list(&recs.related, i), together: list(&recs.together, i) }
             }
-            PageKind::Category(t, n) => self.listing(&shop.categories[t], n),
-            PageKind::Tag(t, n) => self.listing(&shop.tags[t], n),
+            PageKind::Category(t, n) => self.listing(shop, Listing::Category(t), n),
+            PageKind::Tag(t, n) => self.listing(shop, Listing::Tag(t), n),
             PageKind::Page(i) => PageInputs::Page(&shop.pages[i]),
             PageKind::Cart => PageInputs::Cart,
             _ => PageInputs::Other,
@@ -114,12 +146,13 @@ impl PageModel {
     }
 
     /// Page `page` of a listing, in every version.
-    pub fn listing<'a>(&self, taxon: &'a Taxon, page: usize) -> PageInputs<'a> {
+    pub fn listing<'a>(&'a self, shop: &'a Shop, listing: Listing, page: usize) -> PageInputs<'a> {
+        let taxon = listing.taxon(shop);
         PageInputs::Listing {
             taxon: (&taxon.name, &taxon.slug, taxon.products.len()),
             page,
             default: self.slice(&taxon.products, page),
-            cohorts: (0..self.matches.len()).map(|c| self.cohort_slice(taxon, page, c)).collect(),
+            cohorts: (0..self.matches.len()).map(|c| self.cohort_slice(listing, page, c)).collect(),
         }
     }
 }
@@ -147,6 +180,14 @@ impl PageInputs<'_> {
             PageInputs::Other => {}
         }
     }
+}
+
+/// `taxon`'s products with those `hit` marks first, each group in the listing's own order.
+fn order_for(hit: &[bool], taxon: &Taxon) -> Vec<usize> {
+    let first = |i: &usize| hit.get(*i).copied().unwrap_or(false);
+    let mut order: Vec<usize> = taxon.products.iter().copied().filter(first).collect();
+    order.extend(taxon.products.iter().copied().filter(|i| !first(i)));
+    order
 }
 
 /// The home page's "New arrivals": the [`NEW_ARRIVALS`] newest products (by date, then file

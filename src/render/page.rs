@@ -48,20 +48,20 @@ impl Renderer<'_> {
                 }
             }
             "grid" => {
-                let (taxon, page) = match job.kind {
-                    PageKind::Category(t, p) => (&self.shop.categories[t], p),
-                    PageKind::Tag(t, p) => (&self.shop.tags[t], p),
+                let (listing, page) = match job.kind {
+                    PageKind::Category(t, p) => (model::Listing::Category(t), p),
+                    PageKind::Tag(t, p) => (model::Listing::Tag(t), p),
                     _ => return ("products", None),
                 };
-                let default_slice = self.model.slice(&taxon.products, page);
+                let default_slice = self.model.slice(&listing.taxon(self.shop).products, page);
                 match cohort {
                     None => ("products", Some(self.cards_for(default_slice))),
                     Some(ci) => {
-                        let slice = self.model.cohort_slice(taxon, page, ci);
+                        let slice = self.model.cohort_slice(listing, page, ci);
                         if slice == default_slice {
                             ("products", None)
                         } else {
-                            ("products", Some(self.cards_for(&slice)))
+                            ("products", Some(self.cards_for(slice)))
                         }
                     }
                 }
@@ -149,14 +149,7 @@ impl Renderer<'_> {
                 }
                 vars.insert("taxon", json_value(&json!({"kind": if is_cat { "category" } else { "tag" }, "name": taxon.name, "slug": taxon.slug, "url": site.url(&base), "count": taxon.products.len()})));
                 vars.insert("products", self.cards_for(self.model.slice(&taxon.products, n)));
-                let url_of = |k: usize| site.url(&listing_path(&base, k));
-                vars.insert("paginator", json_value(&json!({
-                    "current": n,
-                    "total": total,
-                    "prev_url": if n > 1 { Some(url_of(n - 1)) } else { None },
-                    "next_url": if n < total { Some(url_of(n + 1)) } else { None },
-                    "pages": (1..=total).map(|k| json!({"number": k, "url": url_of(k), "current": k == n})).collect::<Vec<_>>(),
-                })));
+                vars.insert("paginator", paginator(site, base, n, total));
             }
             PageKind::Page(i) => {
                 let p = &shop.pages[i];
@@ -217,6 +210,72 @@ impl PageContext {
         map.insert("page", page);
         map.insert("slots", slots);
         V::from(map)
+    }
+}
+
+/// How many page numbers [`paginator`]'s `window` shows on each side of the current page.
+const PAGINATOR_WINDOW: usize = 2;
+
+/// A listing's `paginator`: `current`, `total`, `prev_url`, `next_url`, `pages` (every page,
+/// made only when a template reads it: a listing of P pages would otherwise cost P² links over
+/// the build) and `window` (the first and last page, the current one and
+/// [`PAGINATOR_WINDOW`] on each side, with `{gap: true}` where numbers are left out): what a
+/// theme prints so a page's size does not grow with the catalog.
+fn paginator(site: &crate::config::Site, base: String, current: usize, total: usize) -> V {
+    let url_of = |k: usize| site.url(&listing_path(&base, k));
+    let link = |k: usize| json!({"number": k, "url": url_of(k), "current": k == current});
+    let near = current.saturating_sub(PAGINATOR_WINDOW).max(1)..=(current + PAGINATOR_WINDOW).min(total);
+    let mut shown: Vec<usize> = std::iter::once(1).chain(near).chain(std::iter::once(total)).collect();
+    shown.sort_unstable();
+    shown.dedup();
+    let mut window = Vec::with_capacity(shown.len() + 2);
+    for (at, &k) in shown.iter().enumerate() {
+        if at > 0 && k > shown[at - 1] + 1 {
+            window.push(json!({"gap": true}));
+        }
+        window.push(link(k));
+    }
+    let fields = json!({
+        "current": current,
+        "total": total,
+        "prev_url": if current > 1 { Some(url_of(current - 1)) } else { None },
+        "next_url": if current < total { Some(url_of(current + 1)) } else { None },
+        "window": window,
+    });
+    let pages = PageLinks { first: url_of(1), rest: site.url(&format!("{base}page/")), total, current };
+    with_fields(&json_value(&fields), vec![("pages", V::from_object(pages))])
+}
+
+/// `paginator.pages`: every page of a listing, each `{number, url, current}` made when read
+/// (page 1's url is `first`, page k's is `rest` + `k/`, as [`listing_path`] makes them).
+#[derive(Debug)]
+struct PageLinks {
+    first: String,
+    rest: String,
+    total: usize,
+    current: usize,
+}
+
+impl Object for PageLinks {
+    fn repr(self: &Arc<Self>) -> minijinja::value::ObjectRepr {
+        minijinja::value::ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &V) -> Option<V> {
+        let number = key.as_usize()? + 1;
+        if number > self.total {
+            return None;
+        }
+        let url = if number == 1 { self.first.clone() } else { format!("{}{number}/", self.rest) };
+        Some(V::from(BTreeMap::from([
+            ("number", V::from(number)),
+            ("url", V::from(url)),
+            ("current", V::from(number == self.current)),
+        ])))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(self.total)
     }
 }
 

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Scale: fresh build and one-product rebuild of a large generated catalog, with peak memory.
+#
+#   bash bench/scale.sh                          # 100,000 products, 8 cohorts
+#   PRODUCTS=30000 bash bench/scale.sh
+#   SIZES="10000 30000 100000" bash bench/scale.sh   # the memory-growth table
+#
+# Installs nothing; needs GNU time (/usr/bin/time: apt-get install -y time). Everything it
+# writes goes to bench/out/scale-N/ (gitignored). For each size it prints one line:
+#   products  fresh wall (s)  fresh peak RSS (MB)  output bytes  files  rebuild wall (s)  rebuild RSS (MB)
+# "fresh" starts with no output folder (the old output's removal is not needed); "rebuild"
+# changes one product's price in place and builds again over the previous output.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COHORTS=${COHORTS:-8}
+SIZES=${SIZES:-${PRODUCTS:-100000}}
+JOBS=${JOBS:-0}
+[ -x /usr/bin/time ] || { echo "missing: GNU time (apt-get install -y time)" >&2; exit 2; }
+
+cargo build --release --quiet --example gen_catalog --bin cohort
+gen=target/release/examples/gen_catalog
+cohort=$PWD/target/release/cohort
+
+# "wall (s) rss (MB)" of one command, from GNU time's -v report.
+measure() {
+    local log=$1; shift
+    /usr/bin/time -v "$@" >"$log.out" 2>"$log" || { echo "failed: $* (see $log)" >&2; tail -20 "$log" >&2; exit 1; }
+    python3 - "$log" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+w = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", t)
+h, m, s = (int(w.group(1) or 0), int(w.group(2)), float(w.group(3)))
+rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1))
+print(f"{h*3600+m*60+s:.2f} {rss/1024:.0f}")
+PY
+}
+
+printf '%-9s %10s %10s %14s %8s %12s %12s\n' products "fresh s" "fresh MB" "output bytes" files "rebuild s" "rebuild MB"
+for n in $SIZES; do
+    dir=bench/out/scale-$n
+    [ -f "$dir/shop/shop.toml" ] || "$gen" --products "$n" --cohorts "$COHORTS" --out "$dir/shop" >/dev/null
+    rm -rf "$dir/public" "$dir/shop/.cohort-cache"
+    read -r fs fm < <(measure "$dir/fresh.log" "$cohort" build --root "$dir/shop" -o "$dir/public" --jobs "$JOBS")
+    bytes=$(du -sb "$dir/public" | cut -f1)
+    files=$(find "$dir/public" -type f | wc -l)
+    # One product changed: its price goes up by one unit (its price line rewritten in place).
+    p="$dir/shop/products/p00001.md"
+    cp "$p" "$dir/p00001.md.orig"
+    python3 - "$p" <<'PY'
+import re, sys
+path = sys.argv[1]
+t = open(path).read()
+t = re.sub(r'^price = "(\d+)\.(\d\d)"', lambda m: f'price = "{int(m.group(1))+1}.{m.group(2)}"', t, count=1, flags=re.M)
+open(path, "w").write(t)
+PY
+    read -r rs rm_ < <(measure "$dir/rebuild.log" "$cohort" build --root "$dir/shop" -o "$dir/public" --jobs "$JOBS")
+    mv "$dir/p00001.md.orig" "$p"
+    printf '%-9s %10s %10s %14s %8s %12s %12s\n' "$n" "$fs" "$fm" "$bytes" "$files" "$rs" "$rm_"
+done
