@@ -370,3 +370,46 @@ fn a_recycled_output_tree_ends_exactly_as_a_fresh_build() {
     build_ok(shop.path(), &fresh.path().join("site"));
     assert_eq!(tree(&out), tree(&fresh.path().join("site")));
 }
+
+/// The page numbers a listing's pagination links to, with "…" for a gap, in page order.
+fn pagination_numbers(html: &str) -> Vec<String> {
+    let start = html.find("<nav class=\"pagination\"").expect("a pagination nav");
+    let nav = &html[start..start + html[start..].find("</nav>").expect("closed nav")];
+    let mut out = Vec::new();
+    for item in nav.split("<li>").skip(1) {
+        if item.contains("class=\"gap\"") {
+            out.push("…".to_string());
+        } else if !item.contains("rel=\"prev\"") && !item.contains("rel=\"next\"") {
+            let text = &item[item.find('>').expect("a link") + 1..];
+            out.push(text[..text.find('<').expect("closed link")].to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn pagination_shows_a_window_of_pages_however_long_the_listing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_dir(&repo().join("example-shop"), dir.path());
+    let _ = std::fs::remove_dir_all(dir.path().join("public"));
+    let toml = std::fs::read_to_string(dir.path().join("shop.toml")).expect("shop.toml");
+    std::fs::write(dir.path().join("shop.toml"), format!("paginate_by = 1\n{toml}")).expect("write shop.toml");
+    let out = dir.path().join("public");
+    build_ok(dir.path(), &out);
+    // 11 published products are tagged "outdoor": 11 pages of one product.
+    let page = |n: usize| {
+        let path =
+            if n == 1 { "tags/outdoor/index.html".to_string() } else { format!("tags/outdoor/page/{n}/index.html") };
+        pagination_numbers(&read(&out.join(path)))
+    };
+    assert_eq!(page(1), ["1", "2", "3", "…", "11"]);
+    assert_eq!(page(4), ["1", "2", "3", "4", "5", "6", "…", "11"]);
+    assert_eq!(page(6), ["1", "…", "4", "5", "6", "7", "8", "…", "11"]);
+    assert_eq!(page(11), ["1", "…", "9", "10", "11"]);
+    let six = read(&out.join("tags/outdoor/page/6/index.html"));
+    assert!(
+        six.contains("<a href=\"/tags/outdoor/page/6/\" aria-current=\"page\">6</a>"),
+        "the current page is marked"
+    );
+    assert!(six.contains("href=\"/tags/outdoor/\">1</a>"), "page 1 is the listing's own address");
+}
