@@ -9,9 +9,11 @@
 # (bench/build-vs-hugo.sh, its old name, runs this script.)
 #
 # Every build is a fresh one: hyperfine's --prepare removes the build's output folder before
-# each run (untimed), so each timed run writes into a folder that does not exist. Measures
-# wall time (hyperfine, 1 warmup + RUNS runs, with user and system CPU), peak RSS (GNU time,
-# one more fresh run each), and the output's bytes (du -sb) and files (find -type f | wc -l).
+# each run (untimed), so each timed run writes into a folder that does not exist. Each
+# generator first builds once under GNU time (/usr/bin/time -v): that run checks the build
+# (Hugo and Zola must print no error or warning) and gives the peak RSS; then hyperfine times
+# WARMUP (default 1) + RUNS runs of each, with user and system CPU. Output size: bytes
+# (du -sb) and files (find -type f | wc -l) of the last run's folder.
 #
 # Installs nothing. Needs hugo, hyperfine and GNU time (/usr/bin/time); on Debian:
 #   apt-get install -y hugo hyperfine time
@@ -24,6 +26,7 @@ cd "$(dirname "$0")/.."
 PRODUCTS=${PRODUCTS:-10000}
 COHORTS=${COHORTS:-8}
 RUNS=${RUNS:-5}
+WARMUP=${WARMUP:-1}
 OUT=bench/out
 
 missing=()
@@ -62,33 +65,6 @@ if ! cargo build --release --quiet --bin cohort; then
     have_cohort=0
 fi
 cohort=target/release/cohort
-rm -rf "$OUT/public-cohort"
-if [ "$have_cohort" = 1 ] && ! "$cohort" build --root "$OUT/shop0" -o "$OUT/public-cohort" >"$OUT/cohort-check.log" 2>&1; then
-    echo "   'cohort build' failed on $OUT/shop0 (see $OUT/cohort-check.log); Cohort left out" >&2
-    have_cohort=0
-fi
-if [ "$have_cohort" = 1 ] && [ ! -f "$OUT/public-cohort/index.html" ]; then
-    echo "   'cohort build' wrote no $OUT/public-cohort/index.html; Cohort left out" >&2
-    have_cohort=0
-fi
-
-# Hugo and Zola must build their sites cleanly: no error or warning lines.
-rm -rf "$OUT/public-hugo"
-if ! hugo --source "$OUT/hugo" --destination "$PWD/$OUT/public-hugo" >"$OUT/hugo-check.log" 2>&1 ||
-    grep -qE 'ERROR|WARN' "$OUT/hugo-check.log"; then
-    echo "hugo reported problems:" >&2
-    cat "$OUT/hugo-check.log" >&2
-    exit 1
-fi
-if [ "$have_zola" = 1 ]; then
-    rm -rf "$OUT/public-zola"
-    if ! "$zola" --root "$OUT/zola" build --output-dir "$PWD/$OUT/public-zola" >"$OUT/zola-check.log" 2>&1 ||
-        grep -qiE 'error|warn' "$OUT/zola-check.log"; then
-        echo "zola reported problems:" >&2
-        cat "$OUT/zola-check.log" >&2
-        exit 1
-    fi
-fi
 
 cmds=()
 names=()
@@ -99,7 +75,7 @@ if [ "$have_cohort" = 1 ]; then
     names+=("cohort, 0 cohorts" "cohort, $COHORTS cohorts")
     dirs+=("$OUT/public-cohort" "$OUT/public-cohort$COHORTS")
 fi
-cmds+=("hugo --source $OUT/hugo --destination $PWD/$OUT/public-hugo --quiet")
+cmds+=("hugo --source $OUT/hugo --destination $PWD/$OUT/public-hugo")
 names+=("hugo $(hugo version | sed -n 's/^hugo v\([0-9.]*\).*/\1/p')")
 dirs+=("$OUT/public-hugo")
 if [ "$have_zola" = 1 ]; then
@@ -108,33 +84,51 @@ if [ "$have_zola" = 1 ]; then
     dirs+=("$OUT/public-zola")
 fi
 
-echo "== load before timing: $(uptime)"
-echo "== timing ($RUNS runs after 1 warmup; output removed before each run by --prepare)"
-hf_args=(--warmup 1 --runs "$RUNS" --export-json "$OUT/hyperfine.json" --style basic)
+echo "== load before the first builds: $(uptime)"
+echo "== one fresh build each under GNU time (the check, and the peak RSS)"
+declare -A rss
+keep=()
 for i in "${!cmds[@]}"; do
+    rm -rf "${dirs[$i]}"
+    log=$OUT/check-$i.log
+    ok=1
+    # shellcheck disable=SC2086 # the command strings are meant to be split
+    /usr/bin/time -v -o "$OUT/time-$i.log" ${cmds[$i]} >"$log" 2>&1 || ok=0
+    case ${names[$i]} in
+    cohort*) [ -f "${dirs[$i]}/index.html" ] || ok=0 ;;
+    *) if grep -qiE 'error|warn' "$log"; then ok=0; fi ;;
+    esac
+    if [ "$ok" = 0 ]; then
+        echo "${names[$i]} failed or reported problems ($log):" >&2
+        tail -20 "$log" >&2
+        case ${names[$i]} in
+        cohort*) echo "   Cohort left out" >&2; continue ;;
+        *) exit 1 ;;
+        esac
+    fi
+    rss[$i]=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$OUT/time-$i.log")
+    echo "   ${names[$i]}: $(awk -F': ' '/Elapsed \(wall/ {print $2}' "$OUT/time-$i.log") wall, peak RSS ${rss[$i]} kB"
+    keep+=("$i")
+done
+
+echo "== timing ($WARMUP warmup + $RUNS runs each; output removed before each run by --prepare)"
+hf_args=(--warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/hyperfine.json" --style basic)
+for i in "${keep[@]}"; do
     hf_args+=(--prepare "rm -rf ${dirs[$i]}")
 done
-for i in "${!cmds[@]}"; do
+for i in "${keep[@]}"; do
     hf_args+=(--command-name "${names[$i]}" "${cmds[$i]}")
 done
 hyperfine "${hf_args[@]}"
-
-echo "== peak memory (GNU time, one more fresh run each)"
-declare -A rss
-for i in "${!cmds[@]}"; do
-    rm -rf "${dirs[$i]}"
-    # shellcheck disable=SC2086 # the command strings are meant to be split
-    /usr/bin/time -v ${cmds[$i]} >/dev/null 2>"$OUT/time-$i.log" || true
-    rss[$i]=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$OUT/time-$i.log")
-done
 echo "== load after: $(uptime)"
 
 echo
 echo "== summary: $PRODUCTS products, $(nproc) cores, $RUNS runs"
 echo "| build | wall, mean ± σ (min) | CPU user + sys (mean) | peak RSS | files | bytes |"
 echo "|---|---|---|---|---|---|"
-for i in "${!cmds[@]}"; do
-    times=$(python3 - "$OUT/hyperfine.json" "$i" <<'PY'
+for k in "${!keep[@]}"; do
+    i=${keep[$k]}
+    times=$(python3 - "$OUT/hyperfine.json" "$k" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]
 print(f"{r['mean']:.2f} s ± {r['stddev'] or 0:.2f} (min {r['min']:.2f}) | {r['user']:.2f} + {r['system']:.2f} s")
