@@ -1,12 +1,14 @@
 //! Benchmark catalog generator.
 //!
 //! ```text
-//! cargo run --release --example gen_catalog -- --products N --cohorts C --out DIR [--hugo DIR2]
+//! cargo run --release --example gen_catalog -- --products N --cohorts C --out DIR [--hugo DIR2] [--zola DIR3]
 //! ```
 //!
 //! Writes a shop in the format of SPEC section 2 (`DIR/shop.toml` and `DIR/products/pNNNNN.md`)
 //! and, with `--hugo`, an equivalent Hugo site (`DIR2/hugo.toml`, `DIR2/content/products/*.md`
-//! and the minimal theme from `bench/hugo-layouts/`, embedded here) for side-by-side builds.
+//! and the minimal theme from `bench/hugo-layouts/`, embedded here) for side-by-side builds;
+//! with `--zola`, the same for Zola (`DIR3/config.toml`, `DIR3/content/products/*.md` and the
+//! Tera theme from `bench/zola-layouts/`).
 //!
 //! Only the standard library is used, and nothing from the `cohort` crate, so this example
 //! compiles whatever state the library is in. Output is deterministic: the same arguments
@@ -18,7 +20,7 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: gen_catalog --products N --cohorts C --out DIR [--hugo DIR2]";
+const USAGE: &str = "usage: gen_catalog --products N --cohorts C --out DIR [--hugo DIR2] [--zola DIR3]";
 
 /// The ~40 categories, with the noun used in product titles.
 const CATEGORIES: [(&str, &str); 40] = [
@@ -157,6 +159,7 @@ struct Args {
     cohorts: usize,
     out: PathBuf,
     hugo: Option<PathBuf>,
+    zola: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -164,6 +167,7 @@ fn parse_args() -> Result<Args, String> {
     let mut cohorts = 0usize;
     let mut out = None;
     let mut hugo = None;
+    let mut zola = None;
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
@@ -178,6 +182,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--out" => out = Some(PathBuf::from(value("--out")?)),
             "--hugo" => hugo = Some(PathBuf::from(value("--hugo")?)),
+            "--zola" => zola = Some(PathBuf::from(value("--zola")?)),
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument: {other}")),
         }
@@ -187,6 +192,7 @@ fn parse_args() -> Result<Args, String> {
         cohorts,
         out: out.ok_or("--out is required")?,
         hugo,
+        zola,
     })
 }
 
@@ -238,7 +244,26 @@ fn run(args: &Args) -> io::Result<()> {
         None => None,
     };
 
+    let zola_products = match &args.zola {
+        Some(z) => {
+            let dir = z.join("content").join("products");
+            fs::create_dir_all(&dir)?;
+            clear_generated(&dir)?;
+            for (rel, text) in ZOLA_FILES {
+                let path = z.join(rel);
+                if let Some(parent) = path.parent() {
+                    fs::create_dir_all(parent)?;
+                }
+                fs::write(path, text)?;
+            }
+            Some(dir)
+        }
+        None => None,
+    };
+
     let width = args.products.to_string().len().max(5);
+    // Categories in use, for the Zola navigation (Hugo and Cohort list them from the catalog).
+    let mut used_categories: Vec<&'static str> = Vec::new();
     for i in 0..args.products {
         let p = product(i, &tags, &cohorts);
         let name = format!("p{:0width$}.md", i + 1);
@@ -246,6 +271,16 @@ fn run(args: &Args) -> io::Result<()> {
         if let Some(dir) = &hugo_products {
             write_file(&dir.join(&name), &p.hugo_file())?;
         }
+        if let Some(dir) = &zola_products {
+            write_file(&dir.join(&name), &p.zola_file())?;
+        }
+        if !used_categories.contains(&p.category) {
+            used_categories.push(p.category);
+        }
+    }
+    if let Some(z) = &args.zola {
+        used_categories.sort_unstable();
+        fs::write(z.join("config.toml"), zola_config(&used_categories))?;
     }
     eprintln!(
         "wrote {} products, {} cohorts to {}{}",
@@ -255,8 +290,11 @@ fn run(args: &Args) -> io::Result<()> {
         match &args.hugo {
             Some(h) => format!(" and a Hugo site to {}", h.display()),
             None => String::new(),
-        }
+        },
     );
+    if let Some(z) = &args.zola {
+        eprintln!("wrote a Zola site to {}", z.display());
+    }
     Ok(())
 }
 
@@ -505,12 +543,42 @@ impl Product {
         s
     }
 
+    /// Zola's front matter: only `title`, `date`, `weight`, `[taxonomies]` and `[extra]` are
+    /// free to use (unknown top-level keys are rejected), so the shop fields go in `[extra]`.
+    fn zola_front_matter(&self) -> String {
+        let tags: Vec<&str> = self.tags.iter().map(String::as_str).collect();
+        let mut s = String::from("+++\n");
+        let _ = writeln!(s, "title = {}", toml_str(&self.title));
+        let _ = writeln!(s, "date = {}", self.date);
+        let _ = writeln!(s, "weight = {}", self.weight);
+        s.push_str("\n[taxonomies]\n");
+        let _ = writeln!(s, "categories = {}", toml_list(&[self.category]));
+        let _ = writeln!(s, "tags = {}", toml_list(&tags));
+        s.push_str("\n[extra]\n");
+        let _ = writeln!(s, "sku = {}", toml_str(&self.sku));
+        let _ = writeln!(s, "price = {}", toml_str(&self.price));
+        if let Some(c) = &self.compare_at {
+            let _ = writeln!(s, "compare_at_price = {}", toml_str(c));
+        }
+        let _ = writeln!(s, "availability = {}", toml_str(self.availability));
+        let _ = writeln!(s, "summary = {}", toml_str(&self.summary));
+        if let Some((id, summary, badge)) = &self.cohort {
+            let _ = write!(s, "\n[extra.cohort.{id}]\nsummary = {}\nbadge = {}\n", toml_str(summary), toml_str(badge));
+        }
+        s.push_str("+++\n");
+        s
+    }
+
     fn cohort_file(&self) -> String {
         format!("{}{}\n", self.front_matter(false), self.body)
     }
 
     fn hugo_file(&self) -> String {
         format!("{}{}\n", self.front_matter(true), self.body)
+    }
+
+    fn zola_file(&self) -> String {
+        format!("{}{}\n", self.zola_front_matter(), self.body)
     }
 }
 
@@ -524,4 +592,34 @@ const HUGO_LAYOUTS: [(&str, &str); 7] = [
     ("_default/list.html", include_str!("../bench/hugo-layouts/_default/list.html")),
     ("404.html", include_str!("../bench/hugo-layouts/404.html")),
     ("partials/card.html", include_str!("../bench/hugo-layouts/partials/card.html")),
+];
+
+/// `config.toml` for Zola: `bench/zola-layouts/config.toml` and an `[extra]` table with the
+/// categories in use (sorted), which the theme's navigation prints. Zola's `get_taxonomy()`
+/// would put every product into every page's template context to get those 40 names.
+fn zola_config(categories: &[&str]) -> String {
+    let mut s = String::from(ZOLA_CONFIG);
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
+    let _ = write!(
+        s,
+        "\n[extra]\n# Written by gen_catalog: the categories in use, for the navigation.\ncategories = {}\n",
+        toml_list(categories)
+    );
+    s
+}
+
+const ZOLA_CONFIG: &str = include_str!("../bench/zola-layouts/config.toml");
+
+/// The Zola theme and the products section, by path under the Zola site.
+const ZOLA_FILES: [(&str, &str); 8] = [
+    ("content/products/_index.md", include_str!("../bench/zola-layouts/content/products/_index.md")),
+    ("templates/base.html", include_str!("../bench/zola-layouts/templates/base.html")),
+    ("templates/card.html", include_str!("../bench/zola-layouts/templates/card.html")),
+    ("templates/index.html", include_str!("../bench/zola-layouts/templates/index.html")),
+    ("templates/page.html", include_str!("../bench/zola-layouts/templates/page.html")),
+    ("templates/taxonomy_single.html", include_str!("../bench/zola-layouts/templates/taxonomy_single.html")),
+    ("templates/taxonomy_list.html", include_str!("../bench/zola-layouts/templates/taxonomy_list.html")),
+    ("templates/404.html", include_str!("../bench/zola-layouts/templates/404.html")),
 ];
