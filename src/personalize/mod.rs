@@ -216,10 +216,10 @@ enum How {
 }
 
 /// Personalizes the site folder in place. See the module documentation. The steps, each a
-/// function: read the pages ([`steps::read_pages`]), add the notice pages, render the slots,
-/// refuse clashes, plan the policy, write the pages ([`finish::write_pages`]), assemble the
-/// site-wide files ([`finish::site_files`]), then write, audit and undo on failure
-/// ([`finish::commit`]).
+/// function: read the pages (`steps::read_pages`), add the notice pages, render the slots,
+/// refuse clashes, plan the policy, write the pages (`finish::write_pages`), assemble the
+/// site-wide files (`finish::site_files`), then write, audit and undo on failure
+/// (`finish::commit`).
 pub fn personalize(options: &Options) -> Result<Report, Error> {
     let start = Instant::now();
     let dir = &options.site;

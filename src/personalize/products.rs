@@ -255,9 +255,9 @@ fn key_offset(text: &str, key: &str) -> Option<usize> {
 }
 
 /// One content file of another generator as a product; `Ok(None)` for a draft. The steps:
-/// the front matter ([`split_front`]), the scalar fields ([`read_head`]), the taxonomies
-/// ([`read_taxonomies`]), the page in the site folder ([`page_path`]) and the images
-/// ([`read_images`]), every problem collected with its line.
+/// the front matter (`split_front`), the scalar fields (`read_head`), the taxonomies
+/// (`read_taxonomies`), the page in the site folder (`page_path`) and the images
+/// (`read_images`), every problem collected with its line.
 pub fn parse_foreign(site: &Site, file: &Path, text: &str, site_dir: &Path) -> Result<Option<Found>, Vec<Diagnostic>> {
     let front = split_front(file, text).map_err(|d| vec![d])?;
     let table = front_table(file, &front).map_err(|d| vec![d])?;
