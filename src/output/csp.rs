@@ -66,7 +66,11 @@ pub fn scan(html: &str) -> (Sources, Vec<Finding>) {
             Token::Start(tag) => {
                 let attrs = tag.attrs();
                 open = match tag.name.as_str() {
-                    "script" => Some(("script".into(), is_executable(&attrs))),
+                    // A gated inline script runs once cohort-gate.js activates it (see
+                    // inline_script_hashes): hashed too, so a re-run keeps its hash.
+                    "script" => {
+                        Some(("script".into(), is_executable(&attrs) || crate::gate::is_gated_inline(tag.attrs_text)))
+                    }
                     "style" => Some(("style".into(), true)),
                     _ => None,
                 };

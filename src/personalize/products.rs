@@ -16,6 +16,7 @@
 //! `/products/x/`), which must exist in the site folder.
 
 use super::front::{Format, front_table, split_front};
+use super::paths::{product_path, resolve_image, translations};
 use crate::config::Site;
 use crate::content::markdown;
 use crate::content::product::{Availability, CohortCopy, Image, Product};
@@ -27,6 +28,10 @@ use std::path::{Path, PathBuf};
 pub struct Found {
     pub product: Product,
     pub path: String,
+    /// The same product's page in the site's other languages ("fr/products/x/"): a
+    /// multilingual Hugo site with a `contentDir` per language (`content/fr/products/x.md`)
+    /// or with translations by file name (`content/products/x.fr.md`).
+    pub translations: Vec<String>,
 }
 
 /// Every file matching `pattern` (`*` and `?` within a path segment, `**` across segments),
@@ -249,7 +254,10 @@ fn key_offset(text: &str, key: &str) -> Option<usize> {
     None
 }
 
-/// One content file of another generator as a product; `Ok(None)` for a draft.
+/// One content file of another generator as a product; `Ok(None)` for a draft. The steps:
+/// the front matter (`split_front`), the scalar fields (`read_head`), the taxonomies
+/// (`read_taxonomies`), the page in the site folder (`page_path`) and the images
+/// (`read_images`), every problem collected with its line.
 pub fn parse_foreign(site: &Site, file: &Path, text: &str, site_dir: &Path) -> Result<Option<Found>, Vec<Diagnostic>> {
     let front = split_front(file, text).map_err(|d| vec![d])?;
     let table = front_table(file, &front).map_err(|d| vec![d])?;
@@ -259,91 +267,8 @@ pub fn parse_foreign(site: &Site, file: &Path, text: &str, site_dir: &Path) -> R
         return Ok(None);
     }
     let mut errors = Vec::new();
-    let title = take(&mut errors, f.string("title"));
-    let sku = take(&mut errors, f.string("sku"));
-    let price_text = take(&mut errors, f.string("price"));
-    let compare_text = take(&mut errors, f.string("compare_at_price"));
-    let availability_text = take(&mut errors, f.string("availability"));
-    let summary = take(&mut errors, f.string("summary")).or_else(|| take(&mut errors, f.string("description")));
-    let buy_url = take(&mut errors, f.string("buy_url"));
-    let url = take(&mut errors, f.string("url"));
-    let slug_given = take(&mut errors, f.string("slug"));
-    let place = "(at the top of the front matter, under [params] for Hugo, or under [extra] for Zola)";
-    let title = title.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| {
-        errors.push(f.at("title", "the product has no title".into()).hint("add title = \"...\""));
-        String::new()
-    });
-    let sku = sku.filter(|s| !s.trim().is_empty()).unwrap_or_else(|| {
-        errors.push(
-            f.at("sku", "the product has no SKU".into())
-                .hint(format!("add a unique stock-keeping unit, sku = \"TR2-001\" {place}")),
-        );
-        String::new()
-    });
-    let price = match &price_text {
-        Some(p) => site
-            .currency
-            .parse(p)
-            .map_err(|e| f.at("price", format!("bad price \"{p}\": {}", e.message())).hint(e.hint())),
-        None => Err(match f.get("price") {
-            Some(_) => f.at("price", "the price must be a string".into()),
-            None => f.at("price", "the product has no price".into()),
-        }
-        .hint(format!(
-            "write the price as a decimal string in the shop currency, {} {place}",
-            f.assign("price", "89.00")
-        ))),
-    };
-    let price = match price {
-        Ok(p) => Some(p),
-        Err(d) => {
-            // A number was already reported by `string`.
-            if !(f.get("price").is_some() && price_text.is_none()) {
-                errors.push(d);
-            }
-            None
-        }
-    };
-    let compare_at = compare_text.and_then(|c| match site.currency.parse(&c) {
-        Ok(m) => Some(m),
-        Err(e) => {
-            errors.push(
-                f.at("compare_at_price", format!("bad compare_at_price \"{c}\": {}", e.message())).hint(e.hint()),
-            );
-            None
-        }
-    });
-    let categories = f.strings("categories").unwrap_or_else(|d| {
-        errors.push(d);
-        Vec::new()
-    });
-    let category = match take(&mut errors, f.string("category")).or_else(|| categories.first().cloned()) {
-        Some(c) if !crate::content::slugify(&c).is_empty() => c,
-        _ => {
-            errors.push(
-                f.at("categories", "the product has no category".into())
-                    .hint("add categories = [\"shoes\"] (the first one is the product's category)"),
-            );
-            String::new()
-        }
-    };
-    let tags = f.strings("tags").unwrap_or_else(|d| {
-        errors.push(d);
-        Vec::new()
-    });
-    let availability = match availability_text.as_deref() {
-        None => Availability::InStock,
-        Some(a) => match Availability::parse(a) {
-            Some(known) => known,
-            None => {
-                errors.push(
-                    f.at("availability", format!("unknown availability `{a}`"))
-                        .hint(format!("use one of: {}", Availability::NAMES.join(", "))),
-                );
-                Availability::InStock
-            }
-        },
-    };
+    let head = read_head(&f, site, &mut errors);
+    let (category, tags) = read_taxonomies(&f, &mut errors);
     let date = match f.get("date") {
         Some(toml::Value::Datetime(d)) => d.date.map(|d| d.to_string()),
         Some(toml::Value::String(s)) if s.len() >= 10 && s.is_char_boundary(10) => Some(s[..10].to_string()),
@@ -351,40 +276,10 @@ pub fn parse_foreign(site: &Site, file: &Path, text: &str, site_dir: &Path) -> R
     };
     let weight = f.get("weight").and_then(toml::Value::as_integer).unwrap_or(0);
     let cohort_copy = cohort_tables(&f, &mut errors);
-
-    let path = match product_path(file, url.as_deref(), slug_given.as_deref(), site_dir) {
-        Ok(p) => p,
-        Err(tried) => {
-            let d = match url {
-                Some(_) => f.at("url", format!("the site folder has no page at /{}", tried.join(", /"))),
-                None => Diagnostic::new(
-                    file,
-                    format!("no page for this product in the site folder (looked for /{})", tried.join(", /")),
-                ),
-            };
-            errors.push(d.hint(
-                "build the site first (hugo / zola build), pass its output folder with --site, or set url = \"/products/NAME/\" in the front matter",
-            ));
-            String::new()
-        }
-    };
-    let images: Vec<Image> = f
-        .images()
-        .unwrap_or_else(|d| {
-            errors.push(d);
-            Vec::new()
-        })
-        .into_iter()
-        .filter(|i| !i.contains("://") && !i.starts_with("//"))
-        .map(|i| {
-            let site_path = resolve_image(&i, &path, site_dir, &site.base_path);
-            Image { path: site_path, alt: title.clone(), alt_given: false, source: PathBuf::new() }
-        })
-        .collect();
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let Some(price) = price else { return Err(errors) };
+    let path = page_path(&f, &head, site_dir, &mut errors);
+    let images = read_images(&f, &head.title, &path, site, site_dir, &mut errors);
+    let Head { title, sku, price, compare_at, availability, summary, buy_url, .. } = head;
+    let Some(price) = price.filter(|_| errors.is_empty()) else { return Err(errors) };
     let body = markdown::render(front.body);
     let slug = path.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
     let summary_given = summary.is_some();
@@ -414,23 +309,169 @@ pub fn parse_foreign(site: &Site, file: &Path, text: &str, site_dir: &Path) -> R
         body_text: body.text,
         key_lines: BTreeMap::new(),
     };
-    Ok(Some(Found { product, path }))
+    let translations = if path.is_empty() { Vec::new() } else { translations(file, &path, site_dir) };
+    Ok(Some(Found { product, path, translations }))
 }
 
-/// The site path of an image as the generator resolves it: a page resource of the page's
-/// bundle (`PAGE/lamp.jpg`) when the output has it, else a file of the static root; an
-/// absolute path loses the `baseURL` sub-path (`/shop/img/x.jpg` → `img/x.jpg`).
-fn resolve_image(image: &str, page: &str, site_dir: &Path, base_path: &str) -> String {
-    if let Some(abs) = image.strip_prefix('/') {
-        let base = base_path.trim_start_matches('/');
-        return match abs.strip_prefix(base) {
-            Some(rest) if !base.is_empty() && !site_dir.join(abs).is_file() => rest.to_string(),
-            _ => abs.to_string(),
-        };
+/// Where Cohort's fields are, for the hints: Hugo's and Zola's places for custom fields.
+const PLACE: &str = "(at the top of the front matter, under [params] for Hugo, or under [extra] for Zola)";
+
+/// The product's scalar fields, as read (a missing required one recorded in `errors`).
+struct Head {
+    title: String,
+    sku: String,
+    price: Option<crate::content::money::Money>,
+    compare_at: Option<crate::content::money::Money>,
+    availability: Availability,
+    summary: Option<String>,
+    buy_url: Option<String>,
+    url: Option<String>,
+    slug: Option<String>,
+}
+
+/// Title, SKU, price, compare-at price, availability, summary and the page's URL fields. An
+/// empty compare-at price (`priceBefore: ""`, as themes leave it) means none.
+fn read_head(f: &Fields, site: &Site, errors: &mut Vec<Diagnostic>) -> Head {
+    let title = take(errors, f.string("title"));
+    let sku = take(errors, f.string("sku"));
+    let price_text = take(errors, f.string("price"));
+    let compare_text = take(errors, f.string("compare_at_price"));
+    let availability_text = take(errors, f.string("availability"));
+    let summary = take(errors, f.string("summary")).or_else(|| take(errors, f.string("description")));
+    let buy_url = take(errors, f.string("buy_url"));
+    let url = take(errors, f.string("url"));
+    let slug = take(errors, f.string("slug"));
+    let title = title.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| {
+        errors.push(f.at("title", "the product has no title".into()).hint("add title = \"...\""));
+        String::new()
+    });
+    let sku = sku.filter(|s| !s.trim().is_empty()).unwrap_or_else(|| {
+        errors.push(
+            f.at("sku", "the product has no SKU".into())
+                .hint(format!("add a unique stock-keeping unit, sku = \"TR2-001\" {PLACE}")),
+        );
+        String::new()
+    });
+    let price = read_price(f, site, price_text.as_deref(), errors);
+    let compare_at = compare_text.filter(|c| !c.trim().is_empty()).and_then(|c| match site.currency.parse(&c) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            errors.push(
+                f.at("compare_at_price", format!("bad compare_at_price \"{c}\": {}", e.message())).hint(e.hint()),
+            );
+            None
+        }
+    });
+    let availability = match availability_text.as_deref() {
+        None => Availability::InStock,
+        Some(a) => Availability::parse(a).unwrap_or_else(|| {
+            errors.push(
+                f.at("availability", format!("unknown availability `{a}`"))
+                    .hint(format!("use one of: {}", Availability::NAMES.join(", "))),
+            );
+            Availability::InStock
+        }),
+    };
+    Head { title, sku, price, compare_at, availability, summary, buy_url, url, slug }
+}
+
+/// The price, parsed in the shop currency; None with the problem recorded.
+fn read_price(
+    f: &Fields,
+    site: &Site,
+    text: Option<&str>,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<crate::content::money::Money> {
+    let price = match text {
+        Some(p) => site
+            .currency
+            .parse(p)
+            .map_err(|e| f.at("price", format!("bad price \"{p}\": {}", e.message())).hint(e.hint())),
+        None => Err(match f.get("price") {
+            Some(_) => f.at("price", "the price must be a string".into()),
+            None => f.at("price", "the product has no price".into()),
+        }
+        .hint(format!(
+            "write the price as a decimal string in the shop currency, {} {PLACE}",
+            f.assign("price", "89.00")
+        ))),
+    };
+    match price {
+        Ok(p) => Some(p),
+        Err(d) => {
+            // A number was already reported by `string`.
+            if !(f.get("price").is_some() && text.is_none()) {
+                errors.push(d);
+            }
+            None
+        }
     }
-    let image = image.strip_prefix("./").unwrap_or(image);
-    let in_bundle = format!("{page}{image}");
-    if site_dir.join(&in_bundle).is_file() || !site_dir.join(image).is_file() { in_bundle } else { image.to_string() }
+}
+
+/// The category (the mapped field, `category`, else the first of `categories`) and the tags.
+fn read_taxonomies(f: &Fields, errors: &mut Vec<Diagnostic>) -> (String, Vec<String>) {
+    let categories = f.strings("categories").unwrap_or_else(|d| {
+        errors.push(d);
+        Vec::new()
+    });
+    let category = match take(errors, f.string("category")).or_else(|| categories.first().cloned()) {
+        Some(c) if !crate::content::slugify(&c).is_empty() => c,
+        _ => {
+            errors.push(
+                f.at("categories", "the product has no category".into())
+                    .hint("add categories = [\"shoes\"] (the first one is the product's category), or name the theme's field in [plugin.fields] category"),
+            );
+            String::new()
+        }
+    };
+    let tags = f.strings("tags").unwrap_or_else(|d| {
+        errors.push(d);
+        Vec::new()
+    });
+    (category, tags)
+}
+
+/// The site path of the product's page ([`product_path`]); empty with the problem recorded.
+fn page_path(f: &Fields, head: &Head, site_dir: &Path, errors: &mut Vec<Diagnostic>) -> String {
+    match product_path(f.file, head.url.as_deref(), head.slug.as_deref(), site_dir) {
+        Ok(p) => p,
+        Err(tried) => {
+            let d = match head.url {
+                Some(_) => f.at("url", format!("the site folder has no page at /{}", tried.join(", /"))),
+                None => Diagnostic::new(
+                    f.file,
+                    format!("no page for this product in the site folder (looked for /{})", tried.join(", /")),
+                ),
+            };
+            errors.push(d.hint(
+                "build the site first (hugo / zola build), pass its output folder with --site, or set url = \"/products/NAME/\" in the front matter",
+            ));
+            String::new()
+        }
+    }
+}
+
+/// The product's own images (other origins' are left out), resolved as the generator does.
+fn read_images(
+    f: &Fields,
+    title: &str,
+    path: &str,
+    site: &Site,
+    site_dir: &Path,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<Image> {
+    f.images()
+        .unwrap_or_else(|d| {
+            errors.push(d);
+            Vec::new()
+        })
+        .into_iter()
+        .filter(|i| !i.contains("://") && !i.starts_with("//"))
+        .map(|i| {
+            let site_path = resolve_image(&i, path, site_dir, &site.base_path);
+            Image { path: site_path, alt: title.to_string(), alt_given: false, source: PathBuf::new() }
+        })
+        .collect()
 }
 
 /// The value, or None with the problem recorded.
@@ -474,64 +515,6 @@ fn cohort_tables(f: &Fields, errors: &mut Vec<Diagnostic>) -> BTreeMap<String, C
         out.insert(id.clone(), copy);
     }
     out
-}
-
-/// The site path of the product's page: `url` if given, else the path Hugo and Zola derive
-/// from the file. Err with the paths tried when none exists in `site_dir`.
-fn product_path(file: &Path, url: Option<&str>, slug: Option<&str>, site_dir: &Path) -> Result<String, Vec<String>> {
-    let normalize = |u: &str| {
-        let u = u.trim().trim_start_matches('/');
-        let u = u.strip_suffix("index.html").unwrap_or(u);
-        if u.is_empty() || u.ends_with('/') { u.to_string() } else { format!("{u}/") }
-    };
-    let exists = |p: &str| site_dir.join(p).join("index.html").is_file();
-    if let Some(u) = url {
-        if u.contains("://") {
-            return Err(vec![u.to_string()]);
-        }
-        let p = normalize(u);
-        return if exists(&p) { Ok(p) } else { Err(vec![p]) };
-    }
-    let parts: Vec<String> = file
-        .components()
-        .filter_map(|c| match c {
-            std::path::Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
-            _ => None,
-        })
-        .collect();
-    let after_content = parts.iter().rposition(|p| p == "content").map(|i| parts[i + 1..].to_vec());
-    let mut segs = after_content.unwrap_or_else(|| parts[parts.len().saturating_sub(2)..].to_vec());
-    if let Some(last) = segs.pop() {
-        let stem = last.rsplit_once('.').map_or(last.as_str(), |(s, _)| s).to_string();
-        if stem != "index" && stem != "_index" {
-            segs.push(stem);
-        }
-    }
-    if let (Some(s), Some(last)) = (slug, segs.last_mut()) {
-        *last = s.to_string();
-    }
-    let joined = segs.join("/");
-    // A multilingual Hugo site with a contentDir per language (`content/en/...`) serves
-    // its default language at the root: the path without the language folder.
-    let without_lang = if segs.len() >= 2 { segs[1..].join("/") } else { joined.clone() };
-    let mut tried = Vec::new();
-    for candidate in [
-        joined.clone(),
-        joined.to_lowercase(),
-        joined.to_lowercase().replace(' ', "-"),
-        without_lang.clone(),
-        without_lang.to_lowercase().replace(' ', "-"),
-    ] {
-        let p = normalize(&candidate);
-        if tried.contains(&p) {
-            continue;
-        }
-        if exists(&p) {
-            return Ok(p);
-        }
-        tried.push(p);
-    }
-    Err(tried)
 }
 
 #[cfg(test)]

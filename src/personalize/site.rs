@@ -143,6 +143,14 @@ pub fn strip(html: &str) -> String {
         let Some(e) = rest[b..].find(END) else { break };
         out.push_str(&rest[..b]);
         rest = &rest[b + e + END.len()..];
+        // The gating script crate::gate adds before `</body>`, just after the end block.
+        if let Some(after) = rest.strip_prefix("<script src=\"")
+            && let Some((src, tail)) = after.split_once("\" defer></script>\n")
+            && src.ends_with(crate::gate::GATE_SCRIPT)
+            && !src.contains(['"', '<', '>'])
+        {
+            rest = tail;
+        }
     }
     out.push_str(rest);
     if !out.contains(KEYS) {
@@ -252,6 +260,80 @@ pub fn drop_page_meta(html: &str) -> String {
     out
 }
 
+/// Where a page's own content is, for building another page in its shell: the content of
+/// its `data-cohort-main` element, else of its first `<main>` element, else what lies between
+/// its header and its footer (the last `<header>` or `<nav>` before the first `<footer>`
+/// among the body's children, looking inside a single wrapper element). `wrap` says the
+/// region has no element of its own, so the new content needs a `<main>` around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region {
+    /// Byte offsets of the content to replace.
+    pub start: usize,
+    pub end: usize,
+    pub wrap: bool,
+}
+
+/// The [`Region`] of the page's own content, if it has one.
+pub fn content_region(html: &str) -> Option<Region> {
+    if let Ok(marks) = find_marked(html, "data-cohort-main")
+        && let Some(m) = marks.first()
+    {
+        return Some(Region { start: m.inner_start, end: m.inner_end, wrap: false });
+    }
+    let all = tags(html);
+    let elements = elements(&all);
+    if let Some(&(open, close)) = elements.iter().find(|(o, _)| all[*o].name == "main") {
+        return Some(Region { start: all[open].end, end: all[close].start, wrap: false });
+    }
+    let body = elements.iter().find(|(o, _)| all[*o].name == "body")?;
+    let mut parent = *body;
+    loop {
+        // The parent's children: each next element that starts after the previous one ends.
+        let mut children: Vec<(usize, usize)> = Vec::new();
+        let mut k = elements.partition_point(|e| e.0 <= parent.0);
+        while let Some(&child) = elements.get(k).filter(|e| e.0 < parent.1) {
+            if !matches!(all[child.0].name.as_str(), "script" | "noscript" | "template" | "style") {
+                children.push(child);
+            }
+            k = elements.partition_point(|e| e.0 <= child.1);
+        }
+        let footer = children.iter().position(|(o, _)| all[*o].name == "footer");
+        let header = children[..footer.unwrap_or(0)]
+            .iter()
+            .rposition(|(o, _)| matches!(all[*o].name.as_str(), "header" | "nav"));
+        if let (Some(h), Some(f)) = (header, footer) {
+            return Some(Region { start: all[children[h].1].end, end: all[children[f].0].start, wrap: true });
+        }
+        match children.as_slice() {
+            [only] => parent = *only,
+            _ => return None,
+        }
+    }
+}
+
+/// Each element with an end tag, as (start tag, end tag) indexes into `all`, in order of
+/// their start tags.
+fn elements(all: &[Tag]) -> Vec<(usize, usize)> {
+    let mut open: Vec<usize> = Vec::new();
+    let mut out = Vec::new();
+    for (i, t) in all.iter().enumerate() {
+        if t.self_closing || VOID.contains(&t.name.as_str()) {
+            continue;
+        }
+        if !t.closing {
+            open.push(i);
+            continue;
+        }
+        // Close the nearest open element of that name (and any left open inside it).
+        if let Some(k) = open.iter().rposition(|&o| all[o].name == t.name) {
+            out.push((open[k], i));
+            open.truncate(k);
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
 /// The content of the first `<main>` element (what a theme's page adds to its layout);
 /// the whole text when there is none.
 pub fn main_content(html: &str) -> &str {
@@ -295,6 +377,23 @@ mod tests {
         let injected = inject(&marked, &format!("{BEGIN}<script src=\"/cohort.js\"></script>{END}"));
         assert!(injected.contains("data-cohort-keys='{\"x\":\"ab\"}'"));
         assert_eq!(strip(&injected), original);
+        // With the gating script crate::gate adds after the block: gone too.
+        let gated = injected.replace("</body>", "<script src=\"/cohort-gate.js\" defer></script>\n</body>");
+        assert_eq!(strip(&gated), original);
+    }
+
+    #[test]
+    fn content_regions() {
+        let main = "<html><body><header>h</header><main id=m><p>x</p></main><footer>f</footer></body></html>";
+        let r = content_region(main).unwrap_or(Region { start: 0, end: 0, wrap: true });
+        assert_eq!((&main[r.start..r.end], r.wrap), ("<p>x</p>", false));
+        let sections = "<html><body><div class=pre></div><header><nav>n</nav></header><section>a</section><section>b</section><footer>f</footer><div id=cart></div><script>x</script></body></html>";
+        let r = content_region(sections).unwrap_or(Region { start: 0, end: 0, wrap: false });
+        assert_eq!((&sections[r.start..r.end], r.wrap), ("<section>a</section><section>b</section>", true));
+        let wrapped = "<body><div class=wrap><nav>n</nav><div>c<br></div><footer>f</footer></div></body>";
+        let r = content_region(wrapped).unwrap_or(Region { start: 0, end: 0, wrap: false });
+        assert_eq!(&wrapped[r.start..r.end], "<div>c<br></div>");
+        assert_eq!(content_region("<body><div>only</div></body>"), None);
     }
 
     #[test]

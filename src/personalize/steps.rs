@@ -33,9 +33,15 @@ pub(super) fn read_pages(
     previous: &Manifest,
     shop: &Shop,
     product_paths: &[String],
+    translated_paths: &[Vec<String>],
     report: &mut Report,
 ) -> Result<(Vec<PageIn>, Vec<String>), Error> {
-    let by_path: HashMap<&str, usize> = product_paths.iter().enumerate().map(|(i, p)| (p.as_str(), i)).collect();
+    // Each product's page, in every language of the site.
+    let mut by_path: HashMap<&str, usize> = HashMap::new();
+    for (i, paths) in translated_paths.iter().enumerate() {
+        by_path.extend(paths.iter().map(|p| (p.as_str(), i)));
+    }
+    by_path.extend(product_paths.iter().enumerate().map(|(i, p)| (p.as_str(), i)));
     let (all_files, links) = walk(dir);
     for l in links.iter().filter(|l| l.ends_with(".html") || l.ends_with(".htm") || !l.contains('.')) {
         report.warnings.push(format!(

@@ -241,6 +241,11 @@ function serve(h, req, res) {
     status = 404;
   }
   applyHeaders(h, url.pathname, res);
+  // A site without a 404 page (Hargo's 404 template is empty): a bare 404.
+  if (status === 404 && !fs.existsSync(file)) {
+    res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+    return;
+  }
   res.setHeader('Content-Type', TYPES[path.extname(file)] || 'application/octet-stream');
   res.writeHead(status);
   fs.createReadStream(file).pipe(res);
