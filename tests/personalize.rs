@@ -391,3 +391,25 @@ fn without_products_glob_the_shop_s_own_products_are_used() {
     assert!(fragment.contains("Sharpest in the drawer"), "{fragment}");
     assert!(shop.path().join("consent-records/ui").is_dir(), "the consent UI record is kept in the shop root");
 }
+
+#[test]
+fn a_product_page_the_generator_left_behind_is_an_error_with_the_clean_build_fix() {
+    let dir = built_site(&[]);
+    let root = dir.path();
+    let site = root.join("public");
+    let kept = std::fs::read_dir(site.join("products"))
+        .expect("products/")
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("index.html"))
+        .find(|p| p.is_file())
+        .expect("a product page");
+    // A product removed from content/ whose page an earlier `hugo` run left in public/.
+    std::fs::create_dir_all(site.join("products/removed-lamp")).expect("mkdir");
+    std::fs::copy(&kept, site.join("products/removed-lamp/index.html")).expect("copy");
+    let before = tree(&site);
+    let (code, out, err) = personalize(root);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains(&format!("{}:", site.join("products/removed-lamp/index.html").display())), "{err}");
+    assert!(err.contains("not a product page") && err.contains("--cleanDestinationDir"), "{err}");
+    assert_eq!(tree(&site), before, "the site is left as it was");
+}

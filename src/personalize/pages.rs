@@ -110,7 +110,7 @@ pub(super) fn slot_key(m: &site::Marked, kind: PageKind, path: &str, shop: &Shop
                     _ => {
                         return Err((
                             format!("slot `copy` on /{path}, which is not a product page"),
-                            "use it in the product template, or name the product: data-cohort-sku=\"SKU\"".into(),
+                            "use it in the product template, or name the product: data-cohort-sku=\"SKU\"; if the page is left over from a product you removed, the generator left it behind: rebuild into a clean folder (Hugo: `hugo --cleanDestinationDir`; Eleventy and Zola: delete the output folder first)".into(),
                         ));
                     }
                 },
