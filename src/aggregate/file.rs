@@ -53,8 +53,11 @@ pub struct Aggregates {
 /// A pair of SKUs bought in the same orders.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Pair {
+    /// The SKU that sorts first.
     pub a: String,
+    /// The other SKU.
     pub b: String,
+    /// Distinct orders containing both (published only from k on).
     pub orders: u64,
 }
 
