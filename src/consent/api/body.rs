@@ -31,6 +31,13 @@ pub fn new_receipt() -> Option<String> {
     Some(crate::html::hex(&bytes))
 }
 
+/// Whether a `Content-Type` names JSON (parameters such as `charset` aside).
+pub(super) fn is_json_type(content_type: Option<&str>) -> bool {
+    let Some(ct) = content_type else { return false };
+    let essence = ct.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
+}
+
 /// A validated consent body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Consent {

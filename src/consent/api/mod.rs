@@ -13,6 +13,8 @@ use serde_json::{Map, Value, json};
 
 mod body;
 
+use body::is_json_type;
+
 pub use body::{
     Consent, Invalid, MAX_POLICY_VERSION, POLICY_VERSION_RULE, is_policy_version, is_receipt, new_receipt,
     parse_consent,
@@ -466,12 +468,6 @@ pub fn record_json(r: &Record) -> Value {
         "recorded": r.recorded.to_string(),
         "expires": r.expires.to_string(),
     })
-}
-
-fn is_json_type(content_type: Option<&str>) -> bool {
-    let Some(ct) = content_type else { return false };
-    let essence = ct.split(';').next().unwrap_or("").trim();
-    essence.eq_ignore_ascii_case("application/json")
 }
 
 #[cfg(test)]
