@@ -2,9 +2,9 @@
 //!
 //! Deserialization refuses unknown keys (with a "did you mean" hint); [`Config::load`] then
 //! checks what serde cannot (currency codes, URLs, cohort ids) and reports every problem.
-//! One submodule per group of sections: [`privacy`] (consent and third parties), [`cohorts`]
-//! (cohorts, personalization, recommendations, the hero), [`images`], [`checkout`] (with
-//! `[feeds]`) and [`plugin`]; every type is re-exported here, as `crate::config::X`.
+//! One submodule per group of sections: `privacy` (consent and third parties), `cohorts`
+//! (cohorts, personalization, recommendations, the hero), `images`, `checkout` (with
+//! `[feeds]`) and `plugin`; every type is re-exported here, as `crate::config::X`.
 
 mod checkout;
 mod cohorts;
