@@ -50,33 +50,25 @@
 //! ```
 #![warn(unreachable_pub)]
 
-#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod aggregate;
 pub mod build;
 pub mod check;
 pub mod checkout;
-#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod cmd;
 pub mod cohorts;
-#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod config;
-#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod consent;
-#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod content;
 pub mod diagnostics;
 pub mod gate;
-#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod hosting;
 pub mod html;
 pub mod images;
-#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod import;
 pub mod net;
 pub mod output;
 #[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod personalize;
-#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod plan;
 #[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod recommend;

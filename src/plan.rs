@@ -5,18 +5,26 @@
 use crate::content::Shop;
 use std::path::PathBuf;
 
+/// What a page is; indexes point into the shop's products, taxonomies and pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PageKind {
+    /// The home page.
     Home,
+    /// A product page: product index.
     Product(usize),
     /// A category listing: taxon index and 1-based page number.
     Category(usize, usize),
+    /// A tag listing: taxon index and 1-based page number.
     Tag(usize, usize),
+    /// A content page: page index.
     Page(usize),
+    /// The privacy notice.
     Privacy,
+    /// The preferences page (consent and cohort choice).
     Preferences,
     /// The cart page of a shop with a `[checkout]` cart.
     Cart,
+    /// The 404 page.
     NotFound,
 }
 
@@ -37,11 +45,14 @@ impl PageKind {
     }
 }
 
+/// One page to write.
 #[derive(Debug, Clone)]
 pub struct Job {
+    /// What it is.
     pub kind: PageKind,
     /// Site path of the page ("" for home, "products/x/", "404.html").
     pub path: String,
+    /// The template it is rendered with.
     pub template: &'static str,
     /// Source files (relative to the root) whose change can change this page; the theme
     /// and shop.toml touch every page and are not listed.
@@ -57,8 +68,10 @@ impl Job {
     }
 }
 
+/// Every page of the build.
 #[derive(Debug, Default)]
 pub struct Plan {
+    /// The pages.
     pub jobs: Vec<Job>,
 }
 
@@ -73,6 +86,8 @@ pub fn listing_path(base: &str, page: usize) -> String {
 }
 
 impl Plan {
+    /// The plan of `shop`; `has_template` says whether the theme has a template (the privacy,
+    /// preferences and cart pages are left out when theirs is missing).
     pub fn new(shop: &Shop, has_template: impl Fn(&str) -> bool) -> Plan {
         let per_page = *shop.site.config.paginate_by.get_ref();
         let all_sources = || shop.products.iter().map(|p| p.source.clone()).collect::<Vec<_>>();

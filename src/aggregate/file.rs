@@ -25,6 +25,7 @@
 //! There is no generation date on purpose: a date would make two runs on the same export
 //! differ byte for byte.
 
+use crate::diagnostics::line_col;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -53,8 +54,11 @@ pub struct Aggregates {
 /// A pair of SKUs bought in the same orders.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Pair {
+    /// The SKU that sorts first.
     pub a: String,
+    /// The other SKU.
     pub b: String,
+    /// Distinct orders containing both (published only from k on).
     pub orders: u64,
 }
 
@@ -84,18 +88,6 @@ struct RawPair {
     a: String,
     b: String,
     orders: u64,
-}
-
-/// 1-based line and column of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |s| s.chars().count()) + 1;
-    (line, col)
 }
 
 /// Loads `path`. `Ok(None)` when the file does not exist (recommendations then fall back to

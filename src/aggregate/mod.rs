@@ -61,7 +61,9 @@ impl Default for Options {
 /// and why. Never the row's content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
+    /// The line where the record starts.
     pub line: u64,
+    /// Why it was skipped, in fixed words.
     pub reason: &'static str,
 }
 
@@ -69,10 +71,15 @@ pub struct Skipped {
 /// person running the command, never written to the file).
 #[derive(Debug, Clone)]
 pub struct Summary {
+    /// The export's format (given or detected).
     pub format: Format,
+    /// Data rows read.
     pub rows: u64,
+    /// Rows counted.
     pub used_rows: u64,
+    /// Rows skipped (see [`Skipped`]).
     pub skipped_rows: u64,
+    /// Distinct orders.
     pub orders: u64,
     /// Orders whose rows were not contiguous and were merged.
     pub merged_orders: u64,

@@ -68,6 +68,7 @@ impl Default for Noise {
 }
 
 impl Noise {
+    /// A source that reads from the operating system on first use.
     pub fn new() -> Self {
         Noise { buf: [0; 4096], pos: 4096 }
     }

@@ -31,6 +31,7 @@ pub enum Format {
 }
 
 impl Format {
+    /// Its name in messages and the summary (as `--format` spells it).
     pub fn name(self) -> &'static str {
         match self {
             Format::Shopify => "shopify",
@@ -74,8 +75,11 @@ impl Format {
 /// Positions of the columns we read.
 #[derive(Debug, Clone, Copy)]
 pub struct Columns {
+    /// The order number's column.
     pub order: usize,
+    /// The SKU's column.
     pub sku: usize,
+    /// The quantity's column, if any (a line with quantity 0 is ignored).
     pub quantity: Option<usize>,
     /// Number of fields in the header; a row with another count is ragged and skipped.
     pub width: usize,
@@ -139,8 +143,13 @@ pub fn columns(header: &ByteRecord, format: Format) -> Result<Columns, String> {
 /// One row as the counter sees it.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Row<'a> {
-    /// A line item. `order` is the raw order number, used only for grouping.
-    Line { order: &'a [u8], sku: &'a str },
+    /// A line item.
+    Line {
+        /// The raw order number, used only for grouping.
+        order: &'a [u8],
+        /// The SKU bought.
+        sku: &'a str,
+    },
     /// A line with quantity 0: nothing bought, silently ignored.
     Nothing,
     /// An unusable row, with a reason that never quotes the row.

@@ -21,13 +21,16 @@ struct WordList {
     category: Vec<Category>,
 }
 
+/// One category of sensitive words (sensitive-words.toml) and the rule that reports it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Category {
+    /// Its id, as findings name it.
     pub id: String,
     /// `ethics/special-category` or `ethics/minors`.
     pub rule: String,
     /// What the category is in the law's words.
     pub article: String,
+    /// Words, or stems ending in `*`, that place a cohort in the category.
     pub words: Vec<String>,
 }
 
@@ -89,7 +92,7 @@ pub fn cohorts(shop: &Shop, locator: &Locator) -> Vec<Finding> {
         let line_of = |needle: &str| -> usize {
             let lower = toml[start..].to_lowercase();
             let at = lower.find(&needle.to_lowercase()).unwrap_or(0);
-            super::scan::line_of(toml, start + at)
+            crate::html::line_of(toml, start + at)
         };
         let mut fields: Vec<(&str, String)> =
             vec![("id", id.clone()), ("label", cohort.label.clone()), ("description", cohort.description.clone())];

@@ -1,7 +1,6 @@
 //! From what a build shows back to the source that put it there: a template line, a product
 //! file, shop.toml, a static file.
 
-use super::scan;
 use crate::content::Shop;
 use crate::theme::Theme;
 use std::collections::HashMap;
@@ -61,7 +60,7 @@ impl Locator {
     /// The line of template `name` that contains `needle`.
     pub fn template_line(&self, name: &str, needle: &str) -> Option<usize> {
         let (_, _, text) = self.templates.iter().find(|(_, n, _)| n == name)?;
-        text.find(needle).map(|at| scan::line_of(text, at))
+        text.find(needle).map(|at| crate::html::line_of(text, at))
     }
 
     /// The text of shop.toml.
@@ -103,7 +102,7 @@ impl Locator {
             if needle.is_empty() {
                 return None;
             }
-            text.find(needle).map(|at| scan::line_of(text, at))
+            text.find(needle).map(|at| crate::html::line_of(text, at))
         };
         if let Some(source) = self.page_sources.get(file)
             && let Ok(text) = std::fs::read_to_string(self.root.join(source))
@@ -122,7 +121,7 @@ impl Locator {
         if let Some(tail) = tail
             && let Some(at) = self.shop_toml.find(tail)
         {
-            return ("shop.toml".into(), scan::line_of(&self.shop_toml, at));
+            return ("shop.toml".into(), crate::html::line_of(&self.shop_toml, at));
         }
         (format!("/{file}"), line)
     }

@@ -11,13 +11,10 @@
 //! reported the same way, as `content/invalid` findings.
 
 pub mod content;
-#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod ethics;
 mod locate;
-#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod privacy;
 mod report;
-#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod scan;
 
 pub use locate::Locator;
@@ -26,6 +23,7 @@ use report::{acknowledge, build_error_findings, load_warnings};
 
 use crate::build::BuildOptions;
 use crate::content::Shop;
+use crate::html::{origin_of, percent_decode_lossy};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -298,7 +296,7 @@ fn scan_file(file: &str, text: &str) -> FileScan {
                 s.refs.push(Ref { line, url: src.to_string(), kind: RefKind::Load("script") });
                 return;
             }
-            if !is_executable(get("type")) {
+            if !crate::html::is_executable_type(get("type")) {
                 return;
             }
             use sha2::Digest;
@@ -312,21 +310,6 @@ fn scan_file(file: &str, text: &str) -> FileScan {
         }
     });
     s
-}
-
-/// Whether a `<script type=...>` runs (data blocks such as JSON and JSON-LD do not).
-fn is_executable(kind: Option<&str>) -> bool {
-    match kind.map(|t| t.split(';').next().unwrap_or("").trim().to_ascii_lowercase()) {
-        None => true,
-        Some(t) => {
-            t.is_empty()
-                || t == "module"
-                || t == "text/javascript"
-                || t == "application/javascript"
-                || t == "application/ecmascript"
-                || t == "text/ecmascript"
-        }
-    }
 }
 
 const STORAGE_APIS: [&str; 4] = ["document.cookie", "localStorage", "sessionStorage", "indexedDB"];
@@ -449,7 +432,7 @@ pub struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     /// The context of one check run.
     pub fn new(shop: &'a Shop, locator: &'a Locator, built: &'a Built) -> Ctx<'a> {
-        let origin = origin_of(&shop.site.base_url).unwrap_or_default();
+        let origin = origin_of(shop.site.base_url.trim()).unwrap_or_default();
         Ctx { shop, locator, built, origin }
     }
 
@@ -463,7 +446,7 @@ impl<'a> Ctx<'a> {
             if fragment.is_empty() || from.starts_with("_cohort/") {
                 return Target::Other;
             }
-            return Target::Internal { file: from.to_string(), fragment: Some(percent_decode(fragment)) };
+            return Target::Internal { file: from.to_string(), fragment: Some(percent_decode_lossy(fragment)) };
         }
         let lower = url.to_ascii_lowercase();
         let absolute = if lower.starts_with("//") { format!("https:{url}") } else { url.to_string() };
@@ -482,7 +465,7 @@ impl<'a> Ctx<'a> {
             format!("{}{dir}{url}", self.shop.site.base_path)
         };
         let (path, fragment) = match path.split_once('#') {
-            Some((p, f)) => (p.to_string(), Some(percent_decode(f)).filter(|f| !f.is_empty())),
+            Some((p, f)) => (p.to_string(), Some(percent_decode_lossy(f)).filter(|f| !f.is_empty())),
             None => (path, None),
         };
         let path = path.split('?').next().unwrap_or("").to_string();
@@ -493,7 +476,7 @@ impl<'a> Ctx<'a> {
             return Target::Internal { file: path.trim_start_matches('/').to_string(), fragment };
         };
         let mut parts: Vec<String> = Vec::new();
-        for part in percent_decode(rel).split('/') {
+        for part in percent_decode_lossy(rel).split('/') {
             match part {
                 "." => {}
                 ".." => {
@@ -516,50 +499,17 @@ impl<'a> Ctx<'a> {
     /// The origins a page may load from: its own, the consent endpoint's, declared third parties.
     pub fn allowed_origins(&self) -> HashSet<String> {
         let privacy = &self.shop.site.config.privacy;
-        let mut set: HashSet<String> =
-            privacy.third_parties.iter().flat_map(|t| t.origins().filter_map(origin_of).collect::<Vec<_>>()).collect();
+        let mut set: HashSet<String> = privacy
+            .third_parties
+            .iter()
+            .flat_map(|t| t.origins().filter_map(|o| origin_of(o.trim())).collect::<Vec<_>>())
+            .collect();
         set.insert(self.origin.clone());
-        if let Some(o) = origin_of(&privacy.consent_endpoint) {
+        if let Some(o) = origin_of(privacy.consent_endpoint.trim()) {
             set.insert(o);
         }
         set
     }
-}
-
-/// `scheme://host[:port]` of an absolute http(s) URL, lower case; None otherwise.
-pub fn origin_of(url: &str) -> Option<String> {
-    let (scheme, rest) = url.trim().split_once("://")?;
-    let scheme = scheme.to_ascii_lowercase();
-    if scheme != "http" && scheme != "https" {
-        return None;
-    }
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty() {
-        return None;
-    }
-    Some(format!("{scheme}://{}", host.to_ascii_lowercase()))
-}
-
-fn percent_decode(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_string();
-    }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Ok(v) = u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -575,10 +525,5 @@ mod tests {
         let keys: Vec<&str> = f.keys.iter().map(|(_, k)| k.as_str()).collect();
         assert_eq!(keys, vec!["cohort.consent", "cohort_", "x.y"]);
         assert_eq!(f.storage, vec![(2, "localStorage"), (4, "sessionStorage")]);
-    }
-
-    #[test]
-    fn percent_decoding() {
-        assert_eq!(percent_decode("a%20b%zz%2"), "a b%zz%2");
     }
 }

@@ -4,11 +4,13 @@
 //! current (policy version, third parties); every cookie or storage key a script uses is
 //! declared in the privacy notice.
 
-use super::scan::decode_entities;
 use super::{Ctx, Finding, RefKind, Target};
+use crate::html::decode_entities;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
+/// Every privacy rule on the scanned build: origins, inline scripts and the CSP, storage,
+/// the declarations, gating.
 pub fn audit(ctx: &Ctx) -> Vec<Finding> {
     let mut out = origins(ctx);
     out.extend(inline_scripts(ctx));
@@ -51,7 +53,7 @@ fn declarations(ctx: &Ctx) -> Vec<Finding> {
     let toml = std::fs::read_to_string(ctx.shop.root.join("shop.toml")).unwrap_or_default();
     let mut out = Vec::new();
     for t in ctx.shop.site.config.privacy.third_parties.iter().filter(|t| t.purpose == Purpose::Necessary) {
-        let line = toml.find(&format!("\"{}\"", t.origin)).map_or(0, |at| super::scan::line_of(&toml, at));
+        let line = toml.find(&format!("\"{}\"", t.origin)).map_or(0, |at| crate::html::line_of(&toml, at));
         let tracker = t.origins().find(|o| {
             let host = o.split_once("://").map_or(*o, |(_, h)| h).split('/').next().unwrap_or("").to_ascii_lowercase();
             TRACKING_HOSTS.iter().any(|h| host == *h || host.ends_with(&format!(".{h}")))
@@ -239,17 +241,28 @@ fn inline_scripts(ctx: &Ctx) -> Vec<Finding> {
 /// Storage rules: `privacy/theme-storage`, `privacy/undeclared-storage`,
 /// `privacy/notice-missing` and `privacy/notice-stale`.
 fn storage(ctx: &Ctx) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let privacy = &ctx.shop.site.config.privacy;
-    let notice_template = ctx.locator.template_display("privacy.html");
-    let preferences_template = ctx.locator.template_display("preferences.html");
     let notice = ctx.built.read("privacy/index.html").map(|t| decode_entities(&without_scripts(&t)));
     let preferences = ctx.built.read("preferences/index.html");
-    for (page, text, template, url) in [
-        ("privacy notice", &notice, &notice_template, "/privacy/"),
-        ("preferences page", &preferences, &preferences_template, "/preferences/"),
+    let mut out = missing_notice_pages(ctx, notice.is_some(), preferences.is_some());
+    if let Some(text) = &notice {
+        out.extend(stale_notice(ctx, text));
+    }
+    let keys = script_storage(ctx, &mut out);
+    if let Some(text) = &notice {
+        out.extend(undeclared_keys(keys, text));
+    }
+    out
+}
+
+/// `privacy/notice-missing`: the build has no privacy notice or no preferences page.
+fn missing_notice_pages(ctx: &Ctx, has_notice: bool, has_preferences: bool) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (page, present, template, url) in [
+        ("privacy notice", has_notice, "privacy.html", "/privacy/"),
+        ("preferences page", has_preferences, "preferences.html", "/preferences/"),
     ] {
-        if text.is_none() {
+        if !present {
+            let template = ctx.locator.template_display(template);
             out.push(
                 Finding::error(
                     "privacy/notice-missing",
@@ -264,66 +277,78 @@ fn storage(ctx: &Ctx) -> Vec<Finding> {
             );
         }
     }
-    if let Some(text) = &notice {
-        if !text.contains(&privacy.policy_version) {
+    out
+}
+
+/// `privacy/notice-stale`: the notice (its text, scripts removed) misses the current
+/// policy version or a declared third party.
+fn stale_notice(ctx: &Ctx, text: &str) -> Vec<Finding> {
+    let privacy = &ctx.shop.site.config.privacy;
+    let notice_template = ctx.locator.template_display("privacy.html");
+    let mut out = Vec::new();
+    if !text.contains(&privacy.policy_version) {
+        out.push(
+            Finding::error(
+                "privacy/notice-stale",
+                notice_template.clone(),
+                0,
+                format!("the privacy notice does not mention the current policy_version `{}`", privacy.policy_version),
+            )
+            .fix("show {{ site.privacy.policy_version }} in templates/privacy.html"),
+        );
+    }
+    for tp in &privacy.third_parties {
+        if !text.contains(tp.origin.trim_end_matches('/')) {
             out.push(
                 Finding::error(
                     "privacy/notice-stale",
                     notice_template.clone(),
                     0,
-                    format!(
-                        "the privacy notice does not mention the current policy_version `{}`",
-                        privacy.policy_version
-                    ),
+                    format!("the privacy notice does not list the declared third party {}", tp.origin),
                 )
-                .fix("show {{ site.privacy.policy_version }} in templates/privacy.html"),
+                .fix(
+                    "list every entry of site.privacy.third_parties (name, origin, purpose, description) in templates/privacy.html",
+                ),
             );
         }
-        for tp in &privacy.third_parties {
-            if !text.contains(tp.origin.trim_end_matches('/')) {
-                out.push(
-                    Finding::error(
-                        "privacy/notice-stale",
-                        notice_template.clone(),
-                        0,
-                        format!("the privacy notice does not list the declared third party {}", tp.origin),
-                    )
-                    .fix(
-                        "list every entry of site.privacy.third_parties (name, origin, purpose, description) in templates/privacy.html",
-                    ),
-                );
-            }
-        }
     }
-    // Scripts: theme scripts must not store; every key must be declared in the notice.
+    out
+}
+
+/// Whether a built script is one of the runtime's own: cohort-gate.js and the Consent Mode
+/// bridge only read the choice cohort.js stored; the cart script keeps the cart the visitor
+/// asked for (`cohort.cart`, strictly necessary storage, declared in the notice).
+fn is_runtime_script(ctx: &Ctx, file: &str) -> bool {
+    matches!(file, crate::output::layout::RUNTIME | crate::gate::GATE_SCRIPT | crate::gate::CONSENT_MODE_SCRIPT)
+        || (file == crate::checkout::SCRIPT_PATH
+            && ctx.shop.site.checkout.as_ref().is_some_and(crate::checkout::Checkout::has_cart))
+}
+
+/// `privacy/theme-storage` (a script other than the runtime's uses storage, pushed to
+/// `out`), and every cookie or storage key the built scripts use, with where it is first used.
+fn script_storage(ctx: &Ctx, out: &mut Vec<Finding>) -> BTreeMap<String, (String, usize)> {
     let mut keys: BTreeMap<String, (String, usize)> = BTreeMap::new();
     for scan in &ctx.built.scans {
-        let mut facts: Vec<(&super::JsFacts, usize, Option<&str>)> = Vec::new();
+        let mut facts: Vec<(&super::JsFacts, Option<&str>)> = Vec::new();
         if let Some(js) = &scan.js {
-            facts.push((js, 0, None));
+            facts.push((js, None));
         }
         for s in &scan.scripts {
-            facts.push((&s.js, s.line, Some(&s.first_line)));
+            facts.push((&s.js, Some(&s.first_line)));
         }
-        // The runtime's own scripts: cohort-gate.js and the Consent Mode bridge only read the
-        // choice cohort.js stored; the cart script keeps the cart the visitor asked for
-        // (`cohort.cart`, strictly necessary storage, declared in the notice).
-        let is_runtime = matches!(
-            scan.file.as_str(),
-            crate::output::layout::RUNTIME | crate::gate::GATE_SCRIPT | crate::gate::CONSENT_MODE_SCRIPT
-        ) || (scan.file == crate::checkout::SCRIPT_PATH
-            && ctx.shop.site.checkout.as_ref().is_some_and(crate::checkout::Checkout::has_cart));
-        for (js, _, inline) in facts {
+        let is_runtime = is_runtime_script(ctx, &scan.file);
+        for (js, inline) in facts {
+            let locate = |line: usize, needle: &str| match inline {
+                Some(first) => ctx.locator.locate(&scan.file, line, first),
+                None => ctx.locator.locate(&scan.file, line, needle),
+            };
             if !is_runtime {
                 let mut apis = BTreeSet::new();
                 for (line, api) in &js.storage {
                     if !apis.insert(*api) {
                         continue;
                     }
-                    let (file, line) = match inline {
-                        Some(first) => ctx.locator.locate(&scan.file, *line, first),
-                        None => ctx.locator.locate(&scan.file, *line, api),
-                    };
+                    let (file, line) = locate(*line, api);
                     out.push(
                         Finding::error(
                             "privacy/theme-storage",
@@ -337,27 +362,27 @@ fn storage(ctx: &Ctx) -> Vec<Finding> {
                 }
             }
             for (line, key) in &js.keys {
-                let at = match inline {
-                    Some(first) => ctx.locator.locate(&scan.file, *line, first),
-                    None => ctx.locator.locate(&scan.file, *line, key),
-                };
-                keys.entry(key.clone()).or_insert(at);
+                keys.entry(key.clone()).or_insert_with(|| locate(*line, key));
             }
         }
     }
-    if let Some(text) = &notice {
-        for (key, (file, line)) in keys {
-            if !text.contains(&key) {
-                out.push(
-                    Finding::error(
-                        "privacy/undeclared-storage",
-                        file,
-                        line,
-                        format!("the cookie or storage key `{key}` is used but the privacy notice does not declare it"),
-                    )
-                    .fix("stop storing it, or list it in the privacy notice (templates/privacy.html) with its purpose and lifetime"),
-                );
-            }
+    keys
+}
+
+/// `privacy/undeclared-storage`: a key the scripts use that the notice's text does not name.
+fn undeclared_keys(keys: BTreeMap<String, (String, usize)>, text: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (key, (file, line)) in keys {
+        if !text.contains(&key) {
+            out.push(
+                Finding::error(
+                    "privacy/undeclared-storage",
+                    file,
+                    line,
+                    format!("the cookie or storage key `{key}` is used but the privacy notice does not declare it"),
+                )
+                .fix("stop storing it, or list it in the privacy notice (templates/privacy.html) with its purpose and lifetime"),
+            );
         }
     }
     out

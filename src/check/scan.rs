@@ -2,166 +2,72 @@
 //! their attributes, `<script>` and `<style>` bodies, CSS `url()`/`@import`, and JavaScript
 //! string literals with comments skipped. They never fail: malformed input yields fewer
 //! items, not an error. No regular expressions: the build can hold tens of thousands of
-//! pages and each is read once, in parallel.
+//! pages and each is read once, in parallel. HTML is read with the one tokenizer of
+//! [`crate::html`]; this module turns its tokens into what the rules look at.
+
+use crate::html::{self, Token, line_of};
 
 /// One thing found in an HTML document.
 pub enum Item<'a> {
     /// A start tag: lower-case name, attributes (names lower-case, values decoded), line.
-    Tag { name: String, attrs: Vec<(String, String)>, line: usize },
+    Tag {
+        /// The element's name.
+        name: String,
+        /// Its attributes.
+        attrs: Vec<(String, String)>,
+        /// The line of its `<`.
+        line: usize,
+    },
     /// A `<script>` element: its attributes, its raw body and the line the body starts on.
-    Script { attrs: Vec<(String, String)>, body: &'a str, line: usize },
+    Script {
+        /// Its attributes.
+        attrs: Vec<(String, String)>,
+        /// Its text up to `</script`.
+        body: &'a str,
+        /// The line its text starts on.
+        line: usize,
+    },
     /// A `<style>` element's raw body and the line it starts on.
-    Style { body: &'a str, line: usize },
+    Style {
+        /// Its text up to `</style`.
+        body: &'a str,
+        /// The line its text starts on.
+        line: usize,
+    },
 }
 
-/// Counts lines forward through a text, so that asking for increasing offsets is linear.
-struct Lines<'a> {
-    text: &'a [u8],
-    at: usize,
-    line: usize,
-}
-
-impl Lines<'_> {
-    fn line_at(&mut self, offset: usize) -> usize {
-        let offset = offset.min(self.text.len());
-        if offset > self.at {
-            self.line += self.text[self.at..offset].iter().filter(|&&b| b == b'\n').count();
-            self.at = offset;
-        }
-        self.line
-    }
-}
-
-/// 1-based line of a byte offset.
-pub fn line_of(text: &str, offset: usize) -> usize {
-    let offset = offset.min(text.len());
-    text.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() + 1
-}
-
-/// Calls `f` for every start tag, script and style element of `html`, in order.
-pub fn html(html: &str, mut f: impl FnMut(Item)) {
-    let b = html.as_bytes();
-    let mut lines = Lines { text: b, at: 0, line: 1 };
-    let mut i = 0;
-    while let Some(rel) = html.get(i..).and_then(|s| s.find('<')) {
-        let start = i + rel;
-        let rest = &html[start..];
-        if rest.starts_with("<!--") {
-            i = rest.find("-->").map_or(html.len(), |e| start + e + 3);
-            continue;
-        }
-        if rest.starts_with("</") || rest.starts_with("<!") || rest.starts_with("<?") {
-            i = rest.find('>').map_or(html.len(), |e| start + e + 1);
-            continue;
-        }
-        let name_end = rest[1..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).map_or(rest.len(), |e| e + 1);
-        if name_end == 1 {
-            i = start + 1;
-            continue;
-        }
-        let name = rest[1..name_end].to_ascii_lowercase();
-        let attr_start = start + name_end;
-        let tag_end = end_of_tag(html, attr_start);
-        let attrs = attributes(&html[attr_start..tag_end]);
-        let line = lines.line_at(start);
-        i = (tag_end + 1).min(html.len());
-        if name == "script" || name == "style" {
-            let close = format!("</{name}");
-            let body_end = find_ascii_ci(html, i, &close).unwrap_or(html.len());
-            let body = &html[i..body_end];
-            let body_line = lines.line_at(i);
-            if name == "script" {
-                f(Item::Script { attrs, body, line: body_line });
-            } else {
-                f(Item::Style { body, line: body_line });
+/// Calls `f` for every start tag, script and style element of `page`, in order, as the
+/// tokenizer of [`crate::html`] reads them.
+pub fn html(page: &str, mut f: impl FnMut(Item)) {
+    let mut lines = html::Lines::new(page);
+    // A `<script>`'s attributes until its text comes.
+    let mut script_attrs = None;
+    for token in html::tokens(page) {
+        match token {
+            Token::Start(tag) => {
+                let attrs = attributes(tag.attrs_text);
+                match tag.name.as_str() {
+                    "script" => script_attrs = Some(attrs),
+                    "style" => {}
+                    _ => f(Item::Tag { line: lines.line_at(tag.start), name: tag.name, attrs }),
+                }
             }
-            i = body_end;
-        } else {
-            f(Item::Tag { name, attrs, line });
-        }
-    }
-}
-
-/// The offset of the `>` closing a start tag whose attributes begin at `from`, minding quotes.
-pub(crate) fn end_of_tag(html: &str, from: usize) -> usize {
-    let b = html.as_bytes();
-    let mut quote = 0u8;
-    let mut i = from;
-    while i < b.len() {
-        let c = b[i];
-        if quote != 0 {
-            if c == quote {
-                quote = 0;
+            Token::Raw { element, text, start } => {
+                let line = lines.line_at(start);
+                match element.as_str() {
+                    "script" => f(Item::Script { attrs: script_attrs.take().unwrap_or_default(), body: text, line }),
+                    "style" => f(Item::Style { body: text, line }),
+                    _ => {}
+                }
             }
-        } else if c == b'"' || c == b'\'' {
-            quote = c;
-        } else if c == b'>' {
-            return i;
+            Token::End { .. } => {}
         }
-        i += 1;
     }
-    b.len()
-}
-
-/// Case-insensitive search for an ASCII needle from `from`.
-fn find_ascii_ci(hay: &str, from: usize, needle: &str) -> Option<usize> {
-    let h = hay.as_bytes();
-    let n = needle.as_bytes();
-    if n.is_empty() || from >= h.len() {
-        return None;
-    }
-    (from..=h.len().saturating_sub(n.len())).find(|&i| h[i..i + n.len()].eq_ignore_ascii_case(n))
 }
 
 /// Attribute names (lower case) and decoded values of a start tag's inside.
 pub fn attributes(s: &str) -> Vec<(String, String)> {
-    crate::output::csp::parse_attrs(s).into_iter().map(|(name, value)| (name, decode_entities(&value))).collect()
-}
-
-/// Decodes the character references template engines write (`&amp;`, `&#x2f;`, `&#39;` ...).
-pub fn decode_entities(s: &str) -> String {
-    if !s.contains('&') {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        let after = &rest[amp + 1..];
-        let semi = after.find(';').filter(|&e| e <= 10);
-        let decoded = semi.and_then(|e| {
-            let entity = &after[..e];
-            let c = match entity {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                "nbsp" => Some('\u{a0}'),
-                _ => {
-                    let num = entity.strip_prefix('#')?;
-                    let code = match num.strip_prefix(['x', 'X']) {
-                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-                        None => num.parse().ok()?,
-                    };
-                    char::from_u32(code)
-                }
-            };
-            c.map(|c| (c, e))
-        });
-        match decoded {
-            Some((c, e)) => {
-                out.push(c);
-                rest = &after[e + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    html::parse_attrs(s).into_iter().map(|(name, value)| (name, html::decode_entities(&value))).collect()
 }
 
 /// Replaces `/* ... */` comments with spaces (keeping newlines, so lines stay right).
@@ -205,6 +111,7 @@ pub fn css_urls(css: &str) -> Vec<(usize, String)> {
 /// A JavaScript source split into its string literals (with lines) and its code with
 /// comments and strings removed (for looking up identifiers such as `localStorage`).
 pub struct Js {
+    /// Every string literal, with the line it starts on, escapes resolved.
     pub literals: Vec<(usize, String)>,
     /// Code outside strings and comments, one entry per line: (line, text).
     pub code_lines: Vec<(usize, String)>,
@@ -328,10 +235,5 @@ mod tests {
         let j = js("// fetch('https://a.example')\nvar K='cohort.consent'; /* x */ fetch(\"https://b.example/x\")");
         assert_eq!(j.literals, vec![(2, "cohort.consent".to_string()), (2, "https://b.example/x".to_string())]);
         assert!(j.code_lines.iter().any(|(l, c)| *l == 2 && c.contains("var K=\u{1}0\u{1}")));
-    }
-
-    #[test]
-    fn entities() {
-        assert_eq!(decode_entities("a&amp;b&#39;c&#x2F;&bogus;"), "a&b'c/&bogus;");
     }
 }

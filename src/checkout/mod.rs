@@ -10,15 +10,18 @@
 //! secret is read from the environment variable shop.toml names; only signatures reach the
 //! output.
 
-use crate::config::{CheckoutConfig, LoadKind, Purpose, ThirdParty};
-use crate::content::money::{Currency, Money};
+use crate::config::{LoadKind, Purpose, ThirdParty};
+use crate::content::money::Money;
 use crate::content::product::{Availability, Product};
 use crate::content::variant::Variant;
-use crate::diagnostics::{Diagnostic, Diagnostics, suggest};
+use crate::diagnostics::{Diagnostic, Diagnostics};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
-use toml::Spanned;
+
+mod resolve;
+
+pub use resolve::resolve;
 
 /// The cart script as written, with comments; [`script`] is what is served.
 pub const SOURCE: &str = include_str!("cohort-cart.js");
@@ -41,10 +44,6 @@ pub const SNIPCART_CDN: &str = "https://cdn.snipcart.com";
 pub const SNIPCART_VERSION: &str = "3.7.1";
 /// PayPal's cart upload endpoint.
 pub const PAYPAL_ACTION: &str = "https://www.paypal.com/cgi-bin/webscr";
-
-/// Currencies PayPal accepts (its list of supported currencies).
-const PAYPAL_CURRENCIES: &str =
-    "AUD BRL CAD CNY CZK DKK EUR HKD HUF ILS JPY MYR MXN TWD NZD NOK PHP PLN GBP SGD SEK CHF THB USD";
 
 /// The providers, as shop.toml names them.
 pub const PROVIDERS: [&str; 4] = ["paypal", "foxy", "snipcart", "links"];
@@ -118,12 +117,12 @@ impl Checkout {
 
     /// The origin forms are posted to, for the CSP's `form-action`.
     pub fn form_origin(&self) -> Option<String> {
-        self.action().and_then(|a| crate::output::csp::origin_of(&a))
+        self.action().and_then(|a| crate::html::origin_of(&a))
     }
 
     /// Foxy's HMAC product verification: the hex HMAC-SHA256 of code, name and value.
     pub fn foxy_signature(&self, code: &str, name: &str, value: &str) -> String {
-        hex(&hmac_sha256(self.secret.0.as_bytes(), format!("{code}{name}{value}").as_bytes()))
+        crate::html::hex(&hmac_sha256(self.secret.0.as_bytes(), format!("{code}{name}{value}").as_bytes()))
     }
 
     /// The Snipcart declaration added to `[[privacy.third_parties]]` when the shop has none.
@@ -166,141 +165,6 @@ pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(&outer.finalize());
     out
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Validates `[checkout]`; `env` reads an environment variable (the Foxy secret). Every
-/// problem is pushed to `diags`, placed by `at`.
-pub fn resolve(
-    cfg: &CheckoutConfig,
-    currency: Currency,
-    at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
-    env: &dyn Fn(&str) -> Option<String>,
-    diags: &mut Diagnostics,
-) -> Option<Checkout> {
-    let provider = match cfg.provider.get_ref().as_str() {
-        "paypal" => Provider::PayPal,
-        "foxy" => Provider::Foxy,
-        "snipcart" => Provider::Snipcart,
-        "links" => Provider::Links,
-        other => {
-            let hint = match suggest(other, PROVIDERS) {
-                Some(s) => format!("did you mean provider = \"{s}\"? The providers are: {}", PROVIDERS.join(", ")),
-                None => format!("write one of: {}", PROVIDERS.join(", ")),
-            };
-            diags.push(at(cfg.provider.span(), format!("unknown checkout provider `{other}`")).hint(hint));
-            return None;
-        }
-    };
-    let before = diags.len();
-    let text = |v: &Option<Spanned<String>>| v.as_ref().map(|s| s.get_ref().trim().to_string()).unwrap_or_default();
-    let needed: &[(&str, &Option<Spanned<String>>, &str)] = match provider {
-        Provider::PayPal => &[(
-            "business",
-            &cfg.business,
-            "business = \"sales@shop.example.com\" (the PayPal account's email or merchant ID)",
-        )],
-        Provider::Foxy => &[
-            ("store", &cfg.store, "store = \"yourstore.foxycart.com\" (Foxy admin: Settings, store domain)"),
-            (
-                "secret_env",
-                &cfg.secret_env,
-                "secret_env = \"FOXY_SECRET\", and set that variable to the store secret (Foxy admin: Advanced, store secret) when you build",
-            ),
-        ],
-        Provider::Snipcart => &[(
-            "public_api_key",
-            &cfg.public_api_key,
-            "public_api_key = \"...\" (Snipcart dashboard: Account, API keys, public test or live key)",
-        )],
-        Provider::Links => &[],
-    };
-    for (key, value, example) in needed {
-        if text(value).is_empty() {
-            let span = value.as_ref().map_or(cfg.provider.span(), Spanned::span);
-            diags.push(
-                at(span, format!("[checkout] provider \"{}\" needs `{key}`", provider.name()))
-                    .hint(format!("add {example}")),
-            );
-        }
-    }
-    let unused = [
-        ("business", &cfg.business, Provider::PayPal),
-        ("store", &cfg.store, Provider::Foxy),
-        ("secret_env", &cfg.secret_env, Provider::Foxy),
-        ("public_api_key", &cfg.public_api_key, Provider::Snipcart),
-    ];
-    for (key, value, owner) in unused {
-        if let Some(v) = value
-            && owner != provider
-        {
-            diags.push(
-                at(
-                    v.span(),
-                    format!("`{key}` is a setting of provider \"{}\", not of \"{}\"", owner.name(), provider.name()),
-                )
-                .hint(format!("remove it, or set provider = \"{}\"", owner.name())),
-            );
-        }
-    }
-    if provider == Provider::PayPal && !PAYPAL_CURRENCIES.split_whitespace().any(|c| c == currency.code) {
-        diags.push(
-            at(cfg.provider.span(), format!("PayPal does not take the shop's currency {}", currency.code)).hint(
-                format!(
-                    "choose another provider, or a currency PayPal accepts: {}",
-                    PAYPAL_CURRENCIES.split_whitespace().collect::<Vec<_>>().join(", ")
-                ),
-            ),
-        );
-    }
-    let store = text(&cfg.store);
-    if provider == Provider::Foxy
-        && !store.is_empty()
-        && !store.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
-        && let Some(s) = &cfg.store
-    {
-        diags.push(
-            at(s.span(), format!("`{store}` is not a store domain"))
-                .hint("write the domain only, without https:// or a path, e.g. store = \"yourstore.foxycart.com\""),
-        );
-    }
-    let mut secret = Secret::default();
-    if provider == Provider::Foxy
-        && let Some(var) = &cfg.secret_env
-    {
-        let name = var.get_ref().trim();
-        if !name.is_empty() && !name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') {
-            diags.push(
-                at(var.span(), format!("`{name}` is not an environment variable name")).hint(
-                    "name the variable, not the secret: capitals, digits and _, e.g. secret_env = \"FOXY_SECRET\"",
-                ),
-            );
-        } else if !name.is_empty() {
-            match env(name).filter(|s| !s.trim().is_empty()) {
-                Some(s) => secret = Secret(s.trim().to_string()),
-                None => diags.push(
-                    at(var.span(), format!("the environment variable {name} that holds the Foxy secret is not set"))
-                        .hint(format!("set it when you build, e.g. `{name}=... cohort build` (Foxy admin: Advanced, store secret); it is never written to the output")),
-                ),
-            }
-        }
-    }
-    if diags.len() > before {
-        return None;
-    }
-    let whole_amounts =
-        (provider == Provider::PayPal && matches!(currency.code, "HUF" | "TWD")).then_some(currency.code);
-    Some(Checkout {
-        provider,
-        business: text(&cfg.business),
-        store,
-        public_api_key: text(&cfg.public_api_key),
-        whole_amounts,
-        secret,
-    })
 }
 
 /// Checks the catalog against the provider: with `links`, every product or variant on sale
@@ -580,10 +444,10 @@ mod tests {
     #[test]
     fn hmac_matches_rfc_4231() {
         let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
-        assert_eq!(hex(&mac), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        assert_eq!(crate::html::hex(&mac), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
         let long_key = [0xaau8; 131];
         let mac = hmac_sha256(&long_key, b"Test Using Larger Than Block-Size Key - Hash Key First");
-        assert_eq!(hex(&mac), "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+        assert_eq!(crate::html::hex(&mac), "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
     }
 
     #[test]

@@ -9,6 +9,9 @@ use std::path::PathBuf;
 /// At most this many skipped rows are listed one by one; the rest are counted.
 const LISTED_SKIPS: u64 = 20;
 
+/// The order export formats `--format` names (see [`crate::aggregate::Format`]).
+// clap would print variant doc comments in `--help`; the flag's own help describes them.
+#[allow(missing_docs)]
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 pub enum FormatArg {
     Shopify,
@@ -18,6 +21,7 @@ pub enum FormatArg {
     Generic,
 }
 
+/// The arguments of `cohort aggregate`.
 #[derive(clap::Args, Debug)]
 pub struct AggregateArgs {
     /// The order export (CSV)
@@ -41,6 +45,7 @@ pub struct AggregateArgs {
     pub output: PathBuf,
 }
 
+/// Runs `cohort aggregate`.
 pub fn run(args: AggregateArgs) -> CmdResult {
     if let Some(e) = args.epsilon
         && !(e.is_finite() && e > 0.0)

@@ -4,6 +4,7 @@ use super::{CmdResult, Failure};
 use crate::build::{BuildOptions, build};
 use std::path::PathBuf;
 
+/// The arguments of `cohort build`.
 #[derive(clap::Args, Debug)]
 pub struct BuildArgs {
     /// The shop folder (with shop.toml)
@@ -27,6 +28,7 @@ pub struct BuildArgs {
     pub allow_empty: bool,
 }
 
+/// Runs `cohort build`.
 pub fn run(args: BuildArgs) -> CmdResult {
     let options = BuildOptions {
         root: args.root,

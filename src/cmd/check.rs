@@ -4,6 +4,9 @@
 use super::{CmdResult, Failure};
 use std::path::PathBuf;
 
+/// How `cohort check` prints its findings: one per line, or one JSON document.
+// clap would print variant doc comments in `--help`.
+#[allow(missing_docs)]
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default)]
 pub enum Format {
     #[default]
@@ -11,6 +14,7 @@ pub enum Format {
     Json,
 }
 
+/// The arguments of `cohort check`.
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
     /// The shop folder (with shop.toml)
@@ -21,6 +25,7 @@ pub struct CheckArgs {
     pub format: Format,
 }
 
+/// Runs `cohort check`.
 pub fn run(args: CheckArgs) -> CmdResult {
     let report = crate::check::run(&args.root);
     match args.format {

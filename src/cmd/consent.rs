@@ -11,6 +11,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The arguments of `cohort consent-server`.
 #[derive(clap::Args, Debug)]
 pub struct ConsentArgs {
     /// SQLite database file (created if missing), or a PostgreSQL URL `postgres://...`
@@ -53,7 +54,7 @@ pub struct ConsentArgs {
 }
 
 /// Refuses an origin that is not `scheme://host[:port]` as a browser sends it.
-pub(crate) fn check_origin(origin: &str) -> Result<(), Failure> {
+fn check_origin(origin: &str) -> Result<(), Failure> {
     let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
         && origin.split_once("://").is_some_and(|(_, host)| {
             !host.is_empty() && !host.contains('/') && host.bytes().all(|b| b.is_ascii_graphic())
@@ -68,11 +69,13 @@ pub(crate) fn check_origin(origin: &str) -> Result<(), Failure> {
     }
 }
 
-pub fn run(args: ConsentArgs) -> CmdResult {
-    for origin in &args.allow_origin {
+/// Refuses the `--allow-origin` and `--policy-version` values the consent API cannot use;
+/// `cohort consent-server` and `cohort consent-worker` take the same ones.
+pub(crate) fn check_api_args(allow_origins: &[String], policy_versions: &[String]) -> Result<(), Failure> {
+    for origin in allow_origins {
         check_origin(origin)?;
     }
-    for version in &args.policy_version {
+    for version in policy_versions {
         if !is_policy_version(version) {
             return Err(Failure::usage(format!(
                 "--policy-version {version:?}: a policy version is {POLICY_VERSION_RULE}, \
@@ -80,6 +83,12 @@ pub fn run(args: ConsentArgs) -> CmdResult {
             )));
         }
     }
+    Ok(())
+}
+
+/// Runs `cohort consent-server` until SIGTERM or SIGINT.
+pub fn run(args: ConsentArgs) -> CmdResult {
+    check_api_args(&args.allow_origin, &args.policy_version)?;
     let config = ServerConfig {
         db: StoreLocation::from_arg(args.db.as_os_str()),
         bind: args.bind,

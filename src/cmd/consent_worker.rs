@@ -1,12 +1,13 @@
 //! `cohort consent-worker --out DIR`: writes the consent API as a Cloudflare Worker over D1
 //! (see [`crate::consent::worker`]), configured like `cohort consent-server`.
 
-use super::consent::check_origin;
+use super::consent::check_api_args;
 use super::{CmdResult, Failure};
-use crate::consent::api::{DEFAULT_K, DEFAULT_RETENTION_DAYS, POLICY_VERSION_RULE, is_policy_version};
+use crate::consent::api::{DEFAULT_K, DEFAULT_RETENTION_DAYS};
 use crate::consent::worker::{self, PLACEHOLDER_DATABASE_ID, WorkerConfig};
 use std::path::PathBuf;
 
+/// The arguments of `cohort consent-worker`.
 #[derive(clap::Args, Debug)]
 pub struct ConsentWorkerArgs {
     /// Folder to write worker.js, wrangler.toml and migrations/ into (created if missing)
@@ -35,17 +36,9 @@ pub struct ConsentWorkerArgs {
     pub database_id: Option<String>,
 }
 
+/// Writes the Worker's files and prints what to do next.
 pub fn run(args: ConsentWorkerArgs) -> CmdResult {
-    for origin in &args.allow_origin {
-        check_origin(origin)?;
-    }
-    for version in &args.policy_version {
-        if !is_policy_version(version) {
-            return Err(Failure::usage(format!(
-                "--policy-version {version:?}: a policy version is {POLICY_VERSION_RULE}"
-            )));
-        }
-    }
+    check_api_args(&args.allow_origin, &args.policy_version)?;
     let name_ok = |s: &str| {
         !s.is_empty() && s.len() <= 63 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     };

@@ -9,6 +9,7 @@ use crate::hosting::ci::{self, Deploy, Provider};
 use crate::hosting::{HostConfig, TARGETS};
 use std::path::PathBuf;
 
+/// The arguments of `cohort hosting`.
 #[derive(clap::Args, Debug)]
 pub struct HostingArgs {
     /// netlify, cloudflare, vercel, nginx or caddy
@@ -35,6 +36,7 @@ pub struct HostingArgs {
     pub site: Option<PathBuf>,
 }
 
+/// Runs `cohort hosting`.
 pub fn run(args: HostingArgs) -> CmdResult {
     if let Some(provider) = args.ci {
         return write_ci(&args, provider);

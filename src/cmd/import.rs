@@ -9,12 +9,15 @@ use std::path::PathBuf;
 /// At most this many warnings (and errors) are listed one by one; the rest are counted.
 const LISTED: usize = 50;
 
+/// The arguments of `cohort import`.
 #[derive(clap::Args, Debug)]
 pub struct ImportArgs {
+    /// What to import from.
     #[command(subcommand)]
     pub source: Source,
 }
 
+/// The sources `cohort import` reads.
 #[derive(clap::Subcommand, Debug)]
 pub enum Source {
     /// Shopify's product export (Products > Export > CSV), either header dialect
@@ -31,6 +34,7 @@ pub enum Source {
     },
 }
 
+/// Runs `cohort import`.
 pub fn run(args: ImportArgs) -> CmdResult {
     let Source::Shopify { file, root, force } = args.source;
     let name = file.display().to_string();

@@ -5,6 +5,7 @@ use super::{CmdResult, Failure};
 use crate::hosting::ci::{self, Deploy, Provider};
 use std::path::PathBuf;
 
+/// The arguments of `cohort init`.
 #[derive(clap::Args, Debug)]
 pub struct InitArgs {
     /// The folder to create (must not exist, or be empty)
@@ -18,6 +19,7 @@ pub struct InitArgs {
     pub deploy: Option<Deploy>,
 }
 
+/// Runs `cohort init`.
 pub fn run(args: InitArgs) -> CmdResult {
     let dir = &args.dir;
     if dir.exists() && std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {

@@ -15,7 +15,9 @@ pub mod serve;
 /// A subcommand that did not succeed: what to print on stderr and the exit status.
 #[derive(Debug)]
 pub struct Failure {
+    /// Printed on stderr (nothing when empty).
     pub message: String,
+    /// The exit status.
     pub code: u8,
 }
 
@@ -30,4 +32,5 @@ impl Failure {
     }
 }
 
+/// What a subcommand returns.
 pub type CmdResult = Result<(), Failure>;

@@ -4,6 +4,7 @@ use super::{CmdResult, Failure};
 use crate::personalize::{self, Error, Options};
 use std::path::PathBuf;
 
+/// The arguments of `cohort personalize`.
 #[derive(clap::Args, Debug)]
 pub struct PersonalizeArgs {
     /// The other generator's output folder (Hugo's public/, Zola's public/, Eleventy's _site/)
@@ -18,6 +19,7 @@ pub struct PersonalizeArgs {
     pub products: Option<String>,
 }
 
+/// Runs `cohort personalize`.
 pub fn run(args: PersonalizeArgs) -> CmdResult {
     let options = Options { site: args.site, root: args.root, products: args.products };
     match personalize::personalize(&options) {

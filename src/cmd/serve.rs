@@ -5,6 +5,7 @@ use crate::serve::{ServeError, ServeOptions, run as serve};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The arguments of `cohort serve`.
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
     /// The shop folder (with shop.toml)
@@ -24,6 +25,7 @@ pub struct ServeArgs {
     pub read_timeout: u64,
 }
 
+/// Runs `cohort serve` until it is stopped.
 pub fn run(args: ServeArgs) -> CmdResult {
     let options = ServeOptions {
         root: args.root,

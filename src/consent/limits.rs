@@ -26,6 +26,7 @@ struct Clients {
 pub struct RetryAfter(pub Duration);
 
 impl RateLimiter {
+    /// `limit` requests per client address per `window` (0: no limit).
     pub fn new(limit: u32, window: Duration) -> RateLimiter {
         RateLimiter {
             limit,

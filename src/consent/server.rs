@@ -38,12 +38,17 @@ use std::time::{Duration, Instant};
 pub struct ServerConfig {
     /// Where the records live.
     pub db: StoreLocation,
+    /// The address to listen on (`127.0.0.1:0` picks a free port).
     pub bind: String,
+    /// How the API is mounted and what it admits.
     pub api: ApiConfig,
     /// Requests per client address per `rate_window`; 0 turns the limit off.
     pub rate_limit: u32,
+    /// The window `rate_limit` counts in.
     pub rate_window: Duration,
+    /// How long a client may take to send a request and read the answer.
     pub timeouts: Timeouts,
+    /// Most connections open at once.
     pub max_connections: usize,
     /// How often expired records are deleted while running.
     pub purge_every: Duration,

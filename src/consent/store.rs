@@ -23,25 +23,40 @@ use std::time::{Duration, Instant};
 /// One consent receipt. Nothing else about the visitor exists anywhere.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
+    /// 32 lower-case hex digits, random: the visitor's proof of the choice.
     pub receipt: String,
+    /// The policy version agreed to.
     pub policy_version: String,
+    /// Consent to Cohort's own personalization.
     pub personalization: bool,
+    /// Consent to functional third parties.
     pub functional: bool,
+    /// Consent to analytics.
     pub analytics: bool,
+    /// Consent to marketing.
     pub marketing: bool,
+    /// The sha256 of what the visitor was shown.
     pub ui: String,
+    /// The day it was recorded (a day, not a time).
     pub recorded: Day,
+    /// The last day it is kept (deleted once that day is past).
     pub expires: Day,
 }
 
 /// Counts of live records for one policy version (exact; the API applies k).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyCounts {
+    /// The policy version.
     pub policy_version: String,
+    /// Live records for it.
     pub records: u64,
+    /// Of those, how many agreed to personalization.
     pub personalization: u64,
+    /// ... to functional third parties.
     pub functional: u64,
+    /// ... to analytics.
     pub analytics: u64,
+    /// ... to marketing.
     pub marketing: u64,
 }
 

@@ -5,12 +5,16 @@ use std::path::Path;
 
 /// A content file cut in two; line numbers are 1-based lines of the file.
 pub struct Split<'a> {
+    /// The TOML between the `+++` lines.
     pub front_matter: &'a str,
     /// The file line the front matter starts on (the line after the opening `+++`).
     pub front_matter_line: usize,
+    /// The Markdown after the closing `+++`.
     pub body: &'a str,
 }
 
+/// Cuts `text` (the file `file`) at its `+++` lines; a file without them, or with YAML
+/// front matter, is a diagnostic with a fix.
 pub fn split<'a>(file: &Path, text: &'a str) -> Result<Split<'a>, Diagnostic> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let first_line_end = text.find('\n').unwrap_or(text.len());
@@ -60,8 +64,11 @@ where
 /// A key of a front matter: its name, whether it must be given, and an example line that
 /// fits it (shown in hints).
 pub struct Key {
+    /// The key.
     pub name: &'static str,
+    /// Whether a file without it is refused.
     pub required: bool,
+    /// A line that fits it, e.g. `price = "89.00"`.
     pub example: &'static str,
 }
 

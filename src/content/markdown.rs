@@ -5,7 +5,9 @@
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
 use std::collections::BTreeSet;
 
+/// A Markdown body as HTML and as plain text.
 pub struct Rendered {
+    /// The HTML.
     pub html: String,
     /// All text, without markup, for similarity and search.
     pub text: String,
@@ -13,6 +15,7 @@ pub struct Rendered {
     pub first_paragraph: String,
 }
 
+/// Renders `markdown` (tables, footnotes, strikethrough, task lists, heading ids).
 pub fn render(markdown: &str) -> Rendered {
     let options = Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES

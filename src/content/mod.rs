@@ -20,7 +20,9 @@ use std::path::{Path, PathBuf};
 /// A category or tag listing.
 #[derive(Debug, Clone)]
 pub struct Taxon {
+    /// The name as the first product that uses it writes it.
     pub name: String,
+    /// Its path segment (`categories/SLUG/`).
     pub slug: String,
     /// Indices into `Shop::products`, in listing order.
     pub products: Vec<usize>,
@@ -29,12 +31,17 @@ pub struct Taxon {
 /// Everything a build needs from the shop's own files.
 #[derive(Debug)]
 pub struct Shop {
+    /// The shop folder.
     pub root: PathBuf,
+    /// shop.toml, validated.
     pub site: Site,
     /// Published products (drafts only with `--drafts`), sorted by listing order.
     pub products: Vec<Product>,
+    /// Content pages (`pages/*.md`).
     pub pages: Vec<Page>,
+    /// Category listings, sorted by slug.
     pub categories: Vec<Taxon>,
+    /// Tag listings, sorted by slug.
     pub tags: Vec<Taxon>,
     /// Non-fatal notes for the merchant (printed, never hidden).
     pub warnings: Vec<warnings::Warning>,
@@ -42,8 +49,11 @@ pub struct Shop {
     pub images: crate::images::Catalog,
 }
 
+/// How [`Shop::load`] reads a shop.
 pub struct LoadOptions<'a> {
+    /// Include products and pages marked `draft = true`.
     pub drafts: bool,
+    /// Use this instead of shop.toml's `base_url`.
     pub base_url: Option<&'a str>,
 }
 
@@ -86,6 +96,7 @@ impl Shop {
         self.root.join(crate::images::CACHE_DIR)
     }
 
+    /// Reads `ROOT`'s shop.toml, products and pages; every problem in every file is reported.
     pub fn load(root: &Path, options: &LoadOptions) -> Result<Shop, Diagnostics> {
         let site = Config::load(root, options.base_url)?;
         let (product_files, stray) = find_products(root);

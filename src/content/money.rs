@@ -6,7 +6,9 @@ use std::fmt;
 /// An ISO 4217 currency with its number of minor digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Currency {
+    /// The three-letter code, e.g. `EUR`.
     pub code: &'static str,
+    /// Minor digits: 2 for EUR, 0 for JPY, 3 for KWD.
     pub digits: u32,
 }
 
@@ -123,15 +125,27 @@ const MAX_MINOR: i64 = 1_000_000_000_000_000;
 /// Why a price string was refused, with the fix the message suggests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PriceError {
+    /// Nothing was written.
     Empty,
+    /// It is below zero.
     Negative,
+    /// It has a comma; the price as it should be written.
     Comma(String),
+    /// It is not a decimal number.
     NotANumber,
-    TooManyDecimals { digits: u32, code: &'static str },
+    /// More decimals than the currency has.
+    TooManyDecimals {
+        /// The currency's minor digits.
+        digits: u32,
+        /// The currency.
+        code: &'static str,
+    },
+    /// Above 10^15 minor units.
     TooLarge,
 }
 
 impl PriceError {
+    /// What is wrong, for the diagnostic.
     pub fn message(&self) -> String {
         match self {
             PriceError::Empty => "the price is empty".into(),
@@ -144,6 +158,7 @@ impl PriceError {
             PriceError::TooLarge => "this price is too large".into(),
         }
     }
+    /// How to write it instead.
     pub fn hint(&self) -> String {
         match self {
             PriceError::Comma(fixed) => format!("write it as \"{fixed}\""),
@@ -163,7 +178,9 @@ fn example(digits: u32) -> String {
 /// An exact amount in minor units of a currency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Money {
+    /// The amount in minor units (cents for EUR).
     pub minor: i64,
+    /// Its currency.
     pub currency: Currency,
 }
 

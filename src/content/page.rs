@@ -8,16 +8,24 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
+/// A content page, parsed.
 #[derive(Debug, Clone, Hash)]
 pub struct Page {
+    /// Its path segment: `slug`, or the file name's.
     pub slug: String,
+    /// The file, relative to the shop folder.
     pub source: PathBuf,
+    /// The title.
     pub title: String,
+    /// `summary`, or the body's first paragraph.
     pub summary: String,
+    /// Menu order: lower first, then by title (0 by default).
     pub weight: i64,
+    /// Left out of the build unless `--drafts`.
     pub draft: bool,
     /// Whether the page is listed in the site navigation (default true).
     pub in_menu: bool,
+    /// The body, rendered.
     pub body_html: String,
 }
 
@@ -52,6 +60,7 @@ pub const PAGE_KEYS: [Key; 7] = [
     Key { name: "in_menu", required: false, example: "in_menu = false" },
 ];
 
+/// Parses the page file `rel`; every problem in it is reported.
 pub fn parse(rel: &Path, text: &str) -> Result<Page, Vec<Diagnostic>> {
     let split = super::front_matter::split(rel, text).map_err(|d| vec![d])?;
     let fm = split.front_matter;

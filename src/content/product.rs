@@ -11,50 +11,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Availability {
-    InStock,
-    OutOfStock,
-    Preorder,
-}
+mod availability;
 
-impl Availability {
-    pub const NAMES: [&'static str; 3] = ["in_stock", "out_of_stock", "preorder"];
+pub use availability::Availability;
 
-    /// The availability named `s` (one of [`Availability::NAMES`]).
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "in_stock" => Some(Availability::InStock),
-            "out_of_stock" => Some(Availability::OutOfStock),
-            "preorder" => Some(Availability::Preorder),
-            _ => None,
-        }
-    }
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            Availability::InStock => "In stock",
-            Availability::OutOfStock => "Out of stock",
-            Availability::Preorder => "Available to pre-order",
-        }
-    }
-    /// The schema.org ItemAvailability URL.
-    pub fn schema(self) -> &'static str {
-        match self {
-            Availability::InStock => "https://schema.org/InStock",
-            Availability::OutOfStock => "https://schema.org/OutOfStock",
-            Availability::Preorder => "https://schema.org/PreOrder",
-        }
-    }
-}
-
+/// A product image.
 #[derive(Debug, Clone, Hash)]
 pub struct Image {
     /// Site path of the image, e.g. "images/boot.png" or "products/boot/photo.png".
     pub path: String,
+    /// Its alt text.
     pub alt: String,
     /// Whether the merchant wrote the alt text (otherwise it is the product title).
     pub alt_given: bool,
@@ -65,38 +31,61 @@ pub struct Image {
 /// Copy a cohort sees instead of the default (only these keys; never price or stock).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct CohortCopy {
+    /// The cohort's summary.
     pub summary: Option<String>,
+    /// The cohort's badge (templates get it as `product.badge`).
     pub badge: Option<String>,
+    /// The cohort's `hero_image` (a site path).
     pub hero_image: Option<String>,
 }
 
+/// A product file, parsed and checked.
 #[derive(Debug, Clone, Hash)]
 pub struct Product {
+    /// Its path segment (`products/SLUG/`).
     pub slug: String,
     /// The Markdown file, relative to the shop root.
     pub source: PathBuf,
     /// For a bundle (`products/NAME/index.md`), its folder relative to the root.
     pub bundle: Option<PathBuf>,
+    /// The title.
     pub title: String,
+    /// The SKU, unique in the shop.
     pub sku: String,
+    /// The price (a variant may have its own).
     pub price: Money,
+    /// The was-price (`compare_at_price`).
     pub compare_at: Option<Money>,
+    /// The category.
     pub category: String,
+    /// The tags.
     pub tags: Vec<String>,
+    /// The images, the first one the main image.
     pub images: Vec<Image>,
+    /// Whether it can be bought.
     pub availability: Availability,
+    /// `date`, as written (listings show newest first at the same weight).
     pub date: Option<String>,
+    /// `summary`, or the body's first paragraph.
     pub summary: String,
+    /// Whether the merchant wrote `summary`.
     pub summary_given: bool,
+    /// A plain link to a hosted checkout.
     pub buy_url: Option<String>,
+    /// Left out of the build unless `--drafts`.
     pub draft: bool,
+    /// Listing order: lower first (0 by default).
     pub weight: i64,
+    /// `[options]`: each choice (size, colour ...) and its values, in file order.
     pub options: Vec<(String, Vec<String>)>,
     /// `[[variants]]`: combinations of the options with their own SKU and price; empty for
     /// a product sold as one item.
     pub variants: Vec<Variant>,
+    /// `[cohort.ID]`: copy each cohort sees instead of the default.
     pub cohort_copy: BTreeMap<String, CohortCopy>,
+    /// The body, rendered.
     pub body_html: String,
+    /// The body as plain text (for recommendations).
     pub body_text: String,
     /// Line in the source of each front matter key, for later checks that point at it.
     pub key_lines: BTreeMap<String, usize>,

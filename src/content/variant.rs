@@ -18,12 +18,17 @@ pub type RawVariant = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
 /// A purchasable combination of a product's options.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Variant {
+    /// Its SKU, unique in the shop.
     pub sku: String,
     /// One value per product option, in the order of the product's `[options]`.
     pub options: Vec<(String, String)>,
+    /// Its price (the product's unless it sets one).
     pub price: Money,
+    /// Its was-price (the product's unless it sets one).
     pub compare_at: Option<Money>,
+    /// Whether it can be bought (the product's unless it sets one).
     pub availability: Availability,
+    /// Its hosted checkout link (the product's unless it sets one).
     pub buy_url: Option<String>,
     /// Line of the variant's `sku` in the source file, for shop-wide checks.
     pub line: usize,
@@ -45,11 +50,17 @@ const KEYS: [&str; 6] = ["sku", "options", "price", "compare_at_price", "availab
 /// What a variant takes from its product: its options, and the values it inherits when
 /// it does not set them.
 pub struct Defaults<'a> {
+    /// The product's `[options]`.
     pub options: &'a [(String, Vec<String>)],
+    /// The product's price.
     pub price: Option<Money>,
+    /// The product's was-price.
     pub compare_at: Option<Money>,
+    /// The product's availability.
     pub availability: Option<Availability>,
+    /// The product's `buy_url`.
     pub buy_url: Option<&'a str>,
+    /// The product's SKU (a variant's must differ).
     pub product_sku: &'a str,
 }
 

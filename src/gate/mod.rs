@@ -19,7 +19,7 @@
 //! `cohort personalize` both call it, on every page they write.
 
 use crate::config::{Purpose, Site, ThirdParty};
-use crate::output::csp::{origin_of, parse_attrs};
+use crate::html::{self, origin_of, parse_attrs};
 
 /// The served path (under the site's base path) of the gating script.
 pub const GATE_SCRIPT: &str = "cohort-gate.js";
@@ -114,189 +114,244 @@ pub fn rewrite_fragment(html: &str, gate: &Gate) -> Rewritten {
 }
 
 fn rewrite_as(html: &str, gate: &Gate, page: bool) -> Rewritten {
-    let bytes = html.as_bytes();
-    let mut out = String::with_capacity(html.len() + 256);
-    let mut findings = Vec::new();
-    let mut gated = 0;
-    let mut copied = 0; // bytes of `html` already in `out`
-    let mut at = 0;
-    let mut line = 1;
-    let mut line_at = 0;
-    let mut line_of = |pos: usize| {
-        line += bytes[line_at..pos].iter().filter(|&&b| b == b'\n').count();
-        line_at = pos;
-        line
-    };
-    while let Some(i) = memchr::memchr(b'<', &bytes[at..]).map(|i| at + i) {
-        if bytes[i..].starts_with(b"<!--") {
-            at = find(bytes, i + 4, b"-->").map_or(bytes.len(), |e| e + 3);
-            continue;
+    let mut pass =
+        Pass { html, gate, out: String::with_capacity(html.len() + 256), findings: Vec::new(), gated: 0, copied: 0 };
+    pass.run();
+    let Pass { mut out, findings, gated, .. } = pass;
+    if page {
+        if gated > 0 {
+            add_gate_script(&mut out, gate);
         }
-        let name_end =
-            bytes[i + 1..].iter().position(|b| !b.is_ascii_alphanumeric()).map_or(bytes.len(), |p| i + 1 + p);
-        let name = html[i + 1..name_end].to_ascii_lowercase();
-        if !matches!(name.as_str(), "script" | "iframe" | "img" | "source" | "link" | "template" | "div") {
-            at = i + 1;
-            continue;
-        }
-        let Some(end_of_tag) = tag_end(bytes, name_end) else { break };
-        let attrs_text = &html[name_end..end_of_tag];
-        let attrs = parse_attrs(attrs_text);
-        let attr = |n: &str| attrs.iter().find(|(k, _)| k == n).map(|(_, v)| decode(v));
-        let start_line = line_of(i);
-        let after_tag = end_of_tag + 1;
-        match name.as_str() {
-            "div" => {
-                // A click-to-load placeholder (written here before, or by hand).
-                at = after_tag;
-                if attr("data-cohort-embed").is_some() {
-                    gated += 1;
-                }
-            }
-            "template" => {
-                // The inert frames of placeholders are left alone (and so is any template:
-                // its content does not load).
-                at = find_ci(bytes, after_tag, b"</template").unwrap_or(bytes.len());
-            }
-            "script" => {
-                let body_end = find_ci(bytes, after_tag, b"</script").unwrap_or(bytes.len());
-                at = body_end;
-                if let Some(p) = attr("data-cohort-purpose") {
-                    gated += 1;
-                    let ty = attr("type").unwrap_or_default();
-                    if !ty.eq_ignore_ascii_case("text/plain") {
-                        findings.push(Finding { line: start_line, problem: true, message: format!("a script marked data-cohort-purpose=\"{p}\" runs at once: give it type=\"text/plain\" so it waits for consent") });
-                    }
-                    check_purpose(gate, attr("src").as_deref(), &p, start_line, &mut findings);
-                    continue;
-                }
-                let src = attr("src");
-                let party = match &src {
-                    Some(s) => gate.party_of_url(s),
-                    None if is_executable_type(attr("type").as_deref()) => {
-                        gate.party_in_code(&html[after_tag..body_end])
-                    }
-                    None => None,
-                };
-                let Some(t) = party else { continue };
-                if src.is_some() && !is_executable_type(attr("type").as_deref()) {
-                    continue;
-                }
-                let mut tag = String::from("<script type=\"text/plain\"");
-                tag.push_str(&format!(" data-cohort-purpose=\"{}\"", t.purpose.as_str()));
-                if let Some(ty) = attr("type").filter(|t| !t.trim().is_empty()) {
-                    tag.push_str(&format!(" data-cohort-type=\"{}\"", escape(&ty)));
-                }
-                tag.push_str(&without(attrs_text, &["type"]));
-                tag.push('>');
-                out.push_str(&html[copied..i]);
-                out.push_str(&tag);
-                copied = after_tag;
-                gated += 1;
-                findings.push(Finding {
-                    line: start_line,
-                    problem: false,
-                    message: format!(
-                        "{} script from {} ({}) gated: it runs only after the visitor agrees to {}",
-                        if src.is_some() { "a" } else { "an inline" },
-                        t.display_name(),
-                        t.purpose.as_str(),
-                        t.purpose.as_str()
-                    ),
-                });
-            }
-            "iframe" => {
-                let close = find_ci(bytes, after_tag, b"</iframe");
-                let end = close.and_then(|c| tag_end(bytes, c + 1).map(|e| e + 1)).unwrap_or(after_tag);
-                at = end;
-                let Some(src) = attr("src") else { continue };
-                let Some(t) = gate.party_of_url(&src) else { continue };
-                out.push_str(&html[copied..i]);
-                out.push_str(&placeholder(gate, t, attr("title").as_deref(), &html[i..end]));
-                copied = end;
-                gated += 1;
-                findings.push(Finding {
-                    line: start_line,
-                    problem: false,
-                    message: format!(
-                        "a frame from {} ({}) replaced by a click-to-load placeholder",
-                        t.display_name(),
-                        t.purpose.as_str()
-                    ),
-                });
-            }
-            _ => {
-                // img, source, link: the URL moves to data-cohort-*, so nothing loads.
-                at = after_tag;
-                if attr("data-cohort-purpose").is_some() {
-                    gated += 1;
-                    continue;
-                }
-                let url_attrs: &[&str] = if name == "link" { &["href"] } else { &["src", "srcset"] };
-                let party = url_attrs.iter().filter_map(|a| attr(a)).find_map(|u| {
-                    // A srcset names the same origin in each candidate; its first URL decides.
-                    let first = u.split_whitespace().next().unwrap_or("").to_string();
-                    gate.party_of_url(&first)
-                });
-                let Some(t) = party else { continue };
-                if name == "link" {
-                    let rel = attr("rel").unwrap_or_default().to_ascii_lowercase();
-                    // A link that loads nothing (a plain hyperlink relation) stays.
-                    if !rel.split_whitespace().any(|r| {
-                        matches!(
-                            r,
-                            "stylesheet"
-                                | "preload"
-                                | "prefetch"
-                                | "preconnect"
-                                | "dns-prefetch"
-                                | "icon"
-                                | "modulepreload"
-                        )
-                    }) {
-                        continue;
-                    }
-                }
-                let mut tag = format!("<{name} data-cohort-purpose=\"{}\"", t.purpose.as_str());
-                tag.push_str(&renamed(attrs_text, url_attrs));
-                tag.push('>');
-                out.push_str(&html[copied..i]);
-                out.push_str(&tag);
-                copied = after_tag;
-                gated += 1;
-                findings.push(Finding {
-                    line: start_line,
-                    problem: false,
-                    message: format!(
-                        "{} from {} ({}) gated: it loads only after the visitor agrees to {}",
-                        if name == "link" { "a stylesheet or link" } else { "an image" },
-                        t.display_name(),
-                        t.purpose.as_str(),
-                        t.purpose.as_str()
-                    ),
-                });
-            }
-        }
-    }
-    out.push_str(&html[copied..]);
-    if !page {
-        return Rewritten { html: out, findings, gated };
-    }
-    if gated > 0 && !out.contains(&format!("{}{GATE_SCRIPT}\"", gate.base_path)) {
-        let tag = format!("<script src=\"{}{GATE_SCRIPT}\" defer></script>\n", gate.base_path);
-        match rfind_ci(out.as_bytes(), b"</body") {
-            Some(at) => out.insert_str(at, &tag),
-            None => out.push_str(&tag),
-        }
-    }
-    if gate.consent_mode && !out.contains(&format!("{}{CONSENT_MODE_SCRIPT}\"", gate.base_path)) {
-        let tag = format!("\n<script src=\"{}{CONSENT_MODE_SCRIPT}\"></script>", gate.base_path);
-        match head_open_end(out.as_bytes()) {
-            Some(at) => out.insert_str(at, &tag),
-            None => out.insert_str(0, tag.trim_start()),
+        if gate.consent_mode {
+            add_consent_mode(&mut out, gate);
         }
     }
     Rewritten { html: out, findings, gated }
+}
+
+/// The elements the rewriter looks at.
+const GATED_ELEMENTS: [&str; 7] = ["script", "iframe", "img", "source", "link", "template", "div"];
+
+/// `rel` values of a `<link>` that load something (a plain hyperlink relation loads nothing).
+const LOADING_RELS: [&str; 7] =
+    ["stylesheet", "preload", "prefetch", "preconnect", "dns-prefetch", "icon", "modulepreload"];
+
+/// One start tag the rewriter looks at.
+struct Element<'h> {
+    /// Lower case.
+    name: String,
+    /// Offset of its `<`.
+    start: usize,
+    /// Just after its `>`.
+    after: usize,
+    /// The text between the name and `>`, as written.
+    attrs_text: &'h str,
+    attrs: Vec<(String, String)>,
+    /// The line of its `<`.
+    line: usize,
+}
+
+impl Element<'_> {
+    /// An attribute's value, character references decoded.
+    fn attr(&self, name: &str) -> Option<String> {
+        self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| html::decode_entities(v))
+    }
+}
+
+/// One pass of the rewriter over a page: what is written so far and what was found.
+struct Pass<'h, 'g> {
+    html: &'h str,
+    gate: &'g Gate,
+    out: String,
+    findings: Vec<Finding>,
+    gated: usize,
+    /// Bytes of `html` already in `out`.
+    copied: usize,
+}
+
+impl<'h> Pass<'h, '_> {
+    /// Walks the page's start tags (comments skipped) and gates each element that needs it.
+    fn run(&mut self) {
+        let html = self.html;
+        let bytes = html.as_bytes();
+        let mut lines = html::Lines::new(html);
+        let mut at = 0;
+        while let Some(i) = memchr::memchr(b'<', &bytes[at..]).map(|i| at + i) {
+            if html[i..].starts_with("<!--") {
+                at = html[i + 4..].find("-->").map_or(bytes.len(), |e| i + 4 + e + 3);
+                continue;
+            }
+            let name_end =
+                bytes[i + 1..].iter().position(|b| !b.is_ascii_alphanumeric()).map_or(bytes.len(), |p| i + 1 + p);
+            let name = html[i + 1..name_end].to_ascii_lowercase();
+            if !GATED_ELEMENTS.contains(&name.as_str()) {
+                at = i + 1;
+                continue;
+            }
+            let Some(end_of_tag) = tag_end(html, name_end) else { break };
+            let attrs_text = &html[name_end..end_of_tag];
+            let el = Element {
+                name,
+                start: i,
+                after: end_of_tag + 1,
+                attrs_text,
+                attrs: html::parse_attrs(attrs_text),
+                line: lines.line_at(i),
+            };
+            at = match el.name.as_str() {
+                "div" => self.placeholder_div(&el),
+                // The inert frames of placeholders are left alone (and so is any template:
+                // its content does not load).
+                "template" => html::find_ci(html, el.after, "</template").unwrap_or(bytes.len()),
+                "script" => self.script(&el),
+                "iframe" => self.iframe(&el),
+                _ => self.url_element(&el),
+            };
+        }
+        self.out.push_str(&html[self.copied..]);
+    }
+
+    /// Writes `with` in place of the page's bytes `from..to`.
+    fn replace(&mut self, from: usize, to: usize, with: &str) {
+        self.out.push_str(&self.html[self.copied..from]);
+        self.out.push_str(with);
+        self.copied = to;
+    }
+
+    /// Records a gated element and what was done to it.
+    fn record_gated(&mut self, line: usize, message: String) {
+        self.gated += 1;
+        self.findings.push(Finding { line, problem: false, message });
+    }
+
+    /// A click-to-load placeholder (written here before, or by hand) counts as gated.
+    fn placeholder_div(&mut self, el: &Element) -> usize {
+        if el.attr("data-cohort-embed").is_some() {
+            self.gated += 1;
+        }
+        el.after
+    }
+
+    /// A `<script>`: checked when gated by hand; made inert when it loads from a declared
+    /// third party or, inline, names one. Returns where its body ends.
+    fn script(&mut self, el: &Element) -> usize {
+        let body_end = html::find_ci(self.html, el.after, "</script").unwrap_or(self.html.len());
+        if let Some(p) = el.attr("data-cohort-purpose") {
+            self.gated += 1;
+            let ty = el.attr("type").unwrap_or_default();
+            if !ty.eq_ignore_ascii_case("text/plain") {
+                self.findings.push(Finding { line: el.line, problem: true, message: format!("a script marked data-cohort-purpose=\"{p}\" runs at once: give it type=\"text/plain\" so it waits for consent") });
+            }
+            check_purpose(self.gate, el.attr("src").as_deref(), &p, el.line, &mut self.findings);
+            return body_end;
+        }
+        let src = el.attr("src");
+        let ty = el.attr("type");
+        let executable = html::is_executable_type(ty.as_deref());
+        let party = match &src {
+            Some(s) if executable => self.gate.party_of_url(s),
+            None if executable => self.gate.party_in_code(&self.html[el.after..body_end]),
+            _ => None,
+        };
+        let Some(t) = party else { return body_end };
+        let mut tag = String::from("<script type=\"text/plain\"");
+        tag.push_str(&format!(" data-cohort-purpose=\"{}\"", t.purpose.as_str()));
+        if let Some(ty) = ty.filter(|t| !t.trim().is_empty()) {
+            tag.push_str(&format!(" data-cohort-type=\"{}\"", html::escape(&ty)));
+        }
+        tag.push_str(&without(el.attrs_text, &["type"]));
+        tag.push('>');
+        let message = format!(
+            "{} script from {} ({}) gated: it runs only after the visitor agrees to {}",
+            if src.is_some() { "a" } else { "an inline" },
+            t.display_name(),
+            t.purpose.as_str(),
+            t.purpose.as_str()
+        );
+        self.replace(el.start, el.after, &tag);
+        self.record_gated(el.line, message);
+        body_end
+    }
+
+    /// An `<iframe>` from a declared third party becomes a click-to-load placeholder.
+    /// Returns the end of the frame.
+    fn iframe(&mut self, el: &Element) -> usize {
+        let html = self.html;
+        let close = html::find_ci(html, el.after, "</iframe");
+        let end = close.and_then(|c| tag_end(html, c + 1).map(|e| e + 1)).unwrap_or(el.after);
+        let Some(src) = el.attr("src") else { return end };
+        let Some(t) = self.gate.party_of_url(&src) else { return end };
+        let frame_placeholder = placeholder(self.gate, t, el.attr("title").as_deref(), &html[el.start..end]);
+        let message = format!(
+            "a frame from {} ({}) replaced by a click-to-load placeholder",
+            t.display_name(),
+            t.purpose.as_str()
+        );
+        self.replace(el.start, end, &frame_placeholder);
+        self.record_gated(el.line, message);
+        end
+    }
+
+    /// `<img>`, `<source>` and loading `<link>`s from a declared third party: the URL moves
+    /// to `data-cohort-*`, so nothing loads.
+    fn url_element(&mut self, el: &Element) -> usize {
+        if el.attr("data-cohort-purpose").is_some() {
+            self.gated += 1;
+            return el.after;
+        }
+        let is_link = el.name == "link";
+        let url_attrs: &[&str] = if is_link { &["href"] } else { &["src", "srcset"] };
+        let party = url_attrs.iter().filter_map(|a| el.attr(a)).find_map(|u| {
+            // A srcset names the same origin in each candidate; its first URL decides.
+            let first = u.split_whitespace().next().unwrap_or("").to_string();
+            self.gate.party_of_url(&first)
+        });
+        let Some(t) = party else { return el.after };
+        if is_link {
+            let rel = el.attr("rel").unwrap_or_default().to_ascii_lowercase();
+            if !rel.split_whitespace().any(|r| LOADING_RELS.contains(&r)) {
+                return el.after;
+            }
+        }
+        let mut tag = format!("<{} data-cohort-purpose=\"{}\"", el.name, t.purpose.as_str());
+        tag.push_str(&renamed(el.attrs_text, url_attrs));
+        tag.push('>');
+        let message = format!(
+            "{} from {} ({}) gated: it loads only after the visitor agrees to {}",
+            if is_link { "a stylesheet or link" } else { "an image" },
+            t.display_name(),
+            t.purpose.as_str(),
+            t.purpose.as_str()
+        );
+        self.replace(el.start, el.after, &tag);
+        self.record_gated(el.line, message);
+        el.after
+    }
+}
+
+/// Adds `cohort-gate.js` before `</body>` (at the end without one), unless the page has it.
+fn add_gate_script(out: &mut String, gate: &Gate) {
+    if out.contains(&format!("{}{GATE_SCRIPT}\"", gate.base_path)) {
+        return;
+    }
+    let tag = format!("<script src=\"{}{GATE_SCRIPT}\" defer></script>\n", gate.base_path);
+    match rfind_ci(out.as_bytes(), b"</body") {
+        Some(at) => out.insert_str(at, &tag),
+        None => out.push_str(&tag),
+    }
+}
+
+/// Adds the Consent Mode bridge first in `<head>` (at the start without one), unless the
+/// page has it.
+fn add_consent_mode(out: &mut String, gate: &Gate) {
+    if out.contains(&format!("{}{CONSENT_MODE_SCRIPT}\"", gate.base_path)) {
+        return;
+    }
+    let tag = format!("\n<script src=\"{}{CONSENT_MODE_SCRIPT}\"></script>", gate.base_path);
+    match head_open_end(out) {
+        Some(at) => out.insert_str(at, &tag),
+        None => out.insert_str(0, tag.trim_start()),
+    }
 }
 
 /// A finding when a hand-gated element's purpose differs from its declaration.
@@ -322,21 +377,21 @@ fn check_purpose(gate: &Gate, src: Option<&str>, purpose: &str, line: usize, fin
 /// The click-to-load placeholder for a frame: it names the provider, the purpose and what
 /// loading it means, and keeps the original frame (inert) in a `<template>`.
 fn placeholder(gate: &Gate, t: &ThirdParty, title: Option<&str>, frame: &str) -> String {
-    let name = escape(t.display_name());
+    let name = html::escape(t.display_name());
     let purpose = t.purpose.as_str();
     let what = if t.description.trim().is_empty() {
-        title.map(escape).unwrap_or_else(|| "Embedded content".to_string())
+        title.map(html::escape).unwrap_or_else(|| "Embedded content".to_string())
     } else {
-        escape(t.description.trim())
+        html::escape(t.description.trim())
     };
     let policy = if t.policy_url.trim().is_empty() {
         String::new()
     } else {
-        format!(" <a href=\"{}\" rel=\"noopener\">{name}'s privacy policy</a>.", escape(t.policy_url.trim()))
+        format!(" <a href=\"{}\" rel=\"noopener\">{name}'s privacy policy</a>.", html::escape(t.policy_url.trim()))
     };
     format!(
         "<div class=\"cohort-embed\" data-cohort-embed data-cohort-purpose=\"{purpose}\" data-cohort-provider=\"{name}\"><p class=\"cohort-embed-note\"><strong>{what}</strong> from {name} ({purpose}). It loads only when you allow it: {name} then receives your IP address and may store data on this device.{policy}</p><p class=\"cohort-embed-actions\"><button type=\"button\" class=\"cohort-choice\" data-cohort-load>Load from {name}</button> <a href=\"{}\">Allow {purpose} content on every page</a></p><template>{frame}</template></div>",
-        escape(&gate.preferences_url)
+        html::escape(&gate.preferences_url)
     )
 }
 
@@ -349,17 +404,6 @@ pub fn is_gated_inline(attrs_text: &str) -> bool {
     has("data-cohort-purpose")
         && !has("src")
         && attrs.iter().any(|(k, v)| k == "type" && v.trim().eq_ignore_ascii_case("text/plain"))
-}
-
-/// Whether a `type` attribute value makes a `<script>` executable.
-fn is_executable_type(ty: Option<&str>) -> bool {
-    let Some(t) = ty else { return true };
-    let t = t.trim().to_ascii_lowercase();
-    let t = t.split(';').next().unwrap_or("").trim();
-    matches!(
-        t,
-        "" | "module" | "text/javascript" | "application/javascript" | "application/ecmascript" | "text/ecmascript"
-    )
 }
 
 /// The attribute text with the named attributes removed (kept as written otherwise).
@@ -388,27 +432,9 @@ fn rebuild(attrs_text: &str, mut f: impl FnMut(&str) -> Option<String>) -> Strin
     out
 }
 
-/// The end (`>`) of a start tag whose attributes begin at `from`, skipping quoted values.
-fn tag_end(bytes: &[u8], from: usize) -> Option<usize> {
-    let mut quote = None;
-    for (k, &b) in bytes.iter().enumerate().skip(from) {
-        match quote {
-            Some(q) if b == q => quote = None,
-            Some(_) => {}
-            None if b == b'"' || b == b'\'' => quote = Some(b),
-            None if b == b'>' => return Some(k),
-            None => {}
-        }
-    }
-    None
-}
-
-fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    bytes.get(from..)?.windows(needle.len()).position(|w| w == needle).map(|p| from + p)
-}
-
-fn find_ci(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    bytes.get(from..)?.windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle)).map(|p| from + p)
+/// The `>` that ends a start tag whose attributes begin at `from`; None when the page ends first.
+fn tag_end(html: &str, from: usize) -> Option<usize> {
+    Some(html::end_of_tag(html, from)).filter(|&e| e < html.len())
 }
 
 fn rfind_ci(bytes: &[u8], needle: &[u8]) -> Option<usize> {
@@ -416,27 +442,16 @@ fn rfind_ci(bytes: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// Just after the `<head ...>` start tag.
-fn head_open_end(bytes: &[u8]) -> Option<usize> {
+fn head_open_end(html: &str) -> Option<usize> {
+    let bytes = html.as_bytes();
     let mut from = 0;
-    while let Some(i) = find_ci(bytes, from, b"<head") {
+    while let Some(i) = html::find_ci(html, from, "<head") {
         if bytes.get(i + 5).is_some_and(|&b| b == b'>' || b.is_ascii_whitespace()) {
-            return tag_end(bytes, i + 5).map(|e| e + 1);
+            return tag_end(html, i + 5).map(|e| e + 1);
         }
         from = i + 5;
     }
     None
-}
-
-/// The few character references attribute values carry in practice.
-fn decode(v: &str) -> String {
-    if !v.contains('&') {
-        return v.to_string();
-    }
-    v.replace("&amp;", "&").replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">")
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 #[cfg(test)]

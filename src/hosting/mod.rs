@@ -25,18 +25,23 @@ use crate::output::hosting::parse_headers;
 /// What the build decided about routing and headers.
 #[derive(Debug, Clone, Default)]
 pub struct HostConfig {
+    /// The rules of `_headers`, in file order.
     pub rules: Vec<HeaderRule>,
     /// Default page path → cohort id → variant path.
     pub routes: BTreeMap<String, BTreeMap<String, String>>,
+    /// The shop's cohort ids.
     pub cohorts: Vec<String>,
     /// The site's base path ("/" or "/shop/").
     pub base_path: String,
     /// Absolute folder the site is served from.
     pub site_dir: String,
+    /// The text of `_headers`.
     pub headers_file: String,
+    /// The text of `_redirects`.
     pub redirects_file: String,
 }
 
+/// The hosts `cohort hosting` writes configuration for.
 pub const TARGETS: [&str; 5] = ["netlify", "cloudflare", "vercel", "nginx", "caddy"];
 
 /// The cohort rules of `_redirects` (read by [`crate::output::hosting::parse_redirects`]):
@@ -52,6 +57,7 @@ pub fn parse_redirects(text: &str) -> BTreeMap<String, BTreeMap<String, String>>
 }
 
 impl HostConfig {
+    /// The configuration read from a build's `_headers` and `_redirects`.
     pub fn new(headers: &str, redirects: &str, cohorts: Vec<String>, base_path: &str, site_dir: &Path) -> HostConfig {
         HostConfig {
             rules: parse_headers(headers),

@@ -4,6 +4,11 @@
 //! doctypes, raw text in `<script>` and `<style>`, RCDATA in `<textarea>` and `<title>`,
 //! quoted attribute values containing `>`), keeps byte offsets into the source so callers can
 //! edit pages in place and report line and column, and never allocates the page again.
+//!
+//! Beside the tokenizer live the small text helpers every reader and writer of pages shares,
+//! so that each exists once: [`escape`] and [`decode_entities`], [`is_executable_type`] (which
+//! `<script>`s run), [`origin_of`] and [`percent_decode`] for URLs in attributes, [`hex`] for
+//! hashes in file names and attributes, and [`Lines`]/[`line_of`]/[`line_col`] for positions.
 
 /// Elements without an end tag.
 pub(crate) const VOID: [&str; 14] =
@@ -111,6 +116,27 @@ pub(crate) fn tokens(html: &str) -> Vec<Token<'_>> {
         }
     }
     out
+}
+
+/// The index of the end tag that closes the start tag `tokens[open]` (same name, same
+/// depth); None for a void or self-closing element, or when the page never closes it.
+pub(crate) fn matching_end(tokens: &[Token], open: usize) -> Option<usize> {
+    let Some(Token::Start(tag)) = tokens.get(open) else { return None };
+    if tag.self_closing || VOID.contains(&tag.name.as_str()) {
+        return None;
+    }
+    let mut depth = 0usize;
+    for (k, t) in tokens.iter().enumerate().skip(open + 1) {
+        match t {
+            Token::Start(t) if t.name == tag.name && !t.self_closing => depth += 1,
+            Token::End { name, .. } if *name == tag.name => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return Some(k),
+            },
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The offset of the `>` that ends a tag whose name ends at `from` (quotes respected);
@@ -268,13 +294,118 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// 1-based line and column (in characters) of byte `offset` in `text`.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.bytes().filter(|&c| c == b'\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
+pub use crate::diagnostics::line_col;
+
+/// 1-based line of byte `offset` in `text`.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    Lines::new(text).line_at(offset)
+}
+
+/// Counts lines forward through a text, so that asking for increasing offsets is linear.
+pub struct Lines<'a> {
+    text: &'a [u8],
+    at: usize,
+    line: usize,
+}
+
+impl<'a> Lines<'a> {
+    /// A counter at the start of `text` (line 1).
+    pub fn new(text: &'a str) -> Lines<'a> {
+        Lines { text: text.as_bytes(), at: 0, line: 1 }
+    }
+
+    /// The 1-based line of byte `offset`; offsets before the last one asked give that line.
+    pub fn line_at(&mut self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        if offset > self.at {
+            self.line += memchr::memchr_iter(b'\n', &self.text[self.at..offset]).count();
+            self.at = offset;
+        }
+        self.line
+    }
+}
+
+/// Whether a `<script>` whose `type` attribute is `ty` (None: no attribute) runs: classic
+/// and module scripts do, data blocks such as JSON, JSON-LD and `text/plain` do not.
+pub fn is_executable_type(ty: Option<&str>) -> bool {
+    let Some(t) = ty else { return true };
+    let t = t.trim().to_ascii_lowercase();
+    let t = t.split(';').next().unwrap_or("").trim();
+    matches!(
+        t,
+        "" | "module" | "text/javascript" | "application/javascript" | "application/ecmascript" | "text/ecmascript"
+    )
+}
+
+/// The origin (`scheme://host[:port]`, lower case) of an absolute http(s) URL; None for a
+/// path or another scheme.
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() {
+        return None;
+    }
+    Some(format!("{scheme}://{}", host.to_ascii_lowercase()))
+}
+
+/// Decodes `%XX` escapes; None when a `%` is not followed by two hex digits.
+pub fn percent_decode(s: &str) -> Option<Vec<u8>> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(hex_byte(bytes.get(i + 1..i + 3)?)?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+/// Decodes `%XX` escapes, keeping a `%` that starts no escape as it is (for reading URLs
+/// out of pages, which may be malformed), invalid UTF-8 replaced.
+pub fn percent_decode_lossy(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let Some(v) = b.get(i + 1..i + 3).and_then(hex_byte)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The byte two ASCII hex digits stand for.
+fn hex_byte(digits: &[u8]) -> Option<u8> {
+    u8::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+}
+
+/// Lower-case hex of `bytes` (digests in file names, signatures, tokens).
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -302,10 +433,37 @@ mod tests {
     }
 
     #[test]
+    fn end_tags_match_at_the_same_depth() {
+        let html = "<div a><div>x</div><br><div/></div><p>";
+        let t = tokens(html);
+        let end = matching_end(&t, 0).unwrap_or_default();
+        assert!(matches!(&t[end], Token::End { start, .. } if *start == 29), "{t:?}");
+        assert_eq!(matching_end(&t, 3), None, "a void element has no end tag");
+        assert_eq!(matching_end(&t, t.len() - 1), None, "an unclosed element has none either");
+    }
+
+    #[test]
     fn entities_and_positions() {
         assert_eq!(decode_entities("a&amp;b&#39;c&#x41;&bogus;"), "a&b'cA&bogus;");
         assert_eq!(escape("<a href=\"x\">"), "&lt;a href=&quot;x&quot;&gt;");
         assert_eq!(line_col("ab\ncdé\nx", 7), (2, 4));
         assert_eq!(find_ci("xx</SCRIPT>", 0, "</script"), Some(2));
+        assert_eq!(line_of("a\nb\nc", 4), 3);
+        let mut lines = Lines::new("a\nb\nc");
+        assert_eq!((lines.line_at(0), lines.line_at(2), lines.line_at(4)), (1, 2, 3));
+    }
+
+    #[test]
+    fn script_types_urls_and_hex() {
+        assert!(is_executable_type(None) && is_executable_type(Some(" Module ")));
+        assert!(is_executable_type(Some("text/javascript; charset=utf-8")));
+        assert!(!is_executable_type(Some("application/ld+json")) && !is_executable_type(Some("text/plain")));
+        assert_eq!(origin_of("HTTPS://A.example:8080/x?y").as_deref(), Some("https://a.example:8080"));
+        assert_eq!(origin_of("/path"), None);
+        assert_eq!(origin_of("ftp://a.example"), None);
+        assert_eq!(percent_decode("a%20b").as_deref(), Some(&b"a b"[..]));
+        assert_eq!(percent_decode("a%2"), None);
+        assert_eq!(percent_decode_lossy("a%20b%zz%2"), "a b%zz%2");
+        assert_eq!(hex(&[0, 15, 16, 255]), "000f10ff");
     }
 }

@@ -7,10 +7,15 @@ use std::fmt::Write;
 
 /// What one product's rows gave: its file's text, counts for the summary, and the notes.
 pub struct Converted {
+    /// The file's name under products/, without `.md`.
     pub slug: String,
+    /// The file's text.
     pub text: String,
+    /// Variants written.
     pub variants: usize,
+    /// Images listed.
     pub images: usize,
+    /// Every SKU with the line it comes from (a SKU used twice is an error).
     pub skus: Vec<(String, u64)>,
 }
 

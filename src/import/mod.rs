@@ -17,24 +17,34 @@ use std::path::{Path, PathBuf};
 /// What an import did, for the summary line.
 #[derive(Debug, Default)]
 pub struct Summary {
+    /// Product files written.
     pub products: usize,
+    /// Variants in them.
     pub variants: usize,
+    /// Images listed in them.
     pub images: usize,
+    /// Warnings given.
     pub warnings: usize,
+    /// The files written.
     pub written: Vec<PathBuf>,
 }
 
 /// Why an import wrote nothing: every error, with its line.
 #[derive(Debug)]
 pub struct Failed {
+    /// Every error tied to a line of the export.
     pub errors: Vec<Problem>,
     /// An error not tied to a line (no shop, the file cannot be opened ...), as printed.
     pub fatal: Option<String>,
 }
 
+/// What to import, and where.
 pub struct Options<'a> {
+    /// The shop (with shop.toml).
     pub root: &'a Path,
+    /// The export.
     pub file: &'a Path,
+    /// Replace product files that already exist.
     pub force: bool,
 }
 

@@ -29,34 +29,58 @@ pub enum Dialect {
 /// Where each column we use is (by index), found once from the header.
 #[derive(Debug, Clone, Default)]
 pub struct Columns {
+    /// The handle.
     pub handle: usize,
+    /// The title.
     pub title: usize,
+    /// The price.
     pub price: usize,
+    /// The optional columns, by [`Field`].
     pub optional: [Option<usize>; Field::COUNT],
+    /// Option 1 to 3: name and value columns.
     pub options: [(Option<usize>, Option<usize>); 3],
+    /// Number of fields in the header; a row with another count is ragged.
     pub width: usize,
 }
 
 /// The optional columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
+    /// `Body (HTML)` / `Description`.
     Body,
+    /// `Vendor`.
     Vendor,
+    /// `Type`.
     Type,
+    /// `Tags`.
     Tags,
+    /// `Published` / `Published on online store`.
     Published,
+    /// `Status`.
     Status,
+    /// `Product category`.
     Category,
+    /// `Variant SKU` / `SKU`.
     Sku,
+    /// `Variant Compare At Price` / `Compare-at price`.
     Compare,
+    /// `Variant Inventory Qty` / `Inventory quantity`.
     Qty,
+    /// `Variant Inventory Policy` / `Continue selling when out of stock`.
     Policy,
+    /// `Variant Barcode` / `Barcode`.
     Barcode,
+    /// `Image Src` / `Product image URL`.
     ImageSrc,
+    /// `Image Position`.
     ImagePosition,
+    /// `Image Alt Text`.
     ImageAlt,
+    /// `Variant Image` / `Variant image URL`.
     VariantImage,
+    /// `SEO Title`.
     SeoTitle,
+    /// `SEO Description`.
     SeoDescription,
 }
 
@@ -162,15 +186,22 @@ impl Columns {
 /// One data row: the fields we use, decoded; `line` is where it starts in the file.
 #[derive(Debug, Clone, Default)]
 pub struct Row {
+    /// Where the row starts in the file.
     pub line: u64,
+    /// The product handle (rows with the same handle are one product).
     pub handle: String,
+    /// The title (on the handle's first row).
     pub title: String,
+    /// The price as written.
     pub price: String,
+    /// The optional fields, by [`Field`].
     pub fields: [String; Field::COUNT],
+    /// Option 1 to 3: name and value.
     pub options: [(String, String); 3],
 }
 
 impl Row {
+    /// An optional field's value (empty when absent).
     pub fn get(&self, f: Field) -> &str {
         self.fields[f as usize].as_str()
     }
@@ -183,7 +214,9 @@ impl Row {
 /// A problem at a line of the export.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
+    /// The line.
     pub line: u64,
+    /// What is wrong and how to fix it.
     pub message: String,
 }
 

@@ -151,39 +151,11 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
 
 /// Whether a `<script>` with these attributes runs inline code.
 fn is_executable(attrs: &[html::Attr]) -> bool {
-    if attrs.iter().any(|a| a.name == "src") {
-        return false;
-    }
-    match attrs.iter().find(|a| a.name == "type") {
-        None => true,
-        Some(a) => {
-            let t = a.value().trim().to_ascii_lowercase();
-            let t = t.split(';').next().unwrap_or("").trim().to_string();
-            t.is_empty()
-                || t == "module"
-                || t == "text/javascript"
-                || t == "application/javascript"
-                || t == "application/ecmascript"
-                || t == "text/ecmascript"
-        }
-    }
+    !attrs.iter().any(|a| a.name == "src")
+        && html::is_executable_type(attrs.iter().find(|a| a.name == "type").map(|a| a.value()).as_deref())
 }
 
-pub use crate::html::parse_attrs;
-
-/// The origin (`scheme://host[:port]`) of an absolute http(s) URL; None for a path.
-pub fn origin_of(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    let scheme = scheme.to_ascii_lowercase();
-    if scheme != "http" && scheme != "https" {
-        return None;
-    }
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty() {
-        return None;
-    }
-    Some(format!("{scheme}://{}", host.to_ascii_lowercase()))
-}
+use crate::html::origin_of;
 
 /// Well-known providers whose first origin loads from a second one at run time: (origin,
 /// companion, what the companion serves).

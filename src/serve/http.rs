@@ -25,10 +25,15 @@ pub const MAX_BODY: usize = 4096;
 /// A request as [`Server::answer`] sees it.
 #[derive(Debug, Clone)]
 pub struct Req {
+    /// The request method.
     pub method: String,
+    /// The request target: path and optional query.
     pub target: String,
+    /// The `Cookie` header (the cohort cookie routes variants).
     pub cookie: Option<String>,
+    /// The `Origin` header (for the consent API).
     pub origin: Option<String>,
+    /// The `Content-Type` header (for the consent API).
     pub content_type: Option<String>,
     /// None when the body was longer than [`MAX_BODY`].
     pub body: Option<Vec<u8>>,
@@ -51,8 +56,11 @@ impl Default for Req {
 /// An answer: status, headers and body.
 #[derive(Debug, Clone)]
 pub struct Reply {
+    /// The HTTP status.
     pub status: u16,
+    /// Response headers, in order.
     pub headers: Vec<(String, String)>,
+    /// The body.
     pub body: Vec<u8>,
 }
 
@@ -63,6 +71,7 @@ impl Reply {
     fn text(status: u16, body: &str) -> Reply {
         Reply::new(status, "text/plain; charset=utf-8", body.as_bytes())
     }
+    /// The first header called `name` (any case).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
@@ -72,9 +81,13 @@ impl Reply {
 /// [`super::consent`]).
 pub type ConsentHandler = dyn Fn(&Req) -> Option<Reply> + Send + Sync;
 
+/// What serve answers from: the site in memory, the live-reload hub and the consent API.
 pub struct Server {
+    /// The served site, swapped in place by rebuilds.
     pub files: Arc<RwLock<SiteFiles>>,
+    /// Open pages waiting for a reload or an error.
     pub hub: Arc<Hub>,
+    /// The consent API under `/v1`, when serve mounts one.
     pub consent: Option<Box<ConsentHandler>>,
 }
 
@@ -121,7 +134,7 @@ pub fn safe_path(raw: &str) -> Result<String, u16> {
     if raw.contains(['\\', '\0']) || ["%5c", "%2f", "%00"].iter().any(|e| lower.contains(e)) {
         return Err(403);
     }
-    let decoded = percent_decode(raw).ok_or(404u16)?;
+    let decoded = crate::html::percent_decode(raw).ok_or(404u16)?;
     let text = String::from_utf8(decoded).map_err(|_| 404u16)?;
     if text.chars().any(char::is_control) || text.contains('\\') {
         return Err(403);
@@ -140,24 +153,6 @@ pub fn safe_path(raw: &str) -> Result<String, u16> {
         }
     }
     Ok(rest.to_string())
-}
-
-fn percent_decode(s: &str) -> Option<Vec<u8>> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let text = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(text, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    Some(out)
 }
 
 /// A query parameter's raw value.

@@ -8,7 +8,6 @@
 //! would write, except that HTML responses get the live-reload script tag on the way out.
 
 pub mod consent;
-#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod http;
 pub mod incremental;
 pub mod livereload;

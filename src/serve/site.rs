@@ -3,6 +3,7 @@
 //! static files, then the site-wide files), plus the `_headers` and `_redirects` rules
 //! parsed from the files themselves so development routes and answers like a host would.
 
+use crate::html::{self, Token};
 use crate::output::layout;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -91,53 +92,39 @@ pub fn pattern_matches(pattern: &str, path: &str) -> bool {
 
 /// Shows a default page as cohort `id` sees it: each slot whose keys name `id` gets that
 /// fragment's content inline and `data-cohort-shown`, as on a full-page variant. `fragment`
-/// looks a fragment up by hash. Slots without a fragment for `id` keep the default.
-pub fn splice(html: &str, id: &str, fragment: impl Fn(&str) -> Option<Bytes>) -> String {
-    const KEYS: &str = "data-cohort-keys='";
-    let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(at) = rest.find(KEYS) {
-        let after_keys = &rest[at + KEYS.len()..];
-        let Some(close) = after_keys.find('\'') else { break };
-        let keys: HashMap<String, String> = serde_json::from_str(&after_keys[..close]).unwrap_or_default();
-        let Some(tag_end) = after_keys[close..].find('>').map(|i| close + i) else { break };
-        let head_len = at + KEYS.len() + tag_end;
-        let content_start = head_len + 1;
-        let Some(content_len) = slot_content_len(&rest[content_start..]) else { break };
-        match keys.get(id).and_then(|h| fragment(h)) {
-            Some(bytes) => {
-                out.push_str(&rest[..head_len]);
-                out.push_str(&format!(" data-cohort-shown=\"{id}\">"));
-                out.push_str(&String::from_utf8_lossy(&bytes));
-            }
-            None => out.push_str(&rest[..content_start + content_len]),
-        }
-        rest = &rest[content_start + content_len..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Length of a slot's content: up to the `</div>` that closes the slot's own `<div>`.
-fn slot_content_len(s: &str) -> Option<usize> {
-    let mut depth = 0usize;
+/// looks a fragment up by hash. Slots without a fragment for `id` keep the default. The
+/// slots are found with the tokenizer of [`crate::html`].
+pub fn splice(page: &str, id: &str, fragment: impl Fn(&str) -> Option<Bytes>) -> String {
+    let tokens = html::tokens(page);
+    let mut out = String::with_capacity(page.len());
+    let mut copied = 0;
     let mut i = 0;
-    while i < s.len() {
-        let rest = &s[i..];
-        if rest.starts_with("</div>") {
-            if depth == 0 {
-                return Some(i);
-            }
-            depth -= 1;
-            i += 6;
-        } else if rest.starts_with("<div") && rest[4..].starts_with([' ', '>', '\n', '\t']) {
-            depth += 1;
-            i += 4;
-        } else {
-            i += rest.chars().next().map_or(1, char::len_utf8);
+    while i < tokens.len() {
+        let Token::Start(tag) = &tokens[i] else {
+            i += 1;
+            continue;
+        };
+        let keys = tag.attrs().into_iter().find(|a| a.name == "data-cohort-keys").map(|a| a.value());
+        // The slot's own content ends at its end tag; nested slots come with it.
+        let close = keys.zip(html::matching_end(&tokens, i)).and_then(|(keys, end)| match tokens[end] {
+            Token::End { start, .. } => Some((keys, end, start)),
+            _ => None,
+        });
+        let Some((keys, end, content_end)) = close else {
+            i += 1;
+            continue;
+        };
+        let keys: HashMap<String, String> = serde_json::from_str(&keys).unwrap_or_default();
+        if let Some(bytes) = keys.get(id).and_then(|h| fragment(h)) {
+            out.push_str(&page[copied..tag.end - 1]);
+            out.push_str(&format!(" data-cohort-shown=\"{id}\">"));
+            out.push_str(&String::from_utf8_lossy(&bytes));
+            copied = content_end;
         }
+        i = end + 1;
     }
-    None
+    out.push_str(&page[copied..]);
+    out
 }
 
 #[cfg(test)]

@@ -11,6 +11,15 @@ use super::days::Day;
 use super::store::{PolicyCounts, Record, Store, ViolationCount, violations_kept_from};
 use serde_json::{Map, Value, json};
 
+mod body;
+
+use body::is_json_type;
+
+pub use body::{
+    Consent, Invalid, MAX_POLICY_VERSION, POLICY_VERSION_RULE, is_policy_version, is_receipt, new_receipt,
+    parse_consent,
+};
+
 /// Largest accepted request body, in bytes.
 pub const MAX_BODY: usize = 4096;
 /// The purposes a visitor can agree to, in SPEC order: Cohort's own personalization, then the
@@ -24,22 +33,6 @@ pub const REQUIRED_PURPOSES: [&str; 2] = ["personalization", "analytics"];
 pub const DEFAULT_RETENTION_DAYS: u32 = 395;
 /// The k of `GET /v1/stats` when `--k` is not given.
 pub const DEFAULT_K: u64 = 10;
-/// Longest policy version accepted.
-pub const MAX_POLICY_VERSION: usize = 32;
-/// What a policy version looks like, for messages.
-pub const POLICY_VERSION_RULE: &str = "a date such as 2026-11-01 or a short slug: 1 to 32 lowercase letters, digits, dots and hyphens, \
-     starting with a letter or digit";
-
-/// Whether `v` has the shape of a policy version: `[a-z0-9][a-z0-9.-]{0,31}` (a date
-/// `YYYY-MM-DD` is one). Nothing else can be stored, so nothing else can be published.
-pub fn is_policy_version(v: &str) -> bool {
-    let b = v.as_bytes();
-    !b.is_empty()
-        && b.len() <= MAX_POLICY_VERSION
-        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'.' || *c == b'-')
-}
-
 /// How the handler is mounted and what it admits.
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
@@ -60,17 +53,22 @@ pub struct ApiConfig {
 /// A request as the handler sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct ApiRequest<'a> {
+    /// `GET`, `POST`, `DELETE`, `OPTIONS` ...
     pub method: &'a str,
     /// The request target: path plus optional `?query` (ignored).
     pub target: &'a str,
+    /// The `Origin` header, for CORS.
     pub origin: Option<&'a str>,
+    /// The `Content-Type` header (a POST body must be JSON).
     pub content_type: Option<&'a str>,
+    /// The body, read under [`MAX_BODY`].
     pub body: Body<'a>,
 }
 
 /// The request body, read by the caller without ever holding more than [`MAX_BODY`] + 1 bytes.
 #[derive(Debug, Clone, Copy)]
 pub enum Body<'a> {
+    /// All of it (empty without a body).
     Complete(&'a [u8]),
     /// Longer than [`MAX_BODY`] (by Content-Length or by reading one byte too many).
     TooLarge,
@@ -79,8 +77,11 @@ pub enum Body<'a> {
 /// A response: status, extra headers and a body (JSON or empty).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiResponse {
+    /// The HTTP status.
     pub status: u16,
+    /// Headers beside the ones every response gets.
     pub headers: Vec<(&'static str, String)>,
+    /// JSON, or empty.
     pub body: Vec<u8>,
 }
 
@@ -122,11 +123,17 @@ impl ApiResponse {
 /// Which endpoint a target names. Logs show only [`Route::template`], never the receipt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route<'a> {
+    /// `PREFIX/consent`: record a choice.
     Consent,
+    /// `PREFIX/consent/RECEIPT`: read or delete one.
     ConsentItem(&'a str),
+    /// `PREFIX/stats`: the k-anonymous counts.
     Stats,
+    /// `PREFIX/csp-report`: CSP violation reports.
     CspReport,
+    /// `/healthz`: whether the store can write.
     Healthz,
+    /// Anything else.
     Unknown,
 }
 
@@ -162,6 +169,7 @@ pub struct Api {
 }
 
 impl Api {
+    /// A handler mounted as `config` says (a trailing slash of the prefix is dropped).
     pub fn new(mut config: ApiConfig) -> Api {
         while config.prefix.ends_with('/') {
             config.prefix.pop();
@@ -169,6 +177,7 @@ impl Api {
         Api { config }
     }
 
+    /// How it is mounted.
     pub fn config(&self) -> &ApiConfig {
         &self.config
     }
@@ -461,119 +470,6 @@ pub fn record_json(r: &Record) -> Value {
     })
 }
 
-/// A receipt is 32 lowercase hex digits (128 bits).
-pub fn is_receipt(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
-
-/// 128 random bits from the operating system, as 32 lowercase hex digits.
-pub fn new_receipt() -> Option<String> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).ok()?;
-    Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-fn is_json_type(content_type: Option<&str>) -> bool {
-    let Some(ct) = content_type else { return false };
-    let essence = ct.split(';').next().unwrap_or("").trim();
-    essence.eq_ignore_ascii_case("application/json")
-}
-
-/// A validated consent body.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Consent {
-    pub policy_version: String,
-    pub personalization: bool,
-    pub functional: bool,
-    pub analytics: bool,
-    pub marketing: bool,
-    pub ui: String,
-}
-
-fn field_name(name: &str) -> String {
-    if name.len() <= 40 && name.chars().all(|c| c.is_ascii_graphic()) {
-        format!("`{name}`")
-    } else {
-        "a field".to_string()
-    }
-}
-
-type Invalid = (&'static str, String);
-
-/// Validates a POST body; the error names the offending field.
-pub fn parse_consent(body: &[u8]) -> Result<Consent, Invalid> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| ("malformed_json", format!("The body is not valid JSON: {e}.")))?;
-    let Value::Object(top) = value else {
-        return Err(("invalid_body", "The body must be a JSON object.".to_string()));
-    };
-    for key in top.keys() {
-        if !["policy_version", "purposes", "ui"].contains(&key.as_str()) {
-            return Err((
-                "unknown_field",
-                format!("Unknown field {}; expected policy_version, purposes and ui.", field_name(key)),
-            ));
-        }
-    }
-    let policy_version = match top.get("policy_version") {
-        None => return Err(missing("policy_version")),
-        Some(Value::String(s)) => s.clone(),
-        Some(_) => return Err(invalid("policy_version", "must be a string")),
-    };
-    if !is_policy_version(&policy_version) {
-        return Err(invalid("policy_version", &format!("must be {POLICY_VERSION_RULE}")));
-    }
-    let purposes = match top.get("purposes") {
-        None => return Err(missing("purposes")),
-        Some(Value::Object(p)) => p,
-        Some(_) => return Err(invalid("purposes", "must be an object of booleans")),
-    };
-    let flags = parse_purposes(purposes)?;
-    let ui = match top.get("ui") {
-        None => return Err(missing("ui")),
-        Some(Value::String(s)) => s,
-        Some(_) => return Err(invalid("ui", "must be a string")),
-    };
-    if ui.len() != 64 || !ui.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(invalid("ui", "must be a sha256 as 64 hex digits"));
-    }
-    let [personalization, functional, analytics, marketing] = flags;
-    Ok(Consent { policy_version, personalization, functional, analytics, marketing, ui: ui.to_ascii_lowercase() })
-}
-
-fn parse_purposes(purposes: &Map<String, Value>) -> Result<[bool; 4], Invalid> {
-    for key in purposes.keys() {
-        if !PURPOSES.contains(&key.as_str()) {
-            return Err((
-                "unknown_purpose",
-                format!(
-                    "Unknown purpose {} in `purposes`; known: personalization, functional, analytics, marketing.",
-                    field_name(key)
-                ),
-            ));
-        }
-    }
-    let mut flags = [false; 4];
-    for (i, name) in PURPOSES.iter().enumerate() {
-        let path = format!("purposes.{name}");
-        flags[i] = match purposes.get(*name) {
-            None if REQUIRED_PURPOSES.contains(name) => return Err(missing(&path)),
-            None => false,
-            Some(Value::Bool(b)) => *b,
-            Some(_) => return Err(invalid(&path, "must be true or false")),
-        };
-    }
-    Ok(flags)
-}
-
-fn missing(field: &str) -> Invalid {
-    ("missing_field", format!("The field `{field}` is required."))
-}
-
-fn invalid(field: &str, why: &str) -> Invalid {
-    ("invalid_field", format!("The field `{field}` {why}."))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -697,41 +593,5 @@ mod tests {
         assert_eq!(s["policy_versions"], json!([]), "1 < k = 2: the version is not listed");
         assert_eq!(api.handle(&req("DELETE", &path, b""), &store, today).status, 204);
         assert_eq!(api.handle(&req("DELETE", &path, b""), &store, today).status, 404);
-    }
-
-    #[test]
-    fn policy_versions_have_one_shape() {
-        for ok in ["2026-11-01", "1", "v2", "2026.1-beta", &"a".repeat(32)] {
-            assert!(is_policy_version(ok), "{ok}");
-        }
-        for bad in ["", "V2", "-x", ".x", "a b", "me@mail.example", "v\u{202e}1", "v1\u{200b}", &"a".repeat(33)] {
-            assert!(!is_policy_version(bad), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn validation_names_the_field() {
-        let cases: &[(&str, &str)] = &[
-            ("{", "malformed_json"),
-            ("[]", "invalid_body"),
-            (r#"{"x":1}"#, "`x`"),
-            (r#"{"purposes":{},"ui":"a"}"#, "policy_version"),
-            (r#"{"policy_version":"","purposes":{},"ui":"a"}"#, "policy_version"),
-            (r#"{"policy_version":"me@mail.example","purposes":{},"ui":"a"}"#, "policy_version"),
-            (r#"{"policy_version":"v\u202e1","purposes":{},"ui":"a"}"#, "policy_version"),
-            (r#"{"policy_version":"v1\u200b","purposes":{},"ui":"a"}"#, "policy_version"),
-            (r#"{"policy_version":"V1","purposes":{},"ui":"a"}"#, "policy_version"),
-            (r#"{"policy_version":"-1","purposes":{},"ui":"a"}"#, "policy_version"),
-            (r#"{"policy_version":"v","purposes":{"tracking":true},"ui":"a"}"#, "tracking"),
-            (
-                r#"{"policy_version":"v","purposes":{"personalization":1,"analytics":true},"ui":"a"}"#,
-                "purposes.personalization",
-            ),
-            (r#"{"policy_version":"v","purposes":{"personalization":true,"analytics":true},"ui":"a"}"#, "`ui`"),
-        ];
-        for (body, needle) in cases {
-            let err = parse_consent(body.as_bytes()).unwrap_err();
-            assert!(err.0.contains(needle) || err.1.contains(needle), "{body}: {err:?}");
-        }
     }
 }
