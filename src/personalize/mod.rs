@@ -313,6 +313,9 @@ pub fn personalize(options: &Options) -> Result<Report, Error> {
     for (file, script) in runtime::extra_scripts(&s.config.privacy) {
         outputs.push(Output { file: file.into(), bytes: script.as_bytes().to_vec(), how: How::Created });
     }
+    if let Some((file, list)) = runtime::cohorts_file(s) {
+        outputs.push(Output { file: file.into(), bytes: list.into_bytes(), how: How::Created });
+    }
     outputs.push(Output { file: STYLESHEET.into(), bytes: BANNER_CSS.as_bytes().to_vec(), how: How::Created });
     if s.config.privacy.honor_gpc {
         outputs.push(Output {
