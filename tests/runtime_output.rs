@@ -116,10 +116,18 @@ fn a_shop_without_cohorts_has_no_cohort_list_and_pages_list_only_counted_interes
             assert!(counted.contains(&i.as_str().expect("slug")), "{file}: {i} is no cohort's interest");
         }
     }
+    // The same shop without cohorts (and so without products' [cohort.ID] tables).
     let toml_path = shop.path().join("shop.toml");
     let text = std::fs::read_to_string(&toml_path).expect("shop.toml");
     let without: String = text.split("[[cohorts]]").next().expect("before the cohorts").to_string();
-    std::fs::write(&toml_path, without).expect("write");
+    std::fs::write(&toml_path, without.replace("page_variants = [\"home\", \"category\"]", "")).expect("write");
+    for entry in walkdir::WalkDir::new(shop.path().join("products")).into_iter().filter_map(Result::ok) {
+        let Ok(text) = std::fs::read_to_string(entry.path()) else { continue };
+        if let Some(at) = text.find("\n[cohort.") {
+            let end = text[at..].find("\n+++").map_or(text.len(), |e| at + e);
+            std::fs::write(entry.path(), format!("{}{}", &text[..at], &text[end..])).expect("write");
+        }
+    }
     build(shop.path());
     let cfg = config_block(&read(shop.path(), "products/rain-shell/index.html"));
     assert!(cfg.get("c").is_none(), "no cohort list URL: {cfg}");
