@@ -491,6 +491,7 @@ pub fn site_files(
         out.push((crate::checkout::SCRIPT_PATH, crate::checkout::script().to_string()));
     }
     out.extend(crate::runtime::extra_scripts(&site.config.privacy).into_iter().map(|(f, s)| (f, s.to_string())));
+    out.extend(crate::runtime::cohorts_file(site));
     if site.config.privacy.honor_gpc {
         out.push((layout::GPC, sitemap::gpc(site)));
     }

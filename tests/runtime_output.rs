@@ -53,8 +53,11 @@ fn every_page_carries_the_banner_config_and_script_and_no_inline_code() {
     assert_eq!(cfg["m"], 180);
     assert_eq!(cfg["g"], true);
     assert_eq!(cfg["t"], cohort::runtime::INTEREST_THRESHOLD);
-    assert_eq!(cfg["c"][0]["id"], "outdoor");
-    assert_eq!(cfg["c"][0]["campaigns"][0], "spring-trail");
+    // The cohort list is one file for the whole site, named with a hash of its content.
+    let list = cohort_list(shop.path(), &cfg);
+    assert_eq!(list[0]["id"], "outdoor");
+    assert_eq!(list[0]["campaigns"][0], "spring-trail");
+    assert!(!index.contains("spring-trail"), "no page carries the cohort list");
     for file in
         ["index.html", "products/rain-shell/index.html", "privacy/index.html", "preferences/index.html", "404.html"]
     {
@@ -82,7 +85,54 @@ fn the_config_block_cannot_be_closed_by_shop_text() {
     build(shop.path());
     let index = read(shop.path(), "index.html");
     assert!(!index.contains("<script>alert(1)"));
-    assert_eq!(config_block(&index)["c"][1]["label"], "</script><script>alert(1)</script>");
+    assert_eq!(cohort_list(shop.path(), &config_block(&index))[1]["label"], "</script><script>alert(1)</script>");
+}
+
+/// The cohort list a page's config names (`c`: the file, `?` and a hash of its bytes).
+fn cohort_list(root: &Path, cfg: &serde_json::Value) -> serde_json::Value {
+    let url = cfg["c"].as_str().expect("a cohort list URL");
+    let (file, version) = url.split_once('?').expect("a versioned URL");
+    let text = read(root, file);
+    let digest: String = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(version, &digest[..16], "the version is the list's hash");
+    serde_json::from_str(&text).expect("the cohort list is JSON")
+}
+
+#[test]
+fn a_shop_without_cohorts_has_no_cohort_list_and_pages_list_only_counted_interests() {
+    let shop = copy_fixture("basic");
+    build(shop.path());
+    // Only interests some cohort has are counted, so a page lists no others.
+    let list = cohort_list(shop.path(), &config_block(&read(shop.path(), "index.html")));
+    let counted: Vec<&str> = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .flat_map(|c| c["interests"].as_array().expect("interests"))
+        .filter_map(|i| i.as_str())
+        .collect();
+    for file in ["products/rain-shell/index.html", "index.html"] {
+        for i in config_block(&read(shop.path(), file))["i"].as_array().expect("interests") {
+            assert!(counted.contains(&i.as_str().expect("slug")), "{file}: {i} is no cohort's interest");
+        }
+    }
+    // The same shop without cohorts (and so without products' [cohort.ID] tables).
+    let toml_path = shop.path().join("shop.toml");
+    let text = std::fs::read_to_string(&toml_path).expect("shop.toml");
+    let without: String = text.split("[[cohorts]]").next().expect("before the cohorts").to_string();
+    std::fs::write(&toml_path, without.replace("page_variants = [\"home\", \"category\"]", "")).expect("write");
+    for entry in walkdir::WalkDir::new(shop.path().join("products")).into_iter().filter_map(Result::ok) {
+        let Ok(text) = std::fs::read_to_string(entry.path()) else { continue };
+        if let Some(at) = text.find("\n[cohort.") {
+            let end = text[at..].find("\n+++").map_or(text.len(), |e| at + e);
+            std::fs::write(entry.path(), format!("{}{}", &text[..at], &text[end..])).expect("write");
+        }
+    }
+    build(shop.path());
+    let cfg = config_block(&read(shop.path(), "products/rain-shell/index.html"));
+    assert!(cfg.get("c").is_none(), "no cohort list URL: {cfg}");
+    assert_eq!(cfg["i"], serde_json::json!([]));
+    assert!(!shop.path().join("public/_cohort/cohorts.json").exists());
 }
 
 #[test]

@@ -9,6 +9,8 @@ pub const FRAGMENTS: &str = "_cohort/f/";
 pub const VARIANTS: &str = "c/";
 /// The runtime script every page loads.
 pub const RUNTIME: &str = "cohort.js";
+/// The site's cohort list, which `cohort.js` fetches once personalization is on.
+pub const COHORTS: &str = "_cohort/cohorts.json";
 /// The sitemap.
 pub const SITEMAP: &str = "sitemap.xml";
 /// robots.txt.

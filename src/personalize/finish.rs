@@ -80,6 +80,9 @@ pub(super) fn site_files(
     for (file, script) in runtime::extra_scripts(&s.config.privacy) {
         outputs.push(created(file.into(), script.as_bytes().to_vec()));
     }
+    if let Some((file, list)) = runtime::cohorts_file(s) {
+        outputs.push(created(file.into(), list.into_bytes()));
+    }
     outputs.push(created(STYLESHEET.into(), BANNER_CSS.as_bytes().to_vec()));
     if s.config.privacy.honor_gpc {
         outputs.push(created(crate::output::layout::GPC.into(), sitemap::gpc(s).into_bytes()));

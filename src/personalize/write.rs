@@ -78,6 +78,7 @@ pub(super) fn refuse_clashes(
     planned.push(crate::output::layout::RUNTIME.into());
     planned.push(STYLESHEET.into());
     planned.extend(runtime::extra_scripts(&s.config.privacy).iter().map(|(f, _)| f.to_string()));
+    planned.extend(runtime::cohorts_file(s).map(|(f, _)| f.to_string()));
     if s.config.privacy.honor_gpc {
         planned.push(crate::output::layout::GPC.into());
     }

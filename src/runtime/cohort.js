@@ -8,13 +8,12 @@ each=function(a,f){[].forEach.call(a,f)},
 no=function(){};
 try{L=window.localStorage;C=JSON.parse(el('cohort-config').textContent)}catch(e){}
 if(!C.v)return;
-var cs=C.c,E=C.e,
+var cs=!C.c&&[],E=C.e,
 gpc=C.g&&navigator.globalPrivacyControl===!0;
 function get(k){try{return JSON.parse(L.getItem(k))}catch(e){return null}}
 function put(k,v){try{v==null?L.removeItem(k):L.setItem(k,JSON.stringify(v))}catch(e){}}
-function ok(k){return cs.some(function(c){return c.id===k})?k:null}
 // The chosen cohort is the name of the one cookie_ID cookie (hosts route on its presence).
-function cur(){var m=d.cookie.match(/(?:^|; )cohort_([a-z0-9-]+)=/);return m&&ok(m[1])}
+function cur(){var m=d.cookie.match(/(?:^|; )cohort_([a-z0-9-]+)=/);return m&&m[1]}
 function setCohort(k){
 each(d.cookie.split('; '),function(x){x=x.split('=')[0];if(!x.indexOf('cohort_')&&x!='cohort_'+k)d.cookie=x+'=; Path=/; Max-Age=0'});
 if(k)d.cookie='cohort_'+k+'=1; Path=/; SameSite=Lax; Max-Age='+C.m*864e2+(location.protocol=='https:'?'; Secure':'')}
@@ -41,19 +40,23 @@ if(!h||s.dataset.cohortShown==k)return;
 s.style.minHeight=s.offsetHeight+'px';
 fetch(C.b+'_cohort/f/'+h+'.html').then(function(r){if(r.ok)return r.text();throw r}).then(function(t){s.innerHTML=t;s.dataset.cohortShown=k}).catch(no)})}
 // Cohort, in order: chosen on /preferences/ (st.c), utm_campaign on arrival, the cookie,
-// then on-device interest counts past C.t. Counts never leave the device.
+// then on-device interest counts past C.t. Counts never leave the device. The cohort list
+// is one static file of the site (C.c, versioned), fetched only with personalization on,
+// so before a choice nothing is requested; C.i holds only interests some cohort has.
 function apply(){
 var o=cur(),k=null,q,n,b=0;
 if(st&&st.p.personalization){
 q=get(I)||{};
-if(!counted){counted=1;each(C.i,function(i){if(cs.some(function(c){return c.interests.indexOf(i)>=0}))q[i]=(q[i]|0)+1});put(I,q)}
+if(!counted){counted=1;each(C.i,function(i){q[i]=(q[i]|0)+1});put(I,q)}
+if(!cs)return fetch(C.b+C.c).then(function(x){return x.json()}).then(function(j){apply(cs=j)}).catch(no);
 if('c' in st)k=st.c;else{
 n=new URLSearchParams(location.search).get('utm_campaign');
 each(cs,function(c){if(!k&&n&&c.campaigns.indexOf(n)>=0)k=c.id});
 k=k||o;
-if(!k)each(cs,function(c){var s=0;each(c.interests,function(i){s+=q[i]|0});if(s>=C.t&&s>b){b=s;k=c.id}})}}
+if(!k)each(cs,function(c){var s=0;each(c.interests,function(i){s+=q[i]|0});if(s>=C.t&&s>b){b=s;k=c.id}})}
+k=cs.some(function(c){return c.id==k})?k:null}
 else if(get(I))put(I,null);
-k=ok(k);setCohort(k);swap(k);if(k!=o)ev('change',{cohort:k})}
+setCohort(k);swap(k);if(k!=o)ev('change',{cohort:k})}
 // A choice that keeps the purposes keeps the record (and its receipt); a new one is posted.
 function choose(p,c){
 var o=st,s=fresh(o)&&JSON.stringify(o.p)==JSON.stringify(p)&&o;

@@ -214,9 +214,14 @@ pub fn page_interests<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<Strin
 ///
 /// Keys are short because the script reads them: `v` policy version, `e` consent endpoint
 /// ("" = no receipts), `m` consent_max_age_days, `g` honor_gpc, `b` the site's base path,
-/// `u` the consent-UI hash, `t` the interest threshold, `i` this page's interests, `c` the
-/// cohorts (`id`, `label`, `campaigns`, `interests`), `q` the purposes of declared third
-/// parties that need consent ([`consent_purposes`]).
+/// `u` the consent-UI hash, `t` the interest threshold, `i` this page's interests that some
+/// cohort has, `c` the cohort list's URL below `b` ([`cohorts_file`], versioned by a hash of
+/// its content; absent without cohorts), `q` the purposes of declared third parties that
+/// need consent ([`consent_purposes`]).
+///
+/// The cohort list is the same on every page, so it is one file rather than a copy in each
+/// page; `cohort.js` fetches it only once personalization is on, so before a choice nothing
+/// is requested.
 pub fn page_config(shop: &Shop, ui_hash: &str, interests: &[String]) -> String {
     PageConfig::new(shop, ui_hash).for_page(interests)
 }
@@ -231,10 +236,44 @@ pub fn consent_purposes(parties: &[crate::config::ThirdParty]) -> Vec<&'static s
         .collect()
 }
 
+/// The site's cohorts as `cohort.js` reads them: a JSON array of `id`, `label`, `campaigns`
+/// and `interests` (slugs), in the order of `shop.toml`.
+pub fn cohorts_json(site: &Site) -> String {
+    let cohorts: Vec<serde_json::Value> = site
+        .config
+        .cohorts
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id.get_ref(),
+                "label": c.label,
+                "campaigns": c.campaigns,
+                "interests": page_interests(c.interests.iter().map(String::as_str)),
+            })
+        })
+        .collect();
+    serde_json::Value::Array(cohorts).to_string() + "\n"
+}
+
+/// The cohort list file ([`crate::output::layout::COHORTS`] and [`cohorts_json`]), for a
+/// site with cohorts; pages name it in their config key `c`.
+pub fn cohorts_file(site: &Site) -> Option<(&'static str, String)> {
+    (!site.config.cohorts.is_empty()).then(|| (crate::output::layout::COHORTS, cohorts_json(site)))
+}
+
+/// The config's `c`: the cohort list's path with the first 16 hex digits of its sha256 as
+/// the query, so a browser never keeps a list from an earlier build.
+fn cohorts_url(site: &Site) -> Option<String> {
+    let (path, text) = cohorts_file(site)?;
+    Some(format!("{path}?{}", &hex(&Sha256::digest(text.as_bytes()))[..16]))
+}
+
 /// [`page_config`] for many pages: everything but the page's interests is serialized once.
 pub struct PageConfig {
     before: String,
     after: String,
+    /// Interests some cohort has: only these are counted, so a page lists no others.
+    counted: std::collections::BTreeSet<String>,
 }
 
 impl PageConfig {
@@ -242,20 +281,9 @@ impl PageConfig {
         const MARK: &str = "cohort-page-interests";
         let site: &Site = &shop.site;
         let p = &site.config.privacy;
-        let cohorts: Vec<serde_json::Value> = site
-            .config
-            .cohorts
-            .iter()
-            .map(|c| {
-                json!({
-                    "id": c.id.get_ref(),
-                    "label": c.label,
-                    "campaigns": c.campaigns,
-                    "interests": page_interests(c.interests.iter().map(String::as_str)),
-                })
-            })
-            .collect();
-        let text = script_safe_json(&json!({
+        let counted =
+            site.config.cohorts.iter().flat_map(|c| page_interests(c.interests.iter().map(String::as_str))).collect();
+        let mut config = json!({
             "v": p.policy_version,
             "e": p.consent_endpoint.trim_end_matches('/'),
             "m": p.consent_max_age_days,
@@ -264,9 +292,12 @@ impl PageConfig {
             "u": ui_hash,
             "t": INTEREST_THRESHOLD,
             "i": MARK,
-            "c": cohorts,
             "q": consent_purposes(&p.third_parties),
-        }));
+        });
+        if let Some(url) = cohorts_url(site) {
+            config["c"] = json!(url);
+        }
+        let text = script_safe_json(&config);
         // The key `"i":` comes once, and its value is the mark (other values that equal it
         // would be escaped differently or sit under another key).
         let needle = format!("\"i\":\"{MARK}\"");
@@ -274,11 +305,13 @@ impl PageConfig {
             Some(at) => (text[..at + 4].to_string(), text[at + needle.len()..].to_string()),
             None => (text, String::new()),
         };
-        PageConfig { before, after }
+        PageConfig { before, after, counted }
     }
 
+    /// The config of a page with these interests (those no cohort has are left out).
     pub fn for_page(&self, interests: &[String]) -> String {
-        let list = script_safe_json(&json!(interests));
+        let kept: Vec<&String> = interests.iter().filter(|i| self.counted.contains(*i)).collect();
+        let list = script_safe_json(&json!(kept));
         let mut out = String::with_capacity(self.before.len() + list.len() + self.after.len());
         out.push_str(&self.before);
         out.push_str(&list);
