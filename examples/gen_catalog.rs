@@ -562,6 +562,8 @@ impl Product {
         }
         let _ = writeln!(s, "availability = {}", toml_str(self.availability));
         let _ = writeln!(s, "summary = {}", toml_str(&self.summary));
+        // Zola's page values do not expose `weight` to templates: the picks sort on this copy.
+        let _ = writeln!(s, "weight = {}", self.weight);
         if let Some((id, summary, badge)) = &self.cohort {
             let _ = write!(s, "\n[extra.cohort.{id}]\nsummary = {}\nbadge = {}\n", toml_str(summary), toml_str(badge));
         }
