@@ -157,167 +157,212 @@ fn intern(map: &mut WordMap, names: &mut Vec<String>, s: String) -> u32 {
     id
 }
 
+/// The description words of every item, weighted (TF-IDF, normalized) and inverted.
+struct TextIndex {
+    words: Vec<String>,
+    text: Vec<Vec<(u32, f32)>>,
+    text_postings: Vec<Vec<(u32, f32)>>,
+}
+
+/// Word counts per item in parallel, a batch at a time so that the tokenized text of the
+/// whole catalog is never held at once; ids are then given in item order (deterministic).
+fn text_index(items: &[Item]) -> TextIndex {
+    let n = items.len();
+    let mut word_ids = WordMap::default();
+    let mut words = Vec::new();
+    let mut raw_text: Vec<Vec<(u32, u32)>> = Vec::with_capacity(n);
+    for batch in items.chunks(8192) {
+        let counted: Vec<Vec<(String, u32)>> = batch
+            .par_iter()
+            .map(|item| {
+                let mut toks = tokens(&item.text);
+                toks.sort_unstable();
+                let mut counts: Vec<(String, u32)> = Vec::new();
+                for t in toks {
+                    match counts.last_mut() {
+                        Some((last, c)) if *last == t => *c += 1,
+                        _ => counts.push((t, 1)),
+                    }
+                }
+                counts
+            })
+            .collect();
+        for counts in counted {
+            let mut v: Vec<(u32, u32)> =
+                counts.into_iter().map(|(w, c)| (intern(&mut word_ids, &mut words, w), c)).collect();
+            v.sort_unstable();
+            raw_text.push(v);
+        }
+    }
+    drop(word_ids);
+    let mut df = vec![0usize; words.len()];
+    for v in &raw_text {
+        for &(w, _) in v {
+            df[w as usize] += 1;
+        }
+    }
+    let word_idf: Vec<f32> = df.iter().map(|&d| idf(n, d)).collect();
+    let text: Vec<Vec<(u32, f32)>> = raw_text
+        .into_par_iter()
+        .map(|v| {
+            let mut out: Vec<(u32, f32)> = v
+                .into_iter()
+                .filter(|&(w, _)| df[w as usize] <= MAX_TERM_DF)
+                .map(|(w, tf)| (w, (1.0 + (tf as f32).ln()) * word_idf[w as usize]))
+                .collect();
+            if out.len() > MAX_WORDS_PER_ITEM {
+                out.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                out.truncate(MAX_WORDS_PER_ITEM);
+                out.sort_unstable_by_key(|&(w, _)| w);
+            }
+            normalize(&mut out);
+            out
+        })
+        .collect();
+    let mut text_postings: Vec<Vec<(u32, f32)>> =
+        df.iter().map(|&d| if (2..=MAX_TERM_DF).contains(&d) { Vec::with_capacity(d) } else { Vec::new() }).collect();
+    for (i, v) in text.iter().enumerate() {
+        for &(w, wt) in v {
+            if df[w as usize] >= 2 {
+                text_postings[w as usize].push((i as u32, wt));
+            }
+        }
+    }
+
+    TextIndex { words, text, text_postings }
+}
+
+/// The tags of every item: weights, posting lists for small tags, bitsets and first
+/// candidates for big ones.
+struct TagIndex {
+    tag_names: Vec<String>,
+    tags: Vec<Vec<(u32, f32)>>,
+    tag_candidates: Vec<Vec<u32>>,
+    tag_postings: Vec<Vec<(u32, f32)>>,
+    tag_idf: Vec<f32>,
+    big_tag: Vec<u32>,
+    big_tag_bits: Vec<Vec<u64>>,
+    big_mask: Vec<u64>,
+    tag_inv_norm: Vec<f32>,
+}
+
+fn tag_index(items: &[Item], order: &[usize]) -> TagIndex {
+    let n = items.len();
+    let mut tag_ids = WordMap::default();
+    let mut tag_names = Vec::new();
+    let mut raw_tags: Vec<Vec<u32>> = Vec::with_capacity(n);
+    for item in items {
+        let mut v: Vec<u32> = item
+            .tags
+            .iter()
+            .map(|t| norm_label(t))
+            .filter(|t| !t.is_empty())
+            .map(|t| intern(&mut tag_ids, &mut tag_names, t))
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        raw_tags.push(v);
+    }
+    let mut tag_df = vec![0usize; tag_names.len()];
+    for v in &raw_tags {
+        for &t in v {
+            tag_df[t as usize] += 1;
+        }
+    }
+    let tag_idf: Vec<f32> = tag_df.iter().map(|&d| idf(n, d)).collect();
+    let mut tag_inv_norm = Vec::with_capacity(n);
+    let tags: Vec<Vec<(u32, f32)>> = raw_tags
+        .iter()
+        .map(|v| {
+            let norm = v.iter().map(|&t| tag_idf[t as usize].powi(2)).sum::<f32>().sqrt();
+            let inv = if norm > 0.0 { 1.0 / norm } else { 0.0 };
+            tag_inv_norm.push(inv);
+            v.iter().map(|&t| (t, tag_idf[t as usize] * inv)).collect()
+        })
+        .collect();
+    // Small tags: full posting lists with weights. Big tags: a membership bitset for
+    // exact scoring plus the first CANDIDATES_PER_LIST items (tie-break order) as proposals.
+    let mut tag_postings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); tag_names.len()];
+    let mut big_tag: Vec<u32> = vec![NOT_BIG; tag_names.len()];
+    let mut big_tag_bits: Vec<Vec<u64>> = Vec::new();
+    for (t, &d) in tag_df.iter().enumerate() {
+        if d > CANDIDATES_PER_LIST {
+            big_tag[t] = big_tag_bits.len() as u32;
+            big_tag_bits.push(vec![0u64; n.div_ceil(64)]);
+        }
+    }
+    let mut tag_candidates: Vec<Vec<u32>> = vec![Vec::new(); tag_names.len()];
+    for (i, v) in tags.iter().enumerate() {
+        for &(t, w) in v {
+            match big_tag[t as usize] {
+                NOT_BIG => tag_postings[t as usize].push((i as u32, w)),
+                b => big_tag_bits[b as usize][i / 64] |= 1 << (i % 64),
+            }
+        }
+    }
+    let big_mask: Vec<u64> = raw_tags
+        .iter()
+        .map(|v| {
+            v.iter()
+                .filter(|&&t| big_tag[t as usize] != NOT_BIG)
+                .fold(0u64, |m, &t| m | 1 << (big_tag[t as usize] % 64))
+        })
+        .collect();
+    for &i in order {
+        for &t in &raw_tags[i] {
+            let list = &mut tag_candidates[t as usize];
+            if big_tag[t as usize] != NOT_BIG && list.len() < CANDIDATES_PER_LIST {
+                list.push(i as u32);
+            }
+        }
+    }
+
+    TagIndex { tag_names, tags, tag_candidates, tag_postings, tag_idf, big_tag, big_tag_bits, big_mask, tag_inv_norm }
+}
+
+/// Category ids per item, their names, and each category's first candidates (tie-break order).
+fn category_index(items: &[Item], order: &[usize]) -> (Vec<String>, Vec<u32>, Vec<Vec<u32>>) {
+    let mut cat_ids = WordMap::default();
+    let mut category_names = Vec::new();
+    let category: Vec<u32> = items
+        .iter()
+        .map(|item| {
+            let c = norm_label(&item.category);
+            if c.is_empty() { NO_CATEGORY } else { intern(&mut cat_ids, &mut category_names, c) }
+        })
+        .collect();
+    let mut category_candidates: Vec<Vec<u32>> = vec![Vec::new(); category_names.len()];
+    for &i in order {
+        if category[i] != NO_CATEGORY {
+            let list = &mut category_candidates[category[i] as usize];
+            if list.len() < CANDIDATES_PER_LIST {
+                list.push(i as u32);
+            }
+        }
+    }
+    (category_names, category, category_candidates)
+}
+
 impl Index {
     fn build(items: &[Item]) -> Index {
         let n = items.len();
-        // Word counts per item, in parallel; ids are then given in item order (deterministic).
-        // Word counts per item in parallel, a batch at a time so that the tokenized text of
-        // the whole catalog is never held at once; ids are then given in item order
-        // (deterministic).
-        let mut word_ids = WordMap::default();
-        let mut words = Vec::new();
-        let mut raw_text: Vec<Vec<(u32, u32)>> = Vec::with_capacity(n);
-        for batch in items.chunks(8192) {
-            let counted: Vec<Vec<(String, u32)>> = batch
-                .par_iter()
-                .map(|item| {
-                    let mut toks = tokens(&item.text);
-                    toks.sort_unstable();
-                    let mut counts: Vec<(String, u32)> = Vec::new();
-                    for t in toks {
-                        match counts.last_mut() {
-                            Some((last, c)) if *last == t => *c += 1,
-                            _ => counts.push((t, 1)),
-                        }
-                    }
-                    counts
-                })
-                .collect();
-            for counts in counted {
-                let mut v: Vec<(u32, u32)> =
-                    counts.into_iter().map(|(w, c)| (intern(&mut word_ids, &mut words, w), c)).collect();
-                v.sort_unstable();
-                raw_text.push(v);
-            }
-        }
-        drop(word_ids);
-        let mut df = vec![0usize; words.len()];
-        for v in &raw_text {
-            for &(w, _) in v {
-                df[w as usize] += 1;
-            }
-        }
-        let word_idf: Vec<f32> = df.iter().map(|&d| idf(n, d)).collect();
-        let text: Vec<Vec<(u32, f32)>> = raw_text
-            .into_par_iter()
-            .map(|v| {
-                let mut out: Vec<(u32, f32)> = v
-                    .into_iter()
-                    .filter(|&(w, _)| df[w as usize] <= MAX_TERM_DF)
-                    .map(|(w, tf)| (w, (1.0 + (tf as f32).ln()) * word_idf[w as usize]))
-                    .collect();
-                if out.len() > MAX_WORDS_PER_ITEM {
-                    out.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-                    out.truncate(MAX_WORDS_PER_ITEM);
-                    out.sort_unstable_by_key(|&(w, _)| w);
-                }
-                normalize(&mut out);
-                out
-            })
-            .collect();
-        let mut text_postings: Vec<Vec<(u32, f32)>> = df
-            .iter()
-            .map(|&d| if (2..=MAX_TERM_DF).contains(&d) { Vec::with_capacity(d) } else { Vec::new() })
-            .collect();
-        for (i, v) in text.iter().enumerate() {
-            for &(w, wt) in v {
-                if df[w as usize] >= 2 {
-                    text_postings[w as usize].push((i as u32, wt));
-                }
-            }
-        }
-
+        let TextIndex { words, text, text_postings } = text_index(items);
         // Tie-break order for candidate lists: in stock first, then SKU, then index.
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by(|&a, &b| stock_then(items, a, b, || std::cmp::Ordering::Equal));
 
-        let mut tag_ids = WordMap::default();
-        let mut tag_names = Vec::new();
-        let mut raw_tags: Vec<Vec<u32>> = Vec::with_capacity(n);
-        for item in items {
-            let mut v: Vec<u32> = item
-                .tags
-                .iter()
-                .map(|t| norm_label(t))
-                .filter(|t| !t.is_empty())
-                .map(|t| intern(&mut tag_ids, &mut tag_names, t))
-                .collect();
-            v.sort_unstable();
-            v.dedup();
-            raw_tags.push(v);
-        }
-        let mut tag_df = vec![0usize; tag_names.len()];
-        for v in &raw_tags {
-            for &t in v {
-                tag_df[t as usize] += 1;
-            }
-        }
-        let tag_idf: Vec<f32> = tag_df.iter().map(|&d| idf(n, d)).collect();
-        let mut tag_inv_norm = Vec::with_capacity(n);
-        let tags: Vec<Vec<(u32, f32)>> = raw_tags
-            .iter()
-            .map(|v| {
-                let norm = v.iter().map(|&t| tag_idf[t as usize].powi(2)).sum::<f32>().sqrt();
-                let inv = if norm > 0.0 { 1.0 / norm } else { 0.0 };
-                tag_inv_norm.push(inv);
-                v.iter().map(|&t| (t, tag_idf[t as usize] * inv)).collect()
-            })
-            .collect();
-        // Small tags: full posting lists with weights. Big tags: a membership bitset for
-        // exact scoring plus the first CANDIDATES_PER_LIST items (tie-break order) as proposals.
-        let mut tag_postings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); tag_names.len()];
-        let mut big_tag: Vec<u32> = vec![NOT_BIG; tag_names.len()];
-        let mut big_tag_bits: Vec<Vec<u64>> = Vec::new();
-        for (t, &d) in tag_df.iter().enumerate() {
-            if d > CANDIDATES_PER_LIST {
-                big_tag[t] = big_tag_bits.len() as u32;
-                big_tag_bits.push(vec![0u64; n.div_ceil(64)]);
-            }
-        }
-        let mut tag_candidates: Vec<Vec<u32>> = vec![Vec::new(); tag_names.len()];
-        for (i, v) in tags.iter().enumerate() {
-            for &(t, w) in v {
-                match big_tag[t as usize] {
-                    NOT_BIG => tag_postings[t as usize].push((i as u32, w)),
-                    b => big_tag_bits[b as usize][i / 64] |= 1 << (i % 64),
-                }
-            }
-        }
-        let big_mask: Vec<u64> = raw_tags
-            .iter()
-            .map(|v| {
-                v.iter()
-                    .filter(|&&t| big_tag[t as usize] != NOT_BIG)
-                    .fold(0u64, |m, &t| m | 1 << (big_tag[t as usize] % 64))
-            })
-            .collect();
-        for &i in &order {
-            for &t in &raw_tags[i] {
-                let list = &mut tag_candidates[t as usize];
-                if big_tag[t as usize] != NOT_BIG && list.len() < CANDIDATES_PER_LIST {
-                    list.push(i as u32);
-                }
-            }
-        }
-
-        let mut cat_ids = WordMap::default();
-        let mut category_names = Vec::new();
-        let category: Vec<u32> = items
-            .iter()
-            .map(|item| {
-                let c = norm_label(&item.category);
-                if c.is_empty() { NO_CATEGORY } else { intern(&mut cat_ids, &mut category_names, c) }
-            })
-            .collect();
-        let mut category_candidates: Vec<Vec<u32>> = vec![Vec::new(); category_names.len()];
-        for &i in &order {
-            if category[i] != NO_CATEGORY {
-                let list = &mut category_candidates[category[i] as usize];
-                if list.len() < CANDIDATES_PER_LIST {
-                    list.push(i as u32);
-                }
-            }
-        }
+        let TagIndex {
+            tag_names,
+            tags,
+            tag_candidates,
+            tag_postings,
+            tag_idf,
+            big_tag,
+            big_tag_bits,
+            big_mask,
+            tag_inv_norm,
+        } = tag_index(items, &order);
+        let (category_names, category, category_candidates) = category_index(items, &order);
         Index {
             words,
             text,
