@@ -1,12 +1,11 @@
 //! `cohort build`: load → validate → plan → render (in parallel) → write (atomically).
 
-use crate::content::product::Availability;
 use crate::content::{LoadOptions, Shop};
 use crate::diagnostics::Diagnostics;
 use crate::output::{csp, hosting, layout, sitemap, writer::Staging};
 use crate::plan::{Job, PageKind, Plan};
 use crate::recommend;
-use crate::render::{Recs, RenderError, RenderedPage, Renderer, context};
+use crate::render::{RenderError, RenderedPage, Renderer, context};
 use crate::theme::Theme;
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashSet};
@@ -14,6 +13,12 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+mod error;
+mod recommendations;
+
+pub use error::{BuildError, IoError};
+pub use recommendations::{Recommendations, items, recommendations, recommendations_for};
 
 /// What to build and how.
 #[derive(Debug, Clone, Default)]
@@ -58,96 +63,6 @@ pub struct BuildReport {
     pub warnings: Vec<crate::diagnostics::Diagnostic>,
     /// Wall time of the whole build.
     pub elapsed: Duration,
-}
-
-/// Why a build wrote nothing (the previous output is left untouched).
-#[derive(Debug)]
-pub enum BuildError {
-    /// Problems in the shop's files, each with its place.
-    Invalid(Diagnostics),
-    /// Template or guard failures while rendering, each distinct problem once with the
-    /// pages it stopped.
-    Render(Vec<RenderError>),
-    /// A file or folder could not be read or written.
-    Io(IoError),
-    /// A state Cohort should never reach (a bug), reported rather than a panic.
-    Internal(String),
-}
-
-/// A failed read or write: what was being done, to which path, and the system's reason.
-#[derive(Debug)]
-pub struct IoError {
-    /// What failed, e.g. "cannot write".
-    pub action: &'static str,
-    /// The file or folder (empty when there is none, e.g. for worker threads).
-    pub path: PathBuf,
-    /// The reason the system gave.
-    pub source: std::io::Error,
-}
-
-impl IoError {
-    /// `action` on `path` failed with `source`.
-    pub fn new(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> IoError {
-        IoError { action, path: path.into(), source }
-    }
-}
-
-impl std::fmt::Display for IoError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.path.as_os_str().is_empty() {
-            write!(f, "{}: {}", self.action, self.source)
-        } else {
-            write!(f, "{} {}: {}", self.action, self.path.display(), self.source)
-        }
-    }
-}
-
-impl std::error::Error for IoError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
-    }
-}
-
-impl BuildError {
-    /// `action` on `path` failed with `source`.
-    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> BuildError {
-        BuildError::Io(IoError::new(action, path, source))
-    }
-}
-
-impl std::error::Error for BuildError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            BuildError::Io(e) => Some(e),
-            BuildError::Render(errors) => errors.first().map(|e| e as &(dyn std::error::Error + 'static)),
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for BuildError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            BuildError::Invalid(d) => write!(f, "{d}"),
-            BuildError::Render(errors) => {
-                for e in errors.iter().take(20) {
-                    writeln!(f, "error: {}\n", crate::diagnostics::cut_long(&e.to_string()))?;
-                }
-                if errors.len() > 20 {
-                    writeln!(f, "... and {} more", errors.len() - 20)?;
-                }
-                write!(f, "the build failed; the previous output was left untouched.")
-            }
-            BuildError::Io(e) => {
-                let text = e.to_string();
-                write!(f, "error: {}\nthe previous output was left untouched.", crate::diagnostics::cut_long(&text))
-            }
-            BuildError::Internal(message) => write!(
-                f,
-                "error: internal error in Cohort: {message}\nthis is a bug; the previous output was left untouched."
-            ),
-        }
-    }
 }
 
 /// Everything loaded and computed before rendering: the input to [`write_site`].
@@ -270,105 +185,6 @@ fn refuse_empty_over_built(shop: &Shop, output: &Path) -> Result<(), BuildError>
     );
     let hint = "add products to products/, or pass --allow-empty to publish a shop without products";
     Err(BuildError::Invalid(Diagnostics(vec![crate::diagnostics::Diagnostic::new("products", message).hint(hint)])))
-}
-
-/// What recommendation blocks show, computed once per build from the catalog and the
-/// anonymized aggregates (see `recommend`).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Recommendations {
-    /// What everyone sees before choosing a cohort.
-    pub featured: Vec<(usize, String)>,
-    /// Whether `featured` is ranked by order counts (a popularity block) rather than by the
-    /// merchant's own order (a featured block): the block is titled for what it is.
-    pub featured_popular: bool,
-    /// Each cohort's picks, in the order of `[[cohorts]]`.
-    pub cohort_picks: Vec<Vec<(usize, String)>>,
-    /// Each product's "related" block.
-    pub related: Recs,
-    /// Each product's "bought together" block.
-    pub together: Recs,
-}
-
-/// The engine's view of the catalog: one [`recommend::Item`] per product, same order.
-pub fn items(shop: &Shop) -> Vec<recommend::Item> {
-    shop.products
-        .iter()
-        .map(|p| recommend::Item {
-            sku: p.sku.clone(),
-            title: p.title.clone(),
-            category: p.category.clone(),
-            tags: p.tags.clone(),
-            text: format!("{} {} {}", p.title, p.summary, p.body_text),
-            in_stock: p.availability != Availability::OutOfStock,
-            weight: p.weight,
-            date: p.date.clone(),
-        })
-        .collect()
-}
-
-/// Every recommendation list of the build (see [`recommendations_for`]).
-pub fn recommendations(shop: &Shop, aggregates: Option<&recommend::Aggregates>) -> Recommendations {
-    recommendations_for(&items(shop), &shop.site.config, aggregates)
-}
-
-/// [`recommendations`] from the engine's items alone, so watch mode can compute them on
-/// another thread.
-pub fn recommendations_for(
-    items: &[recommend::Item],
-    config: &crate::config::Config,
-    aggregates: Option<&recommend::Aggregates>,
-) -> Recommendations {
-    let r = &config.recommendations;
-    // A featured item's reason is the block's own rule; it gets no line of its own.
-    let texts = |recs: Vec<recommend::Rec>, label: Option<&str>| -> Vec<(usize, String)> {
-        recs.into_iter()
-            .map(|rec| match rec.reason {
-                recommend::Reason::Featured => (rec.index, String::new()),
-                reason => (rec.index, reason.text(items, label)),
-            })
-            .collect()
-    };
-    // "Bought together" comes from order counts only (no fill from similarity: a block that
-    // says "bought together" must mean it), and "related" leaves out what that block shows,
-    // so no product appears twice on one product page.
-    let together = recommend::bought_together(items, aggregates, r.bought_together, &[]);
-    let related = distinct_related(recommend::related(items, r.related + r.bought_together), &together, r.related);
-    let featured_recs = recommend::picks(items, &[], aggregates, r.picks);
-    let featured_popular = featured_recs.iter().any(|rec| matches!(rec.reason, recommend::Reason::Popular { .. }));
-    let featured = texts(featured_recs, None);
-    let cohort_picks = config
-        .cohorts
-        .iter()
-        .map(|c| texts(recommend::picks(items, &c.interests, aggregates, r.picks), None))
-        .collect();
-    let to_texts = |all: Vec<Vec<recommend::Rec>>| -> Recs { all.into_iter().map(|list| texts(list, None)).collect() };
-    Recommendations {
-        featured,
-        featured_popular,
-        cohort_picks,
-        related: to_texts(related),
-        together: to_texts(together),
-    }
-}
-
-/// Each product's related list without itself and without what its "bought together" block
-/// shows, cut to `n`.
-fn distinct_related(
-    related: Vec<Vec<recommend::Rec>>,
-    together: &[Vec<recommend::Rec>],
-    n: usize,
-) -> Vec<Vec<recommend::Rec>> {
-    related
-        .into_iter()
-        .enumerate()
-        .map(|(i, list)| {
-            let shown = together.get(i).map_or(&[][..], Vec::as_slice);
-            list.into_iter()
-                .filter(|rec| rec.index != i && !shown.iter().any(|t| t.index == rec.index))
-                .take(n)
-                .collect()
-        })
-        .collect()
 }
 
 /// Renders every planned page into a staging folder and swaps it in as `output`. Writes

@@ -67,14 +67,10 @@ pub mod images;
 pub mod import;
 pub mod net;
 pub mod output;
-#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod personalize;
 pub mod plan;
-#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod recommend;
 pub mod render;
-#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod runtime;
 pub mod serve;
-#[allow(missing_docs)] // to document (see [lints] in Cargo.toml)
 pub mod theme;

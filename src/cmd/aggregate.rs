@@ -10,14 +10,24 @@ use std::path::PathBuf;
 const LISTED_SKIPS: u64 = 20;
 
 /// The order export formats `--format` names (see [`crate::aggregate::Format`]).
-// clap would print variant doc comments in `--help`; the flag's own help describes them.
-#[allow(missing_docs)]
+// clap would print variant doc comments in `--help`, where the flag's own help describes
+// the formats; `help = None` on each variant keeps them for rustdoc only.
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 pub enum FormatArg {
+    /// `shopify`: Shopify's orders export ([`Format::Shopify`]).
+    #[value(help = None::<&str>)]
     Shopify,
+    /// `snipcart`: Snipcart's orders export ([`Format::Snipcart`]).
+    #[value(help = None::<&str>)]
     Snipcart,
+    /// `paypal`: PayPal's activity download with cart details ([`Format::PayPal`]).
+    #[value(help = None::<&str>)]
     Paypal,
+    /// `foxy`: Foxy's transaction export ([`Format::Foxy`]).
+    #[value(help = None::<&str>)]
     Foxy,
+    /// `generic`: a CSV with `order_id`, `sku` and optionally `quantity` ([`Format::Generic`]).
+    #[value(help = None::<&str>)]
     Generic,
 }
 

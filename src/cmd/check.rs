@@ -5,12 +5,16 @@ use super::{CmdResult, Failure};
 use std::path::PathBuf;
 
 /// How `cohort check` prints its findings: one per line, or one JSON document.
-// clap would print variant doc comments in `--help`.
-#[allow(missing_docs)]
+// clap would print variant doc comments in `--help`; `help = None` on each variant keeps
+// them for rustdoc only.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default)]
 pub enum Format {
+    /// `text` (the default): one finding per line, as [`crate::check::Report::text`] prints it.
     #[default]
+    #[value(help = None::<&str>)]
     Text,
+    /// `json`: the whole report as one JSON document ([`crate::check::Report::json`]).
+    #[value(help = None::<&str>)]
     Json,
 }
 

@@ -56,6 +56,8 @@ pub const BANNER_CSS: &str = include_str!("cohort.css");
 const HOST_BEGIN: &str = "# cohort personalize: begin (rewritten on every run)";
 const HOST_END: &str = "# cohort personalize: end";
 
+/// What `cohort personalize` works on: the other generator's site folder, the shop folder
+/// and, optionally, where the products come from.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     /// The other generator's output folder.
@@ -67,30 +69,39 @@ pub struct Options {
     pub products: Option<String>,
 }
 
+/// What a successful [`personalize`] run did, for the command's summary line.
 #[derive(Debug, Default)]
 pub struct Report {
     /// HTML pages of the other generator that carry the runtime.
     pub pages: usize,
+    /// Slot elements (`data-cohort-slot`) filled, summed over all pages.
     pub slots: usize,
+    /// Distinct fragment files (`_cohort/f/HASH.html`) the slots' cohort versions need.
     pub fragments: usize,
+    /// Full-page variants written (one per page and cohort, for the kinds in `page_variants`).
     pub variants: usize,
+    /// Products in the loaded catalog.
     pub products: usize,
-    /// Files written (created or changed) and files removed (no longer needed).
+    /// Files written (created or changed; files whose bytes were already right are not counted).
     pub written: usize,
+    /// Files an earlier run created that this run no longer needs, now removed.
     pub removed: usize,
     /// Notes for the merchant: skipped files, audit warnings.
     pub warnings: Vec<String>,
     /// The privacy audit of the result (warnings only when personalize succeeded).
     pub audit: check::Report,
+    /// Wall-clock time of the whole run.
     pub elapsed: Duration,
 }
 
+/// Why [`personalize`] (or [`load`]) failed.
 #[derive(Debug)]
 pub enum Error {
     /// Problems in the shop's files or the site's templates, each with its place.
     Invalid(Diagnostics),
     /// The privacy audit found errors; nothing was changed.
     Refused(check::Report),
+    /// A file could not be read or written; the message names it and the cause.
     Io(String),
 }
 
@@ -112,8 +123,12 @@ impl std::fmt::Display for Error {
 
 /// A shop for plugin mode: its catalog, theme, and where each product's page is.
 pub struct Loaded {
+    /// The validated shop: shop.toml and the products, in catalog order.
     pub shop: Shop,
+    /// The shop's theme, without its static files (they are not copied into the other
+    /// generator's site), with the `site` global set.
     pub theme: Theme,
+    /// `data/aggregates.toml`, when the shop has one.
     pub aggregates: Option<crate::recommend::Aggregates>,
     /// The site path of each product's page, by product index.
     pub product_paths: Vec<String>,

@@ -26,7 +26,10 @@ use std::path::{Path, PathBuf};
 
 /// A product and the site path of its page in the other generator's output ("products/x/").
 pub struct Found {
+    /// The product, from the file's front matter (field names mapped by `[plugin.fields]`).
     pub product: Product,
+    /// The site path of its page, relative to the site root with a trailing slash
+    /// ("products/x/"); `PATH/index.html` exists in the site folder.
     pub path: String,
     /// The same product's page in the site's other languages ("fr/products/x/"): a
     /// multilingual Hugo site with a `contentDir` per language (`content/fr/products/x.md`)

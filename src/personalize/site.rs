@@ -9,6 +9,7 @@ use crate::html::parse_attrs;
 /// The comments around everything injected into a page (the banner, the page's
 /// configuration and `cohort.js`); a re-run removes them before injecting again.
 pub const BEGIN: &str = "<!--cohort:begin-->";
+/// The comment that closes the injected block opened by [`BEGIN`].
 pub const END: &str = "<!--cohort:end-->";
 
 /// An element carrying a marker attribute.
@@ -16,17 +17,22 @@ pub const END: &str = "<!--cohort:end-->";
 pub struct Marked {
     /// The marker attribute's value (the slot name, the page name).
     pub value: String,
+    /// The element's tag name, lower case ("div", "section").
     pub tag: String,
-    /// Byte offsets: `<` of the start tag, just after its `>`, `<` of the end tag, just after it.
+    /// Byte offset of the `<` of the start tag.
     pub start: usize,
+    /// Byte offset just after the start tag's `>`: where the content begins.
     pub inner_start: usize,
+    /// Byte offset of the `<` of the end tag: where the content ends.
     pub inner_end: usize,
+    /// Byte offset just after the end tag's `>`.
     pub end: usize,
     /// The start tag's attributes (names lower case).
     pub attrs: Vec<(String, String)>,
 }
 
 impl Marked {
+    /// The value of the start tag's attribute `name` (lower case), if it has one.
     pub fn attr(&self, name: &str) -> Option<&str> {
         self.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
@@ -35,8 +41,11 @@ impl Marked {
 /// A problem with a marked element, at a byte offset of the page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MarkError {
+    /// Byte offset of the `<` of the offending start tag.
     pub offset: usize,
+    /// What is wrong with the element (it cannot hold content, it is never closed).
     pub message: String,
+    /// How to fix it in the template that writes the element.
     pub hint: String,
 }
 
@@ -267,9 +276,11 @@ pub fn drop_page_meta(html: &str) -> String {
 /// region has no element of its own, so the new content needs a `<main>` around it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Region {
-    /// Byte offsets of the content to replace.
+    /// Byte offset where the content to replace begins.
     pub start: usize,
+    /// Byte offset just after the content to replace (`start..end` is the region).
     pub end: usize,
+    /// The region is not an element's content, so new content needs a `<main>` around it.
     pub wrap: bool,
 }
 

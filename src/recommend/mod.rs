@@ -45,13 +45,19 @@ pub use together::bought_together;
 /// One product as the engine sees it.
 #[derive(Debug, Clone, Default)]
 pub struct Item {
+    /// The product's stock-keeping unit, as in the aggregates; the last tie-break before
+    /// the index.
     pub sku: String,
     /// Used only to word reasons ("Similar to Trail Runner 2"); empty falls back to the SKU.
     pub title: String,
+    /// The product's category; empty for none. Compared trimmed and case-insensitively.
     pub category: String,
+    /// The product's tags, compared trimmed and case-insensitively; also the interests a
+    /// cohort's picks match.
     pub tags: Vec<String>,
     /// Title + summary + body as plain text; the engine tokenizes it.
     pub text: String,
+    /// Whether it can be bought now; in-stock items sort before the others everywhere.
     pub in_stock: bool,
     /// Lower sorts first (the merchant's manual order).
     pub weight: i64,
@@ -78,7 +84,9 @@ impl Item {
 /// One recommendation: an index into the items slice and why it was chosen.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rec {
+    /// The recommended item: an index into the slice the engine was given.
     pub index: usize,
+    /// Why it was chosen; [`Reason::text`] words it.
     pub reason: Reason,
 }
 
@@ -87,13 +95,28 @@ pub struct Rec {
 pub enum Reason {
     /// Content similarity to item `to`; `shared` lists up to three shared tags, the shared
     /// category, or shared words, most specific first.
-    SimilarTo { to: usize, shared: Vec<String> },
+    SimilarTo {
+        /// The item it is similar to (an index into the items slice).
+        to: usize,
+        /// Up to three shared features worth showing, most specific first; may be empty.
+        shared: Vec<String>,
+    },
     /// Both items were in this many orders (as published in the aggregates).
-    BoughtTogether { orders: u64 },
+    BoughtTogether {
+        /// Distinct orders holding both SKUs, as the aggregates publish it (noised and
+        /// rounded when they were made with `--epsilon`).
+        orders: u64,
+    },
     /// Matches this interest (a tag or category) of the cohort.
-    CohortInterest { interest: String },
+    CohortInterest {
+        /// The matched interest, trimmed and lower case.
+        interest: String,
+    },
     /// No interests given: the most bought items, `orders` from the aggregates.
-    Popular { orders: u64 },
+    Popular {
+        /// Distinct orders holding the item, as the aggregates publish it (never 0).
+        orders: u64,
+    },
     /// No interests and no order data: the merchant's own order (weight, then date).
     Featured,
 }

@@ -122,27 +122,12 @@ fn normalize(v: &mut [(u32, f32)]) {
 const NO_CATEGORY: u32 = u32::MAX;
 const NOT_BIG: u32 = u32::MAX;
 
-/// The inverted index over a catalog.
+/// The inverted index over a catalog: its words, tags and categories, and per item what
+/// scoring a candidate reads.
 struct Index {
-    words: Vec<String>,
-    /// Per item: normalized text vector, sorted by word id.
-    text: Vec<Vec<(u32, f32)>>,
-    /// Per word: (item, weight), in item order.
-    text_postings: Vec<Vec<(u32, f32)>>,
-    tag_names: Vec<String>,
-    /// Per item: normalized tag vector, sorted by tag id.
-    tags: Vec<Vec<(u32, f32)>>,
-    /// Per big tag: the first CANDIDATES_PER_LIST items in tie-break order.
-    tag_candidates: Vec<Vec<u32>>,
-    /// Per small tag (at most CANDIDATES_PER_LIST items): (item, weight), in item order.
-    tag_postings: Vec<Vec<(u32, f32)>>,
-    tag_idf: Vec<f32>,
-    /// Per tag: its bitset number if it is big, else NOT_BIG.
-    big_tag: Vec<u32>,
-    big_tag_bits: Vec<Vec<u64>>,
-    category_names: Vec<String>,
-    category: Vec<u32>,
-    category_candidates: Vec<Vec<u32>>,
+    text: TextIndex,
+    tags: TagIndex,
+    categories: CategoryIndex,
     /// Per item: what scoring a candidate needs (see [`Meta`]).
     meta: Vec<Meta>,
 }
@@ -160,8 +145,10 @@ fn intern(map: &mut WordMap, names: &mut Vec<String>, s: String) -> u32 {
 /// The description words of every item, weighted (TF-IDF, normalized) and inverted.
 struct TextIndex {
     words: Vec<String>,
-    text: Vec<Vec<(u32, f32)>>,
-    text_postings: Vec<Vec<(u32, f32)>>,
+    /// Per item: normalized text vector, sorted by word id.
+    vectors: Vec<Vec<(u32, f32)>>,
+    /// Per word: (item, weight), in item order.
+    postings: Vec<Vec<(u32, f32)>>,
 }
 
 /// Word counts per item in parallel, a batch at a time so that the tokenized text of the
@@ -229,21 +216,27 @@ fn text_index(items: &[Item]) -> TextIndex {
         }
     }
 
-    TextIndex { words, text, text_postings }
+    TextIndex { words, vectors: text, postings: text_postings }
 }
 
 /// The tags of every item: weights, posting lists for small tags, bitsets and first
 /// candidates for big ones.
 struct TagIndex {
-    tag_names: Vec<String>,
-    tags: Vec<Vec<(u32, f32)>>,
-    tag_candidates: Vec<Vec<u32>>,
-    tag_postings: Vec<Vec<(u32, f32)>>,
-    tag_idf: Vec<f32>,
-    big_tag: Vec<u32>,
-    big_tag_bits: Vec<Vec<u64>>,
+    names: Vec<String>,
+    /// Per item: normalized tag vector, sorted by tag id.
+    vectors: Vec<Vec<(u32, f32)>>,
+    /// Per big tag: the first CANDIDATES_PER_LIST items in tie-break order.
+    candidates: Vec<Vec<u32>>,
+    /// Per small tag (at most CANDIDATES_PER_LIST items): (item, weight), in item order.
+    postings: Vec<Vec<(u32, f32)>>,
+    idf: Vec<f32>,
+    /// Per tag: its bitset number if it is big, else NOT_BIG.
+    big: Vec<u32>,
+    big_bits: Vec<Vec<u64>>,
+    /// Per item: see [`Meta::big_mask`].
     big_mask: Vec<u64>,
-    tag_inv_norm: Vec<f32>,
+    /// Per item: see [`Meta::tag_inv_norm`].
+    inv_norm: Vec<f32>,
 }
 
 fn tag_index(items: &[Item], order: &[usize]) -> TagIndex {
@@ -317,11 +310,29 @@ fn tag_index(items: &[Item], order: &[usize]) -> TagIndex {
         }
     }
 
-    TagIndex { tag_names, tags, tag_candidates, tag_postings, tag_idf, big_tag, big_tag_bits, big_mask, tag_inv_norm }
+    TagIndex {
+        names: tag_names,
+        vectors: tags,
+        candidates: tag_candidates,
+        postings: tag_postings,
+        idf: tag_idf,
+        big: big_tag,
+        big_bits: big_tag_bits,
+        big_mask,
+        inv_norm: tag_inv_norm,
+    }
 }
 
-/// Category ids per item, their names, and each category's first candidates (tie-break order).
-fn category_index(items: &[Item], order: &[usize]) -> (Vec<String>, Vec<u32>, Vec<Vec<u32>>) {
+/// The category of every item and each category's first candidates.
+struct CategoryIndex {
+    names: Vec<String>,
+    /// Per item: its category id, or NO_CATEGORY.
+    of_item: Vec<u32>,
+    /// Per category: the first CANDIDATES_PER_LIST items in tie-break order.
+    candidates: Vec<Vec<u32>>,
+}
+
+fn category_index(items: &[Item], order: &[usize]) -> CategoryIndex {
     let mut cat_ids = WordMap::default();
     let mut category_names = Vec::new();
     let category: Vec<u32> = items
@@ -340,78 +351,53 @@ fn category_index(items: &[Item], order: &[usize]) -> (Vec<String>, Vec<u32>, Ve
             }
         }
     }
-    (category_names, category, category_candidates)
+    CategoryIndex { names: category_names, of_item: category, candidates: category_candidates }
 }
 
 impl Index {
     fn build(items: &[Item]) -> Index {
         let n = items.len();
-        let TextIndex { words, text, text_postings } = text_index(items);
+        let text = text_index(items);
         // Tie-break order for candidate lists: in stock first, then SKU, then index.
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by(|&a, &b| stock_then(items, a, b, || std::cmp::Ordering::Equal));
-
-        let TagIndex {
-            tag_names,
-            tags,
-            tag_candidates,
-            tag_postings,
-            tag_idf,
-            big_tag,
-            big_tag_bits,
-            big_mask,
-            tag_inv_norm,
-        } = tag_index(items, &order);
-        let (category_names, category, category_candidates) = category_index(items, &order);
-        Index {
-            words,
-            text,
-            text_postings,
-            tag_names,
-            tags,
-            tag_candidates,
-            tag_postings,
-            tag_idf,
-            big_tag,
-            big_tag_bits,
-            category_names,
-            meta: (0..n)
-                .map(|i| Meta {
-                    big_mask: big_mask[i],
-                    tag_inv_norm: tag_inv_norm[i],
-                    category: category[i],
-                    in_stock: items[i].in_stock,
-                })
-                .collect(),
-            category,
-            category_candidates,
-        }
+        let tags = tag_index(items, &order);
+        let categories = category_index(items, &order);
+        let meta = (0..n)
+            .map(|i| Meta {
+                big_mask: tags.big_mask[i],
+                tag_inv_norm: tags.inv_norm[i],
+                category: categories.of_item[i],
+                in_stock: items[i].in_stock,
+            })
+            .collect();
+        Index { text, tags, categories, meta }
     }
 
     fn same_category(&self, i: usize, j: usize) -> bool {
-        self.category[i] != NO_CATEGORY && self.category[i] == self.category[j]
+        self.categories.of_item[i] != NO_CATEGORY && self.categories.of_item[i] == self.categories.of_item[j]
     }
 
     /// Up to three shared features, most specific first: tags (rarest first), the category,
     /// then words (largest contribution first). A word equal to a listed tag is not repeated.
     fn shared(&self, i: usize, j: usize) -> Vec<String> {
         let mut tags: Vec<(f32, &str)> = Vec::new();
-        for &(t, w) in &self.tags[i] {
-            if self.tags[j].binary_search_by_key(&t, |&(x, _)| x).is_ok() {
-                tags.push((w, &self.tag_names[t as usize]));
+        for &(t, w) in &self.tags.vectors[i] {
+            if self.tags.vectors[j].binary_search_by_key(&t, |&(x, _)| x).is_ok() {
+                tags.push((w, &self.tags.names[t as usize]));
             }
         }
         tags.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
         let mut out: Vec<String> = tags.into_iter().map(|(_, t)| t.to_string()).collect();
         if self.same_category(i, j) {
-            out.push(self.category_names[self.category[i] as usize].clone());
+            out.push(self.categories.names[self.categories.of_item[i] as usize].clone());
         }
         if out.len() < SHARED_IN_REASON {
             let mut words: Vec<(f32, &str)> = Vec::new();
-            let b = &self.text[j];
-            for &(w, wi) in &self.text[i] {
+            let b = &self.text.vectors[j];
+            for &(w, wi) in &self.text.vectors[i] {
                 if let Ok(k) = b.binary_search_by_key(&w, |&(x, _)| x) {
-                    words.push((wi * b[k].1, &self.words[w as usize]));
+                    words.push((wi * b[k].1, &self.text.words[w as usize]));
                 }
             }
             words.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
@@ -475,32 +461,32 @@ fn related_one(items: &[Item], index: &Index, i: usize, n: usize, s: &mut Scratc
     // so the top n fills early with good scores and the bound below prunes more.
     let mut words = std::mem::take(&mut s.words);
     words.clear();
-    words.extend_from_slice(&index.text[i]);
+    words.extend_from_slice(&index.text.vectors[i]);
     words.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     for &(w, wi) in &words {
-        for &(j, wj) in &index.text_postings[w as usize] {
+        for &(j, wj) in &index.text.postings[w as usize] {
             let j = j as usize;
             *s.touch(j) += W_TEXT * wi * wj;
         }
     }
     s.words = words;
     s.big.clear();
-    for &(t, wi) in &index.tags[i] {
+    for &(t, wi) in &index.tags.vectors[i] {
         let t = t as usize;
-        if index.big_tag[t] == NOT_BIG {
-            for &(j, wj) in &index.tag_postings[t] {
+        if index.tags.big[t] == NOT_BIG {
+            for &(j, wj) in &index.tags.postings[t] {
                 let j = j as usize;
                 *s.touch(j) += W_TAGS * wi * wj;
             }
         } else {
-            s.big.push((index.big_tag[t], W_TAGS * wi * index.tag_idf[t], wi));
-            for &j in &index.tag_candidates[t] {
+            s.big.push((index.tags.big[t], W_TAGS * wi * index.tags.idf[t], wi));
+            for &j in &index.tags.candidates[t] {
                 s.touch(j as usize);
             }
         }
     }
-    if index.category[i] != NO_CATEGORY {
-        for &j in &index.category_candidates[index.category[i] as usize] {
+    if index.categories.of_item[i] != NO_CATEGORY {
+        for &j in &index.categories.candidates[index.categories.of_item[i] as usize] {
             s.touch(j as usize);
         }
     }
@@ -514,7 +500,7 @@ fn related_one(items: &[Item], index: &Index, i: usize, n: usize, s: &mut Scratc
     // What big tags and the category can add to a candidate's accumulated score at most
     // (a tag weight is at most 1 in a normalized vector).
     let extra = s.big.iter().map(|&(_, _, wi)| W_TAGS * wi).sum::<f32>()
-        + if index.category[i] != NO_CATEGORY { W_CATEGORY } else { 0.0 };
+        + if index.categories.of_item[i] != NO_CATEGORY { W_CATEGORY } else { 0.0 };
     // The best `n` so far, best first: one comparison per candidate in the common case.
     s.candidates.clear();
     for &j in &s.touched {
@@ -531,7 +517,7 @@ fn related_one(items: &[Item], index: &Index, i: usize, n: usize, s: &mut Scratc
         let mj = index.meta[j];
         let shares_big = index.meta[i].big_mask & mj.big_mask != 0;
         for &(b, coef, _) in s.big.iter().filter(|_| shares_big) {
-            if index.big_tag_bits[b as usize][j / 64] & (1 << (j % 64)) != 0 {
+            if index.tags.big_bits[b as usize][j / 64] & (1 << (j % 64)) != 0 {
                 score += coef * mj.tag_inv_norm;
             }
         }

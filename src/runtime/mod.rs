@@ -32,7 +32,10 @@ pub const INTEREST_THRESHOLD: u32 = 3;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Store {
+    /// The browser's `localStorage` for the site's origin (serialized as `local_storage`);
+    /// never sent to the server.
     LocalStorage,
+    /// A first-party cookie (serialized as `cookie`), sent with each request to the site.
     Cookie,
 }
 
@@ -52,11 +55,13 @@ pub enum Lifetime {
 pub struct StorageItem {
     /// The key or cookie name; `ID` stands for a cohort id.
     pub name: &'static str,
+    /// Whether it is a `localStorage` key or a cookie.
     pub store: Store,
     /// The purpose it serves: "necessary" (remembering the choice itself) or "personalization".
     pub purpose: &'static str,
     /// What it holds and when it is set, in plain words.
     pub what: &'static str,
+    /// How long it is kept; [`StorageItem::lifetime_text`] words it with the shop's settings.
     pub lifetime: Lifetime,
 }
 
@@ -106,6 +111,8 @@ impl StorageItem {
         if privacy.consent_endpoint.is_empty() { self.what.replace(RECEIPT_WORDS, "") } else { self.what.to_string() }
     }
 
+    /// How long it is kept, in plain words for the privacy notice, with the shop's
+    /// `consent_max_age_days` filled in.
     pub fn lifetime_text(&self, privacy: &Privacy) -> String {
         let days = privacy.consent_max_age_days;
         match self.lifetime {
@@ -277,6 +284,8 @@ pub struct PageConfig {
 }
 
 impl PageConfig {
+    /// Serializes the site-wide part of the config once, for the consent UI whose hash is
+    /// `ui_hash` ([`ConsentUi::hash`]).
     pub fn new(shop: &Shop, ui_hash: &str) -> PageConfig {
         const MARK: &str = "cohort-page-interests";
         let site: &Site = &shop.site;
@@ -334,6 +343,8 @@ pub struct ConsentUi {
 }
 
 impl ConsentUi {
+    /// The record of this banner and preferences wording with the served `cohort.js` and
+    /// `cohort-gate.js`, and its hash.
     pub fn new(banner: String, choices: String) -> ConsentUi {
         let record = format!(
             "<!doctype html>\n<meta charset=\"utf-8\">\n<title>Consent UI record</title>\n<!-- Cohort consent UI record: the file name is the sha256 of this file's bytes. It holds the banner, the preferences wording, cohort.js and cohort-gate.js (HTML-escaped) exactly as the build served them. -->\n<h1>Banner</h1>\n{banner}\n<h1>Preferences</h1>\n{choices}\n<h1>cohort.js</h1>\n<pre>{}</pre>\n<h1>cohort-gate.js</h1>\n<pre>{}</pre>\n",

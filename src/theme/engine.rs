@@ -6,6 +6,8 @@
 
 use crate::diagnostics::{Diagnostic, line_col, suggest};
 
+/// A template engine holding a theme's templates: minijinja ([`super::minijinja::MiniJinja`])
+/// or tera ([`super::tera::TeraEngine`]). Shared across the build's threads, hence `Send + Sync`.
 pub trait Engine: Send + Sync {
     /// Renders template `name` with `context` (a map; its keys become variables). Contexts
     /// are minijinja values because they share product cards between pages without
@@ -13,17 +15,21 @@ pub trait Engine: Send + Sync {
     fn render(&self, name: &str, context: &minijinja::Value) -> Result<String, TemplateError>;
     /// Sets a variable every template sees (`site`).
     fn add_global(&mut self, name: &str, value: &serde_json::Value);
+    /// Whether a template called `name` was loaded (so it can be rendered).
     fn has(&self, name: &str) -> bool;
 }
 
 /// A template problem, with the template and place where the engine knows them.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TemplateError {
+    /// The template's name ("product.html"), when the engine says which one.
     pub template: Option<String>,
     /// 1-based line in the template.
     pub line: Option<usize>,
     /// 1-based column (in characters); 0 when the engine gave no position.
     pub column: usize,
+    /// What went wrong, in the engine's words (with Cohort's additions, such as the
+    /// tag that was never closed).
     pub message: String,
     /// The text of the template line the error points at.
     pub snippet: Option<String>,

@@ -6,6 +6,8 @@ use minijinja::value::Serde;
 use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value};
 use std::collections::BTreeMap;
 
+/// The minijinja [`Engine`]: HTML autoescaping, semi-strict undefined variables, and a
+/// [`FUEL`](super::engine::FUEL) limit per render.
 pub struct MiniJinja {
     env: Environment<'static>,
     /// Template name → its text, to place errors (line, column, excerpt).
@@ -15,6 +17,8 @@ pub struct MiniJinja {
 }
 
 impl MiniJinja {
+    /// Compiles `templates` (name, text); the first one that does not parse is the error,
+    /// placed in its template.
     pub fn new(templates: Vec<(String, String)>) -> Result<Self, TemplateError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::SemiStrict);

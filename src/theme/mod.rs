@@ -18,11 +18,14 @@ use std::path::{Path, PathBuf};
 /// Where a theme file comes from: inside the binary, or a file on disk.
 #[derive(Debug, Clone)]
 pub enum Source {
+    /// The bytes of a built-in theme's file, compiled into the binary.
     Embedded(&'static [u8]),
+    /// A file of a local theme (`themes/NAME/`) or of the shop's `templates/` or `static/`.
     File(PathBuf),
 }
 
 impl Source {
+    /// The file's bytes: borrowed when embedded, read from disk (now) otherwise.
     pub fn bytes(&self) -> std::io::Result<std::borrow::Cow<'static, [u8]>> {
         match self {
             Source::Embedded(b) => Ok(std::borrow::Cow::Borrowed(b)),
@@ -38,10 +41,13 @@ impl Source {
     }
 }
 
+/// A theme's `theme.toml`, as read (unknown keys are an error).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ThemeToml {
+    /// The theme's name; it becomes [`Theme::name`].
     pub name: String,
+    /// A short description of the theme; informational only, the build does not read it.
     #[serde(default)]
     pub description: String,
     /// "minijinja" (default) or "tera".
@@ -56,12 +62,16 @@ fn default_engine() -> String {
     "minijinja".into()
 }
 
+/// A loaded theme: its templates compiled by its engine, and its static files, with the
+/// shop's own `templates/` and `static/` over the theme's.
 pub struct Theme {
+    /// The name `theme.toml` gives; templates see it as `site.theme`, messages use it.
     pub name: String,
     /// The engine theme.toml names ("minijinja" or "tera").
     pub engine_name: String,
     /// Cohort slots per page kind, from theme.toml.
     pub slots: BTreeMap<String, Vec<String>>,
+    /// The engine holding every template (shop overrides included), ready to render.
     pub engine: Box<dyn Engine>,
     /// Template name → where it came from (theme or shop override).
     pub templates: BTreeMap<String, Source>,

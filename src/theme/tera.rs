@@ -5,6 +5,7 @@ use super::engine::{Engine, TemplateError, did_you_mean};
 use std::collections::BTreeMap;
 use tera::{Context, ErrorKind, Tera};
 
+/// The tera [`Engine`], for themes whose theme.toml says `engine = "tera"`.
 pub struct TeraEngine {
     tera: Tera,
     /// Template name → its text, to place errors (line, column, excerpt).
@@ -12,6 +13,8 @@ pub struct TeraEngine {
 }
 
 impl TeraEngine {
+    /// Parses `templates` (name, text) together; when tera rejects them, the error is
+    /// placed in the template it names.
     pub fn new(templates: Vec<(String, String)>) -> Result<Self, TemplateError> {
         let sources: BTreeMap<String, String> = templates.iter().cloned().collect();
         let mut tera = Tera::new();
