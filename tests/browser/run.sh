@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs the browser suite: installs its npm packages if needed, builds the cohort binary,
-# and runs every test in headless Chromium. Fails (never skips) when Chromium is missing.
+# and the photo generator (examples/gen_photos.rs, for test/images.test.js), and runs every
+# test in headless Chromium. Fails (never skips) when Chromium is missing.
 #   CHROMIUM=/path/to/chromium   another Chromium (default /usr/bin/chromium)
 #   COHORT_BIN=/path/to/cohort   use this binary instead of building one
 #   COHORT_SHOP=/path/to/shop    test another shop (default example-shop/, else the fixture)
+#   GEN_PHOTOS_BIN=/path/to/gen_photos   use this photo generator instead of building one
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -26,6 +28,11 @@ fi
 if [ -z "${COHORT_BIN:-}" ]; then
   (cd "$repo" && cargo build --quiet --bin cohort)
   export COHORT_BIN="$repo/target/debug/cohort"
+fi
+# test/images.test.js writes its 3000 px photos with examples/gen_photos.rs.
+if [ -z "${GEN_PHOTOS_BIN:-}" ]; then
+  (cd "$repo" && cargo build --quiet --example gen_photos)
+  export GEN_PHOTOS_BIN="$repo/target/debug/examples/gen_photos"
 fi
 export CHROMIUM="$chromium"
 exec node --test --test-concurrency=1 --test-timeout=600000 test/
