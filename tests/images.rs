@@ -444,6 +444,32 @@ fn bad_images_are_errors_naming_each_file_and_keep_the_previous_site() {
     assert_eq!(tree(&out), before, "the previous site is intact");
 }
 
+/// AVIF is measured but not published (docs/shop.md, "Why not AVIF"): a product naming an
+/// `.avif` file is an error naming it, not a copy that may carry a location.
+#[test]
+fn an_avif_source_is_refused_naming_the_file() {
+    let dir = shop();
+    let root = dir.path();
+    let out = root.join("public");
+    build_ok(root, &out);
+    let before = tree(&out);
+    // The head of an AVIF file (an ISO-BMFF `ftyp` box of brand avif); Cohort refuses it by
+    // its format before reading more.
+    let mut avif = vec![0, 0, 0, 0x1c];
+    avif.extend_from_slice(b"ftypavif\0\0\0\0avifmif1miaf");
+    std::fs::write(root.join("static/images/lens.avif"), &avif).expect("write");
+    std::fs::write(root.join("products/lens.md"), product("lens", "lens.avif")).expect("md");
+
+    let (code, stdout, stderr) =
+        run(&["build", "--root", root.to_str().expect("utf8"), "-o", out.to_str().expect("utf8")]);
+    assert_ne!(code, 0, "{stdout}{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let line = stderr.lines().find(|l| l.contains("static/images/lens.avif")).unwrap_or_default();
+    assert!(line.contains("AVIF image, a format Cohort does not publish"), "{stderr}");
+    assert!(stderr.contains("convert it to JPEG, PNG or WebP"), "{stderr}");
+    assert_eq!(tree(&out), before, "the previous site is intact");
+}
+
 #[test]
 fn serve_publishes_a_changed_image() {
     use serve_support::*;
