@@ -15,9 +15,11 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 mod error;
+mod phases;
 mod recommendations;
 
 pub use error::{BuildError, IoError};
+pub use phases::Phases;
 pub use recommendations::{Recommendations, items, recommendations, recommendations_for};
 
 /// What to build and how.
@@ -79,14 +81,25 @@ pub struct Prepared {
 
 /// Loads and validates the shop, its theme and its aggregates, and plans the pages.
 pub fn load(options: &BuildOptions) -> Result<Prepared, BuildError> {
+    load_with(options, &Phases::quiet())
+}
+
+/// [`load`], saying each phase's end on `phases`.
+pub fn load_with(options: &BuildOptions, phases: &Phases) -> Result<Prepared, BuildError> {
     let load = LoadOptions { drafts: options.drafts, base_url: options.base_url.as_deref() };
     let mut shop = Shop::load(&options.root, &load).map_err(BuildError::Invalid)?;
+    phases.done(|| format!("read {} products and {} pages", shop.products.len(), shop.pages.len()));
     let mut theme = Theme::load(&options.root, &shop.site.config.theme).map_err(BuildError::Invalid)?;
     check_static_files(&options.root, &shop.site, &theme)?;
+    phases.done(|| format!("loaded theme {}", theme.name));
     shop.images = process_images(&shop, &theme)?;
+    if !shop.images.is_empty() {
+        phases.done(|| format!("published {} images ({} processed)", shop.images.len(), shop.images.decoded));
+    }
     theme.engine.add_global("site", &context::site(&shop, &theme.name));
     let plan = Plan::new(&shop, |t| theme.templates.contains_key(t));
     let aggregates = load_aggregates(&options.root)?;
+    phases.done(|| format!("planned {} pages", plan.jobs.len()));
     Ok(Prepared { shop, theme, plan, aggregates })
 }
 
@@ -151,12 +164,13 @@ pub fn load_aggregates(root: &Path) -> Result<Option<recommend::Aggregates>, Bui
 pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     let run = || -> Result<BuildReport, BuildError> {
         let start = Instant::now();
-        let prepared = load(options)?;
+        let phases = Phases::new(options.progress);
+        let prepared = load_with(options, &phases)?;
         let output = options.output.clone().unwrap_or_else(|| options.root.join("public"));
         if !options.allow_empty {
             refuse_empty_over_built(&prepared.shop, &output)?;
         }
-        let mut report = write_into(&prepared, &output, options.progress, Some(&options.root))?;
+        let mut report = write_into(&prepared, &output, &phases, Some(&options.root))?;
         report.elapsed = start.elapsed();
         Ok(report)
     };
@@ -191,7 +205,7 @@ fn refuse_empty_over_built(shop: &Shop, output: &Path) -> Result<(), BuildError>
 /// nothing into the shop's sources: the consent UI record is written by [`build`] only
 /// (`cohort check` and `cohort hosting` build through this function into a temporary folder).
 pub fn write_site(prepared: &Prepared, output: &Path, progress: bool) -> Result<BuildReport, BuildError> {
-    write_into(prepared, output, progress, None)
+    write_into(prepared, output, &Phases::new(progress), None)
 }
 
 /// [`write_site`], also saving the consent UI record under `records_root` (the shop folder)
@@ -199,14 +213,16 @@ pub fn write_site(prepared: &Prepared, output: &Path, progress: bool) -> Result<
 fn write_into(
     prepared: &Prepared,
     output: &Path,
-    progress: bool,
+    phases: &Phases,
     records_root: Option<&Path>,
 ) -> Result<BuildReport, BuildError> {
     let Prepared { shop, theme, plan, .. } = prepared;
     let recs = recommendations(shop, prepared.aggregates.as_ref());
+    phases.done(|| "recommended related products".to_string());
     let renderer = Renderer::new(shop, theme, &recs).map_err(|e| BuildError::Render(vec![e]))?;
+    phases.done(|| format!("prepared {} product cards", shop.products.len()));
     let staging = Staging::new(output).map_err(|e| BuildError::io("cannot create a folder beside", output, e))?;
-    let result = render_into(shop, theme, plan, &renderer, &staging, progress).and_then(|report| {
+    let result = render_into(shop, theme, plan, &renderer, &staging, phases).and_then(|report| {
         if let Some(root) = records_root {
             renderer.consent_ui.save_record(root).map_err(|e| {
                 BuildError::io("cannot write the consent UI record in", root.join("consent-records/ui"), e)
@@ -217,6 +233,7 @@ fn write_into(
     match result {
         Ok(mut report) => {
             staging.commit().map_err(|e| BuildError::io("cannot replace", output, e))?;
+            phases.done(|| format!("swapped the new site into {}", output.display()));
             report.output = output.to_path_buf();
             Ok(report)
         }
@@ -339,9 +356,9 @@ fn render_into(
     plan: &Plan,
     renderer: &Renderer,
     staging: &Staging,
-    progress: bool,
+    phases: &Phases,
 ) -> Result<BuildReport, BuildError> {
-    let bar = (progress && std::io::stderr().is_terminal() && plan.jobs.len() > 500).then(|| {
+    let bar = (phases.shown() && std::io::stderr().is_terminal() && plan.jobs.len() > 500).then(|| {
         let bar = indicatif::ProgressBar::new(plan.jobs.len() as u64);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{spinner} rendering {pos}/{len} pages {wide_bar} {eta}")
@@ -406,6 +423,7 @@ fn render_into(
         return Err(BuildError::Io(first));
     }
     let fragments = written.into_inner().map(|w| w.len()).unwrap_or(0);
+    phases.done(|| format!("rendered and wrote {pages} pages, {variants} cohort variants, {fragments} fragments"));
 
     let mut static_files = 0;
     for (path, source) in copied_files(shop, theme) {
@@ -423,9 +441,11 @@ fn render_into(
         }
         static_files += 1;
     }
+    phases.done(|| format!("copied {static_files} static files"));
     for (path, text) in site_files(shop, &mut sitemap_entries, &mut all_routes, &all_scripts) {
         staging.write(path, text.as_bytes()).map_err(|e| BuildError::io("cannot write", path, e))?;
     }
+    phases.done(|| "wrote the sitemap, feeds, _headers and _redirects".to_string());
     Ok(BuildReport {
         output: PathBuf::new(),
         pages,

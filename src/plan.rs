@@ -1,9 +1,8 @@
-//! The plan: every page the build will write, as data, each with the template it uses and
-//! the source files it depends on. Rendering walks the plan; watch mode asks it which
-//! outputs a changed file touches; `cohort check` audits what it lists.
+//! The plan: every page the build will write, as data, each with the template it uses.
+//! Rendering walks the plan; `cohort check` audits what it lists. (What a page depends on is
+//! not listed here: `cohort serve` derives it from what the page shows, `render::model`.)
 
 use crate::content::Shop;
-use std::path::PathBuf;
 
 /// What a page is; indexes point into the shop's products, taxonomies and pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -54,9 +53,6 @@ pub struct Job {
     pub path: String,
     /// The template it is rendered with.
     pub template: &'static str,
-    /// Source files (relative to the root) whose change can change this page; the theme
-    /// and shop.toml touch every page and are not listed.
-    pub inputs: Vec<PathBuf>,
     /// Whether the page belongs in the sitemap.
     pub in_sitemap: bool,
 }
@@ -90,32 +86,23 @@ impl Plan {
     /// preferences and cart pages are left out when theirs is missing).
     pub fn new(shop: &Shop, has_template: impl Fn(&str) -> bool) -> Plan {
         let per_page = *shop.site.config.paginate_by.get_ref();
-        let all_sources = || shop.products.iter().map(|p| p.source.clone()).collect::<Vec<_>>();
-        let mut jobs = vec![Job {
-            kind: PageKind::Home,
-            path: String::new(),
-            template: "index.html",
-            inputs: all_sources(),
-            in_sitemap: true,
-        }];
+        let mut jobs =
+            vec![Job { kind: PageKind::Home, path: String::new(), template: "index.html", in_sitemap: true }];
         for (i, p) in shop.products.iter().enumerate() {
             jobs.push(Job {
                 kind: PageKind::Product(i),
                 path: format!("products/{}/", p.slug),
                 template: "product.html",
-                inputs: vec![p.source.clone()],
                 in_sitemap: true,
             });
         }
         for (kind, taxa, prefix) in [(0, &shop.categories, "categories"), (1, &shop.tags, "tags")] {
             for (t, taxon) in taxa.iter().enumerate() {
-                let inputs: Vec<PathBuf> = taxon.products.iter().map(|&i| shop.products[i].source.clone()).collect();
                 for page in 1..=page_count(taxon.products.len(), per_page) {
                     jobs.push(Job {
                         kind: if kind == 0 { PageKind::Category(t, page) } else { PageKind::Tag(t, page) },
                         path: listing_path(&format!("{prefix}/{}/", taxon.slug), page),
                         template: "list.html",
-                        inputs: inputs.clone(),
                         in_sitemap: true,
                     });
                 }
@@ -126,7 +113,6 @@ impl Plan {
                 kind: PageKind::Page(i),
                 path: format!("pages/{}/", p.slug),
                 template: "page.html",
-                inputs: vec![p.source.clone()],
                 in_sitemap: true,
             });
         }
@@ -135,7 +121,6 @@ impl Plan {
                 kind: PageKind::Privacy,
                 path: crate::output::layout::PRIVACY.into(),
                 template: "privacy.html",
-                inputs: vec![],
                 in_sitemap: true,
             });
         }
@@ -144,7 +129,6 @@ impl Plan {
                 kind: PageKind::Preferences,
                 path: crate::output::layout::PREFERENCES.into(),
                 template: "preferences.html",
-                inputs: vec![],
                 in_sitemap: false,
             });
         }
@@ -153,17 +137,10 @@ impl Plan {
                 kind: PageKind::Cart,
                 path: crate::checkout::CART_PATH.into(),
                 template: "cart.html",
-                inputs: vec![],
                 in_sitemap: false,
             });
         }
-        jobs.push(Job {
-            kind: PageKind::NotFound,
-            path: "404.html".into(),
-            template: "404.html",
-            inputs: vec![],
-            in_sitemap: false,
-        });
+        jobs.push(Job { kind: PageKind::NotFound, path: "404.html".into(), template: "404.html", in_sitemap: false });
         Plan { jobs }
     }
 }

@@ -83,7 +83,7 @@ pub(super) fn add_notice_pages(
         (PageKind::Privacy, "privacy/", "privacy.html", "Privacy notice"),
         (PageKind::Preferences, "preferences/", "preferences.html", "Privacy preferences"),
     ] {
-        let job = Job { kind, path: path.into(), template, inputs: Vec::new(), in_sitemap: false };
+        let job = Job { kind, path: path.into(), template, in_sitemap: false };
         let rendered = renderer.render(&job).map_err(|e| Error::Invalid(Diagnostics(vec![e.to_diagnostic()])))?;
         let content = site::main_content(&rendered.html).to_string();
         let page_name = path.trim_end_matches('/');
@@ -129,7 +129,7 @@ pub(super) fn render_slots(
     let rendered: Vec<(SlotKey, Result<SlotVersions, crate::render::RenderError>)> = keys
         .into_par_iter()
         .map(|k| {
-            let job = Job { kind: k.kind, path: k.path.clone(), template: "", inputs: Vec::new(), in_sitemap: false };
+            let job = Job { kind: k.kind, path: k.path.clone(), template: "", in_sitemap: false };
             (k.clone(), renderer.slot_versions(&job, &k.name))
         })
         .collect();
