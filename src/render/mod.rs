@@ -95,7 +95,8 @@ impl<'a> Renderer<'a> {
     /// Prepares everything pages share: product cards, each cohort's picks (in the order of
     /// `[[cohorts]]`) and the featured list everyone sees by default.
     pub fn new(shop: &'a Shop, theme: &'a Theme, recs: &'a crate::build::Recommendations) -> Result<Self, RenderError> {
-        let cards: Vec<V> = shop.products.iter().map(|p| context::card(shop, p)).collect();
+        use rayon::prelude::*;
+        let cards: Vec<V> = shop.products.par_iter().map(|p| context::card(shop, p)).collect();
         Self::with_cards(shop, theme, cards, recs)
     }
 

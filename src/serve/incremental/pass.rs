@@ -290,7 +290,7 @@ fn render_dirty(
             }
             cards
         }
-        None => shop.products.iter().map(|p| context::card(shop, p)).collect(),
+        None => shop.products.par_iter().map(|p| context::card(shop, p)).collect(),
     };
     let renderer = Renderer::with_cards(shop, &state.theme, cards, recs).map_err(|e| BuildError::Render(vec![e]))?;
     let results: Vec<Result<RenderedPage, RenderError>> =
