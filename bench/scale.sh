@@ -8,6 +8,7 @@
 # Installs nothing; needs GNU time (/usr/bin/time: apt-get install -y time). Everything it
 # writes goes to bench/out/scale-N/ (gitignored). For each size it prints one line:
 #   products  fresh wall (s)  fresh peak RSS (MB)  output bytes  files  rebuild wall (s)  rebuild RSS (MB)
+# Each build prints its phases (COHORT_BUILD_TIMINGS) into the logs: bench/out/scale-N/{fresh,rebuild}.log.
 # "fresh" starts with no output folder (the old output's removal is not needed); "rebuild"
 # changes one product's price in place and builds again over the previous output.
 set -euo pipefail
@@ -39,13 +40,15 @@ printf '%-9s %10s %10s %14s %8s %12s %12s\n' products "fresh s" "fresh MB" "outp
 for n in $SIZES; do
     dir=bench/out/scale-$n
     [ -f "$dir/shop/shop.toml" ] || "$gen" --products "$n" --cohorts "$COHORTS" --out "$dir/shop" >/dev/null
-    rm -rf "$dir/public" "$dir/shop/.cohort-cache"
-    read -r fs fm < <(measure "$dir/fresh.log" "$cohort" build --root "$dir/shop" -o "$dir/public" --jobs "$JOBS")
+    rm -rf "$dir/public" "$dir/.public.cohort-old" "$dir/shop/.cohort-cache"
+    # The previous run's deletions and writes reach the disk before the clock starts.
+    sync
+    read -r fs fm < <(COHORT_BUILD_TIMINGS=1 measure "$dir/fresh.log" "$cohort" build --root "$dir/shop" -o "$dir/public" --jobs "$JOBS")
     bytes=$(du -sb "$dir/public" | cut -f1)
     files=$(find "$dir/public" -type f | wc -l)
     # One product changed: its price goes up by one unit (its price line rewritten in place).
-    p="$dir/shop/products/p00001.md"
-    cp "$p" "$dir/p00001.md.orig"
+    p=$(find "$dir/shop/products" -name '*.md' | sort | sed -n 1p)
+    cp "$p" "$dir/changed.md.orig"
     python3 - "$p" <<'PY'
 import re, sys
 path = sys.argv[1]
@@ -53,7 +56,7 @@ t = open(path).read()
 t = re.sub(r'^price = "(\d+)\.(\d\d)"', lambda m: f'price = "{int(m.group(1))+1}.{m.group(2)}"', t, count=1, flags=re.M)
 open(path, "w").write(t)
 PY
-    read -r rs rm_ < <(measure "$dir/rebuild.log" "$cohort" build --root "$dir/shop" -o "$dir/public" --jobs "$JOBS")
-    mv "$dir/p00001.md.orig" "$p"
+    read -r rs rm_ < <(COHORT_BUILD_TIMINGS=1 measure "$dir/rebuild.log" "$cohort" build --root "$dir/shop" -o "$dir/public" --jobs "$JOBS")
+    mv "$dir/changed.md.orig" "$p"
     printf '%-9s %10s %10s %14s %8s %12s %12s\n' "$n" "$fs" "$fm" "$bytes" "$files" "$rs" "$rm_"
 done
