@@ -2,21 +2,24 @@
 
 use crate::content::{LoadOptions, Shop};
 use crate::diagnostics::Diagnostics;
-use crate::output::{csp, hosting, layout, sitemap, writer::Staging};
+use crate::output::writer::{Staging, Stamp};
+use crate::output::{csp, hosting, layout, sitemap};
 use crate::plan::{Job, PageKind, Plan};
 use crate::recommend;
 use crate::render::{RenderError, RenderedPage, Renderer, context};
 use crate::theme::Theme;
 use rayon::prelude::*;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 mod error;
+pub mod memo;
 mod phases;
 mod recommendations;
+pub mod signature;
 
 pub use error::{BuildError, IoError};
 pub use phases::Phases;
@@ -46,8 +49,11 @@ pub struct BuildOptions {
 pub struct BuildReport {
     /// The output folder.
     pub output: PathBuf,
-    /// Pages rendered.
+    /// Pages in the output.
     pub pages: usize,
+    /// Of those, how many were kept from the last build without rendering (their inputs
+    /// did not change: see `memo`).
+    pub unchanged: usize,
     /// Full-page cohort variants written.
     pub variants: usize,
     /// Distinct slot fragments written.
@@ -217,23 +223,45 @@ fn write_into(
     records_root: Option<&Path>,
 ) -> Result<BuildReport, BuildError> {
     let Prepared { shop, theme, plan, .. } = prepared;
-    let recs = recommendations(shop, prepared.aggregates.as_ref());
+    // `cohort build` keeps what it computed in the shop's `.cohort-cache/` (see `memo`);
+    // the builds of `cohort check` and `cohort hosting` into a temporary folder do not.
+    let recs = match records_root {
+        Some(root) => memo::recommendations(root, shop, prepared.aggregates.as_ref()),
+        None => recommendations(shop, prepared.aggregates.as_ref()),
+    };
     phases.done(|| "recommended related products".to_string());
     let renderer = Renderer::new(shop, theme, &recs).map_err(|e| BuildError::Render(vec![e]))?;
     phases.done(|| format!("prepared {} product cards", shop.products.len()));
+    let previous = records_root.map(|root| memo::Previous::load(root, output, shop, theme, &recs, renderer.model()));
+    if let Some(root) = records_root {
+        // The records describe the live output, which is about to change.
+        memo::forget(root);
+    }
     let staging = Staging::new(output).map_err(|e| BuildError::io("cannot create a folder beside", output, e))?;
-    let result = render_into(shop, theme, plan, &renderer, &staging, phases).and_then(|report| {
+    let pages = Pages { shop, plan, renderer: &renderer, staging: &staging, previous: previous.as_ref() };
+    let result = render_into(&pages, theme, phases).and_then(|(report, next)| {
         if let Some(root) = records_root {
             renderer.consent_ui.save_record(root).map_err(|e| {
                 BuildError::io("cannot write the consent UI record in", root.join("consent-records/ui"), e)
             })?;
         }
-        Ok(report)
+        Ok((report, next))
     });
     match result {
-        Ok(mut report) => {
+        Ok((mut report, next)) => {
             staging.commit().map_err(|e| BuildError::io("cannot replace", output, e))?;
             phases.done(|| format!("swapped the new site into {}", output.display()));
+            if let Some(root) = records_root
+                && let Err(e) = next.save(root, output)
+            {
+                report.warnings.push(
+                    crate::diagnostics::Diagnostic::new(
+                        memo::DIR,
+                        format!("cannot save what this build wrote ({e}): the next build renders every page"),
+                    )
+                    .hint("check that the shop folder is writable; deleting .cohort-cache/ is always safe"),
+                );
+            }
             report.output = output.to_path_buf();
             Ok(report)
         }
@@ -246,13 +274,12 @@ fn write_into(
 
 /// The cohort routes a rendered page adds to `_redirects`: (cohort id, default page path).
 pub fn variant_routes(page: &RenderedPage, job: &Job) -> Vec<(String, String)> {
-    page.variants
-        .iter()
-        .filter_map(|(file, _)| {
-            let id = layout::variant_cohort(file)?;
-            Some((id.to_string(), job.path.clone()))
-        })
-        .collect()
+    routes_of(page.variants.iter().map(|(file, _)| file.as_str()), job)
+}
+
+/// The cohort routes of `job`'s full-page variant files.
+fn routes_of<'f>(files: impl Iterator<Item = &'f str>, job: &Job) -> Vec<(String, String)> {
+    files.filter_map(|file| Some((layout::variant_cohort(file)?.to_string(), job.path.clone()))).collect()
 }
 
 /// The page's sitemap entry (path, lastmod), if it belongs in the sitemap.
@@ -341,8 +368,26 @@ pub fn site_files(
 pub fn script_hashes(page: &RenderedPage) -> Vec<String> {
     page.script_hashes.clone()
 }
-/// A rendered page (its HTML already written), its job, and its inline scripts' CSP hashes.
-type PageResult<'a> = Result<(RenderedPage, &'a Job, Vec<String>), PageError>;
+
+/// What the pages are rendered from and written to.
+struct Pages<'a> {
+    shop: &'a Shop,
+    plan: &'a Plan,
+    renderer: &'a Renderer<'a>,
+    staging: &'a Staging,
+    /// The last build's records (`cohort build` only).
+    previous: Option<&'a memo::Previous<'a>>,
+}
+
+/// One page in the output: its job, its variants' files, its inline scripts' CSP hashes,
+/// whether it was rendered (or kept from the last build), and its record for the next build.
+struct Done<'a> {
+    job: &'a Job,
+    variants: Vec<String>,
+    scripts: Vec<String>,
+    rendered: bool,
+    record: Option<(memo::PageRecord, Vec<String>)>,
+}
 
 /// Why a page is missing from the output: it did not render, or it could not be written.
 enum PageError {
@@ -350,14 +395,65 @@ enum PageError {
     Write(IoError),
 }
 
-fn render_into(
-    shop: &Shop,
-    theme: &Theme,
-    plan: &Plan,
-    renderer: &Renderer,
-    staging: &Staging,
-    phases: &Phases,
-) -> Result<BuildReport, BuildError> {
+impl Pages<'_> {
+    /// Puts `job`'s files into the staging tree: kept from the last build when its signature
+    /// did not change, otherwise rendered and written. `written` holds the fragments already
+    /// in the tree (content-addressed: each is written once).
+    fn one<'j>(&self, job: &'j Job, written: &Mutex<HashMap<String, Option<Stamp>>>) -> Result<Done<'j>, PageError> {
+        let cannot = |file: &str, e: std::io::Error| PageError::Write(IoError::new("cannot write", file, e));
+        let signature = self.previous.map(|p| p.signature(job));
+        if let (Some(previous), Some(signature)) = (self.previous, signature) {
+            let claim = |hash: &str| {
+                written
+                    .lock()
+                    .map(|mut w| !w.contains_key(hash) && w.insert(hash.to_string(), None).is_none())
+                    .unwrap_or(false)
+            };
+            let settle = |hash: &str, stamp: Option<Stamp>| {
+                if let Ok(mut w) = written.lock() {
+                    match stamp {
+                        Some(stamp) => w.insert(hash.to_string(), Some(stamp)),
+                        None => w.remove(hash),
+                    };
+                }
+            };
+            let kept =
+                previous.keep(job, signature, self.staging, &claim, &settle).map_err(|e| cannot(&job.path, e))?;
+            if let Some(kept) = kept {
+                let memo::Kept { variants, scripts, record } = kept;
+                return Ok(Done { job, variants, record: Some((record, scripts.clone())), scripts, rendered: false });
+            }
+        }
+        let page = self.renderer.render(job).map_err(PageError::Render)?;
+        let mut files = Vec::with_capacity(1 + page.variants.len());
+        let stamp = self.staging.write_stamped(&page.file, page.html.as_bytes()).map_err(|e| cannot(&page.file, e))?;
+        files.push((page.file.clone(), stamp));
+        for (file, html) in &page.variants {
+            let stamp = self.staging.write_stamped(file, html.as_bytes()).map_err(|e| cannot(file, e))?;
+            files.push((file.clone(), stamp));
+        }
+        // Fragments are written as soon as they appear, once each (content-addressed).
+        for (hash, html) in &page.fragments {
+            let fresh = written
+                .lock()
+                .map(|mut w| !w.contains_key(hash) && w.insert(hash.clone(), None).is_none())
+                .unwrap_or(true);
+            if fresh {
+                let file = layout::fragment(hash);
+                let stamp = self.staging.write_stamped(&file, html.as_bytes()).map_err(|e| cannot(&file, e))?;
+                if let Ok(mut w) = written.lock() {
+                    w.insert(hash.clone(), Some(stamp));
+                }
+            }
+        }
+        let record = signature.map(|s| memo::Next::rendered(s, &page, files));
+        let variants = page.variants.into_iter().map(|(file, _)| file).collect();
+        Ok(Done { job, variants, scripts: page.script_hashes, rendered: true, record })
+    }
+}
+
+fn render_into(pages: &Pages, theme: &Theme, phases: &Phases) -> Result<(BuildReport, memo::Next), BuildError> {
+    let Pages { shop, plan, staging, .. } = *pages;
     let bar = (phases.shown() && std::io::stderr().is_terminal() && plan.jobs.len() > 500).then(|| {
         let bar = indicatif::ProgressBar::new(plan.jobs.len() as u64);
         bar.set_style(
@@ -366,31 +462,16 @@ fn render_into(
         );
         bar
     });
-    let written: Mutex<HashSet<String>> = Mutex::new(HashSet::new());
-    let results: Vec<PageResult> = plan
+    let written: Mutex<HashMap<String, Option<Stamp>>> = Mutex::new(HashMap::new());
+    let results: Vec<Result<Done, PageError>> = plan
         .jobs
         .par_iter()
         .map(|job| {
-            let page = renderer.render(job).map_err(PageError::Render)?;
-            let scripts = script_hashes(&page);
-            let cannot = |file: &str, e: std::io::Error| PageError::Write(IoError::new("cannot write", file, e));
-            staging.write(&page.file, page.html.as_bytes()).map_err(|e| cannot(&page.file, e))?;
-            for (file, html) in &page.variants {
-                staging.write(file, html.as_bytes()).map_err(|e| cannot(file, e))?;
-            }
-            // Fragments are written as soon as they appear, once each (content-addressed).
-            for (hash, html) in &page.fragments {
-                let fresh = written.lock().map(|mut w| !w.contains(hash) && w.insert(hash.clone())).unwrap_or(true);
-                if fresh {
-                    let file = layout::fragment(hash);
-                    staging.write(&file, html.as_bytes()).map_err(|e| cannot(&file, e))?;
-                }
-            }
+            let done = pages.one(job, &written);
             if let Some(bar) = &bar {
                 bar.inc(1);
             }
-            let variants = page.variants.into_iter().map(|(file, _)| (file, String::new())).collect();
-            Ok((RenderedPage { html: String::new(), fragments: Vec::new(), variants, ..page }, job, scripts))
+            done
         })
         .collect();
     if let Some(bar) = bar {
@@ -401,18 +482,22 @@ fn render_into(
     let mut all_routes = Vec::new();
     let mut sitemap_entries = Vec::new();
     let mut all_scripts = BTreeSet::new();
-    let mut pages = 0;
-    let mut variants = 0;
+    let mut next = memo::Next::default();
+    let (mut count, mut variants, mut rendered) = (0, 0, 0);
     for r in results {
         match r {
             Err(PageError::Render(e)) => errors.push(e),
             Err(PageError::Write(e)) => write_errors.push(e),
-            Ok((page, job, scripts)) => {
-                pages += 1;
-                all_scripts.extend(scripts);
-                variants += page.variants.len();
-                all_routes.extend(variant_routes(&page, job));
-                sitemap_entries.extend(sitemap_entry(shop, job));
+            Ok(done) => {
+                count += 1;
+                rendered += usize::from(done.rendered);
+                variants += done.variants.len();
+                all_routes.extend(routes_of(done.variants.iter().map(String::as_str), done.job));
+                sitemap_entries.extend(sitemap_entry(shop, done.job));
+                if let Some((record, scripts)) = done.record {
+                    next.add(&done.job.path, record, scripts);
+                }
+                all_scripts.extend(done.scripts);
             }
         }
     }
@@ -422,8 +507,23 @@ fn render_into(
     if let Some(first) = write_errors.into_iter().next() {
         return Err(BuildError::Io(first));
     }
-    let fragments = written.into_inner().map(|w| w.len()).unwrap_or(0);
-    phases.done(|| format!("rendered and wrote {pages} pages, {variants} cohort variants, {fragments} fragments"));
+    let written = written.into_inner().unwrap_or_default();
+    let fragments = written.len();
+    for (hash, stamp) in written {
+        if let Some(stamp) = stamp {
+            next.fragment(hash, stamp);
+        }
+    }
+    let kept = count - rendered;
+    phases.done(|| {
+        let kept = if kept > 0 {
+            format!(" ({rendered} rendered, {kept} unchanged since the last build)")
+        } else {
+            String::new()
+        };
+        format!("rendered and wrote {count} pages{kept}, {variants} cohort variants, {fragments} fragments")
+    });
+    let pages = count;
 
     let mut static_files = 0;
     for (path, source) in copied_files(shop, theme) {
@@ -446,9 +546,10 @@ fn render_into(
         staging.write(path, text.as_bytes()).map_err(|e| BuildError::io("cannot write", path, e))?;
     }
     phases.done(|| "wrote the sitemap, feeds, _headers and _redirects".to_string());
-    Ok(BuildReport {
+    let report = BuildReport {
         output: PathBuf::new(),
         pages,
+        unchanged: kept,
         variants,
         fragments,
         static_files,
@@ -457,5 +558,6 @@ fn render_into(
         images_decoded: shop.images.decoded,
         warnings: shop.warnings.clone(),
         elapsed: Duration::ZERO,
-    })
+    };
+    Ok((report, next))
 }

@@ -9,7 +9,7 @@ use crate::render::Recs;
 
 /// What recommendation blocks show, computed once per build from the catalog and the
 /// anonymized aggregates (see `recommend`).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Recommendations {
     /// What everyone sees before choosing a cohort.
     pub featured: Vec<(usize, String)>,

@@ -44,8 +44,17 @@ pub fn run(args: BuildArgs) -> CmdResult {
             for w in &report.warnings {
                 eprintln!("{w}");
             }
+            let unchanged = if report.unchanged > 0 {
+                format!(
+                    " ({} rendered, {} unchanged since the last build)",
+                    report.pages - report.unchanged,
+                    report.unchanged
+                )
+            } else {
+                String::new()
+            };
             eprintln!(
-                "Built {} products into {}: {} pages, {} cohort variants, {} fragments, {} static files in {} ms",
+                "Built {} products into {}: {} pages{unchanged}, {} cohort variants, {} fragments, {} static files in {} ms",
                 report.products,
                 report.output.display(),
                 report.pages,

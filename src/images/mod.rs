@@ -377,13 +377,13 @@ fn prune(files: &Path, used: &BTreeSet<&str>) {
 
 /// `.gitignore` and `CACHEDIR.TAG` in the cache's parent, so git and backup tools skip it
 /// even in a shop whose own `.gitignore` does not name it.
-fn write_cache_markers(cache: &Path) {
+pub(crate) fn write_cache_markers(cache: &Path) {
     let Some(parent) = cache.parent() else { return };
     let markers = [
-        (".gitignore", "# Cohort's cache of resized images; safe to delete.\n*\n"),
+        (".gitignore", "# Cohort's caches (resized images, what the last build wrote); safe to delete.\n*\n"),
         (
             "CACHEDIR.TAG",
-            "Signature: 8a477f597d28d172789f06886806bc55\n# Cohort's cache of resized images; safe to delete.\n",
+            "Signature: 8a477f597d28d172789f06886806bc55\n# Cohort's caches (resized images, what the last build wrote); safe to delete.\n",
         ),
     ];
     for (name, text) in markers {
@@ -396,7 +396,7 @@ fn write_cache_markers(cache: &Path) {
 
 /// Writes `bytes` to a temporary file beside `path` and renames it into place, so a reader
 /// (another build sharing the cache) never sees half a file.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new().prefix(".tmp").tempfile_in(dir)?;
     std::io::Write::write_all(&mut tmp, bytes)?;

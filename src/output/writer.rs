@@ -43,6 +43,34 @@ pub struct Staging {
     folders: Mutex<HashSet<String>>,
 }
 
+/// What identifies a file a build wrote, to tell later whether it is still that file: its
+/// size, modification time (nanoseconds since the epoch) and inode (0 where there is none).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Stamp {
+    /// Size in bytes.
+    pub len: u64,
+    /// Modification time, nanoseconds since 1970.
+    pub modified: u64,
+    /// The inode number on Unix, else 0.
+    pub ino: u64,
+}
+
+impl Stamp {
+    /// The stamp of a file from its metadata.
+    pub fn of(m: &std::fs::Metadata) -> Stamp {
+        let modified = m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+        #[cfg(unix)]
+        let ino = std::os::unix::fs::MetadataExt::ino(m);
+        #[cfg(not(unix))]
+        let ino = 0;
+        Stamp { len: m.len(), modified, ino }
+    }
+}
+
 /// Marks the kept tree as a cache: git ignores it, backup tools skip it.
 const KEPT_MARKERS: [(&str, &str); 2] = [
     (".gitignore", "# Cohort's previous output, kept to make the next build fast; safe to delete.\n*\n"),
@@ -93,13 +121,49 @@ impl Staging {
     /// Writes `bytes` at `rel` (with `/` separators) inside the staging folder, unless the
     /// file there already holds them; links the previous build's file when it holds them.
     pub fn write(&self, rel: &str, bytes: &[u8]) -> std::io::Result<()> {
+        self.write_stamped(rel, bytes).map(|_| ())
+    }
+
+    /// [`Staging::write`], giving the [`Stamp`] of the file it leaves at `rel`.
+    pub fn write_stamped(&self, rel: &str, bytes: &[u8]) -> std::io::Result<Stamp> {
         let (path, existing) = self.prepare(rel)?;
-        let already_there = existing.is_some_and(|m| holds(&path, &m, bytes));
-        if !already_there && !self.link_unchanged(rel, &path, bytes) {
-            write_new(&path, |f| std::io::Write::write_all(f, bytes))?;
+        let stamp = match existing {
+            Some(m) if holds(&path, &m, bytes) => Stamp::of(&m),
+            _ if self.link_unchanged(rel, &path, bytes) => Stamp::of(&std::fs::symlink_metadata(&path)?),
+            _ => {
+                let mut stamp = None;
+                write_new(&path, |f| {
+                    std::io::Write::write_all(f, bytes)?;
+                    stamp = Some(Stamp::of(&f.metadata()?));
+                    Ok(())
+                })?;
+                stamp.unwrap_or_default()
+            }
+        };
+        self.mark_written(rel);
+        Ok(stamp)
+    }
+
+    /// Keeps the previous output's file `rel` in the new tree without reading or writing
+    /// its bytes (a hard link to it, or the link an earlier tree already holds), when that
+    /// file is still the one a build left there (`stamp`: same size, modification time and
+    /// inode). False when it is not (missing, edited or replaced since), when there is no
+    /// previous output, or when the file system cannot link: then the caller writes it.
+    pub fn keep(&self, rel: &str, stamp: Stamp) -> std::io::Result<bool> {
+        let Some(previous) = &self.previous else { return Ok(false) };
+        self.path_of(rel)?;
+        let old = previous.join(rel);
+        match std::fs::symlink_metadata(&old) {
+            Ok(m) if m.is_file() && Stamp::of(&m) == stamp => {}
+            _ => return Ok(false),
+        }
+        let (path, existing) = self.prepare(rel)?;
+        let linked = existing.is_some_and(|m| stamp.ino != 0 && Stamp::of(&m).ino == stamp.ino);
+        if !linked && !replace_with_link(&old, &path) {
+            return Ok(false);
         }
         self.mark_written(rel);
-        Ok(())
+        Ok(true)
     }
 
     /// Copies `from` to `rel` inside the staging folder.

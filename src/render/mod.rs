@@ -240,6 +240,11 @@ impl<'a> Renderer<'a> {
         self.theme.engine.render(&template, &ctx).map(|html| crate::gate::rewrite_fragment(&html, &self.gate).html)
     }
 
+    /// What each page shows (the model the renderer draws pages from).
+    pub fn model(&self) -> &PageModel {
+        &self.model
+    }
+
     /// Renders one page with its slots, fragments and variants.
     pub fn render(&self, job: &Job) -> Result<RenderedPage, RenderError> {
         let (mut ctx, source) = self.page_context(job);

@@ -39,7 +39,7 @@ use crate::plan::Plan;
 use crate::theme::Theme;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{DefaultHasher, Hash, Hasher};
+
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -255,29 +255,7 @@ pub struct Incremental {
     pending: Changes,
 }
 
-/// The templates a page of `kind` rendered with `template` depends on (see
-/// [`Theme::templates_hash`]); when one names another through a variable, the theme's
-/// generation, so that any theme change renders the page again.
-fn template_signature(theme: &Theme, template: &str, kind: &str, generation: u64) -> u64 {
-    let slots = theme.slots.get(kind).cloned().unwrap_or_default();
-    let slot_templates: Vec<String> = slots.iter().map(|n| format!("slots/{n}.html")).collect();
-    let mut roots = vec![template, "partials/consent-banner.html", "partials/consent-choices.html"];
-    roots.extend(slot_templates.iter().map(String::as_str));
-    match theme.templates_hash(&roots) {
-        Some(h) => hash_of(&(h, &slots)),
-        None => hash_of(&(generation, &slots, template)),
-    }
-}
-
-fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
-    let mut h = DefaultHasher::new();
-    value.hash(&mut h);
-    h.finish()
-}
-
-fn product_hash(p: &Product) -> u64 {
-    hash_of(p)
-}
+use crate::build::signature::product_hash;
 
 impl Incremental {
     /// A builder for `options` publishing into `files`.

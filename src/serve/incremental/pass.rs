@@ -1,11 +1,12 @@
 //! One rendering pass of watch mode, in named phases: [`assemble`] the shop (or keep it),
 //! choose the [`recommendations`], hash the products ([`product_hashes`]) and the site
-//! ([`global_signature`]), give every page a signature from the renderer's page model
+//! ([`signature::global_signature`]), give every page a signature from the renderer's page model
 //! ([`signatures`]), render the pages whose signature changed ([`render_dirty`]), update
 //! the records of what each page produced ([`update_records`]), compute the site-wide files
 //! ([`sitewide_files`]) and [`publish`] the result.
 
-use super::{Pass, Record, RecsFrom, State, hash_of, product_hash, template_signature};
+use super::{Pass, Record, RecsFrom, State};
+use crate::build::signature::{self, hash_of, product_hash, template_signature};
 use crate::build::{self, BuildError, Recommendations};
 use crate::content::{self, Shop};
 use crate::output::layout;
@@ -15,7 +16,7 @@ use crate::serve::site::{Bytes, SiteFiles};
 use crate::theme::{Source, Theme};
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::hash::{DefaultHasher, Hash, Hasher};
+
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -37,7 +38,7 @@ pub(super) fn render(
     let mut timer = Timer::new();
     let (mut shop, kept_plan, kept_cards) = assemble(state, root, drafts, fast.is_some(), &mut timer)?;
     timer.mark("assemble");
-    let (images_fingerprint, kept_cards) = images(state, &mut shop, copied, kept_cards)?;
+    let (_, kept_cards) = images(state, &mut shop, copied, kept_cards)?;
     timer.mark("images");
     let site_value = context::site(&shop, &state.theme.name);
     let site_json = serde_json::to_string(&site_value).unwrap_or_default();
@@ -52,7 +53,7 @@ pub(super) fn render(
     timer.mark("picks+recs");
     let hashes = product_hashes(state, &shop, fast.as_deref());
     timer.mark("hashes");
-    let global = hash_of(&(images_fingerprint, global_signature(state, &shop, &site_json, &recs, &hashes)));
+    let global = signature::global_signature(&state.theme, &shop, &site_json, &recs, &hashes);
     let changed: HashSet<usize> = fast.iter().flatten().copied().collect();
     // Which pages can have changed: all of them, or on the fast path (same global) those
     // that can show a changed product.
@@ -173,8 +174,6 @@ fn product_hashes(state: &mut State, shop: &Shop, fast: Option<&[usize]>) -> Vec
     }
 }
 
-/// What every page depends on: the engine, the site settings, the `site` global and the
-/// featured and picked products.
 /// Images (`crate::images`): processed again (through the image cache, so only a changed one
 /// is decoded) when static or bundle files changed; a changed image changes the cards and
 /// pages that show it. Returns the catalog's fingerprint and the cards still valid.
@@ -192,19 +191,6 @@ fn images(
     let kept_cards = kept_cards.filter(|_| fingerprint == state.images_fingerprint);
     state.images_fingerprint = fingerprint;
     Ok((fingerprint, kept_cards))
-}
-
-fn global_signature(state: &State, shop: &Shop, site_json: &str, recs: &Recommendations, hashes: &[u64]) -> u64 {
-    let list = |l: &[(usize, String)]| -> Vec<(u64, String)> {
-        l.iter().map(|(i, r)| (hashes.get(*i).copied().unwrap_or(0), r.clone())).collect()
-    };
-    hash_of(&(
-        &state.theme.engine_name,
-        &shop.site,
-        site_json,
-        list(&recs.featured),
-        recs.cohort_picks.iter().map(|l| list(l)).collect::<Vec<_>>(),
-    ))
 }
 
 /// What page signatures are computed from.
@@ -235,12 +221,6 @@ fn signatures(s: &Signing, global: u64, everything: bool, changed: &HashSet<usiz
     let category_candidates = taxa_changed(&shop.categories);
     let tag_candidates = taxa_changed(&shop.tags);
     let model = PageModel::new(shop, recs);
-    let identity = |job: &Job| -> u64 {
-        let mut h = DefaultHasher::new();
-        (global, &job.path).hash(&mut h);
-        model.inputs(shop, recs, job).identity(hashes, &mut h);
-        h.finish()
-    };
     // What each page renders with: its template, its kind's slot templates and the consent
     // partials, with what they include; a template edit renders again only the pages that
     // use it.
@@ -267,7 +247,7 @@ fn signatures(s: &Signing, global: u64, everything: bool, changed: &HashSet<usiz
                 PageKind::Tag(t, _) => tag_candidates[t],
                 _ => true,
             };
-            candidate.then(|| hash_of(&(identity(job), template_sig(job))))
+            candidate.then(|| signature::page_signature(&model, shop, recs, hashes, global, job, template_sig(job)))
         })
         .collect()
 }
