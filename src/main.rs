@@ -48,6 +48,7 @@ fn main() -> ExitCode {
     if std::env::args_os().nth(1).is_none_or(|command| command != "consent-server") {
         quiet_on_closed_pipe();
     }
+    no_transparent_huge_pages();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Init(args) => cmd::init::run(args),
@@ -82,5 +83,17 @@ fn quiet_on_closed_pipe() {
     // default disposition of one signal.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// Transparent huge pages off for this process. Where the system has them `always` (many
+/// distributions), every fresh 2 MiB of mimalloc's heap was zeroed at its first touch: a
+/// quarter of the CPU samples of a 100,000-product rebuild (`clear_page_erms` under
+/// `do_huge_pmd_anonymous_page` in `perf`), and 9.8 s against 7.4 s of wall time.
+fn no_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE changes a flag of this process only; it takes no pointer.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
