@@ -8,8 +8,9 @@
 #
 # (bench/build-vs-hugo.sh, its old name, runs this script.)
 #
-# Every build is a fresh one: hyperfine's --prepare removes the build's output folder before
-# each run (untimed), so each timed run writes into a folder that does not exist. Each
+# Every build is a fresh one: each timed run starts by removing the previous run's output
+# (inside the timing, as a merchant's clean build would), and for Cohort its kept previous
+# output and the shop's .cohort-cache/, so nothing is reused. Each
 # generator first builds once under GNU time (/usr/bin/time -v): that run checks the build
 # (Hugo and Zola must print no error or warning) and gives the peak RSS; then hyperfine times
 # WARMUP (default 1) + RUNS runs of each, with user and system CPU. Output size: bytes
@@ -69,11 +70,13 @@ cohort=target/release/cohort
 cmds=()
 names=()
 dirs=()
+shops=()
 if [ "$have_cohort" = 1 ]; then
     cmds+=("$cohort build --root $OUT/shop0 -o $OUT/public-cohort"
         "$cohort build --root $OUT/shop$COHORTS -o $OUT/public-cohort$COHORTS")
     names+=("cohort, 0 cohorts" "cohort, $COHORTS cohorts")
     dirs+=("$OUT/public-cohort" "$OUT/public-cohort$COHORTS")
+    shops+=("$OUT/shop0" "$OUT/shop$COHORTS")
 fi
 cmds+=("hugo --source $OUT/hugo --destination $PWD/$OUT/public-hugo")
 names+=("hugo $(hugo version | sed -n 's/^hugo v\([0-9.]*\).*/\1/p')")
@@ -90,6 +93,9 @@ declare -A rss
 keep=()
 for i in "${!cmds[@]}"; do
     rm -rf "${dirs[$i]}"
+    case ${names[$i]} in
+    cohort*) rm -rf "$(dirname "${dirs[$i]}")/.$(basename "${dirs[$i]}").cohort-old" "${shops[$i]}/.cohort-cache" ;;
+    esac
     log=$OUT/check-$i.log
     ok=1
     # shellcheck disable=SC2086 # the command strings are meant to be split
@@ -111,13 +117,16 @@ for i in "${!cmds[@]}"; do
     keep+=("$i")
 done
 
-echo "== timing ($WARMUP warmup + $RUNS runs each; output removed before each run by --prepare)"
+echo "== timing ($WARMUP warmup + $RUNS runs each; the previous output removed inside the timing)"
 hf_args=(--warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/hyperfine.json" --style basic)
 for i in "${keep[@]}"; do
-    hf_args+=(--prepare "rm -rf ${dirs[$i]}")
-done
-for i in "${keep[@]}"; do
-    hf_args+=(--command-name "${names[$i]}" "${cmds[$i]}")
+    # Each timed run starts by removing what the previous one wrote: for Cohort also the
+    # kept previous output and the shop's .cohort-cache/ (a fresh build computes everything).
+    clean="rm -rf ${dirs[$i]}"
+    case ${names[$i]} in
+    cohort*) clean="$clean $(dirname "${dirs[$i]}")/.$(basename "${dirs[$i]}").cohort-old ${shops[$i]}/.cohort-cache" ;;
+    esac
+    hf_args+=(--command-name "${names[$i]}" "$clean && ${cmds[$i]}")
 done
 hyperfine "${hf_args[@]}"
 echo "== load after: $(uptime)"

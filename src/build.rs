@@ -42,6 +42,10 @@ pub struct BuildOptions {
     pub progress: bool,
     /// Replace a built site even when the shop has no products (`--allow-empty`).
     pub allow_empty: bool,
+    /// The process exits once the build returns (`cohort build`): the build's data is left
+    /// to the operating system instead of being freed value by value (half a second at
+    /// 100,000 products).
+    pub exit_after: bool,
 }
 
 /// What a build wrote.
@@ -176,8 +180,11 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         if !options.allow_empty {
             refuse_empty_over_built(&prepared.shop, &output)?;
         }
-        let mut report = write_into(&prepared, &output, &phases, Some(&options.root))?;
+        let mut report = write_into(&prepared, &output, &phases, Some(&options.root), options.exit_after)?;
         report.elapsed = start.elapsed();
+        if options.exit_after {
+            std::mem::forget(prepared);
+        }
         Ok(report)
     };
     if options.jobs > 0 {
@@ -211,7 +218,7 @@ fn refuse_empty_over_built(shop: &Shop, output: &Path) -> Result<(), BuildError>
 /// nothing into the shop's sources: the consent UI record is written by [`build`] only
 /// (`cohort check` and `cohort hosting` build through this function into a temporary folder).
 pub fn write_site(prepared: &Prepared, output: &Path, progress: bool) -> Result<BuildReport, BuildError> {
-    write_into(prepared, output, &Phases::new(progress), None)
+    write_into(prepared, output, &Phases::new(progress), None, false)
 }
 
 /// [`write_site`], also saving the consent UI record under `records_root` (the shop folder)
@@ -221,6 +228,7 @@ fn write_into(
     output: &Path,
     phases: &Phases,
     records_root: Option<&Path>,
+    exit_after: bool,
 ) -> Result<BuildReport, BuildError> {
     let Prepared { shop, theme, plan, .. } = prepared;
     // `cohort build` keeps what it computed in the shop's `.cohort-cache/` (see `memo`);
@@ -263,6 +271,11 @@ fn write_into(
                 );
             }
             report.output = output.to_path_buf();
+            if exit_after {
+                std::mem::forget(previous);
+                std::mem::forget(renderer);
+                std::mem::forget(recs);
+            }
             Ok(report)
         }
         Err(e) => {

@@ -234,6 +234,7 @@ fn every_site_and_card_variable_is_in_the_theme_reference() {
         jobs: 1,
         progress: false,
         allow_empty: false,
+        exit_after: false,
     };
     let Ok(prepared) = cohort::build::load(&options) else { panic!("the example shop loads") };
     let shop = &prepared.shop;

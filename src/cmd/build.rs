@@ -38,6 +38,7 @@ pub fn run(args: BuildArgs) -> CmdResult {
         jobs: args.jobs,
         progress: true,
         allow_empty: args.allow_empty,
+        exit_after: true,
     };
     match build(&options) {
         Ok(report) => {
