@@ -43,7 +43,7 @@ pub struct PageRecord {
     pub files: Vec<(String, Stamp)>,
     /// The fragments (content hashes) its slots name.
     pub fragments: Vec<String>,
-    /// CSP hashes of its inline scripts, as indices into [`Memo::scripts`].
+    /// CSP hashes of its inline scripts, as indices into the list of every hash in `pages.json`.
     pub scripts: Vec<u32>,
 }
 
