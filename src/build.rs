@@ -257,10 +257,13 @@ fn write_into(
     });
     match result {
         Ok((mut report, next)) => {
-            staging.commit().map_err(|e| BuildError::io("cannot replace", output, e))?;
+            // The records are encoded while the swap prunes the recycled tree.
+            let encode = || records_root.map(|_| next.encode(output));
+            let (committed, encoded) = rayon::join(|| staging.commit(), encode);
+            committed.map_err(|e| BuildError::io("cannot replace", output, e))?;
             phases.done(|| format!("swapped the new site into {}", output.display()));
             if let Some(root) = records_root
-                && let Err(e) = next.save(root, output)
+                && let Some(Err(e)) = encoded.map(|bytes| bytes.and_then(|b| memo::save(root, &b)))
             {
                 report.warnings.push(
                     crate::diagnostics::Diagnostic::new(

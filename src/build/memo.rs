@@ -32,7 +32,7 @@ pub const DIR: &str = ".cohort-cache/build";
 const PAGES: &str = "pages.json";
 const RECOMMENDATIONS: &str = "recommendations.json";
 /// Bumped when the files' shape changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// What one page wrote last time.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,9 +61,13 @@ pub struct Memo {
     pages: HashMap<String, PageRecord>,
 }
 
+/// The output folder by its real parent (which exists before the first build swaps the
+/// folder in) and its name.
 fn memo_key(output: &Path) -> u64 {
-    let output = output.canonicalize().unwrap_or_else(|_| output.to_path_buf());
-    signature::hash_of(&(FORMAT, signature::program_identity(), output))
+    let parent = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let real =
+        parent.canonicalize().unwrap_or_else(|_| parent.to_path_buf()).join(output.file_name().unwrap_or_default());
+    signature::hash_of(&(FORMAT, signature::program_identity(), real))
 }
 
 /// A page kept from the last build: its variants' files and its scripts' hashes.
@@ -189,9 +193,9 @@ impl Next {
         self.fragments.insert(hash, stamp);
     }
 
-    /// Writes `pages.json` of the shop at `root` for `output` (a temporary file renamed into
-    /// place, so a reader never sees half of one).
-    pub fn save(self, root: &Path, output: &Path) -> std::io::Result<()> {
+    /// `pages.json` for `output`, to be written by [`save`] once the output is in place
+    /// (encoded while the swap runs).
+    pub fn encode(self, output: &Path) -> std::io::Result<Vec<u8>> {
         let mut memo = Memo { format: FORMAT, key: memo_key(output), ..Memo::default() };
         let mut index: HashMap<String, u32> = HashMap::new();
         for (path, mut record, scripts) in self.pages {
@@ -208,8 +212,14 @@ impl Next {
             memo.pages.insert(path, record);
         }
         memo.fragments = self.fragments;
-        write_atomic(&root.join(DIR).join(PAGES), &serde_json::to_vec(&memo).map_err(std::io::Error::other)?)
+        serde_json::to_vec(&memo).map_err(std::io::Error::other)
     }
+}
+
+/// Writes `pages.json` (from [`Next::encode`]) into the shop at `root`: a temporary file
+/// renamed into place, so a reader never sees half of one.
+pub fn save(root: &Path, encoded: &[u8]) -> std::io::Result<()> {
+    write_atomic(&root.join(DIR).join(PAGES), encoded)
 }
 
 /// Removes `pages.json`, so that no build trusts it while the output it describes changes.

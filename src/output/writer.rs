@@ -45,7 +45,9 @@ pub struct Staging {
 
 /// What identifies a file a build wrote, to tell later whether it is still that file: its
 /// size, modification time (nanoseconds since the epoch) and inode (0 where there is none).
+/// Saved as `[len, modified, ino]`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "(u64, u64, u64)", into = "(u64, u64, u64)")]
 pub struct Stamp {
     /// Size in bytes.
     pub len: u64,
@@ -53,6 +55,18 @@ pub struct Stamp {
     pub modified: u64,
     /// The inode number on Unix, else 0.
     pub ino: u64,
+}
+
+impl From<(u64, u64, u64)> for Stamp {
+    fn from((len, modified, ino): (u64, u64, u64)) -> Stamp {
+        Stamp { len, modified, ino }
+    }
+}
+
+impl From<Stamp> for (u64, u64, u64) {
+    fn from(s: Stamp) -> (u64, u64, u64) {
+        (s.len, s.modified, s.ino)
+    }
 }
 
 impl Stamp {
