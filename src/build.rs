@@ -240,7 +240,8 @@ fn write_into(
     phases.done(|| "recommended related products".to_string());
     let renderer = Renderer::new(shop, theme, &recs).map_err(|e| BuildError::Render(vec![e]))?;
     phases.done(|| format!("prepared {} product cards", shop.products.len()));
-    let previous = records_root.map(|root| memo::Previous::load(root, output, shop, theme, &recs, renderer.model()));
+    let previous =
+        records_root.map(|root| memo::Previous::load(root, output, shop, theme, plan, &recs, renderer.model()));
     if let Some(root) = records_root {
         // The records describe the live output, which is about to change.
         memo::forget(root);
@@ -419,12 +420,7 @@ impl Pages<'_> {
         let cannot = |file: &str, e: std::io::Error| PageError::Write(IoError::new("cannot write", file, e));
         let signature = self.previous.map(|p| p.signature(job));
         if let (Some(previous), Some(signature)) = (self.previous, signature) {
-            let claim = |hash: &str| {
-                written
-                    .lock()
-                    .map(|mut w| !w.contains_key(hash) && w.insert(hash.to_string(), None).is_none())
-                    .unwrap_or(false)
-            };
+            let claim = |hash: &str| claim_fragment(written, hash).unwrap_or(false);
             let settle = |hash: &str, stamp: Option<Stamp>| {
                 if let Ok(mut w) = written.lock() {
                     match stamp {
@@ -450,10 +446,7 @@ impl Pages<'_> {
         }
         // Fragments are written as soon as they appear, once each (content-addressed).
         for (hash, html) in &page.fragments {
-            let fresh = written
-                .lock()
-                .map(|mut w| !w.contains_key(hash) && w.insert(hash.clone(), None).is_none())
-                .unwrap_or(true);
+            let fresh = claim_fragment(written, hash).unwrap_or(true);
             if fresh {
                 let file = layout::fragment(hash);
                 let stamp = self.staging.write_stamped(&file, html.as_bytes()).map_err(|e| cannot(&file, e))?;
@@ -466,6 +459,13 @@ impl Pages<'_> {
         let variants = page.variants.into_iter().map(|(file, _)| file).collect();
         Ok(Done { job, variants, scripts: page.script_hashes, rendered: true, record })
     }
+}
+
+/// Marks fragment `hash` as being put into the tree: whether this caller is the first (None
+/// when the lock is poisoned).
+fn claim_fragment(written: &Mutex<HashMap<String, Option<Stamp>>>, hash: &str) -> Option<bool> {
+    let mut w = written.lock().ok()?;
+    Some(!w.contains_key(hash) && w.insert(hash.to_string(), None).is_none())
 }
 
 fn render_into(pages: &Pages, theme: &Theme, phases: &Phases) -> Result<(BuildReport, memo::Next), BuildError> {

@@ -171,3 +171,30 @@ fn another_output_folder_or_a_deleted_cache_renders_everything() {
     std::fs::remove_dir_all(root.join(".cohort-cache")).unwrap();
     assert_eq!(assert_as_fresh(root, "the cache deleted"), (first, 0));
 }
+
+#[test]
+fn damaged_or_hostile_records_are_ignored_never_followed() {
+    let shop = catalog();
+    let root = shop.path();
+    let (first, _) = build_kept(root);
+    build_kept(root);
+    let pages = root.join(".cohort-cache/build/pages.json");
+    // Paths that leave the output, an empty part and a NUL, where a page's file is named.
+    let text = std::fs::read_to_string(&pages).unwrap();
+    let hostile = text
+        .replacen("\"products/item-001/index.html\"", "\"../../outside.html\"", 1)
+        .replacen("\"products/item-002/index.html\"", "\"products//index.html\"", 1)
+        .replacen("\"products/item-003/index.html\"", "\"products/item-003/\\u0000.html\"", 1);
+    assert_ne!(hostile, text, "the records name those pages");
+    std::fs::write(&pages, hostile).unwrap();
+    let (rendered, unchanged) = assert_as_fresh(root, "hostile records");
+    assert_eq!((rendered, unchanged), (3, first - 3), "the three pages render again, nothing else");
+    assert!(!root.parent().unwrap().join("outside.html").exists() && !root.join("outside.html").exists());
+    // Not JSON at all, then cut in half: a full build, no error.
+    std::fs::write(&pages, "not json {").unwrap();
+    assert_eq!(assert_as_fresh(root, "garbage records"), (first, 0));
+    let text = std::fs::read_to_string(&pages).unwrap();
+    std::fs::write(&pages, &text[..text.len() / 2]).unwrap();
+    std::fs::write(root.join(".cohort-cache/build/recommendations.json"), "\u{0}\u{1}").unwrap();
+    assert_eq!(assert_as_fresh(root, "truncated records"), (first, 0));
+}

@@ -19,7 +19,7 @@
 use super::{Recommendations, signature};
 use crate::content::Shop;
 use crate::output::writer::{Staging, Stamp};
-use crate::plan::Job;
+use crate::plan::{Job, Plan};
 use crate::recommend;
 use crate::render::{PageModel, RenderedPage};
 use crate::theme::Theme;
@@ -85,11 +85,11 @@ pub struct Previous<'a> {
     memo: Memo,
     model: &'a PageModel,
     shop: &'a Shop,
-    theme: &'a Theme,
     recs: &'a Recommendations,
     hashes: Vec<u64>,
     global: u64,
-    all_templates: u64,
+    /// Per (template, page kind): the signature of the templates it renders with.
+    templates: HashMap<(&'a str, &'a str), u64>,
 }
 
 impl<'a> Previous<'a> {
@@ -101,6 +101,7 @@ impl<'a> Previous<'a> {
         output: &Path,
         shop: &'a Shop,
         theme: &'a Theme,
+        plan: &'a Plan,
         recs: &'a Recommendations,
         model: &'a PageModel,
     ) -> Previous<'a> {
@@ -113,13 +114,20 @@ impl<'a> Previous<'a> {
         let hashes: Vec<u64> = shop.products.par_iter().map(signature::product_hash).collect();
         let site_json = serde_json::to_string(&crate::render::context::site(shop, &theme.name)).unwrap_or_default();
         let global = signature::global_signature(theme, shop, &site_json, recs, &hashes);
-        Previous { memo, model, shop, theme, recs, hashes, global, all_templates: signature::all_templates(theme) }
+        let all_templates = signature::all_templates(theme);
+        let mut templates = HashMap::new();
+        for job in &plan.jobs {
+            templates
+                .entry((job.template, job.kind.name()))
+                .or_insert_with(|| signature::template_signature(theme, job.template, job.kind.name(), all_templates));
+        }
+        Previous { memo, model, shop, recs, hashes, global, templates }
     }
 
     /// This build's signature of `job`.
     pub fn signature(&self, job: &Job) -> u64 {
-        let templates = signature::template_signature(self.theme, job.template, job.kind.name(), self.all_templates);
-        signature::page_signature(self.model, self.shop, self.recs, &self.hashes, self.global, job, Some(templates))
+        let templates = self.templates.get(&(job.template, job.kind.name())).copied();
+        signature::page_signature(self.model, self.shop, self.recs, &self.hashes, self.global, job, templates)
     }
 
     /// Keeps `job`'s files from the live output in `staging` when its signature is

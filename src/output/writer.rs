@@ -164,8 +164,8 @@ impl Staging {
     /// inode). False when it is not (missing, edited or replaced since), when there is no
     /// previous output, or when the file system cannot link: then the caller writes it.
     pub fn keep(&self, rel: &str, stamp: Stamp) -> std::io::Result<bool> {
-        let Some(previous) = &self.previous else { return Ok(false) };
-        self.path_of(rel)?;
+        // A path the records should not hold (`..`, an empty part) is simply not kept.
+        let (Some(previous), Ok(_)) = (&self.previous, self.path_of(rel)) else { return Ok(false) };
         let old = previous.join(rel);
         match std::fs::symlink_metadata(&old) {
             Ok(m) if m.is_file() && Stamp::of(&m) == stamp => {}
