@@ -469,7 +469,7 @@ fn claim_fragment(written: &Mutex<HashMap<String, Option<Stamp>>>, hash: &str) -
 }
 
 fn render_into(pages: &Pages, theme: &Theme, phases: &Phases) -> Result<(BuildReport, memo::Next), BuildError> {
-    let Pages { shop, plan, staging, .. } = *pages;
+    let Pages { shop, plan, staging, renderer, .. } = *pages;
     let bar = (phases.shown() && std::io::stderr().is_terminal() && plan.jobs.len() > 500).then(|| {
         let bar = indicatif::ProgressBar::new(plan.jobs.len() as u64);
         bar.set_style(
@@ -560,6 +560,9 @@ fn render_into(pages: &Pages, theme: &Theme, phases: &Phases) -> Result<(BuildRe
     phases.done(|| format!("copied {static_files} static files"));
     for (path, text) in site_files(shop, &mut sitemap_entries, &mut all_routes, &all_scripts) {
         staging.write(path, text.as_bytes()).map_err(|e| BuildError::io("cannot write", path, e))?;
+    }
+    if let Some((path, text)) = renderer.consent_ui.banner_file() {
+        staging.write(&path, text.as_bytes()).map_err(|e| BuildError::io("cannot write", &path, e))?;
     }
     phases.done(|| "wrote the sitemap, feeds, _headers and _redirects".to_string());
     let report = BuildReport {

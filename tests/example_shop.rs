@@ -217,6 +217,13 @@ fn cohort_variants_fragments_and_routing_files() {
     let mut fragments_used = BTreeSet::new();
     let mut variants_expected = BTreeSet::new();
     for (path, html) in pages.iter().filter(|(p, _)| !p.starts_with("c/") && !p.starts_with("_cohort/")) {
+        // The banner is a fragment too, named by each page's placeholder.
+        if let Some((_, rest)) = html.split_once(r#"data-cohort-banner=""#) {
+            let hash = rest.split('"').next().unwrap_or_default();
+            let file = format!("_cohort/f/{hash}.html");
+            assert!(files.contains_key(&file), "{path}: banner {file} missing");
+            fragments_used.insert(file);
+        }
         let page_slots = slots(html);
         let personalized: BTreeSet<&String> = page_slots.iter().flat_map(|(_, k, _)| k.keys()).collect();
         for (_, keys, default) in &page_slots {

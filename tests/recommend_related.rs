@@ -75,11 +75,11 @@ fn reasons_name_what_is_shared() {
     let pan = 3;
     let knife = &related[pan][0];
     assert_eq!(knife.reason, Reason::SimilarTo { to: pan, shared: vec!["cooking".into(), "kitchen".into()] });
-    assert_eq!(knife.reason.text(&items, None), "Similar to Cast Iron Pan: shares cooking, kitchen");
+    assert_eq!(knife.reason.text(&items, None), "Shares cooking, kitchen");
     let mug = &related[pan][1];
-    assert_eq!(mug.reason.text(&items, None), "Similar to Cast Iron Pan: shares kitchen");
+    assert_eq!(mug.reason.text(&items, None), "Shares kitchen");
     // Rarest tag first: "running" (2 products) before "outdoor" (4), then a shared word.
-    assert_eq!(related[0][0].reason.text(&items, None), "Similar to Trail Runner 2: shares running, outdoor, trail");
+    assert_eq!(related[0][0].reason.text(&items, None), "Shares running, outdoor, trail");
 }
 
 #[test]

@@ -23,6 +23,19 @@ fn config_block(html: &str) -> serde_json::Value {
     serde_json::from_str(&html[start..end]).expect("config is JSON")
 }
 
+/// The banner a page shows: the file its placeholder names (`cohort.js` fetches it only when
+/// the banner has to be shown), which must be one file for every page.
+fn banner_of(root: &Path, html: &str) -> String {
+    let at = html.find(r#"<div id="cohort-banner" data-cohort-banner=""#).expect("the banner's placeholder");
+    let rest = &html[at + r#"<div id="cohort-banner" data-cohort-banner=""#.len()..];
+    let (hash, tail) = rest.split_once('"').expect("a hash");
+    assert!(tail.starts_with(" hidden></div>"), "the placeholder is empty and hidden: {}", &tail[..40.min(tail.len())]);
+    assert!(hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()), "{hash}");
+    let banner = read(root, &format!("_cohort/f/{hash}.html"));
+    assert_eq!(cohort::cohorts::fragment_hash(&banner), hash, "named by its content");
+    banner
+}
+
 fn csp(root: &Path) -> String {
     let headers = read(root, "_headers");
     headers
@@ -62,7 +75,10 @@ fn every_page_carries_the_banner_config_and_script_and_no_inline_code() {
         ["index.html", "products/rain-shell/index.html", "privacy/index.html", "preferences/index.html", "404.html"]
     {
         let html = read(shop.path(), file);
-        assert!(html.contains(r#"id="cohort-banner""#), "{file}: banner");
+        let banner = banner_of(shop.path(), &html);
+        assert!(banner.contains(r#"<section id="cohort-banner""#), "{file}: banner");
+        assert!(banner.contains(r#"data-cohort-consent="reject""#), "{file}: banner");
+        assert!(!html.contains("data-cohort-consent"), "{file}: the banner is not in the page as well");
         assert!(html.contains(r#"<script src="/cohort.js" defer></script>"#), "{file}: runtime");
         assert_eq!(config_block(&html)["u"], cfg["u"], "{file}: one consent UI");
         assert!(!html.contains(" style="), "{file}: inline style attribute");
@@ -165,7 +181,29 @@ fn consent_ui_records_are_named_by_their_sha256_and_kept() {
     assert_ne!(new_hash, hash);
     assert!(record.exists());
     assert!(shop.path().join("consent-records/ui").join(format!("{new_hash}.html")).exists());
-    assert!(read(shop.path(), "index.html").contains("Could we remember"));
+    let index = read(shop.path(), "index.html");
+    assert!(banner_of(shop.path(), &index).contains("Could we remember"));
+    assert!(
+        std::fs::read_to_string(shop.path().join("consent-records/ui").join(format!("{new_hash}.html")))
+            .expect("record")
+            .contains(&banner_of(shop.path(), &index)),
+        "the record holds the served banner byte for byte"
+    );
+}
+
+#[test]
+fn a_banner_with_an_inline_script_stays_in_the_page() {
+    let shop = copy_fixture("basic");
+    let templates = shop.path().join("templates/partials");
+    std::fs::create_dir_all(&templates).expect("mkdir");
+    let banner = include_str!("../themes/default/templates/partials/consent-banner.html")
+        .replace("</section>", "<script>/* theme code */</script></section>");
+    std::fs::write(templates.join("consent-banner.html"), banner).expect("write");
+    build(shop.path());
+    let index = read(shop.path(), "index.html");
+    assert!(index.contains(r#"<section id="cohort-banner""#), "inline, where a fetched copy's script would not run");
+    assert!(!index.contains("data-cohort-banner="), "no placeholder");
+    assert!(!cohort::output::csp::inline_script_hashes(&index).is_empty(), "its script is hashed for the CSP");
 }
 
 #[test]

@@ -103,13 +103,18 @@ const MARKETING: &str = "[[privacy.third_parties]]\nname = \"Example Ads\"\norig
 const FUNCTIONAL: &str = "[[privacy.third_parties]]\nname = \"YouTube\"\norigin = \"https://www.youtube-nocookie.com\"\npurpose = \"functional\"\nkinds = [\"frame\"]\ndescription = \"Product videos\"\n";
 const NECESSARY: &str = "[[privacy.third_parties]]\nname = \"PayCo\"\norigin = \"https://pay.example\"\npurpose = \"necessary\"\nkinds = [\"script\", \"frame\"]\ndescription = \"The checkout\"\nreason = \"Payments are taken on the PayCo checkout\"\n";
 
-/// The shop built with these declarations: (privacy notice, preferences page, home page).
+/// The shop built with these declarations: (privacy notice, preferences page, home page
+/// followed by the banner it shows: the file its placeholder names).
 fn notice_for(declarations: &str) -> (String, String, String) {
     let shop = if declarations.is_empty() { copy_fixture("basic") } else { shop_with(declarations) };
     let (code, out, err) = build(&shop);
     assert_eq!(code, 0, "{out}{err}");
     let page = |p: &str| read(&shop.path().join("public").join(p));
-    (page("privacy/index.html"), page("preferences/index.html"), page("index.html"))
+    let home = page("index.html");
+    let (_, rest) = home.split_once(r#"data-cohort-banner=""#).expect("the banner's placeholder");
+    let hash = rest.split('"').next().unwrap_or_default();
+    let banner = page(&format!("_cohort/f/{hash}.html"));
+    (page("privacy/index.html"), page("preferences/index.html"), format!("{home}{banner}"))
 }
 
 fn text(html: &str) -> String {

@@ -19,7 +19,7 @@
 //! let together = recommend::bought_together(&items, agg, 4, &related);
 //! let picks = recommend::picks(&items, &["outdoor".to_string()], agg, 8);
 //! assert_eq!(related[0][0].index, 1);
-//! assert_eq!(related[0][0].reason.text(&items, None), "Similar to Trail Runner 2: shares outdoor, running, trail");
+//! assert_eq!(related[0][0].reason.text(&items, None), "Shares outdoor, running, trail");
 //! assert_eq!(together[0][0].index, 1);  // no order data: falls back to related
 //! assert_eq!(picks[0].reason.text(&items, Some("Outdoor")), "Because you chose Outdoor");
 //! ```
@@ -134,7 +134,10 @@ impl Reason {
                 if shared.is_empty() {
                     format!("Similar to {name}")
                 } else {
-                    format!("Similar to {name}: shares {}", shared.join(", "))
+                    // The block says whose neighbours these are ("share ... with NAME"), so
+                    // each item says only what it shares (a fifth of a product page's
+                    // "why" text on a large catalog was the product's own name, repeated).
+                    format!("Shares {}", shared.join(", "))
                 }
             }
             Reason::BoughtTogether { orders } => {

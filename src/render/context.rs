@@ -243,7 +243,7 @@ pub fn product_jsonld(shop: &Shop, p: &Product) -> String {
     if !p.variants.is_empty() {
         return script_safe_json(&product_group(p, &url, &images, &offer));
     }
-    let value = json!({
+    let mut value = json!({
         "@context": "https://schema.org",
         "@type": "Product",
         "name": p.title,
@@ -254,6 +254,12 @@ pub fn product_jsonld(shop: &Shop, p: &Product) -> String {
         "url": url,
         "offers": offer(&p.price, p.availability),
     });
+    // An empty list says nothing; on a large catalog without photos it is 11 bytes a page.
+    if images.is_empty()
+        && let Some(o) = value.as_object_mut()
+    {
+        o.remove("image");
+    }
     script_safe_json(&value)
 }
 

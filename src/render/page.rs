@@ -100,7 +100,7 @@ impl Renderer<'_> {
         let mut source = String::new();
         let interests = page_interests(shop, job.kind);
         vars.insert("cohort_config", V::from(self.page_config.for_page(&interests)));
-        vars.insert("consent_banner", V::from(self.consent_ui.banner.as_str()));
+        vars.insert("consent_banner", V::from(self.consent_ui.in_page.as_str()));
         vars.insert(card_cache::VAR, self.card_cache.clone());
         match job.kind {
             PageKind::Home => {

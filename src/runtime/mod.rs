@@ -332,8 +332,13 @@ impl PageConfig {
 /// What the visitor is shown when asked for consent, and its hash.
 #[derive(Debug, Clone, Default)]
 pub struct ConsentUi {
-    /// The banner, as every page carries it.
+    /// The banner, as the visitor sees it.
     pub banner: String,
+    /// What every page carries where the theme puts the banner: a placeholder naming the
+    /// banner's file ([`ConsentUi::banner_file`]), which `cohort.js` fetches only when the
+    /// banner has to be shown; or the banner itself when it cannot be fetched (see
+    /// [`ConsentUi::new`]).
+    pub in_page: String,
     /// The consent controls and wording of the preferences page.
     pub choices: String,
     /// sha256 (hex) of [`ConsentUi::record`].
@@ -345,14 +350,40 @@ pub struct ConsentUi {
 impl ConsentUi {
     /// The record of this banner and preferences wording with the served `cohort.js` and
     /// `cohort-gate.js`, and its hash.
+    ///
+    /// The banner is the same on every page, so pages carry a placeholder
+    /// (`<div id="cohort-banner" data-cohort-banner="HASH" hidden></div>`, about 70 bytes
+    /// instead of about 1,100) and the banner is one long-cached file, the fragment
+    /// `_cohort/f/HASH.html`. A banner that has an inline `<script>` or `<style>` (which
+    /// would not run, or would need the page's CSP hashes, once fetched) or no
+    /// `id="cohort-banner"` stays in the page.
     pub fn new(banner: String, choices: String) -> ConsentUi {
+        let lower = banner.to_ascii_lowercase();
+        let fetchable =
+            lower.contains("id=\"cohort-banner\"") && !lower.contains("<script") && !lower.contains("<style");
+        let in_page = if fetchable {
+            format!(
+                "<div id=\"cohort-banner\" data-cohort-banner=\"{}\" hidden></div>",
+                crate::cohorts::fragment_hash(&banner)
+            )
+        } else {
+            banner.clone()
+        };
         let record = format!(
             "<!doctype html>\n<meta charset=\"utf-8\">\n<title>Consent UI record</title>\n<!-- Cohort consent UI record: the file name is the sha256 of this file's bytes. It holds the banner, the preferences wording, cohort.js and cohort-gate.js (HTML-escaped) exactly as the build served them. -->\n<h1>Banner</h1>\n{banner}\n<h1>Preferences</h1>\n{choices}\n<h1>cohort.js</h1>\n<pre>{}</pre>\n<h1>cohort-gate.js</h1>\n<pre>{}</pre>\n",
             html_escape(script()),
             html_escape(gate_script())
         );
         let hash = hex(&Sha256::digest(record.as_bytes()));
-        ConsentUi { banner, choices, hash, record }
+        ConsentUi { banner, in_page, choices, hash, record }
+    }
+
+    /// The banner's file (`_cohort/f/HASH.html`) and its bytes, when pages carry a placeholder
+    /// for it rather than the banner itself.
+    pub fn banner_file(&self) -> Option<(String, &str)> {
+        (self.in_page != self.banner).then(|| {
+            (crate::output::layout::fragment(&crate::cohorts::fragment_hash(&self.banner)), self.banner.as_str())
+        })
     }
 
     /// Writes `ROOT/consent-records/ui/HASH.html` unless it exists; records are kept.

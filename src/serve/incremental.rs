@@ -244,6 +244,9 @@ struct State {
     /// The published images of the last pass and their [`crate::images::Catalog::fingerprint`].
     images: Option<crate::images::Catalog>,
     images_fingerprint: u64,
+    /// The banner's file, as the last pass's renderer made it
+    /// ([`crate::runtime::ConsentUi::banner_file`]): one of the site-wide files.
+    banner: Option<(String, crate::serve::site::Bytes)>,
 }
 
 /// The watch-mode builder: keeps what the last build computed and renders only what changed.
@@ -431,6 +434,7 @@ impl Incremental {
             route_refs,
             images: None,
             images_fingerprint: 0,
+            banner: None,
         });
         Ok(())
     }

@@ -67,15 +67,21 @@ pub(super) fn render(
         })
         .collect();
     timer.mark("signatures");
-    let (rendered, cards) = render_dirty(state, &shop, &plan, &recs, kept_cards, &changed, &dirty)?;
+    let (rendered, cards, banner) = render_dirty(state, &shop, &plan, &recs, kept_cards, &changed, &dirty)?;
     timer.mark("render");
     let copied_layer = if copied { Some(read_copied(&shop, &state.theme, root)?) } else { None };
     let rendered_count = rendered.len();
     let mut update = update_records(state, &plan, plan_kept, &dirty, rendered, &signatures)?;
     // The product feed shows prices and availability: any edit may change it.
-    let sitewide_changed = update.refs_changed || fast.is_none() || shop.site.config.feeds.google;
+    let banner_changed = banner != state.banner;
+    state.banner = banner;
+    let sitewide_changed = update.refs_changed || fast.is_none() || shop.site.config.feeds.google || banner_changed;
     timer.mark("records");
-    let sitewide = sitewide_changed.then(|| sitewide_files(state, &shop, &plan, fast.is_some(), files));
+    let sitewide = sitewide_changed.then(|| {
+        let mut files = sitewide_files(state, &shop, &plan, fast.is_some(), files);
+        files.extend(state.banner.clone());
+        files
+    });
     timer.mark("site files");
     update.copied = copied_layer;
     update.sitewide = sitewide;
@@ -252,6 +258,11 @@ fn signatures(s: &Signing, global: u64, everything: bool, changed: &HashSet<usiz
         .collect()
 }
 
+/// One served file: its path and bytes.
+type SiteFile = (String, Bytes);
+/// Rendered pages by their index in the plan.
+type RenderedPages = HashMap<usize, RenderedPage>;
+
 /// Renders the `dirty` pages (indices into the plan) with the product cards (the kept ones
 /// with the `changed` products' cards made again); gives the cards back for the next pass.
 fn render_dirty(
@@ -262,7 +273,7 @@ fn render_dirty(
     kept_cards: Option<Cards>,
     changed: &HashSet<usize>,
     dirty: &[usize],
-) -> Result<(HashMap<usize, RenderedPage>, Cards), BuildError> {
+) -> Result<(RenderedPages, Cards, Option<SiteFile>), BuildError> {
     let cards = match kept_cards {
         Some(mut cards) => {
             for &i in changed {
@@ -275,6 +286,7 @@ fn render_dirty(
     let renderer = Renderer::with_cards(shop, &state.theme, cards, recs).map_err(|e| BuildError::Render(vec![e]))?;
     let results: Vec<Result<RenderedPage, RenderError>> =
         dirty.par_iter().map(|&j| renderer.render(&plan.jobs[j])).collect();
+    let banner = renderer.consent_ui.banner_file().map(|(path, text)| (path, Bytes::from(text.as_bytes())));
     let cards = renderer.into_cards();
     let mut rendered: HashMap<usize, RenderedPage> = HashMap::with_capacity(dirty.len());
     let mut errors = Vec::new();
@@ -289,7 +301,7 @@ fn render_dirty(
     if !errors.is_empty() {
         return Err(BuildError::Render(RenderError::merge(errors)));
     }
-    Ok((rendered, cards))
+    Ok((rendered, cards, banner))
 }
 
 /// The changes one pass makes to the served files.

@@ -53,6 +53,15 @@ async function open(h, page, p) {
   const res = await page.goto(h.origin + p, { waitUntil: 'load' });
   // cohort.js is deferred; give its fetches a moment to settle.
   await page.waitForLoadState('networkidle', { timeout: 5000 }).catch(() => {});
+  // The default theme's pages carry a placeholder for the banner, which cohort.js fetches
+  // when the banner has to be shown (its `data-cohort-banner` is emptied meanwhile): wait
+  // until the banner is in place or not needed.
+  await page
+    .waitForFunction(() => {
+      const b = document.getElementById('cohort-banner');
+      return !b || b.dataset.cohortBanner !== '';
+    }, null, { timeout: 5000 })
+    .catch(() => {});
   return res;
 }
 

@@ -264,7 +264,12 @@ describe('consent and cohorts', () => {
   it('keeps the default content when a fragment fails and keeps browsing when the consent API fails', async () => {
     const { id, campaign } = await cohortWithCampaign();
     const { context, page } = await fresh();
-    await context.route('**/_cohort/f/**', (r) => r.abort());
+    // Every slot fragment fails; the banner (a fragment too) still loads, to be clicked.
+    await context.route('**/_cohort/f/**', async (r) => {
+      const res = await r.fetch();
+      if ((await res.text()).includes('id="cohort-banner"')) await r.fulfill({ response: res });
+      else await r.abort();
+    });
     await context.route('**/v1/**', (r) => r.abort());
     await open(page, '/?utm_campaign=' + encodeURIComponent(campaign));
     const defaults = await slotsShown(page, id);
