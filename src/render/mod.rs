@@ -182,10 +182,11 @@ impl<'a> Renderer<'a> {
                 Ok(String::new())
             }
         };
-        r.consent_ui = runtime::ConsentUi::new(
-            partial("partials/consent-banner.html")?,
-            partial("partials/consent-choices.html")?,
-        );
+        // A banner with an element from a declared third party that needs consent stays in
+        // the page, where the page's gate makes it inert (a fetched banner file is not gated).
+        let banner = partial("partials/consent-banner.html")?;
+        let gated = crate::gate::rewrite_fragment(&banner, &r.gate).html != banner;
+        r.consent_ui = runtime::ConsentUi::new(banner, partial("partials/consent-choices.html")?, gated);
         r.page_config = runtime::PageConfig::new(shop, &r.consent_ui.hash);
         // The product-page picks block does not depend on the product: render, compare,
         // guard and hash each cohort's version once, and wrap the default once.

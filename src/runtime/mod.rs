@@ -356,11 +356,15 @@ impl ConsentUi {
     /// instead of about 1,100) and the banner is one long-cached file, the fragment
     /// `_cohort/f/HASH.html`. A banner that has an inline `<script>` or `<style>` (which
     /// would not run, or would need the page's CSP hashes, once fetched) or no
-    /// `id="cohort-banner"` stays in the page.
-    pub fn new(banner: String, choices: String) -> ConsentUi {
+    /// `id="cohort-banner"` stays in the page, as does one the caller says must (`in_page`:
+    /// one with an element the third-party gate changes, which only the gate of the page
+    /// around it can make inert and activate).
+    pub fn new(banner: String, choices: String, in_page: bool) -> ConsentUi {
         let lower = banner.to_ascii_lowercase();
-        let fetchable =
-            lower.contains("id=\"cohort-banner\"") && !lower.contains("<script") && !lower.contains("<style");
+        let fetchable = !in_page
+            && lower.contains("id=\"cohort-banner\"")
+            && !lower.contains("<script")
+            && !lower.contains("<style");
         let in_page = if fetchable {
             format!(
                 "<div id=\"cohort-banner\" data-cohort-banner=\"{}\" hidden></div>",
@@ -508,10 +512,10 @@ mod tests {
 
     #[test]
     fn record_hash_is_sha256_of_record() {
-        let ui = ConsentUi::new("<section>b</section>".into(), "<form>c</form>".into());
+        let ui = ConsentUi::new("<section>b</section>".into(), "<form>c</form>".into(), false);
         assert_eq!(ui.hash, hex(&Sha256::digest(ui.record.as_bytes())));
         assert!(ui.record.contains("<section>b</section>") && ui.record.contains("<form>c</form>"));
-        let other = ConsentUi::new("<section>B</section>".into(), "<form>c</form>".into());
+        let other = ConsentUi::new("<section>B</section>".into(), "<form>c</form>".into(), false);
         assert_ne!(ui.hash, other.hash);
     }
 }
