@@ -42,6 +42,20 @@ impl PageKind {
             PageKind::NotFound => "404",
         }
     }
+
+    /// Whether pages of this kind get full-page cohort variants under `/c/COHORT/` (where a
+    /// cohort changes something on them): the kinds in `[personalization] page_variants`
+    /// that can have them (home, category), and of a paginated category only the first
+    /// `variant_pages` pages. The build and `cohort personalize` both ask here.
+    pub fn has_page_variants(&self, site: &crate::config::Site) -> bool {
+        let personalization = &site.config.personalization;
+        let listed = || site.page_variant_kinds().any(|k| k == self.name());
+        match *self {
+            PageKind::Home => listed(),
+            PageKind::Category(_, n) => listed() && personalization.listing_page_has_variants(n),
+            _ => false,
+        }
+    }
 }
 
 /// One page to write.

@@ -413,3 +413,35 @@ fn pagination_shows_a_window_of_pages_however_long_the_listing() {
     );
     assert!(six.contains("href=\"/tags/outdoor/\">1</a>"), "page 1 is the listing's own address");
 }
+
+/// The example shop with one product per listing page and `extra` added to `[personalization]`.
+fn paginated_example_shop(extra: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_dir(&repo().join("example-shop"), dir.path());
+    let _ = std::fs::remove_dir_all(dir.path().join("public"));
+    let toml = std::fs::read_to_string(dir.path().join("shop.toml")).expect("shop.toml");
+    let toml = toml.replacen("[personalization]\n", &format!("[personalization]\n{extra}"), 1);
+    std::fs::write(dir.path().join("shop.toml"), format!("paginate_by = 1\n{toml}")).expect("write shop.toml");
+    let out = dir.path().join("public");
+    build_ok(dir.path(), &out);
+    (dir, out)
+}
+
+#[test]
+fn only_the_first_page_of_a_category_gets_full_page_variants_unless_asked() {
+    let (_dir, out) = paginated_example_shop("");
+    // Four knives: four pages. The workshop cohort reorders the listing.
+    assert!(out.join("categories/knives/page/4/index.html").is_file());
+    assert!(out.join("c/workshop/categories/knives/index.html").is_file(), "page 1 has its variant");
+    assert!(!out.join("c/workshop/categories/knives/page").exists(), "later pages have none");
+    let two = read(&out.join("categories/knives/page/2/index.html"));
+    assert!(two.contains(r#""workshop":""#), "page 2 is personalized by its fragments: {two}");
+    let redirects = read(&out.join("_redirects"));
+    assert!(redirects.contains("/categories/knives/ /c/workshop/categories/knives/ "), "{redirects}");
+    assert!(!redirects.contains("/page/"), "no rule for a page without variants: {redirects}");
+
+    let (_dir, out) = paginated_example_shop("variant_pages = 0\n");
+    assert!(out.join("c/workshop/categories/knives/page/2/index.html").is_file(), "0: every page");
+    let redirects = read(&out.join("_redirects"));
+    assert!(redirects.contains("/categories/knives/page/2/ /c/workshop/categories/knives/page/2/ "), "{redirects}");
+}

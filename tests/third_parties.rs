@@ -384,7 +384,9 @@ fn a_banner_that_embeds_a_declared_third_party_stays_in_the_page_and_is_gated() 
     assert!(!home.contains("data-cohort-banner="), "no placeholder: the banner is in the page");
     assert!(home.contains(r#"<section id="cohort-banner""#), "{home}");
     assert!(home.contains("youtube-nocookie.com/embed/welcome") && home.contains("<template><iframe"), "gated");
-    assert!(!home.contains("<iframe src=\"https://www.youtube-nocookie.com/embed/welcome\" title=\"Welcome\"></iframe></section>"));
+    assert!(!home.contains(
+        "<iframe src=\"https://www.youtube-nocookie.com/embed/welcome\" title=\"Welcome\"></iframe></section>"
+    ));
     assert!(home.contains("cohort-gate.js"), "the page loads the gating script");
     for entry in std::fs::read_dir(shop.path().join("public/_cohort/f")).expect("fragments").flatten() {
         let html = read(&entry.path());

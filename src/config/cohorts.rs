@@ -48,11 +48,23 @@ pub struct Personalization {
     /// Page kinds that also get full-page variants under `/c/COHORT/`.
     #[serde(default = "default_page_variants")]
     pub page_variants: Vec<Spanned<String>>,
+    /// Of a paginated listing, how many first pages get full-page variants (0: every page).
+    /// Later pages are personalized by their fragments alone, as product pages are: this
+    /// keeps the host's routing rules at about (home + categories) × cohorts.
+    #[serde(default = "one")]
+    pub variant_pages: usize,
 }
 
 impl Default for Personalization {
     fn default() -> Self {
-        Personalization { page_variants: default_page_variants() }
+        Personalization { page_variants: default_page_variants(), variant_pages: 1 }
+    }
+}
+
+impl Personalization {
+    /// Whether page `page` (1-based) of a listing gets full-page variants.
+    pub fn listing_page_has_variants(&self, page: usize) -> bool {
+        self.variant_pages == 0 || page <= self.variant_pages
     }
 }
 
@@ -95,6 +107,9 @@ pub struct Acknowledgement {
     pub reason: String,
 }
 
+fn one() -> usize {
+    1
+}
 fn four() -> usize {
     4
 }

@@ -114,6 +114,18 @@ pub fn rewrite_fragment(html: &str, gate: &Gate) -> Rewritten {
 }
 
 fn rewrite_as(html: &str, gate: &Gate, page: bool) -> Rewritten {
+    // With no declared party that needs consent, only elements gated by hand concern the
+    // pass: a page without their attributes comes back as it is, unscanned.
+    if gate.parties.is_empty()
+        && html::find_ci(html, 0, "data-cohort-purpose").is_none()
+        && html::find_ci(html, 0, "data-cohort-embed").is_none()
+    {
+        let mut out = html.to_string();
+        if page && gate.consent_mode {
+            add_consent_mode(&mut out, gate);
+        }
+        return Rewritten { html: out, findings: Vec::new(), gated: 0 };
+    }
     let mut pass =
         Pass { html, gate, out: String::with_capacity(html.len() + 256), findings: Vec::new(), gated: 0, copied: 0 };
     pass.run();

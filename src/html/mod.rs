@@ -65,57 +65,116 @@ impl Attr<'_> {
 
 /// The tokens of `html` in order (comments, doctypes and text between tags are skipped).
 pub(crate) fn tokens(html: &str) -> Vec<Token<'_>> {
-    let b = html.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(rel) = memchr::memchr(b'<', &b[i..]) {
-        let lt = i + rel;
-        let rest = &html[lt..];
-        if let Some(comment) = rest.strip_prefix("<!--") {
-            i = comment.find("-->").map_or(html.len(), |e| lt + 4 + e + 3);
-            continue;
-        }
-        if rest.starts_with("<!") || rest.starts_with("<?") {
-            i = rest.find('>').map_or(html.len(), |e| lt + e + 1);
-            continue;
-        }
-        let closing = rest.starts_with("</");
-        let name_start = lt + if closing { 2 } else { 1 };
-        if !b.get(name_start).is_some_and(u8::is_ascii_alphabetic) {
-            i = lt + 1;
-            continue;
-        }
-        let mut j = name_start;
-        while j < b.len() && !b[j].is_ascii_whitespace() && b[j] != b'/' && b[j] != b'>' {
-            j += 1;
-        }
-        let name = html[name_start..j].to_ascii_lowercase();
-        let k = end_of_tag(html, j);
-        if k >= b.len() {
-            break;
-        }
-        i = k + 1;
-        if closing {
-            out.push(Token::End { name, start: lt, end: k + 1 });
-            continue;
-        }
-        let self_closing = k > j && b[k - 1] == b'/';
-        let raw = RAW.contains(&name.as_str());
-        out.push(Token::Start(Tag {
-            name: name.clone(),
-            start: lt,
-            end: k + 1,
-            self_closing,
-            attrs_text: &html[j..k],
-            attrs_at: j,
-        }));
-        if raw {
-            let close = find_ci(html, i, &format!("</{name}")).unwrap_or(html.len());
-            out.push(Token::Raw { element: name, text: &html[i..close], start: i });
-            i = close;
-        }
+    Tokens::new(html).collect()
+}
+
+/// The tokens of a page one at a time, as [`tokens`] lists them, for readers that look at
+/// each once (the CSP's inline-script hashes of every page a build writes).
+pub(crate) struct Tokens<'a> {
+    html: &'a str,
+    /// Where the next token is looked for.
+    at: usize,
+    /// The raw text element just opened, whose text is the next token.
+    raw: Option<String>,
+}
+
+impl<'a> Tokens<'a> {
+    pub(crate) fn new(html: &'a str) -> Tokens<'a> {
+        Tokens { html, at: 0, raw: None }
     }
-    out
+}
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = Token<'a>;
+
+    fn next(&mut self) -> Option<Token<'a>> {
+        let html = self.html;
+        let b = html.as_bytes();
+        if let Some(element) = self.raw.take() {
+            let i = self.at;
+            let close = find_ci(html, i, &format!("</{element}")).unwrap_or(html.len());
+            self.at = close;
+            return Some(Token::Raw { element, text: &html[i..close], start: i });
+        }
+        while let Some(rel) = memchr::memchr(b'<', b.get(self.at..)?) {
+            let lt = self.at + rel;
+            let rest = &html[lt..];
+            if let Some(comment) = rest.strip_prefix("<!--") {
+                self.at = comment.find("-->").map_or(html.len(), |e| lt + 4 + e + 3);
+                continue;
+            }
+            if rest.starts_with("<!") || rest.starts_with("<?") {
+                self.at = rest.find('>').map_or(html.len(), |e| lt + e + 1);
+                continue;
+            }
+            let closing = rest.starts_with("</");
+            let name_start = lt + if closing { 2 } else { 1 };
+            if !b.get(name_start).is_some_and(u8::is_ascii_alphabetic) {
+                self.at = lt + 1;
+                continue;
+            }
+            let mut j = name_start;
+            while j < b.len() && !b[j].is_ascii_whitespace() && b[j] != b'/' && b[j] != b'>' {
+                j += 1;
+            }
+            let name = html[name_start..j].to_ascii_lowercase();
+            let k = end_of_tag(html, j);
+            if k >= b.len() {
+                self.at = b.len();
+                return None;
+            }
+            self.at = k + 1;
+            if closing {
+                return Some(Token::End { name, start: lt, end: k + 1 });
+            }
+            let self_closing = k > j && b[k - 1] == b'/';
+            if RAW.contains(&name.as_str()) {
+                self.raw = Some(name.clone());
+            }
+            return Some(Token::Start(Tag {
+                name,
+                start: lt,
+                end: k + 1,
+                self_closing,
+                attrs_text: &html[j..k],
+                attrs_at: j,
+            }));
+        }
+        self.at = b.len();
+        None
+    }
+}
+
+/// Every `<script` start tag written in `html`, wherever it is (in a comment or another
+/// element's raw text too): a superset of the script start tags [`tokens`] yields, each
+/// with the same attributes, for a quick "could this page have one that ..." before a
+/// full pass.
+pub(crate) fn script_tags_anywhere(html: &str) -> impl Iterator<Item = Tag<'_>> {
+    let b = html.as_bytes();
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        while let Some(lt) = find_ci(html, from, "<script") {
+            let j = lt + "<script".len();
+            from = j;
+            if b.get(j).is_some_and(|&c| !c.is_ascii_whitespace() && c != b'/' && c != b'>') {
+                continue;
+            }
+            let k = end_of_tag(html, j);
+            if k >= b.len() {
+                return None;
+            }
+            let self_closing = k > j && b[k - 1] == b'/';
+            return Some(Tag {
+                name: "script".into(),
+                start: lt,
+                end: k + 1,
+                self_closing,
+                attrs_text: &html[j..k],
+                attrs_at: j,
+            });
+        }
+        None
+    })
 }
 
 /// The index of the end tag that closes the start tag `tokens[open]` (same name, same

@@ -131,15 +131,16 @@ fn hash_source(bytes: &[u8]) -> String {
 /// need no hash; scripts with `src` are covered by `'self'` or not at all.
 pub fn inline_script_hashes(html: &str) -> Vec<String> {
     let mut out = Vec::new();
+    // Most pages have none: a look at each `<script` tag spares them the full pass.
+    if !html::script_tags_anywhere(html).any(|tag| runs_inline(&tag)) {
+        return out;
+    }
     let mut executable = false;
-    for token in html::tokens(html) {
+    for token in html::Tokens::new(html) {
         match token {
             // A gated inline script (`type="text/plain" data-cohort-purpose=...`, see
             // crate::gate) runs once cohort-gate.js activates it, so it needs its hash too.
-            Token::Start(tag) => {
-                executable = tag.name == "script"
-                    && (is_executable(&tag.attrs()) || crate::gate::is_gated_inline(tag.attrs_text))
-            }
+            Token::Start(tag) => executable = tag.name == "script" && runs_inline(&tag),
             Token::Raw { element, text, .. } if element == "script" && executable => {
                 out.push(hash_source(text.as_bytes()));
             }
@@ -147,6 +148,11 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// Whether a `<script>` start tag runs inline code, now or once cohort-gate.js activates it.
+fn runs_inline(tag: &html::Tag) -> bool {
+    is_executable(&tag.attrs()) || crate::gate::is_gated_inline(tag.attrs_text)
 }
 
 /// Whether a `<script>` with these attributes runs inline code.
@@ -350,6 +356,23 @@ mod tests {
         assert_eq!(hashes.len(), 2);
         // sha256("alert(1)") in base64, as browsers compute it.
         assert_eq!(hashes[0], "'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='");
+    }
+
+    #[test]
+    fn a_script_tag_that_is_not_a_script_element_has_no_hash() {
+        // In a comment, in a style's text, in an attribute value: the quick look sees them,
+        // the full pass knows they are not scripts.
+        for html in [
+            "<!-- <script>old()</script> --><p>x</p>",
+            "<style>/* <script>x()</script> */</style>",
+            r#"<p title="<script>x()</script>">y</p>"#,
+            "<scripts>no</scripts><script src=/a.js></script><script type=application/json>{}</script>",
+            "<script",
+        ] {
+            assert_eq!(inline_script_hashes(html), Vec::<String>::new(), "{html}");
+        }
+        let gated = r#"<script type="text/plain" data-cohort-purpose="analytics">track()</script>"#;
+        assert_eq!(inline_script_hashes(gated).len(), 1, "a gated inline script is hashed too");
     }
 
     #[test]

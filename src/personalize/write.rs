@@ -10,11 +10,10 @@ use super::policy::{Plan, with_meta};
 use super::{Error, PageIn, STYLESHEET, SlotKey, site};
 use crate::content::Shop;
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::plan::PageKind;
 use crate::render::SlotVersions;
 use crate::runtime;
 use crate::runtime::ConsentUi;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// For each page, the cohorts that get a full-page variant of it.
@@ -23,13 +22,10 @@ pub(super) fn variant_cohorts<'a>(
     pages: &[PageIn],
     versions: &HashMap<SlotKey, SlotVersions>,
 ) -> Vec<Vec<&'a str>> {
-    let variant_kinds: BTreeSet<&str> = shop.site.page_variant_kinds().collect();
     pages
         .iter()
         .map(|page| {
-            let wants = matches!(page.kind, PageKind::Home | PageKind::Category(..))
-                && variant_kinds.contains(page.kind.name());
-            if !wants {
+            if !page.kind.has_page_variants(&shop.site) {
                 return Vec::new();
             }
             shop.site

@@ -21,7 +21,7 @@ use crate::theme::engine::TemplateError;
 use minijinja::Value as V;
 use minijinja::value::{Enumerator, Object, Serde};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// A rendered page and what it brought with it.
@@ -82,7 +82,6 @@ pub struct Renderer<'a> {
     related: &'a Recs,
     together: &'a Recs,
     guard: invariance::Reference,
-    variant_kinds: BTreeSet<String>,
     /// The banner and preferences wording every page shows, and their hash.
     pub consent_ui: runtime::ConsentUi,
     /// The runtime's configuration, all but the page's interests.
@@ -165,7 +164,6 @@ impl<'a> Renderer<'a> {
             related: &recs.related,
             together: &recs.together,
             guard: invariance::Reference::new(shop),
-            variant_kinds: shop.site.page_variant_kinds().map(str::to_string).collect(),
             consent_ui: runtime::ConsentUi::default(),
             page_config: runtime::PageConfig::new(shop, ""),
             gate: crate::gate::Gate::new(&shop.site),
@@ -303,8 +301,7 @@ impl<'a> Renderer<'a> {
 
         let mut variants = Vec::new();
         let mut script_hashes = csp::inline_script_hashes(&html);
-        let variant_kind = matches!(job.kind, PageKind::Home | PageKind::Category(..));
-        if variant_kind && self.variant_kinds.contains(kind) && !cohort_slots.is_empty() {
+        if job.kind.has_page_variants(&self.shop.site) && !cohort_slots.is_empty() {
             // The variant is the default page with the cohort's fragments spliced in and a
             // noindex tag: the default page is cut once at its slots. A theme that prints a
             // slot twice or has no </head> gets each variant rendered again instead.
