@@ -41,25 +41,21 @@ PY
 }
 
 # Earlier output is moved aside and deleted only at the end: on ext4 without a journal (as
-# here), creating files within minutes of deleting as many makes the kernel check every
-# recently freed inode one by one (`recently_deleted` in a perf profile: half a build's
-# samples, 47 s instead of 31 s at 100,000 products, right after an `rm -rf` of an earlier
-# output), which is the benchmark's own doing, not the build's. The check only looks at
-# inode blocks still in memory, so as root the benchmark also writes everything out and drops
-# the caches before each fresh build (`sync; echo 3 > /proc/sys/vm/drop_caches`), then reads
-# the shop's sources once, as an edited shop's would be, so the fresh build starts from the
-# same state on every run.
+# here), creating a file checks each free inode it passes for a deletion in the last 60
+# seconds (`recently_deleted`, 360 seconds while the inode's block is not yet written out):
+# right after an `rm -rf` of an earlier output, that is half a build's perf samples (47 s
+# instead of 31 s at 100,000 products), which is the benchmark's own doing, not the build's.
+# So before each fresh build everything is written out and the script waits SETTLE seconds
+# (default 61; the previous run deleted its outputs when it ended), then reads the shop's
+# sources once, as an edited shop's would be, so every run starts from the same state.
+SETTLE=${SETTLE:-61}
 trash=bench/out/trash-$$
 mkdir -p "$trash"
 trap 'rm -rf "$trash"' EXIT
 aside() { for p in "$@"; do [ -e "$p" ] && mv "$p" "$trash/$(date +%s%N)"; done; return 0; }
 settle() {
     sync
-    if [ -w /proc/sys/vm/drop_caches ]; then
-        echo 3 > /proc/sys/vm/drop_caches
-    else
-        echo "note: not root, caches not dropped: a fresh build within minutes of deleting many files is slower" >&2
-    fi
+    sleep "$SETTLE"
     find "$1" -type f -print0 | xargs -0 cat > /dev/null
     sync
 }

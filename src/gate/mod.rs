@@ -116,10 +116,7 @@ pub fn rewrite_fragment(html: &str, gate: &Gate) -> Rewritten {
 fn rewrite_as(html: &str, gate: &Gate, page: bool) -> Rewritten {
     // With no declared party that needs consent, only elements gated by hand concern the
     // pass: a page without their attributes comes back as it is, unscanned.
-    if gate.parties.is_empty()
-        && html::find_ci(html, 0, "data-cohort-purpose").is_none()
-        && html::find_ci(html, 0, "data-cohort-embed").is_none()
-    {
+    if gate.parties.is_empty() && !hand_gated_attribute().is_match(html) {
         let mut out = html.to_string();
         if page && gate.consent_mode {
             add_consent_mode(&mut out, gate);
@@ -139,6 +136,17 @@ fn rewrite_as(html: &str, gate: &Gate, page: bool) -> Rewritten {
         }
     }
     Rewritten { html: out, findings, gated }
+}
+
+/// Finds the attributes of elements gated by hand (names in any case, as HTML allows).
+fn hand_gated_attribute() -> &'static aho_corasick::AhoCorasick {
+    static FINDER: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    FINDER.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(["data-cohort-purpose", "data-cohort-embed"])
+            .unwrap_or_else(|e| unreachable!("two fixed patterns: {e}"))
+    })
 }
 
 /// The elements the rewriter looks at.
@@ -492,6 +500,21 @@ mod tests {
             parties.push((t.origin.clone(), host, t));
         }
         Gate { parties, base_path: "/".into(), preferences_url: "/preferences/".into(), consent_mode }
+    }
+
+    #[test]
+    fn with_no_party_declared_only_hand_gated_elements_count() {
+        let none = Gate { parties: vec![], ..gate(false) };
+        let page = "<html><body><script src=\"https://www.googletagmanager.com/gtag/js\"></script></body></html>";
+        let r = rewrite(page, &none);
+        assert_eq!((r.html.as_str(), r.gated, r.findings.len()), (page, 0, 0), "nothing declared: nothing to gate");
+        // A hand-gated element, its attribute in any case, still brings the gating script.
+        let hand = "<html><body><script type=\"text/plain\" DATA-Cohort-Purpose=\"analytics\">x()</script></body></html>";
+        let r = rewrite(hand, &none);
+        assert_eq!(r.gated, 1);
+        assert!(r.html.contains(GATE_SCRIPT), "{}", r.html);
+        let with_mode = rewrite(page, &Gate { parties: vec![], ..gate(true) });
+        assert!(with_mode.html.contains(CONSENT_MODE_SCRIPT), "consent mode is added to every page");
     }
 
     #[test]
