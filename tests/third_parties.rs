@@ -393,3 +393,21 @@ fn a_banner_that_embeds_a_declared_third_party_stays_in_the_page_and_is_gated() 
         assert!(!html.contains("embed/welcome"), "no fragment holds the banner's video: {html}");
     }
 }
+
+#[test]
+fn a_banner_with_an_element_gated_by_hand_stays_in_the_page_with_the_gating_script() {
+    let shop = copy_fixture("basic");
+    let templates = shop.path().join("templates/partials");
+    std::fs::create_dir_all(&templates).expect("mkdir");
+    let banner = include_str!("../themes/default/templates/partials/consent-banner.html").replace(
+        "</section>",
+        "<img data-cohort-purpose=\"analytics\" data-cohort-src=\"https://pixel.example/p.gif\" alt=\"\"></section>",
+    );
+    std::fs::write(templates.join("consent-banner.html"), banner).expect("write");
+    let (code, out, err) = build(&shop);
+    assert_eq!(code, 0, "{out}{err}");
+    let home = read(&shop.path().join("public/index.html"));
+    assert!(!home.contains("data-cohort-banner="), "no placeholder: the banner is in the page");
+    assert!(home.contains("data-cohort-src=\"https://pixel.example/p.gif\""), "{home}");
+    assert!(home.contains("cohort-gate.js"), "the page loads the gating script that activates it");
+}

@@ -509,7 +509,8 @@ mod tests {
         let r = rewrite(page, &none);
         assert_eq!((r.html.as_str(), r.gated, r.findings.len()), (page, 0, 0), "nothing declared: nothing to gate");
         // A hand-gated element, its attribute in any case, still brings the gating script.
-        let hand = "<html><body><script type=\"text/plain\" DATA-Cohort-Purpose=\"analytics\">x()</script></body></html>";
+        let hand =
+            "<html><body><script type=\"text/plain\" DATA-Cohort-Purpose=\"analytics\">x()</script></body></html>";
         let r = rewrite(hand, &none);
         assert_eq!(r.gated, 1);
         assert!(r.html.contains(GATE_SCRIPT), "{}", r.html);

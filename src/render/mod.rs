@@ -180,10 +180,11 @@ impl<'a> Renderer<'a> {
                 Ok(String::new())
             }
         };
-        // A banner with an element from a declared third party that needs consent stays in
-        // the page, where the page's gate makes it inert (a fetched banner file is not gated).
+        // A banner with an element from a declared third party that needs consent, or one
+        // gated by hand, stays in the page, where the page's gate makes it inert and brings
+        // cohort-gate.js to activate it (a fetched banner file is neither gated nor counted).
         let banner = partial("partials/consent-banner.html")?;
-        let gated = crate::gate::rewrite_fragment(&banner, &r.gate).html != banner;
+        let gated = crate::gate::rewrite_fragment(&banner, &r.gate).gated > 0;
         r.consent_ui = runtime::ConsentUi::new(banner, partial("partials/consent-choices.html")?, gated);
         r.page_config = runtime::PageConfig::new(shop, &r.consent_ui.hash);
         // The product-page picks block does not depend on the product: render, compare,
