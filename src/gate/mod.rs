@@ -116,7 +116,7 @@ pub fn rewrite_fragment(html: &str, gate: &Gate) -> Rewritten {
 fn rewrite_as(html: &str, gate: &Gate, page: bool) -> Rewritten {
     // With no declared party that needs consent, only elements gated by hand concern the
     // pass: a page without their attributes comes back as it is, unscanned.
-    if gate.parties.is_empty() && !hand_gated_attribute().is_match(html) {
+    if gate.parties.is_empty() && !has_hand_gated_attribute(html) {
         let mut out = html.to_string();
         if page && gate.consent_mode {
             add_consent_mode(&mut out, gate);
@@ -138,15 +138,12 @@ fn rewrite_as(html: &str, gate: &Gate, page: bool) -> Rewritten {
     Rewritten { html: out, findings, gated }
 }
 
-/// Finds the attributes of elements gated by hand (names in any case, as HTML allows).
-fn hand_gated_attribute() -> &'static aho_corasick::AhoCorasick {
-    static FINDER: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
-    FINDER.get_or_init(|| {
-        aho_corasick::AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(["data-cohort-purpose", "data-cohort-embed"])
-            .unwrap_or_else(|e| unreachable!("two fixed patterns: {e}"))
-    })
+/// Whether `html` names an attribute of an element gated by hand, in any case (as HTML
+/// allows): two SIMD substring searches over a lower-cased copy, far cheaper than a pass.
+fn has_hand_gated_attribute(html: &str) -> bool {
+    let lower = html.as_bytes().to_ascii_lowercase();
+    let find = |needle: &[u8]| memchr::memmem::find(&lower, needle).is_some();
+    find(b"data-cohort-purpose") || find(b"data-cohort-embed")
 }
 
 /// The elements the rewriter looks at.

@@ -86,6 +86,9 @@ const STOP_WORDS: &[&str] = &[
     "too", "up", "was", "we", "were", "what", "when", "which", "while", "who", "will", "with", "you", "your",
 ];
 
+/// The length in bytes of the longest of [`STOP_WORDS`].
+const LONGEST_STOP_WORD: usize = 5;
+
 /// Lowercased words of at least two characters, without stop words and pure numbers.
 pub(crate) fn tokens(text: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -94,7 +97,8 @@ pub(crate) fn tokens(text: &str) -> Vec<String> {
             continue;
         }
         let lower = word.to_lowercase();
-        if STOP_WORDS.binary_search(&lower.as_str()).is_err() {
+        // Most words are longer than any stop word: they skip the search.
+        if lower.len() > LONGEST_STOP_WORD || STOP_WORDS.binary_search(&lower.as_str()).is_err() {
             out.push(lower);
         }
     }
@@ -579,6 +583,7 @@ mod tests {
     #[test]
     fn stop_words_are_sorted_for_binary_search() {
         assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(STOP_WORDS.iter().map(|w| w.len()).max(), Some(LONGEST_STOP_WORD));
     }
 
     #[test]
