@@ -366,27 +366,31 @@ fn a_cohort_fragment_never_brings_in_an_ungated_third_party() {
     assert!(product.contains("cohort-gate.js"), "the page loads the gating script");
 }
 
+/// Builds `shop` with the default banner plus `element` at its end; returns the home page,
+/// after checking the banner is in it (no placeholder for a fetched banner file).
+fn home_with_banner_element(shop: &tempfile::TempDir, element: &str) -> String {
+    let templates = shop.path().join("templates/partials");
+    std::fs::create_dir_all(&templates).expect("mkdir");
+    let banner = include_str!("../themes/default/templates/partials/consent-banner.html")
+        .replace("</section>", &format!("{element}</section>"));
+    std::fs::write(templates.join("consent-banner.html"), banner).expect("write");
+    let (code, out, err) = build(shop);
+    assert_eq!(code, 0, "{out}{err}");
+    let home = read(&shop.path().join("public/index.html"));
+    assert!(!home.contains("data-cohort-banner="), "no placeholder: the banner is in the page");
+    assert!(home.contains(r#"<section id="cohort-banner""#), "{home}");
+    home
+}
+
 #[test]
 fn a_banner_that_embeds_a_declared_third_party_stays_in_the_page_and_is_gated() {
     // A theme whose banner shows a video from a provider that needs consent: a fetched banner
     // file would load it ungated, so the banner stays in the page, where the page's gate works.
     let shop = shop_with(FUNCTIONAL);
-    let templates = shop.path().join("templates/partials");
-    std::fs::create_dir_all(&templates).expect("mkdir");
-    let banner = include_str!("../themes/default/templates/partials/consent-banner.html").replace(
-        "</section>",
-        "<iframe src=\"https://www.youtube-nocookie.com/embed/welcome\" title=\"Welcome\"></iframe></section>",
-    );
-    std::fs::write(templates.join("consent-banner.html"), banner).expect("write");
-    let (code, out, err) = build(&shop);
-    assert_eq!(code, 0, "{out}{err}");
-    let home = read(&shop.path().join("public/index.html"));
-    assert!(!home.contains("data-cohort-banner="), "no placeholder: the banner is in the page");
-    assert!(home.contains(r#"<section id="cohort-banner""#), "{home}");
+    let video = "<iframe src=\"https://www.youtube-nocookie.com/embed/welcome\" title=\"Welcome\"></iframe>";
+    let home = home_with_banner_element(&shop, video);
     assert!(home.contains("youtube-nocookie.com/embed/welcome") && home.contains("<template><iframe"), "gated");
-    assert!(!home.contains(
-        "<iframe src=\"https://www.youtube-nocookie.com/embed/welcome\" title=\"Welcome\"></iframe></section>"
-    ));
+    assert!(!home.contains(&format!("{video}</section>")), "not as written");
     assert!(home.contains("cohort-gate.js"), "the page loads the gating script");
     for entry in std::fs::read_dir(shop.path().join("public/_cohort/f")).expect("fragments").flatten() {
         let html = read(&entry.path());
@@ -397,17 +401,10 @@ fn a_banner_that_embeds_a_declared_third_party_stays_in_the_page_and_is_gated() 
 #[test]
 fn a_banner_with_an_element_gated_by_hand_stays_in_the_page_with_the_gating_script() {
     let shop = copy_fixture("basic");
-    let templates = shop.path().join("templates/partials");
-    std::fs::create_dir_all(&templates).expect("mkdir");
-    let banner = include_str!("../themes/default/templates/partials/consent-banner.html").replace(
-        "</section>",
-        "<img data-cohort-purpose=\"analytics\" data-cohort-src=\"https://pixel.example/p.gif\" alt=\"\"></section>",
+    let home = home_with_banner_element(
+        &shop,
+        "<img data-cohort-purpose=\"analytics\" data-cohort-src=\"https://pixel.example/p.gif\" alt=\"\">",
     );
-    std::fs::write(templates.join("consent-banner.html"), banner).expect("write");
-    let (code, out, err) = build(&shop);
-    assert_eq!(code, 0, "{out}{err}");
-    let home = read(&shop.path().join("public/index.html"));
-    assert!(!home.contains("data-cohort-banner="), "no placeholder: the banner is in the page");
     assert!(home.contains("data-cohort-src=\"https://pixel.example/p.gif\""), "{home}");
     assert!(home.contains("cohort-gate.js"), "the page loads the gating script that activates it");
 }
