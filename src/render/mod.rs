@@ -2,11 +2,11 @@
 //! (written as content-addressed fragments), and full-page cohort variants where asked.
 //! Pages render in parallel; everything here is read-only and shared across threads.
 
-pub mod card_cache;
 pub mod context;
 pub mod error;
 pub mod model;
 mod page;
+pub mod partial_cache;
 
 pub use error::{RenderError, RenderErrorKind};
 pub use model::{PageInputs, PageModel, new_arrivals};
@@ -70,8 +70,8 @@ pub struct Renderer<'a> {
     shop: &'a Shop,
     theme: &'a Theme,
     cards: Vec<V>,
-    /// `render_card`'s cache of card HTML (see [`card_cache`]), passed to every template.
-    card_cache: V,
+    /// `render_card`'s cache of card HTML (see [`partial_cache`]), passed to every template.
+    partials: V,
     cohorts: Vec<CohortView>,
     default_hero: V,
     default_picks: V,
@@ -150,12 +150,12 @@ impl<'a> Renderer<'a> {
                 product_picks: None,
             });
         }
-        let card_cache = V::from_object(card_cache::CardCache::new(&cards));
+        let partials = V::from_object(partial_cache::PartialCache::new(&cards));
         let mut r = Renderer {
             shop,
             theme,
             cards,
-            card_cache,
+            partials,
             cohorts,
             default_hero: V::from(Serde(&default_hero)),
             default_picks,
@@ -232,7 +232,7 @@ impl<'a> Renderer<'a> {
             ("page", page.clone()),
             (var, data.clone()),
             ("cohort", cohort.map_or(V::from(()), |ci| self.cohorts[ci].info.clone())),
-            (card_cache::VAR, self.card_cache.clone()),
+            (partial_cache::VAR, self.partials.clone()),
         ]));
         let template = format!("slots/{name}.html");
         // Gated before it is compared and hashed, so a cohort's fragment (inserted by

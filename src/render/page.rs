@@ -101,7 +101,7 @@ impl Renderer<'_> {
         let interests = page_interests(shop, job.kind);
         vars.insert("cohort_config", V::from(self.page_config.for_page(&interests)));
         vars.insert("consent_banner", V::from(self.consent_ui.in_page.as_str()));
-        vars.insert(card_cache::VAR, self.card_cache.clone());
+        vars.insert(partial_cache::VAR, self.partials.clone());
         match job.kind {
             PageKind::Home => {
                 vars.insert("hero", self.default_hero.clone());

@@ -24,7 +24,8 @@ impl MiniJinja {
         env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
         env.set_fuel(Some(super::engine::FUEL));
         env.set_formatter(html_formatter);
-        env.add_function("render_card", crate::render::card_cache::render_card);
+        env.add_function("render_card", crate::render::partial_cache::render_card);
+        env.add_function("partial_cached", crate::render::partial_cache::partial_cached);
         env.add_function("picture", picture);
         let sources: BTreeMap<String, String> = templates.iter().cloned().collect();
         let mut engine = MiniJinja { env, sources, globals: BTreeMap::new() };

@@ -236,12 +236,17 @@ impl Theme {
 }
 
 /// The templates a template's text names literally in `extends`, `include`, `import` and
-/// `from` tags (and the card partial, when it calls `render_card`); None when one is named
-/// through a variable or an expression.
+/// `from` tags (and the card partial, when it calls `render_card`; the first argument of
+/// `partial_cached`); None when one is named through a variable or an expression.
 pub fn template_references(text: &str) -> Option<Vec<String>> {
     let mut out = Vec::new();
     if text.contains("render_card") {
-        out.push(crate::render::card_cache::TEMPLATE.to_string());
+        out.push(crate::render::partial_cache::TEMPLATE.to_string());
+    }
+    for (at, _) in text.match_indices("partial_cached(") {
+        let args = text[at + "partial_cached(".len()..].trim_start();
+        let end = args.find([',', ')']).unwrap_or(args.len());
+        out.push(literal(args[..end].trim_end())?);
     }
     let mut rest = text;
     while let Some(open) = rest.find("{%") {
@@ -308,6 +313,8 @@ mod tests {
         );
         let grid = "<div>{% for item in products %}{{ render_card(item) }}{% endfor %}</div>";
         assert_eq!(template_references(grid), Some(vec!["partials/card.html".to_string()]));
+        let menu = "{{ partial_cached( 'partials/nav.html' , current=page.url) }}{{ partial_cached(\"x.html\") }}";
+        assert_eq!(template_references(menu), Some(vec!["partials/nav.html".to_string(), "x.html".to_string()]));
     }
 
     #[test]
@@ -315,6 +322,7 @@ mod tests {
         assert_eq!(template_references("{% include item.template %}"), None);
         assert_eq!(template_references("{% extends layout ~ \".html\" %}"), None);
         assert_eq!(template_references("{% include [\"a.html\", other] %}"), None);
+        assert_eq!(template_references("{{ partial_cached(name, a=1) }}"), None);
         assert_eq!(template_references("no tags here"), Some(vec![]));
     }
 }
