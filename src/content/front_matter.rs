@@ -82,14 +82,21 @@ pub struct Keys<'a> {
 
 impl<'a> Keys<'a> {
     /// Reads the top-level keys of `source` (front matter starting on file line
-    /// `first_line`); a TOML syntax error is the one diagnostic then.
-    pub fn read(file: &'a Path, source: &'a str, first_line: usize) -> Result<Keys<'a>, Diagnostic> {
-        let table: std::collections::BTreeMap<toml::Spanned<String>, serde::de::IgnoredAny> =
-            toml::from_str(source).map_err(|e| crate::config::toml_diagnostic(file, source, first_line, &e))?;
+    /// `first_line`) and the front matter deserialized as `T`, from one parse of the TOML
+    /// (it used to be parsed twice, once for the keys and once for the values). A syntax
+    /// error, or a value `T` refuses, is the one diagnostic then.
+    pub fn parse<T: serde::Deserialize<'a>>(
+        file: &'a Path,
+        source: &'a str,
+        first_line: usize,
+    ) -> Result<(Keys<'a>, T), Diagnostic> {
+        let fail = |e: toml::de::Error| crate::config::toml_diagnostic(file, source, first_line, &e);
+        let table = toml::de::DeTable::parse(source).map_err(fail)?;
         let mut spans: Vec<(String, std::ops::Range<usize>)> =
-            table.keys().map(|k| (k.get_ref().clone(), k.span())).collect();
+            table.get_ref().keys().map(|k| (k.get_ref().to_string(), k.span())).collect();
         spans.sort_by_key(|(_, span)| span.start);
-        Ok(Keys { file, source, first_line, spans })
+        let value = T::deserialize(toml::de::Deserializer::from(table)).map_err(fail)?;
+        Ok((Keys { file, source, first_line, spans }, value))
     }
 
     /// A diagnostic placed at `key` (at the top of the front matter when it is absent).

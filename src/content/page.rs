@@ -2,7 +2,6 @@
 
 use super::front_matter::{Field, Key, Keys, lenient};
 use super::markdown;
-use crate::config::toml_diagnostic;
 use crate::diagnostics::Diagnostic;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -65,8 +64,7 @@ pub fn parse(rel: &Path, text: &str) -> Result<Page, Vec<Diagnostic>> {
     let split = super::front_matter::split(rel, text).map_err(|d| vec![d])?;
     let fm = split.front_matter;
     let line0 = split.front_matter_line;
-    let keys = Keys::read(rel, fm, line0).map_err(|d| vec![d])?;
-    let raw: RawPage = toml::from_str(fm).map_err(|e| vec![toml_diagnostic(rel, fm, line0, &e)])?;
+    let (keys, raw): (Keys, RawPage) = Keys::parse(rel, fm, line0).map_err(|d| vec![d])?;
     let mut errors = keys.check(&PAGE_KEYS);
     let title = keys.take(raw.title, &PAGE_KEYS[0], &mut errors);
     let summary = keys.take(raw.summary, &PAGE_KEYS[1], &mut errors);

@@ -4,7 +4,7 @@ use super::front_matter::{Field, Key, Keys, lenient};
 use super::markdown;
 use super::money::Money;
 use super::variant::{self, RawVariant, Variant};
-use crate::config::{Site, toml_diagnostic};
+use crate::config::Site;
 use crate::diagnostics::{Diagnostic, suggest};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -202,8 +202,7 @@ pub fn parse(
 ) -> Result<Product, Vec<Diagnostic>> {
     let split = super::front_matter::split(rel, text).map_err(|d| vec![d])?;
     let (fm, line0) = (split.front_matter, split.front_matter_line);
-    let keys = Keys::read(rel, fm, line0).map_err(|d| vec![d])?;
-    let raw: RawProduct = toml::from_str(fm).map_err(|e| vec![toml_diagnostic(rel, fm, line0, &e)])?;
+    let (keys, raw): (Keys, RawProduct) = Keys::parse(rel, fm, line0).map_err(|d| vec![d])?;
     let place = Place { root, rel, bundle, fm, line0 };
     let mut errors = keys.check(&PRODUCT_KEYS);
     let e = &mut errors;

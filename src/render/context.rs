@@ -166,39 +166,95 @@ pub fn hero_value(shop: &Shop, title: &str, text: &str, image: Option<&str>) -> 
 /// A product as listings, recommendation blocks and the product page show it, converted
 /// once for the template engine (cards are shared by every page that shows the product).
 pub fn card(shop: &Shop, p: &Product) -> minijinja::Value {
-    minijinja::Value::from(minijinja::value::Serde(&card_json(shop, p)))
+    minijinja::Value::from(minijinja::value::Serde(&Card::of(shop, p)))
 }
 
 /// [`card`] as JSON.
 pub fn card_json(shop: &Shop, p: &Product) -> Value {
-    let site = &shop.site;
-    let images: Vec<Value> = p.images.iter().map(|i| image_value(shop, i)).collect();
-    json!({
-        "slug": p.slug,
-        "url": site.url(&format!("products/{}/", p.slug)),
-        "permalink": site.permalink(&format!("products/{}/", p.slug)),
-        "title": p.title,
-        "sku": p.sku,
-        "price": p.price.display(),
-        "price_decimal": p.price.decimal(),
-        "price_minor": p.price.minor,
-        "compare_at": p.compare_at.map(|m| m.display()),
-        "on_sale": p.compare_at.is_some_and(|c| c.minor > p.price.minor),
-        "currency": site.currency.code,
-        "category": {"name": p.category, "url": site.url(&format!("categories/{}/", crate::content::slugify(&p.category)))},
-        "tags": p.tags.iter().map(|t| json!({"name": t, "url": site.url(&format!("tags/{}/", crate::content::slugify(t)))})).collect::<Vec<_>>(),
-        "image": images.first().cloned(),
-        "images": images,
-        "availability": p.availability.name(),
-        "availability_label": p.availability.label(),
-        "summary": p.summary,
-        "badge": Value::Null,
-        "buy_url": p.buy_url,
-        "date": p.date,
-        "options": p.options.iter().map(|(n, v)| json!({"name": n, "values": v})).collect::<Vec<_>>(),
-        "variants": p.variants.iter().map(|v| variant_json(site, p, v)).collect::<Vec<_>>(),
-        "cart": crate::checkout::cart_value(site, p, None),
-    })
+    serde_json::to_value(Card::of(shop, p)).unwrap_or_default()
+}
+
+/// A product card, serialized straight into a template value (building it as JSON first
+/// and converting that was a tenth of a rebuild at 100,000 products). Fields are in name
+/// order, as a JSON object's keys are, so a theme iterating a card sees the same order
+/// either way.
+#[derive(serde::Serialize)]
+struct Card<'a> {
+    availability: &'static str,
+    availability_label: &'static str,
+    badge: (),
+    buy_url: Option<&'a str>,
+    cart: Value,
+    category: Link<'a>,
+    compare_at: Option<String>,
+    currency: &'static str,
+    date: Option<&'a str>,
+    image: Option<Value>,
+    images: Vec<Value>,
+    on_sale: bool,
+    options: Vec<CardOption<'a>>,
+    permalink: String,
+    price: String,
+    price_decimal: String,
+    price_minor: i64,
+    sku: &'a str,
+    slug: &'a str,
+    summary: &'a str,
+    tags: Vec<Link<'a>>,
+    title: &'a str,
+    url: String,
+    variants: Vec<Value>,
+}
+
+/// A category or tag on a card: its name and page.
+#[derive(serde::Serialize)]
+struct Link<'a> {
+    name: &'a str,
+    url: String,
+}
+
+/// One option of a product without variants: its name and values.
+#[derive(serde::Serialize)]
+struct CardOption<'a> {
+    name: &'a str,
+    values: &'a [String],
+}
+
+impl<'a> Card<'a> {
+    fn of(shop: &Shop, p: &'a Product) -> Card<'a> {
+        let site = &shop.site;
+        let images: Vec<Value> = p.images.iter().map(|i| image_value(shop, i)).collect();
+        let link = |prefix: &str, name: &'a str| Link {
+            name,
+            url: site.url(&format!("{prefix}/{}/", crate::content::slugify(name))),
+        };
+        Card {
+            availability: p.availability.name(),
+            availability_label: p.availability.label(),
+            badge: (),
+            buy_url: p.buy_url.as_deref(),
+            cart: crate::checkout::cart_value(site, p, None),
+            category: link("categories", &p.category),
+            compare_at: p.compare_at.map(|m| m.display()),
+            currency: site.currency.code,
+            date: p.date.as_deref(),
+            image: images.first().cloned(),
+            images,
+            on_sale: p.compare_at.is_some_and(|c| c.minor > p.price.minor),
+            options: p.options.iter().map(|(name, values)| CardOption { name, values }).collect(),
+            permalink: site.permalink(&format!("products/{}/", p.slug)),
+            price: p.price.display(),
+            price_decimal: p.price.decimal(),
+            price_minor: p.price.minor,
+            sku: &p.sku,
+            slug: &p.slug,
+            summary: &p.summary,
+            tags: p.tags.iter().map(|t| link("tags", t)).collect(),
+            title: &p.title,
+            url: site.url(&format!("products/{}/", p.slug)),
+            variants: p.variants.iter().map(|v| variant_json(site, p, v)).collect(),
+        }
+    }
 }
 
 /// A variant as templates see it: its options, its own price and availability.
