@@ -537,7 +537,10 @@ fn render_into(pages: &Pages, theme: &Theme, phases: &Phases) -> Result<(BuildRe
         } else {
             String::new()
         };
-        format!("rendered and wrote {count} pages{kept}, {variants} cohort variants, {fragments} fragments")
+        let (cards, reused) = renderer.card_counts();
+        format!(
+            "rendered and wrote {count} pages{kept}, {variants} cohort variants, {fragments} fragments ({cards} product cards rendered, {reused} reused)"
+        )
     });
     let pages = count;
 

@@ -445,3 +445,48 @@ fn only_the_first_page_of_a_category_gets_full_page_variants_unless_asked() {
     let redirects = read(&out.join("_redirects"));
     assert!(redirects.contains("/categories/knives/page/2/ /c/workshop/categories/knives/page/2/ "), "{redirects}");
 }
+
+/// Each product's card is rendered with the theme's card template once per build and taken
+/// from the cache everywhere else it appears (listings, each cohort's grids, recommendation
+/// blocks): the build's progress line counts both. A card the cache stopped recognizing
+/// renders the same bytes, so only these counts show it (at 100,000 products it was a fifth
+/// of the template time).
+#[test]
+fn each_product_card_is_rendered_once_per_build() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_dir(&repo().join("example-shop"), dir.path());
+    let _ = std::fs::remove_dir_all(dir.path().join("public"));
+    let out = dir.path().join("site");
+    let o = cohort()
+        .args(["build", "--root", dir.path().to_str().unwrap(), "-o", out.to_str().unwrap()])
+        .env("COHORT_BUILD_TIMINGS", "1")
+        .output()
+        .expect("run cohort");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    let counts = stderr
+        .lines()
+        .find_map(|l| {
+            l.split_once(" product cards rendered, ").map(|(head, tail)| (head.to_string(), tail.to_string()))
+        })
+        .unwrap_or_else(|| panic!("no card counts in the progress lines: {stderr}"));
+    let rendered: usize = counts.0.rsplit('(').next().and_then(|n| n.parse().ok()).expect("rendered count");
+    let reused: usize = counts.1.split(' ').next().and_then(|n| n.parse().ok()).expect("reused count");
+    // The products whose cards the output shows, anywhere (pages, variants, fragments).
+    let mut shown = std::collections::BTreeSet::new();
+    for (path, bytes) in tree(&out) {
+        if !path.ends_with(".html") {
+            continue;
+        }
+        let html = String::from_utf8_lossy(&bytes);
+        for (at, _) in html.match_indices("<article class=\"card\" data-sku=\"") {
+            let rest = &html[at + 32..];
+            shown.insert(rest[..rest.find('"').unwrap_or(0)].to_string());
+        }
+    }
+    assert!(shown.len() > 10, "the example shop shows cards: {shown:?}");
+    assert_eq!(rendered, shown.len(), "one render per product shown ({reused} reused)");
+    // Cohort variants reuse the default page around their slots, so the output holds more
+    // cards than the build asked for; listings and grids alone ask for each card many times.
+    assert!(reused > 5 * rendered, "{rendered} rendered, {reused} reused");
+}

@@ -166,7 +166,7 @@ pub fn hero_value(shop: &Shop, title: &str, text: &str, image: Option<&str>) -> 
 /// A product as listings, recommendation blocks and the product page show it, converted
 /// once for the template engine (cards are shared by every page that shows the product).
 pub fn card(shop: &Shop, p: &Product) -> minijinja::Value {
-    minijinja::Value::from(minijinja::value::Serde(&Card::of(shop, p)))
+    super::partial_cache::ProductCard::value(minijinja::Value::from(minijinja::value::Serde(&Card::of(shop, p))))
 }
 
 /// [`card`] as JSON.

@@ -245,6 +245,12 @@ impl<'a> Renderer<'a> {
         &self.model
     }
 
+    /// Product cards rendered with the card template so far, and cards taken from the cache
+    /// (see [`partial_cache`]).
+    pub fn card_counts(&self) -> (usize, usize) {
+        self.partials.downcast_object_ref::<partial_cache::PartialCache>().map_or((0, 0), |c| c.card_counts())
+    }
+
     /// Renders one page with its slots, fragments and variants.
     pub fn render(&self, job: &Job) -> Result<RenderedPage, RenderError> {
         let (mut ctx, source) = self.page_context(job);

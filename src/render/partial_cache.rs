@@ -18,9 +18,10 @@
 //!   page gains nothing: past [`MAX_PARTIALS`] distinct calls, the rest are rendered each time
 //!   and not kept.
 
-use minijinja::value::{Kwargs, Object};
+use minijinja::value::{Enumerator, Kwargs, Object};
 use minijinja::{Error, ErrorKind, State, Value as V};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// The variable under which the renderer passes the cache to every template.
@@ -40,6 +41,9 @@ pub struct PartialCache {
     rendered: Vec<OnceLock<String>>,
     /// `partial_cached`: template name and arguments (see [`call_key`]) → HTML.
     partials: Mutex<HashMap<String, Arc<str>>>,
+    /// Cards rendered with the card template, and cards served from the cache.
+    card_renders: AtomicUsize,
+    card_hits: AtomicUsize,
 }
 
 impl Object for PartialCache {}
@@ -52,7 +56,16 @@ impl PartialCache {
             by_address,
             rendered: cards.iter().map(|_| OnceLock::new()).collect(),
             partials: Mutex::default(),
+            card_renders: AtomicUsize::new(0),
+            card_hits: AtomicUsize::new(0),
         }
+    }
+
+    /// How many cards this build rendered with the card template and how many it took from
+    /// the cache: the build's progress shows both, so a theme whose cards are not cached
+    /// shows it (and a test sees it).
+    pub fn card_counts(&self) -> (usize, usize) {
+        (self.card_renders.load(Ordering::Relaxed), self.card_hits.load(Ordering::Relaxed))
     }
 
     /// The product index of one of the renderer's own cards. A card with a reason (an
@@ -62,14 +75,43 @@ impl PartialCache {
     }
 }
 
-/// The address of the map a card value holds, if it is a map object.
+/// A product card as templates see it: the fields [`super::context::card`] serializes,
+/// behind a type of this module's own, so that the cache knows the renderer's cards by the
+/// address of this object whatever minijinja makes of the fields inside. (It serializes a
+/// struct into a private type: when cards became a struct, a cache that looked for a map
+/// stopped recognizing any card, and every card was rendered again on every page showing it,
+/// with the same output and a fifth more template time.)
+#[derive(Debug)]
+pub struct ProductCard(V);
+
+impl ProductCard {
+    /// `fields` (a map value) as a card the cache can recognize.
+    pub fn value(fields: V) -> V {
+        V::from_object(ProductCard(fields))
+    }
+}
+
+impl Object for ProductCard {
+    fn get_value(self: &Arc<Self>, key: &V) -> Option<V> {
+        self.0.get_item(key).ok().filter(|v| !v.is_undefined())
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<V> {
+        self.0.get_attr(key).ok().filter(|v| !v.is_undefined())
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(self.0.try_iter().map(Iterator::collect).unwrap_or_default())
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        self.0.len()
+    }
+}
+
+/// The address of the card object a value holds, if it is one.
 fn address(value: &V) -> Option<usize> {
-    // `context::card` builds cards with `Serde`, which makes minijinja's map: an
-    // `IndexMap<Value, Value>` (the `preserve_order` feature, chosen because a small
-    // `BTreeMap` allocates room for eleven entries: 100,000 cards of nested two-key maps
-    // were half a gigabyte).
-    let map = value.downcast_object_ref::<indexmap::IndexMap<V, V>>().map(|map| std::ptr::from_ref(map) as usize);
-    map.or_else(|| value.downcast_object_ref::<BTreeMap<String, V>>().map(|map| std::ptr::from_ref(map) as usize))
+    value.downcast_object_ref::<ProductCard>().map(|card| std::ptr::from_ref(card) as usize)
 }
 
 /// The `render_card` template function.
@@ -77,7 +119,13 @@ pub fn render_card(state: &State, item: V) -> Result<V, Error> {
     let cache = state.lookup(VAR).and_then(|c| c.downcast_object::<PartialCache>());
     let slot = cache.as_ref().and_then(|c| c.rendered.get(c.index(&item)?));
     if let Some(html) = slot.and_then(OnceLock::get) {
+        if let Some(cache) = &cache {
+            cache.card_hits.fetch_add(1, Ordering::Relaxed);
+        }
         return Ok(V::from_safe_string(html.clone()));
+    }
+    if let Some(cache) = &cache {
+        cache.card_renders.fetch_add(1, Ordering::Relaxed);
     }
     let template = state.env().get_template(TEMPLATE).map_err(|e| {
         Error::new(ErrorKind::TemplateNotFound, format!("render_card needs templates/{TEMPLATE}")).with_source(e)
@@ -140,7 +188,7 @@ mod tests {
         // Made as `context::card` makes them.
         let cards: Vec<V> = ["Mug", "Knife"]
             .iter()
-            .map(|t| V::from(minijinja::value::Serde(&serde_json::json!({"title": t}))))
+            .map(|t| ProductCard::value(V::from(minijinja::value::Serde(&serde_json::json!({"title": t})))))
             .collect();
         let cache = std::sync::Arc::new(PartialCache::new(&cards));
         assert_eq!(cache.by_address.len(), 2, "the renderer's card maps are recognized");
@@ -154,6 +202,8 @@ mod tests {
         assert_eq!(html, "<b>Mug</b><b>Knife</b><i>Pairs well</i><b>Mug</b><b>Knife</b>");
         let cached: Vec<Option<&String>> = cache.rendered.iter().map(OnceLock::get).collect();
         assert_eq!(cached, [Some(&"<b>Mug</b>".to_string()), Some(&"<b>Knife</b>".to_string())]);
+        // Mug, Knife with a reason and Knife rendered; the second Mug from the cache.
+        assert_eq!(cache.card_counts(), (3, 1));
 
         // A map that is not one of the renderer's cards is rendered, never looked up.
         let stranger = V::from(minijinja::value::Serde(&serde_json::json!({"title": "Mug"})));
