@@ -90,15 +90,42 @@ const STOP_WORDS: &[&str] = &[
 /// The length in bytes of the longest of [`STOP_WORDS`].
 const LONGEST_STOP_WORD: usize = 5;
 
+/// The first eight bytes of a word as one big-endian integer (zero-padded): comparing two
+/// keys orders words as comparing the strings does, and since words hold no zero byte, two
+/// words of at most eight bytes are equal exactly when their keys are.
+const fn prefix_key(w: &[u8]) -> u64 {
+    let mut key = [0u8; 8];
+    let mut i = 0;
+    while i < w.len() && i < 8 {
+        key[i] = w[i];
+        i += 1;
+    }
+    u64::from_be_bytes(key)
+}
+
+/// [`STOP_WORDS`] as [`prefix_key`]s, in the same (ascending) order: a word of at most
+/// [`LONGEST_STOP_WORD`] bytes is a stop word when its key is among them, which costs no
+/// string comparison.
+const STOP_KEYS: [u64; STOP_WORDS.len()] = {
+    let mut keys = [0u64; STOP_WORDS.len()];
+    let mut i = 0;
+    while i < STOP_WORDS.len() {
+        keys[i] = prefix_key(STOP_WORDS[i].as_bytes());
+        i += 1;
+    }
+    keys
+};
+
 /// Lowercased words of at least two characters, without stop words and pure numbers.
 #[cfg(test)]
 pub(crate) fn tokens(text: &str) -> Vec<String> {
-    words(text).map(Cow::into_owned).collect()
+    words(text).map(|(_, w)| w.into_owned()).collect()
 }
 
-/// [`tokens`], borrowing each word that is already lowercase ASCII (most words of a
-/// catalog): tokenizing 100,000 descriptions allocated a string per word.
-fn words(text: &str) -> impl Iterator<Item = Cow<'_, str>> {
+/// [`tokens`] with each word's [`prefix_key`], borrowing each word that is already
+/// lowercase ASCII (most words of a catalog): tokenizing 100,000 descriptions allocated a
+/// string per word.
+fn words(text: &str) -> impl Iterator<Item = (u64, Cow<'_, str>)> {
     text.split(|c: char| !c.is_alphanumeric()).filter_map(|word| {
         let lower: Cow<'_, str> = if word.is_ascii() {
             if word.len() < 2 || word.bytes().all(|b| b.is_ascii_digit()) {
@@ -115,28 +142,30 @@ fn words(text: &str) -> impl Iterator<Item = Cow<'_, str>> {
             }
             Cow::Owned(word.to_lowercase())
         };
+        let key = prefix_key(lower.as_bytes());
         // Most words are longer than any stop word: they skip the search.
-        (lower.len() > LONGEST_STOP_WORD || STOP_WORDS.binary_search(&&*lower).is_err()).then_some(lower)
+        (lower.len() > LONGEST_STOP_WORD || STOP_KEYS.binary_search(&key).is_err()).then_some((key, lower))
     })
 }
 
 /// Each distinct word of `text` ([`words`]) with its count, in byte order of the words.
-/// Sorted by the first eight bytes as one integer (the same order as comparing the
-/// strings), so that most comparisons are not a `memcmp`.
+/// Sorted by [`prefix_key`], so that only words longer than eight bytes sharing their first
+/// eight need a string comparison.
 fn word_counts(text: &str) -> Vec<(Cow<'_, str>, u32)> {
-    let prefix = |w: &str| {
-        let mut key = [0u8; 8];
-        let n = w.len().min(8);
-        key[..n].copy_from_slice(&w.as_bytes()[..n]);
-        u64::from_be_bytes(key)
-    };
-    let mut toks: Vec<(u64, Cow<'_, str>)> = words(text).map(|w| (prefix(&w), w)).collect();
-    toks.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    let mut toks: Vec<(u64, Cow<'_, str>)> = words(text).collect();
+    let short = |a: &str, b: &str| a.len() <= 8 && b.len() <= 8;
+    toks.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0).then_with(|| if short(&a.1, &b.1) { std::cmp::Ordering::Equal } else { a.1.cmp(&b.1) })
+    });
     let mut counts: Vec<(Cow<'_, str>, u32)> = Vec::new();
-    for (_, t) in toks {
+    let mut last_key = 0;
+    for (key, word) in toks {
         match counts.last_mut() {
-            Some((last, c)) if *last == t => *c += 1,
-            _ => counts.push((t, 1)),
+            Some((last, c)) if key == last_key && (short(last, &word) || **last == *word) => *c += 1,
+            _ => {
+                last_key = key;
+                counts.push((word, 1));
+            }
         }
     }
     counts
@@ -607,6 +636,10 @@ mod tests {
     fn stop_words_are_sorted_for_binary_search() {
         assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(STOP_WORDS.iter().map(|w| w.len()).max(), Some(LONGEST_STOP_WORD));
+        assert!(STOP_KEYS.windows(2).all(|w| w[0] < w[1]));
+        for w in STOP_WORDS {
+            assert!(words(&format!("x {w} y")).all(|(_, t)| t != *w), "{w} is dropped");
+        }
     }
 
     #[test]
@@ -616,8 +649,11 @@ mod tests {
             vec!["trail", "runner", "wet", "trails", "über"]
         );
         // Counted in byte order, with words sharing their first eight bytes told apart.
-        let counts = word_counts("Waterproofing waterproofed WATERPROOFING zz ab Ab abc Über");
+        let counts = word_counts("Waterproofing waterproofed WATERPROOFING zz ab Ab abc Über waterpro waterpro");
         let counts: Vec<(&str, u32)> = counts.iter().map(|(w, c)| (&**w, *c)).collect();
-        assert_eq!(counts, [("ab", 2), ("abc", 1), ("waterproofed", 1), ("waterproofing", 2), ("zz", 1), ("über", 1)]);
+        assert_eq!(
+            counts,
+            [("ab", 2), ("abc", 1), ("waterpro", 2), ("waterproofed", 1), ("waterproofing", 2), ("zz", 1), ("über", 1)]
+        );
     }
 }

@@ -21,6 +21,7 @@
 use minijinja::value::{Enumerator, Kwargs, Object};
 use minijinja::{Error, ErrorKind, State, Value as V};
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -35,12 +36,13 @@ pub const MAX_PARTIALS: usize = 1024;
 /// One build's cached partials: each product card's HTML, and each `partial_cached` call's.
 #[derive(Debug, Default)]
 pub struct PartialCache {
-    /// Address of each card's map → product index.
-    by_address: HashMap<usize, usize>,
-    /// Each product's card, once rendered.
-    rendered: Vec<OnceLock<String>>,
+    /// Address of each card object → product index.
+    by_address: HashMap<usize, usize, BuildHasherDefault<AddressHasher>>,
+    /// Each product's card, once rendered: the safe-string value itself, so that a page
+    /// showing it shares its bytes instead of copying them.
+    rendered: Vec<OnceLock<V>>,
     /// `partial_cached`: template name and arguments (see [`call_key`]) → HTML.
-    partials: Mutex<HashMap<String, Arc<str>>>,
+    partials: Mutex<HashMap<String, V>>,
     /// Cards rendered with the card template, and cards served from the cache.
     card_renders: AtomicUsize,
     card_hits: AtomicUsize,
@@ -109,6 +111,25 @@ impl Object for ProductCard {
     }
 }
 
+/// Hashes a card's address with one multiplication: the cache is asked for a card about
+/// fifteen times per product, and SipHash was a visible share of that.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
+    }
+}
+
 /// The address of the card object a value holds, if it is one.
 fn address(value: &V) -> Option<usize> {
     value.downcast_object_ref::<ProductCard>().map(|card| std::ptr::from_ref(card) as usize)
@@ -122,7 +143,7 @@ pub fn render_card(state: &State, item: V) -> Result<V, Error> {
         if let Some(cache) = &cache {
             cache.card_hits.fetch_add(1, Ordering::Relaxed);
         }
-        return Ok(V::from_safe_string(html.clone()));
+        return Ok(html.clone());
     }
     if let Some(cache) = &cache {
         cache.card_renders.fetch_add(1, Ordering::Relaxed);
@@ -130,11 +151,11 @@ pub fn render_card(state: &State, item: V) -> Result<V, Error> {
     let template = state.env().get_template(TEMPLATE).map_err(|e| {
         Error::new(ErrorKind::TemplateNotFound, format!("render_card needs templates/{TEMPLATE}")).with_source(e)
     })?;
-    let html = template.render(minijinja::context! { item => item })?;
+    let html = V::from_safe_string(template.render(minijinja::context! { item => item })?);
     if let Some(slot) = slot {
         let _ = slot.set(html.clone());
     }
-    Ok(V::from_safe_string(html))
+    Ok(html)
 }
 
 /// The `partial_cached(name, key=value, ...)` template function.
@@ -147,17 +168,17 @@ pub fn partial_cached(state: &State, name: &str, kwargs: Kwargs) -> Result<V, Er
     let key = call_key(name, &args);
     let cache = state.lookup(VAR).and_then(|c| c.downcast_object::<PartialCache>());
     if let Some(html) = cache.as_ref().and_then(|c| c.partials.lock().ok()?.get(&key).cloned()) {
-        return Ok(V::from_safe_string(html.to_string()));
+        return Ok(html);
     }
     let template = state.env().get_template(name)?;
-    let html = template.render(V::from(args.into_iter().collect::<BTreeMap<String, V>>()))?;
+    let html = V::from_safe_string(template.render(V::from(args.into_iter().collect::<BTreeMap<String, V>>()))?);
     if let Some(cache) = &cache
         && let Ok(mut partials) = cache.partials.lock()
         && partials.len() < MAX_PARTIALS
     {
-        partials.insert(key, Arc::from(html.as_str()));
+        partials.insert(key, html.clone());
     }
-    Ok(V::from_safe_string(html))
+    Ok(html)
 }
 
 /// What tells two `partial_cached` calls apart: the template and each argument's name, kind
@@ -200,8 +221,8 @@ mod tests {
         let ctx = minijinja::context! { items => items, __cohort_partial_cache => V::from_dyn_object(cache.clone()) };
         let html = env.get_template("list.html").unwrap().render(&ctx).unwrap();
         assert_eq!(html, "<b>Mug</b><b>Knife</b><i>Pairs well</i><b>Mug</b><b>Knife</b>");
-        let cached: Vec<Option<&String>> = cache.rendered.iter().map(OnceLock::get).collect();
-        assert_eq!(cached, [Some(&"<b>Mug</b>".to_string()), Some(&"<b>Knife</b>".to_string())]);
+        let cached: Vec<Option<String>> = cache.rendered.iter().map(|c| c.get().map(V::to_string)).collect();
+        assert_eq!(cached, [Some("<b>Mug</b>".to_string()), Some("<b>Knife</b>".to_string())]);
         // Mug, Knife with a reason and Knife rendered; the second Mug from the cache.
         assert_eq!(cache.card_counts(), (3, 1));
 
