@@ -6,6 +6,7 @@ use crate::content::Shop;
 use crate::content::product::Availability;
 use crate::recommend;
 use crate::render::Recs;
+use rayon::prelude::*;
 
 /// What recommendation blocks show, computed once per build from the catalog and the
 /// anonymized aggregates (see `recommend`).
@@ -27,7 +28,7 @@ pub struct Recommendations {
 /// The engine's view of the catalog: one [`recommend::Item`] per product, same order.
 pub fn items(shop: &Shop) -> Vec<recommend::Item> {
     shop.products
-        .iter()
+        .par_iter()
         .map(|p| recommend::Item {
             sku: p.sku.clone(),
             title: p.title.clone(),
@@ -66,17 +67,27 @@ pub fn recommendations_for(
     // "Bought together" comes from order counts only (no fill from similarity: a block that
     // says "bought together" must mean it), and "related" leaves out what that block shows,
     // so no product appears twice on one product page.
-    let together = recommend::bought_together(items, aggregates, r.bought_together, &[]);
-    let related = distinct_related(recommend::related(items, r.related + r.bought_together), &together, r.related);
-    let featured_recs = recommend::picks(items, &[], aggregates, r.picks);
+    // The related lists use both cores; the picks (a pass over the catalog per cohort) run
+    // beside them.
+    let ((together, related), (featured_recs, cohort_recs)) = rayon::join(
+        || {
+            let together = recommend::bought_together(items, aggregates, r.bought_together, &[]);
+            let related =
+                distinct_related(recommend::related(items, r.related + r.bought_together), &together, r.related);
+            (together, related)
+        },
+        || {
+            let featured = recommend::picks(items, &[], aggregates, r.picks);
+            let cohorts: Vec<Vec<recommend::Rec>> =
+                config.cohorts.par_iter().map(|c| recommend::picks(items, &c.interests, aggregates, r.picks)).collect();
+            (featured, cohorts)
+        },
+    );
     let featured_popular = featured_recs.iter().any(|rec| matches!(rec.reason, recommend::Reason::Popular { .. }));
     let featured = texts(featured_recs, None);
-    let cohort_picks = config
-        .cohorts
-        .iter()
-        .map(|c| texts(recommend::picks(items, &c.interests, aggregates, r.picks), None))
-        .collect();
-    let to_texts = |all: Vec<Vec<recommend::Rec>>| -> Recs { all.into_iter().map(|list| texts(list, None)).collect() };
+    let cohort_picks = cohort_recs.into_iter().map(|list| texts(list, None)).collect();
+    let to_texts =
+        |all: Vec<Vec<recommend::Rec>>| -> Recs { all.into_par_iter().map(|list| texts(list, None)).collect() };
     Recommendations {
         featured,
         featured_popular,
