@@ -65,6 +65,7 @@ pub mod hosting;
 pub mod html;
 pub mod images;
 pub mod import;
+pub mod int_hash;
 pub mod net;
 pub mod output;
 pub mod personalize;

@@ -29,10 +29,11 @@ pub mod reader;
 pub use file::{Aggregates, Pair, load};
 pub use reader::Format;
 
+use crate::int_hash::{IntMap, IntSet};
 use csv::ByteRecord;
 use reader::{Columns, Row};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::hash::BuildHasher;
 use std::path::Path;
 
 /// Without `--epsilon`, pairs are formed among the first this many distinct SKUs of an order.
@@ -85,27 +86,7 @@ pub struct Summary {
     pub merged_orders: u64,
 }
 
-/// Multiply-fold hasher for the `u64` pair keys (the std SipHash is several times slower
-/// and the keys are not attacker-chosen strings).
-#[derive(Default)]
-struct U64Hasher(u64);
-
-impl Hasher for U64Hasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        let x = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        self.0 = x ^ (x >> 29);
-    }
-}
-
-type PairMap = HashMap<u64, u32, BuildHasherDefault<U64Hasher>>;
+type PairMap = IntMap<u64, u32>;
 
 struct Counter {
     ids: HashMap<Box<str>, u32>,
@@ -246,7 +227,7 @@ fn find_split_orders(
     let mut reader = open(path)?;
     let mut rec = ByteRecord::new();
     next(&mut reader, &mut rec, path)?; // header
-    let mut seen: HashSet<u64, BuildHasherDefault<U64Hasher>> = HashSet::default();
+    let mut seen: IntSet<u64> = IntSet::default();
     let mut split = HashSet::new();
     let mut current: Option<u64> = None;
     while next(&mut reader, &mut rec, path)? {

@@ -18,10 +18,10 @@
 //!   page gains nothing: past [`MAX_PARTIALS`] distinct calls, the rest are rendered each time
 //!   and not kept.
 
+use crate::int_hash::IntMap;
 use minijinja::value::{Enumerator, Kwargs, Object};
 use minijinja::{Error, ErrorKind, State, Value as V};
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -37,7 +37,7 @@ pub const MAX_PARTIALS: usize = 1024;
 #[derive(Debug, Default)]
 pub struct PartialCache {
     /// Address of each card object → product index.
-    by_address: HashMap<usize, usize, BuildHasherDefault<AddressHasher>>,
+    by_address: IntMap<usize, usize>,
     /// Each product's card, once rendered: the safe-string value itself, so that a page
     /// showing it shares its bytes instead of copying them.
     rendered: Vec<OnceLock<V>>,
@@ -108,25 +108,6 @@ impl Object for ProductCard {
 
     fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
         self.0.len()
-    }
-}
-
-/// Hashes a card's address with one multiplication: the cache is asked for a card about
-/// fifteen times per product, and SipHash was a visible share of that.
-#[derive(Default)]
-struct AddressHasher(u64);
-
-impl Hasher for AddressHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
     }
 }
 
