@@ -43,7 +43,8 @@ pub struct PartialCache {
     rendered: Vec<OnceLock<V>>,
     /// `partial_cached`: template name and arguments (see [`call_key`]) → HTML.
     partials: Mutex<HashMap<String, V>>,
-    /// Cards rendered with the card template, and cards served from the cache.
+    /// Cards rendered with the card template (each kept card once, see `render_card`), and
+    /// cards served from the cache.
     card_renders: AtomicUsize,
     card_hits: AtomicUsize,
 }
@@ -126,15 +127,19 @@ pub fn render_card(state: &State, item: V) -> Result<V, Error> {
         }
         return Ok(html.clone());
     }
-    if let Some(cache) = &cache {
-        cache.card_renders.fetch_add(1, Ordering::Relaxed);
-    }
     let template = state.env().get_template(TEMPLATE).map_err(|e| {
         Error::new(ErrorKind::TemplateNotFound, format!("render_card needs templates/{TEMPLATE}")).with_source(e)
     })?;
     let html = V::from_safe_string(template.render(minijinja::context! { item => item })?);
-    if let Some(slot) = slot {
-        let _ = slot.set(html.clone());
+    // Counted once per card kept (two pages asking for the same card at the same moment may
+    // both render it; one copy is kept), and every time for a card the cache cannot keep:
+    // the count is the same whatever the threads did.
+    let counted = match slot {
+        Some(slot) => slot.set(html.clone()).is_ok(),
+        None => true,
+    };
+    if counted && let Some(cache) = &cache {
+        cache.card_renders.fetch_add(1, Ordering::Relaxed);
     }
     Ok(html)
 }
